@@ -1,0 +1,116 @@
+using System.Text;
+using SafeHaven.WhitelistModel.Features;
+
+namespace SafeHaven.WhitelistModel.Evaluation;
+
+/// <summary>
+/// Groups malicious names into campaigns so that near-identical names stay on one side of a split:
+/// names with the same skeleton (letters only: digits and separators removed, e.g. <c>18923aa</c> and <c>191239aa</c> → <c>aa</c>)
+/// are one campaign, and so are names whose skeletons (of 5 letters or more) are one edit apart.
+/// </summary>
+public static class CampaignGrouper
+{
+    public const int MinSkeletonForFuzzyMatch = 5;
+
+    /// <summary>The letters-only skeleton of a normalised name; names without letters keep their digit pattern (<c>#</c> per digit run).</summary>
+    public static string Skeleton(string normalizedName)
+    {
+        var letters = new StringBuilder();
+        foreach (var c in normalizedName)
+        {
+            if (char.IsAsciiLetter(c))
+            {
+                letters.Append(c);
+            }
+        }
+        if (letters.Length > 0)
+        {
+            return letters.ToString();
+        }
+        var shape = new StringBuilder("#");
+        foreach (var c in normalizedName)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                shape.Append(c);
+            }
+        }
+        return shape.ToString();
+    }
+
+    /// <summary>Campaign id (index of its first member) for each normalised name, in input order.</summary>
+    public static int[] Group(IReadOnlyList<string> normalizedNames)
+    {
+        ArgumentNullException.ThrowIfNull(normalizedNames);
+        var parent = Enumerable.Range(0, normalizedNames.Count).ToArray();
+        int Find(int i)
+        {
+            while (parent[i] != i)
+            {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            return i;
+        }
+        void Union(int a, int b)
+        {
+            var (ra, rb) = (Find(a), Find(b));
+            if (ra != rb)
+            {
+                parent[Math.Max(ra, rb)] = Math.Min(ra, rb);
+            }
+        }
+
+        var bySkeleton = new Dictionary<string, int>(StringComparer.Ordinal);
+        var skeletons = new string[normalizedNames.Count];
+        for (var i = 0; i < normalizedNames.Count; i++)
+        {
+            skeletons[i] = Skeleton(normalizedNames[i]);
+            if (bySkeleton.TryGetValue(skeletons[i], out var first))
+            {
+                Union(first, i);
+            }
+            else
+            {
+                bySkeleton[skeletons[i]] = i;
+            }
+        }
+
+        // One edit apart: two skeletons share a one-deletion variant (covers substitution, insertion, deletion).
+        var byDeletion = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        foreach (var (skeleton, index) in bySkeleton)
+        {
+            if (skeleton.Length < MinSkeletonForFuzzyMatch)
+            {
+                continue;
+            }
+            var variants = new HashSet<string>(StringComparer.Ordinal) { skeleton };
+            for (var k = 0; k < skeleton.Length; k++)
+            {
+                variants.Add(skeleton.Remove(k, 1));
+            }
+            foreach (var v in variants)
+            {
+                if (!byDeletion.TryGetValue(v, out var others))
+                {
+                    byDeletion[v] = others = [];
+                }
+                foreach (var other in others)
+                {
+                    if (Find(other) != Find(index) && EditDistance.Compute(skeletons[other], skeleton) <= 1)
+                    {
+                        Union(other, index);
+                    }
+                }
+                others.Add(index);
+            }
+        }
+
+        var result = new int[normalizedNames.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = Find(i);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text;
+using SafeHaven.WhitelistModel.Scoring;
+
+namespace SafeHaven.WhitelistModel.Evaluation;
+
+/// <summary>Figures of one split at the model's threshold.</summary>
+public sealed record SplitFigures
+{
+    public required SplitPart Split { get; init; }
+    public required int Allowlisted { get; init; }
+    public required int AllowlistedCore { get; init; }
+    public required int AllowlistedUnranked { get; init; }
+    public required int Malicious { get; init; }
+    public required int MaliciousCampaigns { get; init; }
+    public required int LongTail { get; init; }
+    public required double RocAucAll { get; init; }
+    public required double RocAucMalicious { get; init; }
+    public required double PrAucAll { get; init; }
+    public required double PrAucMalicious { get; init; }
+    public required double ApprovalAllowlisted { get; init; }
+    public required double ApprovalCore { get; init; }
+    public required double ApprovalUnranked { get; init; }
+    public required double RejectionMalicious { get; init; }
+    public required double RejectionLongTail { get; init; }
+    public required double Brier { get; init; }
+    public required IReadOnlyList<string> RejectedAllowlisted { get; init; }
+    public required IReadOnlyList<string> ApprovedMalicious { get; init; }
+}
+
+/// <summary>Scores the labelled examples with a model and reports the figures per split.</summary>
+public static class ModelEvaluation
+{
+    public static IReadOnlyList<SplitFigures> Evaluate(IPackageScorer scorer, IReadOnlyList<LabelledExample> examples)
+    {
+        ArgumentNullException.ThrowIfNull(scorer);
+        var scored = examples.Select(e => (Example: e, Result: scorer.Score(e.Record))).ToList();
+        return Enum.GetValues<SplitPart>().Select(part =>
+        {
+            var items = scored.Where(s => s.Example.Split == part).ToList();
+            var pos = items.Where(s => s.Example.Source == ExampleSource.Allowlisted).ToList();
+            var mal = items.Where(s => s.Example.Source == ExampleSource.Malicious).ToList();
+            var tail = items.Where(s => s.Example.Source == ExampleSource.LongTail).ToList();
+            var all = items.Select(s => (s.Result.Score, s.Example.Label)).ToList();
+            var vsMal = pos.Concat(mal).Select(s => (s.Result.Score, s.Example.Label)).ToList();
+            static double Rate<T>(IReadOnlyCollection<T> xs, Func<T, bool> f) => xs.Count == 0 ? double.NaN : (double)xs.Count(f) / xs.Count;
+            bool Approved((LabelledExample Example, PackageScore Result) s) => s.Result.Decision == ScoreDecision.Approve;
+            return new SplitFigures
+            {
+                Split = part,
+                Allowlisted = pos.Count,
+                AllowlistedCore = pos.Count(p => p.Example.Core),
+                AllowlistedUnranked = pos.Count(p => p.Example.Record.DownloadRank is null),
+                Malicious = mal.Count,
+                MaliciousCampaigns = mal.Select(m => m.Example.Campaign).Distinct().Count(),
+                LongTail = tail.Count,
+                RocAucAll = Metrics.RocAuc(all),
+                RocAucMalicious = Metrics.RocAuc(vsMal),
+                PrAucAll = Metrics.PrAuc(all),
+                PrAucMalicious = Metrics.PrAuc(vsMal),
+                ApprovalAllowlisted = Rate(pos, Approved),
+                ApprovalCore = Rate(pos.Where(p => p.Example.Core).ToList(), Approved),
+                ApprovalUnranked = Rate(pos.Where(p => p.Example.Record.DownloadRank is null).ToList(), Approved),
+                RejectionMalicious = Rate(mal, s => !Approved(s)),
+                RejectionLongTail = Rate(tail, s => !Approved(s)),
+                Brier = Metrics.Brier(all),
+                RejectedAllowlisted = pos.Where(p => !Approved(p)).Select(p => p.Example.Record.Name).Order(StringComparer.Ordinal).ToList(),
+                ApprovedMalicious = mal.Where(Approved).Select(p => p.Example.Record.Name).Order(StringComparer.Ordinal).ToList(),
+            };
+        }).ToList();
+    }
+
+    /// <summary>A Markdown table of the figures, one column per split.</summary>
+    public static string ToMarkdown(IReadOnlyList<SplitFigures> figures, WhitelistScorer scorer)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(inv, $"Model {scorer.Model.ModelVersion}, threshold {scorer.Threshold:0.######} (chosen on the validation split).");
+        sb.AppendLine();
+        sb.AppendLine("| figure | " + string.Join(" | ", figures.Select(f => f.Split.ToString().ToLowerInvariant())) + " |");
+        sb.AppendLine("|---|" + string.Concat(figures.Select(_ => "---:|")));
+        void Row(string label, Func<SplitFigures, string> value) => sb.AppendLine("| " + label + " | " + string.Join(" | ", figures.Select(value)) + " |");
+        static string Pct(double v) => double.IsNaN(v) ? "n/a" : v.ToString("0.00 %", CultureInfo.InvariantCulture);
+        static string Num(double v) => double.IsNaN(v) ? "n/a" : v.ToString("0.0000", CultureInfo.InvariantCulture);
+        Row("allowlisted packages (core / not ranked)", f => $"{f.Allowlisted} ({f.AllowlistedCore} / {f.AllowlistedUnranked})");
+        Row("malicious names (campaigns)", f => $"{f.Malicious} ({f.MaliciousCampaigns})");
+        Row("long-tail packages", f => f.LongTail.ToString(inv));
+        Row("ROC-AUC, allowlisted vs all negatives", f => Num(f.RocAucAll));
+        Row("ROC-AUC, allowlisted vs malicious", f => Num(f.RocAucMalicious));
+        Row("PR-AUC (average precision), vs all negatives", f => Num(f.PrAucAll));
+        Row("PR-AUC (average precision), vs malicious", f => Num(f.PrAucMalicious));
+        Row("approval rate, reference allowlist", f => Pct(f.ApprovalAllowlisted));
+        Row("approval rate, core allowlist", f => Pct(f.ApprovalCore));
+        Row("approval rate, allowlisted but not ranked", f => Pct(f.ApprovalUnranked));
+        Row("rejection rate, malicious", f => Pct(f.RejectionMalicious));
+        Row("rejection rate, long tail", f => Pct(f.RejectionLongTail));
+        Row("Brier score (all)", f => Num(f.Brier));
+        var test = figures.FirstOrDefault(f => f.Split == SplitPart.Test);
+        if (test is not null)
+        {
+            sb.AppendLine();
+            sb.AppendLine(inv, $"Test: allowlisted packages rejected ({test.RejectedAllowlisted.Count}): {string.Join(", ", test.RejectedAllowlisted)}");
+            sb.AppendLine();
+            sb.AppendLine(inv, $"Test: malicious names approved ({test.ApprovedMalicious.Count}): {string.Join(", ", test.ApprovedMalicious)}");
+        }
+        return sb.ToString();
+    }
+}

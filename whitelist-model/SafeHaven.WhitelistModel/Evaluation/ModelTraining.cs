@@ -1,0 +1,124 @@
+using System.Globalization;
+using SafeHaven.WhitelistModel.Features;
+using SafeHaven.WhitelistModel.Scoring;
+
+namespace SafeHaven.WhitelistModel.Evaluation;
+
+/// <summary>Settings of one training run; all of them are recorded in the model file.</summary>
+public sealed record TrainingSettings
+{
+    public SplitSettings Split { get; init; } = new();
+
+    /// <summary>L2 penalty on the standardised weights.</summary>
+    public double L2 { get; init; } = 1.0;
+
+    /// <summary>Share of validation malicious names the default threshold must reject.</summary>
+    public double TargetMaliciousRejection { get; init; } = 0.995;
+
+    /// <summary>How many of the most downloaded names the model keeps for its name features.</summary>
+    public int PopularNames { get; init; } = 5000;
+
+    public string ModelVersion { get; init; } = "pypi-v1";
+
+    /// <summary>Features the model is trained on (see <see cref="ModelFeatureSets"/>).</summary>
+    public IReadOnlyList<string> Features { get; init; } = ModelFeatureSets.SameSourceFeatures;
+}
+
+/// <summary>Named feature sets.</summary>
+public static class ModelFeatureSets
+{
+    /// <summary>
+    /// Features computable in the same way for every class of the evaluation data: from the name, the latest version,
+    /// and the download ranking. Summary, dates and links are absent from the malicious reports, so they are left out.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SameSourceFeatures =
+    [
+        FeatureCatalog.NameLength.Id, FeatureCatalog.NameDigitShare.Id, FeatureCatalog.NameEndsWithDigits.Id, FeatureCatalog.NameWords.Id,
+        FeatureCatalog.NameConsonantRun.Id, FeatureCatalog.NameVowelShare.Id, FeatureCatalog.NameLongestWord.Id, FeatureCatalog.NamePlausibility.Id,
+        FeatureCatalog.TypoOfPopular.Id, FeatureCatalog.ExtendsPopular.Id, FeatureCatalog.JoinsPopularNames.Id,
+        FeatureCatalog.IsPopular.Id, FeatureCatalog.DownloadPopularity.Id,
+        FeatureCatalog.VersionPlaceholder.Id, FeatureCatalog.VersionDependencyConfusion.Id, FeatureCatalog.VersionShowsMaintenance.Id,
+        FeatureCatalog.VersionNotPep440.Id, FeatureCatalog.VersionPreRelease.Id,
+    ];
+}
+
+/// <summary>The trained model and the examples it was trained and validated on.</summary>
+public sealed record TrainingResult(WhitelistModelFile Model, IReadOnlyList<LabelledExample> Examples, int Iterations);
+
+/// <summary>
+/// Trains the whitelist model on the training split: positives weigh as much as all negatives together, malicious names and
+/// long-tail packages half each; then picks the default threshold on the validation split.
+/// </summary>
+public static class ModelTraining
+{
+    public static TrainingResult Train(
+        IReadOnlyList<LabelledExample> examples,
+        IReadOnlyList<string> popularNamesByRank,
+        TrainingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        var popular = popularNamesByRank.Take(settings.PopularNames).ToList();
+        var extractor = new PackageFeatureExtractor(new PopularNameIndex(popular));
+
+        var train = examples.Where(e => e.Split == SplitPart.Train).ToList();
+        var counts = train.GroupBy(e => e.Source).ToDictionary(g => g.Key, g => g.Count());
+        double Share(ExampleSource s) => s == ExampleSource.Allowlisted ? 1.0 : 0.5;
+        var trainingExamples = train.Select(e =>
+        {
+            var vector = extractor.Extract(e.Record);
+            var values = settings.Features.Select(id => vector[id].Value).ToArray();
+            return new TrainingExample(values, e.Label, Share(e.Source) * train.Count / 2.0 / counts[e.Source]);
+        }).ToList();
+        var fit = LogisticTrainer.Fit(settings.Features, trainingExamples, settings.L2);
+
+        var provisional = new WhitelistModelFile
+        {
+            ModelVersion = settings.ModelVersion,
+            Ecosystem = "pypi",
+            Intercept = fit.Intercept,
+            Features = fit.Features,
+            Threshold = 0.5,
+            PopularNames = popular,
+        };
+        var scorer = new WhitelistScorer(provisional);
+        var validationMalicious = examples.Where(e => e.Split == SplitPart.Validation && e.Source == ExampleSource.Malicious)
+            .Select(e => scorer.Score(e.Record).Score).ToList();
+        var threshold = Metrics.ThresholdForRejection(validationMalicious, settings.TargetMaliciousRejection);
+
+        var inv = CultureInfo.InvariantCulture;
+        var training = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["algorithm"] = "L2-regularised logistic regression (Newton/IRLS, MathNet.Numerics)",
+            ["seed"] = settings.Split.Seed.ToString(inv),
+            ["longTailSample"] = settings.Split.LongTailSample.ToString(inv),
+            ["trainShare"] = settings.Split.TrainShare.ToString(inv),
+            ["validationShare"] = settings.Split.ValidationShare.ToString(inv),
+            ["l2"] = settings.L2.ToString(inv),
+            ["popularNames"] = popular.Count.ToString(inv),
+            ["targetMaliciousRejection"] = settings.TargetMaliciousRejection.ToString(inv),
+            ["thresholdChosenOn"] = $"validation split: lowest threshold rejecting at least {settings.TargetMaliciousRejection:P1} of {validationMalicious.Count} validation malicious names",
+            ["trainExamples"] = string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}")),
+            ["iterations"] = fit.Iterations.ToString(inv),
+            ["data"] = $"{ReferenceData.SnapshotFile}; {ReferenceData.ReferenceAllowlistFile}; {ReferenceData.CoreAllowlistFile}; {ReferenceData.MaliciousFile}",
+        };
+        return new TrainingResult(provisional with { Threshold = threshold, Training = training }, examples, fit.Iterations);
+    }
+
+    /// <summary>Names ranked in the snapshot, most downloaded first.</summary>
+    public static IReadOnlyList<string> PopularNamesByRank(IReadOnlyList<SnapshotRow> snapshot) =>
+        snapshot.Where(r => r.Rank is not null).OrderBy(r => r.Rank).ThenBy(r => r.NormalizedName, StringComparer.Ordinal)
+            .Select(r => r.NormalizedName).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>Reads the split settings a model was trained with, so that evaluation rebuilds the same split.</summary>
+    public static SplitSettings SplitSettingsOf(WhitelistModelFile model)
+    {
+        var t = model.Training;
+        var inv = CultureInfo.InvariantCulture;
+        var defaults = new SplitSettings();
+        return new SplitSettings(
+            t.TryGetValue("seed", out var seed) ? int.Parse(seed, inv) : defaults.Seed,
+            t.TryGetValue("longTailSample", out var tail) ? int.Parse(tail, inv) : defaults.LongTailSample,
+            t.TryGetValue("trainShare", out var tr) ? double.Parse(tr, inv) : defaults.TrainShare,
+            t.TryGetValue("validationShare", out var va) ? double.Parse(va, inv) : defaults.ValidationShare);
+    }
+}
