@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# SafeHaven PyPI gateway vs nginx, side by side, in one run, on loopback only.
+#
+#   bash bench/run.sh                 full run; writes bench/RESULTS.md
+#   bash bench/run.sh --nginx-only    no appliance: tests fixtures, upstream, nginx and wrk
+#                                     (writes bench/out/RESULTS.nginx-only.md, not RESULTS.md)
+#
+# Knobs (environment): ROUNDS=3 ROUND_SECONDS=5 WARMUP=5 PAGE_CONNS=32 WHEEL_CONNS=4 SERVER_CPUS=0
+# CLIENT_CPUS=1 UPSTREAM_FORMAT=html|negotiate LINKS=absolute|relative SKIP_BUILD=0
+# BENCH_NETNS=1 (run inside a private network namespace that has only loopback)
+# SAFEHAVEN_CMD=... (start command replacing `dotnet .../safehaven.dll serve`; harness tests only).
+# See bench/README.md.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+OUT="$BENCH_DIR/out"
+
+MODE=full
+for a in "$@"; do
+    case "$a" in
+        --nginx-only) MODE=nginx-only ;;
+        -h|--help) sed -n "2,14p" "$0"; exit 0 ;;
+        *) echo "unknown argument: $a" >&2; exit 2 ;;
+    esac
+done
+
+# The exact command, with any knob that was changed from its default.
+CMD_LINE="bash bench/run.sh${*:+ $*}"
+for v in ROUNDS ROUND_SECONDS WARMUP PAGE_CONNS WHEEL_CONNS SERVER_CPUS CLIENT_CPUS UPSTREAM_FORMAT LINKS SKIP_BUILD BENCH_NETNS SAFEHAVEN_CMD; do
+    if [[ -n "${!v+x}" && -z "${BENCH_CMD_LINE:-}" ]]; then CMD_LINE="$v=$(printf %q "${!v}") $CMD_LINE"; fi
+done
+export BENCH_CMD_LINE="${BENCH_CMD_LINE:-$CMD_LINE}"
+
+ROUNDS=${ROUNDS:-3}
+ROUND_SECONDS=${ROUND_SECONDS:-5}
+WARMUP=${WARMUP:-5}
+PAGE_CONNS=${PAGE_CONNS:-32}
+WHEEL_CONNS=${WHEEL_CONNS:-4}
+UPSTREAM_FORMAT=${UPSTREAM_FORMAT:-html}
+LINKS=${LINKS:-absolute}
+SKIP_BUILD=${SKIP_BUILD:-0}
+if [[ $(nproc) -ge 2 ]]; then
+    SERVER_CPUS=${SERVER_CPUS:-0}
+    CLIENT_CPUS=${CLIENT_CPUS:-1}
+else
+    SERVER_CPUS=${SERVER_CPUS:-0}
+    CLIENT_CPUS=${CLIENT_CPUS:-0}
+fi
+
+# ---------------------------------------------------------------- loopback-only isolation
+# Re-run ourselves inside a fresh network namespace: it has only "lo", so nothing
+# started here (dotnet, nginx, python, curl, wrk) can reach anything else.
+if [[ "${BENCH_NETNS:-1}" == 1 && -z "${BENCH_IN_NETNS:-}" ]] && command -v unshare >/dev/null && command -v ip >/dev/null; then
+    for flags in "--net" "--net --map-root-user"; do
+        # shellcheck disable=SC2086
+        if unshare $flags true 2>/dev/null; then
+            export BENCH_IN_NETNS="unshare $flags"
+            # shellcheck disable=SC2086
+            exec unshare $flags -- bash "$0" "$@"
+        fi
+    done
+    echo "run.sh: warning: cannot create a private network namespace; relying on loopback-only configuration" >&2
+fi
+if [[ -n "${BENCH_IN_NETNS:-}" ]]; then
+    ip link set lo up
+    NETWORK="private network namespace (\`$BENCH_IN_NETNS\`) with only \`lo\`: nothing can leave loopback"
+else
+    NETWORK="host network namespace; all servers bound to 127.0.0.1, upstream is 127.0.0.1, non-loopback sockets of SafeHaven checked with ss"
+fi
+
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy=127.0.0.1,localhost,::1 NO_PROXY=127.0.0.1,localhost,::1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+py() { python3 "$BENCH_DIR/benchlib.py" "$@"; }
+
+for c in python3 curl wrk nginx taskset sha256sum; do
+    command -v "$c" >/dev/null || die "missing '$c' (Debian: apt-get install -y nginx-light wrk curl util-linux)"
+done
+[[ $MODE == full ]] && { command -v dotnet >/dev/null || die "missing dotnet"; }
+
+# ---------------------------------------------------------------- processes and cleanup
+PIDS=()
+cleanup() {
+    local rc=$?
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for _ in $(seq 50); do
+        local alive=0
+        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [[ $alive == 0 ]] && break
+        sleep 0.1
+    done
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+alive() { kill -0 "$1" 2>/dev/null || die "$2 (pid $1) is not running any more; see $OUT/logs/"; }
+
+# ---------------------------------------------------------------- layout
+mkdir -p "$OUT"/{upstream,logs,nginx/root,nginx/tmp}
+rm -rf "$OUT/results" "$OUT/safehaven-data" "$OUT"/logs/* "$OUT"/nginx/root/*
+mkdir -p "$OUT/results" "$OUT/safehaven-data"
+R="$OUT/results"
+CHECKS=()
+check() { CHECKS+=("$1"); log "check: $1"; }
+
+UP_PORT=$(py freeport)
+SH_PORT=$(py freeport)
+NG_PORT=$(py freeport)
+while [[ $SH_PORT == "$UP_PORT" ]]; do SH_PORT=$(py freeport); done
+while [[ $NG_PORT == "$UP_PORT" || $NG_PORT == "$SH_PORT" ]]; do NG_PORT=$(py freeport); done
+UP="http://127.0.0.1:$UP_PORT"
+SH="http://127.0.0.1:$SH_PORT"
+NG="http://127.0.0.1:$NG_PORT"
+log "ports: upstream $UP_PORT, safehaven $SH_PORT, nginx $NG_PORT; mode $MODE"
+
+# ---------------------------------------------------------------- fixtures + upstream
+log "fixtures (the 1 GiB file is created once and reused)"
+python3 "$BENCH_DIR/make_fixtures.py" --out "$OUT/upstream" --port "$UP_PORT" --links "$LINKS" >"$R/fixtures.json"
+FILES="$OUT/upstream/files"
+sidecar() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sha256"])' "$1.sha256"; }
+FIFTY_SHA=$(sidecar "$FILES/fiftymb/fiftymb-1.0-py3-none-any.whl")
+ONEGIB_SHA=$(sidecar "$FILES/onegib/onegib-1.0-py3-none-any.whl")
+
+taskset -c "$CLIENT_CPUS" python3 "$BENCH_DIR/upstream_server.py" --port "$UP_PORT" \
+    --directory "$OUT/upstream" --format "$UPSTREAM_FORMAT" --log "$OUT/logs/upstream-requests.log" \
+    >"$OUT/logs/upstream.log" 2>&1 &
+UP_PID=$!
+PIDS+=("$UP_PID")
+py wait-http "$UP/simple/" --timeout 20 || die "upstream did not start"
+
+PAGE_HTML_ACCEPT="text/html"
+PAGE_JSON_ACCEPT="application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
+WHEEL_PATH="/pypi/packages/fiftymb/fiftymb-1.0-py3-none-any.whl"
+ONEGIB_PATH="/pypi/packages/onegib/onegib-1.0-py3-none-any.whl"
+
+# ---------------------------------------------------------------- SafeHaven
+SH_PID=""
+SH_DLL="$REPO/appliance/SafeHaven.Appliance/bin/Release/net10.0/safehaven.dll"
+if [[ $MODE == full ]]; then
+    if [[ $SKIP_BUILD != 1 ]]; then
+        log "building the appliance (Release, --no-restore: no package feed is contacted)"
+        dotnet build "$REPO/appliance/SafeHaven.Appliance/SafeHaven.Appliance.csproj" -c Release --no-restore \
+            --disable-build-servers -nologo -v:q >"$OUT/logs/build.log" 2>&1 \
+            || { tail -20 "$OUT/logs/build.log" >&2; die "build failed (if packages were never restored, run 'dotnet restore' once outside the benchmark)"; }
+    fi
+    # SAFEHAVEN_CMD replaces the start command (only for testing this harness).
+    if [[ -n "${SAFEHAVEN_CMD:-}" ]]; then read -r -a SH_START <<<"$SAFEHAVEN_CMD"
+    else [[ -f $SH_DLL ]] || die "$SH_DLL not found"; SH_START=(dotnet "$SH_DLL" serve); fi
+    log "starting SafeHaven on CPU $SERVER_CPUS: ${SH_START[*]}"
+    SafeHaven__Urls="$SH" \
+    SafeHaven__DataDirectory="$OUT/safehaven-data" \
+    SafeHaven__Tier=0 \
+    SafeHaven__Mirrors__pypi__Upstream="$UP/simple/" \
+    SafeHaven__Mirrors__pypi__IndexTtlSeconds=3600 \
+        taskset -c "$SERVER_CPUS" "${SH_START[@]}" >"$OUT/logs/safehaven.log" 2>&1 &
+    SH_PID=$!
+    PIDS+=("$SH_PID")
+    if ! py wait-http "$SH/readyz" --timeout 120; then
+        tail -30 "$OUT/logs/safehaven.log" >&2 || true
+        die "SafeHaven did not answer 200 on /readyz"
+    fi
+    check "SafeHaven /readyz: 200 after start (pid $SH_PID)"
+
+    log "warming: bigproject page (HTML, every file link fetched and hash-checked) and JSON"
+    PAGE_RC=0
+    py page --url "$SH/pypi/simple/bigproject/" --accept "$PAGE_HTML_ACCEPT" --expect-files 500 --fetch-links \
+        --body-out "$OUT/nginx/root/bigproject.html" --meta-out "$R/page-html.json" || PAGE_RC=1
+    py page --url "$SH/pypi/simple/bigproject/" --accept "$PAGE_JSON_ACCEPT" --expect-files 500 \
+        --body-out "$OUT/nginx/root/bigproject.json" --meta-out "$R/page-json.json" || PAGE_RC=1
+    py page --url "$SH/pypi/simple/fiftymb/" --accept "$PAGE_HTML_ACCEPT" --expect-files 1 --fetch-links \
+        --meta-out "$R/page-fiftymb.json" || PAGE_RC=1
+    py page --url "$SH/pypi/simple/onegib/" --accept "$PAGE_HTML_ACCEPT" --expect-files 1 \
+        --meta-out "$R/page-onegib.json" || PAGE_RC=1
+    for f in page-html page-json page-fiftymb page-onegib; do
+        check "$f: $(py page-summary "$R/$f.json")"
+    done
+    for f in page-html page-json; do
+        st=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$R/$f.json")
+        [[ $st == 200 ]] || die "SafeHaven did not serve the bigproject page ($f): status $st; see $R/$f.json"
+    done
+    HTML_CT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["content_type"])' "$R/page-html.json")
+    JSON_CT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["content_type"])' "$R/page-json.json")
+    read -r st WHEEL_CT < <(curl -sS --noproxy '*' -o "$OUT/results/fiftymb.body" -w '%{http_code} %{content_type}\n' "$SH$WHEEL_PATH")
+    got=$(sha256sum "$OUT/results/fiftymb.body" | cut -d' ' -f1); rm -f "$OUT/results/fiftymb.body"
+    [[ $st == 200 && $got == "$FIFTY_SHA" ]] || die "SafeHaven $WHEEL_PATH: status $st, sha256 $got (want $FIFTY_SHA)"
+    check "SafeHaven $WHEEL_PATH: 200, content type '$WHEEL_CT', sha256 matches the fixture"
+    [[ -n $WHEEL_CT ]] || WHEEL_CT=application/octet-stream
+
+    # ------------------------------------------------------------ RSS during a 1 GiB download
+    CURL_DL=(taskset -c "$CLIENT_CPUS" curl -sS --noproxy '*' -o /dev/null --max-time 300
+             -w '%{http_code} %{size_download} %{time_total}' "$SH$ONEGIB_PATH")
+    log "RSS: cold 1 GiB download (read-through from upstream)"
+    py rss --pid "$SH_PID" --out "$R/rss-cold.json" --samples-out "$R/rss-cold.csv" -- "${CURL_DL[@]}" \
+        || log "cold download failed, see $R/rss-cold.json"
+    alive "$SH_PID" SafeHaven
+    log "RSS: warm 1 GiB download (served from the store)"
+    py rss --pid "$SH_PID" --out "$R/rss-warm.json" --samples-out "$R/rss-warm.csv" -- "${CURL_DL[@]}" \
+        || log "warm download failed, see $R/rss-warm.json"
+    alive "$SH_PID" SafeHaven
+    got=$(curl -sS --noproxy '*' --max-time 300 "$SH$ONEGIB_PATH" | sha256sum | cut -d' ' -f1)
+    if [[ $got == "$ONEGIB_SHA" ]]; then check "1 GiB file served by SafeHaven: sha256 matches the fixture"
+    else check "1 GiB file served by SafeHaven: sha256 MISMATCH ($got, want $ONEGIB_SHA)"; fi
+    n=$(grep -c "^GET /files/onegib/" "$OUT/logs/upstream-requests.log" || true)
+    check "upstream GETs of the 1 GiB file during 3 downloads through SafeHaven: $n (1 = later downloads came from the store)"
+else
+    # nginx-only: serve the upstream's own pages in place of SafeHaven's rendering.
+    cp "$OUT/upstream/simple/bigproject/index.html" "$OUT/nginx/root/bigproject.html"
+    cp "$OUT/upstream/simple/bigproject/index.json" "$OUT/nginx/root/bigproject.json"
+    HTML_CT="text/html"
+    JSON_CT="application/vnd.pypi.simple.v1+json"
+    WHEEL_CT="application/octet-stream"
+fi
+
+# ---------------------------------------------------------------- nginx with the same bytes
+NGX="$OUT/nginx"
+mkdir -p "$NGX/tmp"
+USER_LINE=""
+[[ $(id -u) == 0 ]] && USER_LINE="user root;"  # workers must read bench/out
+python3 - "$BENCH_DIR/nginx.conf.template" "$NGX/nginx.conf" <<EOF
+import sys
+t = open(sys.argv[1]).read()
+for k, v in {"@USER_LINE@": """$USER_LINE""", "@NGX@": """$NGX""", "@PORT@": """$NG_PORT""",
+             "@FILES@": """$FILES""", "@HTML_CT@": """$HTML_CT""", "@JSON_CT@": """$JSON_CT""",
+             "@WHEEL_CT@": """$WHEEL_CT"""}.items():
+    t = t.replace(k, v.replace('"', ''))
+open(sys.argv[2], "w").write(t)
+EOF
+nginx -t -q -p "$NGX" -e "$NGX/error.log" -c "$NGX/nginx.conf" 2>"$OUT/logs/nginx-t.log" \
+    || { cat "$OUT/logs/nginx-t.log" >&2; die "nginx config test failed"; }
+taskset -c "$SERVER_CPUS" nginx -p "$NGX" -e "$NGX/error.log" -c "$NGX/nginx.conf" >"$OUT/logs/nginx.log" 2>&1 &
+NG_PID=$!
+PIDS+=("$NG_PID")
+py wait-http "$NG/readyz" --timeout 20 || die "nginx did not start; see $NGX/error.log"
+
+# Same bytes, same content type on both sides.
+same() { # name url-path accept
+    local a b ta tb
+    ta=$(curl -sS --noproxy '*' -H "Accept: $3" -o "$R/cmp-a" -w '%{http_code} %{content_type}' "$NG$2")
+    if [[ $MODE == full ]]; then
+        tb=$(curl -sS --noproxy '*' -H "Accept: $3" -o "$R/cmp-b" -w '%{http_code} %{content_type}' "$SH$2")
+        a=$(sha256sum <"$R/cmp-a" | cut -d' ' -f1); b=$(sha256sum <"$R/cmp-b" | cut -d' ' -f1)
+        if [[ $a == "$b" && $ta == "$tb" ]]; then check "$1: nginx and SafeHaven send identical bodies ($(stat -c %s "$R/cmp-a") bytes) and status/content type ($ta)"
+        else check "$1: DIFFERENT: nginx '$ta' sha256 ${a:0:12}…, SafeHaven '$tb' sha256 ${b:0:12}… (a page rendered differently on the 2nd request?)"; fi
+    else
+        check "$1: nginx '$ta', $(stat -c %s "$R/cmp-a") bytes"
+    fi
+    rm -f "$R/cmp-a" "$R/cmp-b"
+}
+same "page-html" /pypi/simple/bigproject/ "$PAGE_HTML_ACCEPT"
+same "page-json" /pypi/simple/bigproject/ "$PAGE_JSON_ACCEPT"
+same "wheel-50m" "$WHEEL_PATH" "*/*"
+
+# ---------------------------------------------------------------- wrk, side by side
+WRK_PAGE_ARGS="-t1 -c$PAGE_CONNS --latency --timeout 10s"
+WRK_WHEEL_ARGS="-t1 -c$WHEEL_CONNS --latency --timeout 30s"
+# The nginx worker (not the master) does the serving; its CPU time is what counts.
+NG_WORKER=$(cat "/proc/$NG_PID/task/$NG_PID/children" 2>/dev/null | awk '{print $1}')
+[[ -n $NG_WORKER ]] || NG_WORKER=$NG_PID
+TARGETS=()
+[[ $MODE == full ]] && TARGETS+=(--target "safehaven=$SH/pypi/@PATH@=$SH_PID")
+TARGETS+=(--target "nginx=$NG/pypi/@PATH@=$NG_WORKER")
+compare() { # scenario wrk-args accept path-under-/pypi/
+    local t=("${TARGETS[@]//@PATH@/$4}")
+    py wrk-compare --scenario "$1" --wrk-args "$2" --accept "$3" --cpus "$CLIENT_CPUS" \
+        --warmup "$WARMUP" --rounds "$ROUNDS" --round-seconds "$ROUND_SECONDS" --outdir "$R" "${t[@]}" \
+        || log "wrk reported a failure in $1, see $R/wrk-$1-*.txt"
+    [[ -z $SH_PID ]] || alive "$SH_PID" SafeHaven
+    alive "$NG_PID" nginx
+}
+compare page-html "$WRK_PAGE_ARGS" "$PAGE_HTML_ACCEPT" simple/bigproject/
+compare page-json "$WRK_PAGE_ARGS" "$PAGE_JSON_ACCEPT" simple/bigproject/
+compare wheel-50m "$WRK_WHEEL_ARGS" "*/*" "${WHEEL_PATH#/pypi/}"
+alive "$NG_PID" nginx
+
+if [[ -n $SH_PID ]]; then
+    check "SafeHaven RSS after the wrk runs: $(awk '/VmRSS/{printf "%.1f MiB", $2/1024}' "/proc/$SH_PID/status")"
+    if [[ -z "${BENCH_IN_NETNS:-}" ]] && command -v ss >/dev/null; then
+        nl=$(ss -tnpH 2>/dev/null | grep "pid=$SH_PID," | awk '{print $5}' | grep -Ev '^(127\.|\[::1\]|\[::ffff:127\.)' || true)
+        check "non-loopback TCP peers of SafeHaven at the end: ${nl:-none}"
+    fi
+fi
+
+# ---------------------------------------------------------------- report
+SH_CMD="SafeHaven__Urls=$SH SafeHaven__DataDirectory=bench/out/safehaven-data SafeHaven__Tier=0 SafeHaven__Mirrors__pypi__Upstream=$UP/simple/ SafeHaven__Mirrors__pypi__IndexTtlSeconds=3600 taskset -c $SERVER_CPUS ${SAFEHAVEN_CMD:-dotnet appliance/SafeHaven.Appliance/bin/Release/net10.0/safehaven.dll serve}"
+[[ $MODE == full ]] || SH_CMD="(not run: --nginx-only)"
+{ printf '%s\n' "${CHECKS[@]}"; } >"$R/checks.txt"
+python3 - "$R" <<EOF
+import json, os, platform, subprocess, sys, datetime
+def out(*c):
+    try:
+        p = subprocess.run(c, capture_output=True, text=True, timeout=20)
+        return (p.stdout + p.stderr).strip().splitlines()[0]
+    except Exception as e:
+        return f"? ({e})"
+mem = next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+env = {
+    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    "command": os.environ["BENCH_CMD_LINE"],
+    "nproc": os.cpu_count(), "cpu_model": cpu, "mem_total": f"{int(mem) / 1024 / 1024:.1f} GiB",
+    "kernel": platform.release(),
+    "dotnet": "dotnet " + out("dotnet", "--version") if "$MODE" == "full" else "dotnet (not used)",
+    "nginx": out("nginx", "-v"), "wrk": " ".join(out("wrk", "-v").split()[:2]),
+    "curl": " ".join(out("curl", "--version").split()[:2]),
+    "git": out("git", "-C", "$REPO", "describe", "--always", "--dirty"),
+    "safehaven_cmd": """$SH_CMD""", "network": """$NETWORK""",
+    "server_cpus": "$SERVER_CPUS", "client_cpus": "$CLIENT_CPUS",
+    "wrk_page_args": "wrk $WRK_PAGE_ARGS", "wrk_wheel_args": "wrk $WRK_WHEEL_ARGS",
+    "rounds": "$ROUNDS", "round_seconds": "$ROUND_SECONDS",
+    "warmup_seconds": "$WARMUP", "upstream_format": "$UPSTREAM_FORMAT", "links": "$LINKS",
+}
+json.dump(env, open(os.path.join(sys.argv[1], "env.json"), "w"), indent=1)
+checks = [l.rstrip("\n") for l in open(os.path.join(sys.argv[1], "checks.txt")) if l.strip()]
+json.dump(checks, open(os.path.join(sys.argv[1], "checks.json"), "w"), indent=1)
+EOF
+if [[ $MODE != full ]]; then RESULTS="$OUT/RESULTS.nginx-only.md"
+elif [[ -n "${SAFEHAVEN_CMD:-}" ]]; then RESULTS="$OUT/RESULTS.harness-test.md"  # not the real appliance
+else RESULTS="$BENCH_DIR/RESULTS.md"; fi
+py report --results "$R" --out "$RESULTS" --table-out "$R/table.md"
+log "wrote $RESULTS"
