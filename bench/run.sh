@@ -6,7 +6,7 @@
 #                                     (writes bench/out/RESULTS.nginx-only.md, not RESULTS.md)
 #
 # Knobs (environment): ROUNDS=3 ROUND_SECONDS=5 WARMUP=5 PAGE_CONNS=32 WHEEL_CONNS=4 SERVER_CPUS=0
-# CLIENT_CPUS=1 UPSTREAM_FORMAT=html|negotiate LINKS=absolute|relative SKIP_BUILD=0
+# CLIENT_CPUS=1 UPSTREAM_FORMAT=negotiate|html LINKS=absolute|relative SKIP_BUILD=0
 # BENCH_NETNS=1 (run inside a private network namespace that has only loopback)
 # SAFEHAVEN_CMD=... (start command replacing `dotnet .../safehaven.dll serve`; harness tests only).
 # See bench/README.md.
@@ -37,7 +37,7 @@ ROUND_SECONDS=${ROUND_SECONDS:-5}
 WARMUP=${WARMUP:-5}
 PAGE_CONNS=${PAGE_CONNS:-32}
 WHEEL_CONNS=${WHEEL_CONNS:-4}
-UPSTREAM_FORMAT=${UPSTREAM_FORMAT:-html}
+UPSTREAM_FORMAT=${UPSTREAM_FORMAT:-negotiate}
 LINKS=${LINKS:-absolute}
 SKIP_BUILD=${SKIP_BUILD:-0}
 if [[ $(nproc) -ge 2 ]]; then

@@ -17,7 +17,7 @@ public static class FeatureCatalog
     public static readonly FeatureDefinition JoinsPopularNames = new("joins_popular_names", "joins two or more popular names (e.g. 'pandas-numpy'), while not popular itself", true, "name, popular names, download rank");
     public static readonly FeatureDefinition IsPopular = new("among_most_downloaded", "among the most downloaded packages", true, "download rank");
     public static readonly FeatureDefinition DownloadPopularity = new("download_popularity", "log10(15000 / download rank), 0 when not among the most downloaded", false, "download rank");
-    public static readonly FeatureDefinition VersionPlaceholder = new("version_is_placeholder", "latest version is a first-upload placeholder (0.0.x, 0.1, 0.1.0, 1, 1.0, 1.0.0)", true, "latest version");
+    public static readonly FeatureDefinition VersionPlaceholder = new("version_is_placeholder", "latest version is a first-upload placeholder (0, 0.0, 0.0.0, 0.0.1, 0.1, 0.1.0, 1, 1.0, 1.0.0)", true, "latest version");
     public static readonly FeatureDefinition VersionDependencyConfusion = new("version_dependency_confusion", "version looks like dependency confusion (major >= 90, not a calendar year or date)", true, "latest version");
     public static readonly FeatureDefinition VersionShowsMaintenance = new("version_shows_maintenance", "version shows later releases (a minor or patch number of 2 or more, major below 90)", true, "latest version");
     public static readonly FeatureDefinition VersionNotPep440 = new("version_not_pep440", "version does not follow PEP 440", true, "latest version");

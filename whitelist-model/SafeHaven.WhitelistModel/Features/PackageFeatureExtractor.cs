@@ -12,7 +12,7 @@ public sealed class PackageFeatureExtractor
     /// <summary>Depth of the download ranking that <see cref="FeatureCatalog.DownloadPopularity"/> is measured against.</summary>
     public const int RankingDepth = 15000;
 
-    private static readonly string[] PlaceholderVersions = ["0", "0.0", "0.1", "0.1.0", "1", "1.0", "1.0.0"];
+    private static readonly string[] PlaceholderVersions = ["0", "0.0", "0.0.0", "0.0.1", "0.1", "0.1.0", "1", "1.0", "1.0.0"];
 
     private static readonly string[] PlaceholderSummaries =
     [
@@ -135,7 +135,7 @@ public sealed class PackageFeatureExtractor
         && !(major is >= 199001 and <= 210012);
 
     internal static bool IsPlaceholder(VersionString v) =>
-        PlaceholderVersions.Contains(v.Text, StringComparer.Ordinal) || (v.Release.Count >= 3 && v.Release[0] == 0 && v.Release[1] == 0 && v.Release.Count == 3);
+        PlaceholderVersions.Contains(v.Text, StringComparer.Ordinal);
 
     internal static bool IsPlaceholderSummary(string summary, string normalizedName)
     {

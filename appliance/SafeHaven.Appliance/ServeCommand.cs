@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using SafeHaven.Core.Configuration;
+using SafeHaven.Gateway;
+using SafeHaven.MirrorSync;
+
+namespace SafeHaven.Appliance;
+
+/// <summary><c>safehaven serve</c>: runs the appliance (gateway, scheduled mirror jobs) until stopped.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config")
+        {
+            Description = "Configuration file (JSON). Default: safehaven.json beside the executable. Environment variables (SafeHaven__Tier=3, ...) override it.",
+        };
+        var command = new Command("serve", "Run the appliance: package mirrors, health and management API.");
+        command.Options.Add(config);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var file = parseResult.GetValue(config);
+            if (file is not null && !file.Exists)
+            {
+                await Console.Error.WriteLineAsync($"safehaven serve: configuration file {file.FullName} does not exist.").ConfigureAwait(false);
+                return 2;
+            }
+            try
+            {
+                var app = ApplianceHost.Build(file?.FullName, []);
+                await app.RunAsync(cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+            catch (ApplianceConfigurationException e)
+            {
+                await Console.Error.WriteLineAsync($"safehaven serve: invalid configuration:\n  {string.Join("\n  ", e.Problems)}").ConfigureAwait(false);
+                return 2;
+            }
+            catch (OptionsValidationException e)
+            {
+                await Console.Error.WriteLineAsync($"safehaven serve: invalid configuration:\n  {string.Join("\n  ", e.Failures)}").ConfigureAwait(false);
+                return 2;
+            }
+            catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await Console.Error.WriteLineAsync($"safehaven serve: cannot listen: {e.Message}").ConfigureAwait(false);
+                return 3;
+            }
+        });
+        return command;
+    }
+}
+
+/// <summary>A configuration the appliance refuses to start with, and every reason why.</summary>
+internal sealed class ApplianceConfigurationException(IReadOnlyList<string> problems) : Exception(string.Join("; ", problems))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
+/// <summary>Composes the appliance from its parts.</summary>
+internal static class ApplianceHost
+{
+    public static WebApplication Build(string? configFile, string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration
+            .AddJsonFile(configFile ?? Path.Combine(AppContext.BaseDirectory, "safehaven.json"), optional: configFile is null, reloadOnChange: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args);
+
+        var options = builder.Configuration.GetSection(SafeHavenOptions.Section).Get<SafeHavenOptions>() ?? new SafeHavenOptions();
+        var problems = Validate(options);
+        if (problems.Count > 0)
+        {
+            throw new ApplianceConfigurationException(problems);
+        }
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Logging.AddFilter("Quartz", LogLevel.Warning);
+
+        builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        builder.Services.AddOptions<SafeHavenOptions>().BindConfiguration(SafeHavenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddSafeHavenGateway(options);
+        var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
+        builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15));
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapSafeHavenGateway();
+        app.Services.GetRequiredService<Gateway.Health.ReadinessState>();
+        MirrorSyncStartup.RequireClosures(app.Services, options);
+        return app;
+    }
+
+    /// <summary>Everything wrong with a configuration, in the operator's terms (configuration keys).</summary>
+    public static List<string> Validate(SafeHavenOptions options)
+    {
+        var problems = new List<string>();
+        void Check(object instance, string prefix)
+        {
+            var results = new List<ValidationResult>();
+            if (!Validator.TryValidateObject(instance, new ValidationContext(instance), results, validateAllProperties: true))
+            {
+                problems.AddRange(results.Select(r => $"{prefix}{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+            }
+        }
+        Check(options, "SafeHaven:");
+        Check(options.Policy, "SafeHaven:Policy:");
+        foreach (var (ecosystem, mirror) in options.Mirrors)
+        {
+            Check(mirror, $"SafeHaven:Mirrors:{ecosystem}:");
+            if (ecosystem.ToLowerInvariant() is not ("pypi" or "cran" or "nuget" or "conda" or "apt"))
+            {
+                problems.Add($"SafeHaven:Mirrors:{ecosystem}: unknown ecosystem (pypi, cran, nuget, conda, apt)");
+            }
+            if (mirror.Enabled && !string.IsNullOrWhiteSpace(mirror.Upstream)
+                && (!Uri.TryCreate(mirror.Upstream, UriKind.Absolute, out var upstream) || upstream.Scheme is not ("http" or "https")))
+            {
+                problems.Add($"SafeHaven:Mirrors:{ecosystem}:Upstream: '{mirror.Upstream}' is not an absolute http(s) URL");
+            }
+        }
+        if (options.Tier >= 2 && options.Policy.MinimumAgeDays > options.Policy.MaximumLagDays)
+        {
+            problems.Add($"SafeHaven:Policy:MinimumAgeDays ({options.Policy.MinimumAgeDays}) exceeds MaximumLagDays ({options.Policy.MaximumLagDays}): the mirror could never be within its staleness bound");
+        }
+        foreach (var (ecosystem, file) in options.Policy.AllowlistFiles)
+        {
+            if (!string.IsNullOrWhiteSpace(file) && !File.Exists(file))
+            {
+                problems.Add($"SafeHaven:Policy:AllowlistFiles:{ecosystem}: {Path.GetFullPath(file)} does not exist");
+            }
+        }
+        if (options.Tier >= 3)
+        {
+            foreach (var (ecosystem, _) in options.Mirrors.Where(m => m.Value.Enabled && !string.IsNullOrWhiteSpace(m.Value.Upstream)))
+            {
+                if (!options.Policy.AllowlistFiles.TryGetValue(ecosystem, out var file) || string.IsNullOrWhiteSpace(file))
+                {
+                    problems.Add($"SafeHaven:Policy:AllowlistFiles:{ecosystem}: required at tier {options.Tier}, where only approved packages are served");
+                }
+            }
+        }
+        return problems;
+    }
+}

@@ -1,0 +1,122 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SafeHaven.Core.Configuration;
+
+/// <summary>The <c>SafeHaven</c> configuration section: the contract operators' scripts rely on.</summary>
+public sealed class SafeHavenOptions
+{
+    public const string Section = "SafeHaven";
+
+    /// <summary>The environment's tier, 0 (open) to 4 (secret).</summary>
+    [Range(0, 4)]
+    public int Tier { get; set; } = 2;
+
+    /// <summary>Listen address(es), separated by ';'.</summary>
+    [Required]
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>Where the embedded database, the blob store and caches live.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "./data";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public BlobStoreOptions BlobStore { get; set; } = new();
+
+    /// <summary>Per-ecosystem mirror settings, keyed by ecosystem: pypi, cran, nuget, conda, apt.</summary>
+    public Dictionary<string, MirrorOptions> Mirrors { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public PolicyOptions Policy { get; set; } = new();
+
+    public string ResolveDataPath(params string[] parts) =>
+        Path.GetFullPath(Path.Combine([DataDirectory, .. parts]));
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary><c>sqlite</c> (embedded default) or <c>postgres</c>.</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>Provider connection string; for SQLite, empty means <c>DataDirectory/safehaven.db</c>.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+public sealed class BlobStoreOptions
+{
+    /// <summary><c>filesystem</c> (embedded default) or <c>s3</c>.</summary>
+    public string Provider { get; set; } = "filesystem";
+
+    /// <summary>For the filesystem store; empty means <c>DataDirectory/blobs</c>.</summary>
+    public string? Path { get; set; }
+
+    public S3Options S3 { get; set; } = new();
+}
+
+public sealed class S3Options
+{
+    public string? ServiceUrl { get; set; }
+    public string? Bucket { get; set; }
+    public string? AccessKey { get; set; }
+    public string? SecretKey { get; set; }
+}
+
+public sealed class MirrorOptions
+{
+    /// <summary>Base URL of the upstream repository (for PyPI, its simple index, ending in <c>/</c>).</summary>
+    public string? Upstream { get; set; }
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How long a fetched index is served before it is refreshed from upstream.</summary>
+    [Range(0, 7 * 24 * 3600)]
+    public int IndexTtlSeconds { get; set; } = 600;
+
+    /// <summary>Timeout for one upstream index request.</summary>
+    [Range(1, 3600)]
+    public int UpstreamTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Further origins (scheme://host:port) that artifact URLs in upstream indexes may point to, e.g. a separate
+    /// file host. The appliance fetches from nowhere else, whatever an index says.
+    /// </summary>
+    public List<string> FileOrigins { get; set; } = [];
+
+    /// <summary>
+    /// Artifacts up to this size are verified before the first byte is sent, so a hash mismatch answers 502.
+    /// Larger ones are streamed to the client while stored, holding back the last block until the hash is
+    /// verified; on a mismatch the connection is aborted, so the client never receives a complete bad file.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long VerifyBeforeServingBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How often the Tier 3+ allowlist closure is recomputed.</summary>
+    [Range(1, 7 * 24 * 60)]
+    public int ClosureRefreshMinutes { get; set; } = 60;
+
+    /// <summary>
+    /// PEP 508 marker variables of the environment's clients (e.g. sys_platform=linux). Markers on variables
+    /// not set here are treated as possibly true when closing the allowlist over dependencies.
+    /// </summary>
+    public Dictionary<string, string> TargetEnvironment { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class PolicyOptions
+{
+    /// <summary>Tier 2+: days since upstream upload before a version becomes visible.</summary>
+    [Range(0, 3650)]
+    public int MinimumAgeDays { get; set; } = 7;
+
+    /// <summary>Tier 2+: the mirror's index may never be older than this.</summary>
+    [Range(1, 3650)]
+    public int MaximumLagDays { get; set; } = 42;
+
+    /// <summary>Tier 3+: approved lists, one name per line, keyed by ecosystem.</summary>
+    public Dictionary<string, string> AllowlistFiles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Tier 3: whitelist-model score at or above which a package is approved.</summary>
+    [Range(0.0, 1.0)]
+    public double ModelThreshold { get; set; } = 0.5;
+
+    /// <summary>Folder of OSV-format advisory JSON files; empty means <c>DataDirectory/advisories</c>.</summary>
+    public string? AdvisoriesDirectory { get; set; }
+}

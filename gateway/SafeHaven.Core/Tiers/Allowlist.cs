@@ -1,0 +1,73 @@
+namespace SafeHaven.Core.Tiers;
+
+/// <summary>One approved entry: a package name and, for PyPI, extras whose dependencies are approved too.</summary>
+public sealed record AllowlistEntry(string Name, IReadOnlySet<string> Extras);
+
+/// <summary>
+/// A Tier 3+ list of approved packages: one name per line, <c>#</c> starts a comment, blank lines ignored.
+/// PyPI entries may name extras as <c>name[extra1,extra2]</c>.
+/// </summary>
+public sealed class Allowlist
+{
+    public static readonly Allowlist Empty = new([]);
+
+    public Allowlist(IReadOnlyList<AllowlistEntry> entries) => Entries = entries;
+
+    public IReadOnlyList<AllowlistEntry> Entries { get; }
+
+    public static Allowlist Parse(IEnumerable<string> lines, Func<string, string> normalize)
+    {
+        var byName = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var order = new List<string>();
+        var lineNumber = 0;
+        foreach (var raw in lines)
+        {
+            lineNumber++;
+            var hash = raw.IndexOf('#', StringComparison.Ordinal);
+            var line = (hash >= 0 ? raw[..hash] : raw).Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            var extras = new HashSet<string>(StringComparer.Ordinal);
+            var bracket = line.IndexOf('[', StringComparison.Ordinal);
+            var name = line;
+            if (bracket >= 0)
+            {
+                if (!line.EndsWith(']'))
+                {
+                    throw new FormatException($"line {lineNumber}: '{raw}' has an unclosed '['.");
+                }
+                name = line[..bracket].Trim();
+                foreach (var extra in line[(bracket + 1)..^1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    extras.Add(normalize(extra));
+                }
+            }
+            if (name.Length == 0 || name.Any(char.IsWhiteSpace))
+            {
+                throw new FormatException($"line {lineNumber}: '{raw}' is not a package name.");
+            }
+            var key = normalize(name);
+            if (!byName.TryGetValue(key, out var existing))
+            {
+                byName[key] = existing = new HashSet<string>(StringComparer.Ordinal);
+                order.Add(key);
+            }
+            existing.UnionWith(extras);
+        }
+        return new Allowlist(order.Select(n => new AllowlistEntry(n, byName[n])).ToList());
+    }
+
+    public static Allowlist Load(string path, Func<string, string> normalize)
+    {
+        try
+        {
+            return Parse(File.ReadLines(path), normalize);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"Allowlist {path}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Collections.Frozen;
+
+namespace SafeHaven.Core.Tiers;
+
+/// <summary>A dependency to resolve: a package, an ecosystem-specific version constraint, and requested extras.</summary>
+public sealed record ClosureRequest(string Name, string Constraint, IReadOnlySet<string> Extras);
+
+/// <summary>A resolved package version whose own dependencies are followed.</summary>
+public sealed record ClosureNode(string Name, string Version, IReadOnlySet<string> Extras);
+
+/// <summary>The outcome of resolving a <see cref="ClosureRequest"/>: a node, or the reason there is none.</summary>
+public sealed record ClosureResolution(ClosureNode? Node, string? Failure)
+{
+    public static ClosureResolution Resolved(ClosureNode node) => new(node, null);
+    public static ClosureResolution Failed(string reason) => new(null, reason);
+}
+
+/// <summary>The ecosystem-specific half of closing an allowlist over dependencies.</summary>
+public interface IClosureSource
+{
+    /// <summary>Picks the version a client would install for the request, among those the tier lets through.</summary>
+    Task<ClosureResolution> ResolveAsync(ClosureRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The dependencies of a resolved version that apply in the environment (markers evaluated).</summary>
+    Task<IReadOnlyList<ClosureRequest>> GetDependenciesAsync(ClosureNode node, CancellationToken cancellationToken);
+}
+
+/// <summary>A dependency of an allowlisted package that cannot be satisfied at the tier.</summary>
+public sealed record UnsatisfiedDependency(string Root, IReadOnlyList<string> Path, string Requirement, string Reason);
+
+/// <summary>
+/// The set of packages visible at Tier 3+: the allowlist plus everything its entries need, transitively.
+/// Immutable; a recomputation replaces it whole.
+/// </summary>
+public sealed class AllowlistClosure
+{
+    /// <summary>Bound on nodes visited, so a pathological dependency graph cannot exhaust the appliance.</summary>
+    public const int MaximumNodes = 20_000;
+
+    private readonly FrozenSet<string> _packages;
+
+    public AllowlistClosure(
+        string ecosystem, DateTimeOffset computedAt, IEnumerable<string> roots, IEnumerable<string> packages,
+        IReadOnlyList<UnsatisfiedDependency> unsatisfied, IReadOnlyDictionary<string, IReadOnlySet<string>> extras)
+    {
+        Ecosystem = ecosystem;
+        ComputedAt = computedAt;
+        Roots = roots.ToList();
+        _packages = packages.ToFrozenSet(StringComparer.Ordinal);
+        Unsatisfied = unsatisfied;
+        Extras = extras;
+    }
+
+    public string Ecosystem { get; }
+    public DateTimeOffset ComputedAt { get; }
+    public IReadOnlyList<string> Roots { get; }
+    public IReadOnlyCollection<string> Packages => _packages;
+    public IReadOnlyList<UnsatisfiedDependency> Unsatisfied { get; }
+
+    /// <summary>Extras requested for each package anywhere in the closure.</summary>
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> Extras { get; }
+
+    public bool Contains(string normalizedName) => _packages.Contains(normalizedName);
+
+    public static async Task<AllowlistClosure> BuildAsync(
+        string ecosystem, Allowlist allowlist, IClosureSource source, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var packages = new HashSet<string>(StringComparer.Ordinal);
+        var extras = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var unsatisfied = new List<UnsatisfiedDependency>();
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        var resolutions = new Dictionary<(string, string, string), ClosureResolution>();
+        var queue = new Queue<(ClosureRequest Request, string Root, IReadOnlyList<string> Path)>();
+
+        foreach (var entry in allowlist.Entries)
+        {
+            queue.Enqueue((new ClosureRequest(entry.Name, "", entry.Extras), entry.Name, [entry.Name]));
+        }
+
+        while (queue.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (request, root, path) = queue.Dequeue();
+            var extrasKey = string.Join(',', request.Extras.Order(StringComparer.Ordinal));
+            if (!resolutions.TryGetValue((request.Name, request.Constraint, extrasKey), out var resolution))
+            {
+                resolution = await source.ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+                resolutions[(request.Name, request.Constraint, extrasKey)] = resolution;
+            }
+            if (resolution.Node is not { } node)
+            {
+                var requirement = request.Constraint.Length == 0 ? request.Name : $"{request.Name} {request.Constraint}";
+                unsatisfied.Add(new UnsatisfiedDependency(root, path, requirement, resolution.Failure ?? "not resolvable"));
+                continue;
+            }
+            packages.Add(node.Name);
+            if (!extras.TryGetValue(node.Name, out var nodeExtras))
+            {
+                extras[node.Name] = nodeExtras = new HashSet<string>(StringComparer.Ordinal);
+            }
+            nodeExtras.UnionWith(node.Extras);
+
+            var nodeKey = $"{node.Name}\n{node.Version}\n{string.Join(',', node.Extras.Order(StringComparer.Ordinal))}";
+            if (!visited.Add(nodeKey))
+            {
+                continue;
+            }
+            if (visited.Count > MaximumNodes)
+            {
+                unsatisfied.Add(new UnsatisfiedDependency(root, path, node.Name,
+                    $"the dependency graph exceeds {MaximumNodes} package versions; closure stopped"));
+                break;
+            }
+            IReadOnlyList<ClosureRequest> dependencies;
+            try
+            {
+                dependencies = await source.GetDependenciesAsync(node, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ClosureSourceException e)
+            {
+                unsatisfied.Add(new UnsatisfiedDependency(root, path, $"{node.Name} {node.Version}", e.Message));
+                continue;
+            }
+            foreach (var dependency in dependencies)
+            {
+                queue.Enqueue((dependency, root, [.. path, dependency.Name]));
+            }
+        }
+
+        return new AllowlistClosure(
+            ecosystem, now, allowlist.Entries.Select(e => e.Name), packages, unsatisfied,
+            extras.ToDictionary(p => p.Key, p => (IReadOnlySet<string>)p.Value, StringComparer.Ordinal));
+    }
+}
+
+/// <summary>A closure source could not read what it needed (metadata missing or unreadable, upstream down).</summary>
+public sealed class ClosureSourceException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The closures currently in force, one per ecosystem, each replaced whole when recomputed.</summary>
+public sealed class AllowlistClosureRegistry
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AllowlistClosure> _closures = new(StringComparer.OrdinalIgnoreCase);
+
+    public event Action<AllowlistClosure>? Published;
+
+    public AllowlistClosure? Get(string ecosystem) => _closures.TryGetValue(ecosystem, out var closure) ? closure : null;
+
+    public void Publish(AllowlistClosure closure)
+    {
+        _closures[closure.Ecosystem] = closure;
+        Published?.Invoke(closure);
+    }
+}

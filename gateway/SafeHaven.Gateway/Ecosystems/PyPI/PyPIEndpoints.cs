@@ -1,0 +1,200 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Packages;
+using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Http;
+using SafeHaven.Gateway.Upstreams;
+
+namespace SafeHaven.Gateway.Ecosystems.PyPI;
+
+/// <summary>The PyPI simple API under <c>/pypi/simple/</c> and its files under <c>/pypi/packages/</c>.</summary>
+public static class PyPIEndpoints
+{
+    private static readonly string[] GetHead = [HttpMethods.Get, HttpMethods.Head];
+
+    public static IEndpointRouteBuilder MapPyPI(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/pypi");
+        // Routing ignores a trailing slash, so the handlers redirect the slash-less forms themselves (PEP 503).
+        group.MapMethods("/simple/", GetHead, RootAsync);
+        group.MapMethods("/simple/{project}/", GetHead, ProjectAsync);
+        group.MapMethods("/packages/{project}/{filename}", GetHead, FileAsync);
+        return app;
+    }
+
+    private static IResult Redirect(HttpContext context, string path) =>
+        Results.Redirect(context.Request.PathBase + path + context.Request.QueryString, permanent: true);
+
+    private static SimpleFormat? Negotiate(HttpContext context)
+    {
+        // PEP 691 allows a ?format= override of the Accept header.
+        var format = context.Request.Query["format"].ToString();
+        return SimpleContentNegotiation.Negotiate(format.Length > 0 ? format : context.Request.Headers.Accept.ToString());
+    }
+
+    private static IResult NotAcceptable() => Results.Problem(
+        title: "Not acceptable",
+        detail: $"This index serves {SimpleContentNegotiation.JsonV1}, {SimpleContentNegotiation.HtmlV1} and {SimpleContentNegotiation.TextHtml}.",
+        statusCode: StatusCodes.Status406NotAcceptable);
+
+    private static bool HasTrailingSlash(HttpContext context) => context.Request.Path.Value?.EndsWith('/') == true;
+
+    private static async Task<IResult> RootAsync(HttpContext context, PyPIMirror mirror, CancellationToken cancellationToken)
+    {
+        if (!HasTrailingSlash(context))
+        {
+            return Redirect(context, "/pypi/simple/");
+        }
+        context.Response.Headers.Vary = HeaderNames.Accept;
+        if (Negotiate(context) is not { } format)
+        {
+            return NotAcceptable();
+        }
+        var (names, staleOrError) = await mirror.GetProjectNamesAsync(cancellationToken).ConfigureAwait(false);
+        if (names is null)
+        {
+            return mirror.Policy.Policy.RequiresAllowlist ? PolicyResponses.NotReady(staleOrError!) : PolicyResponses.BadGateway(staleOrError!);
+        }
+        if (staleOrError is not null)
+        {
+            PolicyResponses.MarkStale(context, staleOrError);
+        }
+        return Page(context, RenderedPage.Create(SimpleIndexRenderer.RenderRoot(names, format)), format);
+    }
+
+    private static async Task<IResult> ProjectAsync(HttpContext context, string project, PyPIMirror mirror, CancellationToken cancellationToken)
+    {
+        context.Response.Headers.Vary = HeaderNames.Accept;
+        if (!PackageName.IsValidPyPI(project))
+        {
+            return PolicyResponses.NotFound($"'{project}' is not a valid project name");
+        }
+        var normalized = PackageName.NormalizePyPI(project);
+        if (normalized != project || !HasTrailingSlash(context))
+        {
+            return Redirect(context, "/pypi/simple/" + normalized + "/");
+        }
+        if (Negotiate(context) is not { } format)
+        {
+            return NotAcceptable();
+        }
+        var lookup = await mirror.GetProjectAsync(normalized, cancellationToken).ConfigureAwait(false);
+        switch (lookup)
+        {
+            case ProjectLookup.Found found:
+                if (found.StaleReason is not null)
+                {
+                    PolicyResponses.MarkStale(context, found.StaleReason);
+                }
+                return Page(context, found.View.Page(format), format);
+            case ProjectLookup.Hidden hidden:
+                return PolicyResponses.Hidden(context, VersionDecision.NotAllowlisted, hidden.Reason);
+            case ProjectLookup.NotFound notFound:
+                return PolicyResponses.NotFound(notFound.Reason);
+            case ProjectLookup.Unavailable unavailable:
+                return mirror.Policy.Policy.RequiresAllowlist && mirror.Policy.Policy.Tier >= 3 && unavailable.Reason.Contains("closure", StringComparison.Ordinal)
+                    ? PolicyResponses.NotReady(unavailable.Reason)
+                    : PolicyResponses.BadGateway(unavailable.Reason);
+            default:
+                throw new InvalidOperationException("unknown lookup result");
+        }
+    }
+
+    private static IResult Page(HttpContext context, RenderedPage page, SimpleFormat format)
+    {
+        var headers = context.Response.Headers;
+        headers.ETag = page.ETag;
+        headers.CacheControl = "max-age=60";
+        var ifNoneMatch = context.Request.Headers.IfNoneMatch;
+        if (ifNoneMatch.Count > 0 && ifNoneMatch.ToString().Split(',').Any(t => t.Trim() == page.ETag || t.Trim() == "*"))
+        {
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+        return Results.Bytes(page.Body, SimpleContentNegotiation.ContentType(format));
+    }
+
+    private static async Task<IResult> FileAsync(
+        HttpContext context, string project, string filename, PyPIMirror mirror, PyPIArtifacts artifacts,
+        IOptions<SafeHavenOptions> options, CancellationToken cancellationToken)
+    {
+        var normalized = PackageName.NormalizePyPI(project);
+        if (!PackageName.IsValidPyPI(project))
+        {
+            return PolicyResponses.NotFound($"'{project}' is not a valid project name");
+        }
+        var lookup = await mirror.GetProjectAsync(normalized, cancellationToken).ConfigureAwait(false);
+        if (lookup is not ProjectLookup.Found found)
+        {
+            return lookup switch
+            {
+                ProjectLookup.Hidden hidden => PolicyResponses.Hidden(context, VersionDecision.NotAllowlisted, hidden.Reason),
+                ProjectLookup.NotFound notFound => PolicyResponses.NotFound(notFound.Reason),
+                ProjectLookup.Unavailable unavailable => PolicyResponses.BadGateway(unavailable.Reason),
+                _ => throw new InvalidOperationException("unknown lookup result"),
+            };
+        }
+        var view = found.View;
+        var metadata = false;
+        if (!view.State.ByFilename.TryGetValue(filename, out var entry))
+        {
+            const string Suffix = ".metadata";
+            if (filename.EndsWith(Suffix, StringComparison.Ordinal)
+                && view.State.ByFilename.TryGetValue(filename[..^Suffix.Length], out var distribution) && distribution.File.CoreMetadata)
+            {
+                entry = distribution;
+                metadata = true;
+            }
+            else
+            {
+                return PolicyResponses.NotFound($"project '{normalized}' has no file '{filename}'");
+            }
+        }
+        var decision = view.Decisions[entry.File.Filename];
+        if (!decision.Visible)
+        {
+            return PolicyResponses.Hidden(context, decision.Code, decision.Reason);
+        }
+        if (found.StaleReason is not null)
+        {
+            PolicyResponses.MarkStale(context, found.StaleReason);
+        }
+        var contentType = metadata ? "text/plain; charset=utf-8" : "application/octet-stream";
+
+        var stored = await artifacts.FindStoredAsync(entry.File, metadata, cancellationToken).ConfigureAwait(false);
+        if (stored is null)
+        {
+            var mirrorOptions = options.Value.Mirrors.TryGetValue(PyPIMirror.Ecosystem, out var m) ? m : new MirrorOptions();
+            var large = !metadata && entry.File.Size is { } size && size > mirrorOptions.VerifyBeforeServingBytes;
+            try
+            {
+                if (large && !HttpMethods.IsHead(context.Request.Method))
+                {
+                    await artifacts.StreamWhileStoringAsync(context, entry.File, contentType, cancellationToken).ConfigureAwait(false);
+                    return Results.Empty;
+                }
+                stored = await artifacts.EnsureStoredAsync(entry.File, metadata, cancellationToken).ConfigureAwait(false);
+            }
+            catch (UpstreamIntegrityException e)
+            {
+                return PolicyResponses.BadGateway(e.Message);
+            }
+            catch (UpstreamUnavailableException e) when (!context.Response.HasStarted)
+            {
+                return PolicyResponses.BadGateway($"{entry.File.Filename} is not stored here and upstream failed: {e.Message}");
+            }
+        }
+        var etag = new EntityTagHeaderValue("\"" + stored.Value.Hex + "\"");
+        if (artifacts.Blobs is Core.Blobs.ILocalBlobStore local && local.GetLocalPath(stored.Value) is { } path)
+        {
+            return Results.File(path, contentType, entityTag: etag, enableRangeProcessing: true);
+        }
+        var stream = await artifacts.Blobs.OpenReadAsync(stored.Value, cancellationToken).ConfigureAwait(false);
+        return stream is null
+            ? PolicyResponses.BadGateway($"{entry.File.Filename} vanished from the store")
+            : Results.Stream(stream, contentType, entityTag: etag, enableRangeProcessing: stream.CanSeek);
+    }
+}

@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage;
+using SafeHaven.Core.Tiers;
+
+namespace SafeHaven.Gateway.Health;
+
+/// <summary>
+/// <c>/healthz</c>: liveness plus what an operator must see (index age against <c>MaximumLagDays</c>, upstream
+/// errors, closure problems); always 200 while the process runs, with <c>status</c> "degraded" when something needs
+/// attention. <c>/readyz</c>: 200 once the appliance can answer clients correctly (at Tier 3+, once every enabled
+/// mirror's allowlist closure is computed), else 503.
+/// </summary>
+public static class HealthEndpoints
+{
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/readyz", (ReadinessState readiness) =>
+        {
+            var missing = readiness.Missing();
+            return missing.Count == 0
+                ? Results.Ok(new { status = "ready" })
+                : Results.Json(new { status = "not-ready", waitingFor = missing }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+
+        app.MapGet("/healthz", async (
+            IOptions<SafeHavenOptions> options, TierPolicyProvider policy, MirrorHealth health, IIndexCacheStore store,
+            AllowlistClosureRegistry closures, TimeProvider time, CancellationToken cancellationToken) =>
+        {
+            var now = time.GetUtcNow();
+            var snapshot = policy.Current;
+            var degraded = new List<string>();
+            var mirrors = new Dictionary<string, object?>();
+            foreach (var (ecosystem, mirror) in options.Value.Mirrors.Where(m => m.Value.Enabled && !string.IsNullOrEmpty(m.Value.Upstream)))
+            {
+                var status = health.Get(ecosystem);
+                var oldest = await store.GetOldestFetchAsync(ecosystem, cancellationToken).ConfigureAwait(false);
+                var ageDays = oldest is null ? (double?)null : (now - oldest.Value).TotalDays;
+                var lagExceeded = ageDays > snapshot.Policy.MaximumLag.TotalDays;
+                if (lagExceeded)
+                {
+                    degraded.Add($"{ecosystem}: oldest cached index is {ageDays:0.0} days old, over the {snapshot.Policy.MaximumLag.TotalDays:0}-day bound");
+                }
+                if (status.LastFailure is { } failure && (status.LastSuccess is null || failure > status.LastSuccess))
+                {
+                    degraded.Add($"{ecosystem}: last upstream request failed at {failure:O}: {status.LastError}");
+                }
+                var closure = closures.Get(ecosystem);
+                if (closure is not null && closure.Unsatisfied.Count > 0)
+                {
+                    degraded.Add($"{ecosystem}: {closure.Unsatisfied.Count} allowlist dependencies cannot be satisfied (see /api/mirrors/{ecosystem}/closure)");
+                }
+                mirrors[ecosystem] = new
+                {
+                    upstreamLastSuccess = status.LastSuccess,
+                    upstreamLastFailure = status.LastFailure,
+                    upstreamLastError = status.LastError,
+                    staleResponses = status.StaleResponses,
+                    oldestIndexFetchedAt = oldest,
+                    oldestIndexAgeDays = ageDays is null ? (double?)null : Math.Round(ageDays.Value, 3),
+                    maximumLagDays = snapshot.Policy.MaximumLag.TotalDays,
+                    closure = closure is null ? null : new { computedAt = closure.ComputedAt, packages = closure.Packages.Count, unsatisfied = closure.Unsatisfied.Count },
+                };
+            }
+            return Results.Ok(new
+            {
+                status = degraded.Count == 0 ? "healthy" : "degraded",
+                tier = snapshot.Policy.Tier,
+                problems = degraded,
+                mirrors,
+            });
+        });
+        return app;
+    }
+}
+
+/// <summary>What still has to happen before clients can be answered correctly.</summary>
+public sealed class ReadinessState
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _pending = new(StringComparer.Ordinal);
+
+    public void Require(string what) => _pending[what] = true;
+
+    public void Complete(string what) => _pending.TryRemove(what, out _);
+
+    public IReadOnlyList<string> Missing() => _pending.Keys.Order(StringComparer.Ordinal).ToList();
+}

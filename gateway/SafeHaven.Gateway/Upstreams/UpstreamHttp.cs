@@ -1,0 +1,164 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace SafeHaven.Gateway.Upstreams;
+
+/// <summary>Upstream could not be reached or answered with an error; the type says the fetch may be retried later.</summary>
+public sealed class UpstreamUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A fetched index document.</summary>
+public sealed record UpstreamDocument(HttpStatusCode Status, byte[] Content, string? ContentType, string? ETag, Uri Url);
+
+/// <summary>
+/// The one path to an upstream registry: a fixed set of allowed origins (the configured upstream and any file
+/// origins), bounded index sizes, timeouts, and streaming artifact downloads. An index cannot make the appliance
+/// fetch from anywhere else.
+/// </summary>
+public sealed class UpstreamHttp
+{
+    /// <summary>Largest index document accepted (the PyPI root index is ~30 MB).</summary>
+    public const long MaximumIndexBytes = 256L * 1024 * 1024;
+
+    private readonly HttpClient _indexClient;
+    private readonly HttpClient _artifactClient;
+    private readonly HashSet<string> _allowedOrigins;
+    private readonly TimeSpan _timeout;
+
+    public UpstreamHttp(Uri baseUrl, IEnumerable<string> fileOrigins, TimeSpan timeout, HttpClient indexClient, HttpClient artifactClient)
+    {
+        BaseUrl = baseUrl;
+        _indexClient = indexClient;
+        _artifactClient = artifactClient;
+        _timeout = timeout;
+        _allowedOrigins = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { Origin(baseUrl) };
+        foreach (var origin in fileOrigins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri))
+            {
+                throw new ArgumentException($"File origin '{origin}' is not an absolute URL.");
+            }
+            _allowedOrigins.Add(Origin(uri));
+        }
+    }
+
+    public Uri BaseUrl { get; }
+
+    private static string Origin(Uri uri) => uri.GetLeftPart(UriPartial.Authority);
+
+    public bool IsAllowed(Uri url) =>
+        (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps) && _allowedOrigins.Contains(Origin(url));
+
+    private Uri Check(Uri url) => IsAllowed(url)
+        ? url
+        : throw new UpstreamUnavailableException($"refusing to fetch {url.GetLeftPart(UriPartial.Authority)}: not a configured upstream origin");
+
+    /// <summary>Fetches an index document; 404 and 304 are answers, other failures throw.</summary>
+    public async Task<UpstreamDocument> GetDocumentAsync(Uri url, string accept, string? etag, CancellationToken cancellationToken)
+    {
+        Check(url);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
+        try
+        {
+            using var response = await SendCheckedAsync(_indexClient, url, request =>
+            {
+                request.Headers.TryAddWithoutValidation("Accept", accept);
+                if (etag is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+                }
+            }, timeout.Token).ConfigureAwait(false);
+            if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone or HttpStatusCode.NotModified)
+            {
+                return new UpstreamDocument(response.StatusCode, [], null, etag, url);
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new UpstreamUnavailableException($"upstream answered {(int)response.StatusCode} {response.ReasonPhrase} for {url}");
+            }
+            if (response.Content.Headers.ContentLength > MaximumIndexBytes)
+            {
+                throw new UpstreamUnavailableException($"upstream index {url} is larger than {MaximumIndexBytes} bytes");
+            }
+            var content = await ReadBoundedAsync(response.Content, MaximumIndexBytes, timeout.Token).ConfigureAwait(false);
+            var finalUrl = response.RequestMessage?.RequestUri ?? url;
+            return new UpstreamDocument(response.StatusCode, content, response.Content.Headers.ContentType?.ToString(), response.Headers.ETag?.ToString(), finalUrl);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new UpstreamUnavailableException($"upstream did not answer within {_timeout.TotalSeconds:0} s for {url}", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new UpstreamUnavailableException($"upstream unreachable for {url}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Sends a GET, following up to five redirects itself so that every hop is checked against the allowed origins.</summary>
+    private async Task<HttpResponseMessage> SendCheckedAsync(HttpClient client, Uri url, Action<HttpRequestMessage> prepare, CancellationToken cancellationToken)
+    {
+        for (var hop = 0; ; hop++)
+        {
+            Check(url);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            prepare(request);
+            var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
+            {
+                return response;
+            }
+            response.Dispose();
+            if (hop >= 5)
+            {
+                throw new UpstreamUnavailableException($"upstream redirected more than five times from {url}");
+            }
+            url = location.IsAbsoluteUri ? location : new Uri(url, location);
+        }
+    }
+
+    private static async Task<byte[]> ReadBoundedAsync(HttpContent content, long limit, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                throw new UpstreamUnavailableException($"upstream index is larger than {limit} bytes");
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Starts an artifact download; the caller owns the response and streams its body.</summary>
+    public async Task<HttpResponseMessage> OpenArtifactAsync(Uri url, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_timeout);
+            response = await SendCheckedAsync(_artifactClient, url,
+                request => request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity")), timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new UpstreamUnavailableException($"upstream did not answer within {_timeout.TotalSeconds:0} s for {url}", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new UpstreamUnavailableException($"upstream unreachable for {url}: {e.Message}", e);
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            var status = (int)response.StatusCode;
+            response.Dispose();
+            throw new UpstreamUnavailableException($"upstream answered {status} for {url}");
+        }
+        return response;
+    }
+}

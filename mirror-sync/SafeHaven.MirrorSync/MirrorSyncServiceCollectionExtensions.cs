@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection;
+using Quartz;
+using SafeHaven.MirrorSync.Jobs;
+
+namespace SafeHaven.MirrorSync;
+
+public static class MirrorSyncServiceCollectionExtensions
+{
+    /// <summary>Registers the scheduled mirror jobs on Quartz (in-memory store for the embedded appliance).</summary>
+    public static IServiceCollection AddMirrorSync(this IServiceCollection services, TimeSpan closureInterval, TimeSpan refreshInterval)
+    {
+        services.AddQuartz(quartz =>
+        {
+            quartz.AddJob<AllowlistClosureJob>(job => job.WithIdentity(AllowlistClosureJob.Key).StoreDurably());
+            quartz.AddTrigger(trigger => trigger
+                .ForJob(AllowlistClosureJob.Key)
+                .WithIdentity("allowlist-closure-schedule", "mirror-sync")
+                .StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(closureInterval).RepeatForever()));
+            quartz.AddJob<IndexRefreshJob>(job => job.WithIdentity(IndexRefreshJob.Key).StoreDurably());
+            quartz.AddTrigger(trigger => trigger
+                .ForJob(IndexRefreshJob.Key)
+                .WithIdentity("index-refresh-schedule", "mirror-sync")
+                .StartAt(DateTimeOffset.UtcNow + refreshInterval)
+                .WithSimpleSchedule(s => s.WithInterval(refreshInterval).RepeatForever()));
+        });
+        services.AddQuartzHostedService(options => options.WaitForJobsToComplete = false);
+        return services;
+    }
+}

@@ -1,0 +1,182 @@
+using SafeHaven.WhitelistModel.Evaluation;
+
+namespace SafeHaven.WhitelistModel.Tests.Evaluation;
+
+/// <summary>Small reference data built in memory, shaped like the shared data files.</summary>
+internal static class TinyData
+{
+    public static readonly string[] Popular = ["requests", "numpy", "pandas", "django", "flask", "scipy", "matplotlib", "pytest", "attrs", "click"];
+
+    public static IReadOnlyList<SnapshotRow> Snapshot()
+    {
+        var lines = new List<string> { "name\tversion\tmonth\trank_among_15000_most_downloaded\tsummary" };
+        for (var i = 0; i < Popular.Length; i++)
+        {
+            lines.Add($"{Popular[i]}\t{i + 1}.{i + 3}.2\t2026-10\t{i * 7 + 1}\tA popular package number {i}");
+        }
+        lines.Add("sparsesvd\t0.2.2\t2013-12\t\tSparse SVD");
+        lines.Add("characteristic\t14.3.0\t2014-12\t\tAttributes without boilerplate");
+        for (var i = 0; i < 300; i++)
+        {
+            lines.Add($"tail-project-{i:D3}\t0.{i % 4}.0\t{2015 + i % 11}-{1 + i % 12:D2}\t\tSome project {i}");
+        }
+        using var reader = new StringReader(string.Join('\n', lines) + "\n");
+        return ReferenceData.ReadSnapshot(reader, "tiny snapshot");
+    }
+
+    public static IReadOnlyList<MaliciousRow> Malicious()
+    {
+        var lines = new List<string> { "name\tosv_id\tpublished\tversions" };
+        var day = new DateTime(2023, 1, 1);
+        var i = 0;
+        // Campaign A: near-identical names over several months; campaign B: digits + "aa"; then singletons.
+        foreach (var n in new[] { "reqeusts", "reqeust", "reqeustss" })
+        {
+            lines.Add($"{n}\tMAL-A-{i}\t{day.AddDays(30 * i++):yyyy-MM-dd}T00:00:00Z\t1.0.0");
+        }
+        foreach (var n in new[] { "18923aa", "191239aa", "2000aa" })
+        {
+            lines.Add($"{n}\tMAL-B-{i}\t{day.AddDays(40 * i++):yyyy-MM-dd}T00:00:00Z\t");
+        }
+        for (var k = 0; k < 60; k++)
+        {
+            lines.Add($"evil{(char)('a' + k % 26)}{(char)('a' + k / 26)}x{k}zq\tMAL-C-{k}\t{day.AddDays(5 * k):yyyy-MM-dd}T00:00:00Z\t{(k % 3 == 0 ? "99.0.1" : "0.0.1")}");
+        }
+        using var reader = new StringReader(string.Join('\n', lines) + "\n");
+        return ReferenceData.ReadMalicious(reader, "tiny malicious");
+    }
+
+    public static IReadOnlyList<string> Allowlist() => [.. Popular, "sparsesvd", "characteristic"];
+}
+
+public sealed class CampaignGrouperTests
+{
+    [Fact]
+    public void Near_identical_names_share_a_campaign()
+    {
+        var names = new[] { "reqeusts", "reqeustss", "18923aa", "191239aa", "colorama-py", "colourama-py", "unrelated", "py" };
+        var groups = CampaignGrouper.Group(names);
+        Assert.Equal(groups[0], groups[1]);
+        Assert.Equal(groups[2], groups[3]);
+        Assert.Equal(groups[4], groups[5]);
+        Assert.NotEqual(groups[0], groups[2]);
+        Assert.NotEqual(groups[6], groups[0]);
+        Assert.NotEqual(groups[7], groups[6]);
+        Assert.Equal("aa", CampaignGrouper.Skeleton("18923aa"));
+        Assert.Equal("#", CampaignGrouper.Skeleton("90456984689490856"));
+    }
+}
+
+public sealed class EvaluationDatasetTests
+{
+    [Fact]
+    public void The_split_keeps_campaigns_together_and_follows_time()
+    {
+        var examples = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), ["numpy"], TinyData.Malicious(), new SplitSettings(Seed: 3, LongTailSample: 200));
+        var malicious = examples.Where(e => e.Source == ExampleSource.Malicious).ToList();
+
+        // Every campaign lies in exactly one split part, including those whose members were reported months apart.
+        Assert.All(malicious.GroupBy(e => e.Campaign), g => Assert.Single(g.Select(e => e.Split).Distinct()));
+        var campaignA = malicious.Where(e => e.Record.Name.StartsWith("reqeust", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, campaignA.Count);
+        Assert.Single(campaignA.Select(e => e.Campaign).Distinct());
+
+        // Time: every training malicious name was reported no later than every test one.
+        var latestTrain = malicious.Where(e => e.Split == SplitPart.Train).Max(e => e.Record.ObservedAt);
+        var earliestTest = malicious.Where(e => e.Split == SplitPart.Test).Min(e => e.Record.ObservedAt);
+        Assert.True(latestTrain <= earliestTest);
+
+        // Every class appears in every part; the long tail is unranked and never allowlisted.
+        foreach (var part in Enum.GetValues<SplitPart>())
+        {
+            foreach (var source in Enum.GetValues<ExampleSource>())
+            {
+                Assert.Contains(examples, e => e.Split == part && e.Source == source);
+            }
+        }
+        Assert.All(examples.Where(e => e.Source == ExampleSource.LongTail), e => Assert.Null(e.Record.DownloadRank));
+        Assert.Equal(200, examples.Count(e => e.Source == ExampleSource.LongTail));
+        Assert.Single(examples, e => e.Core);
+    }
+
+    [Fact]
+    public void Malicious_records_carry_only_what_the_report_says()
+    {
+        var examples = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), new SplitSettings(LongTailSample: 10));
+        var m = examples.First(e => e.Record.Name == "reqeusts").Record;
+        Assert.Equal("1.0.0", m.LatestVersion);
+        Assert.Null(m.Summary);
+        Assert.Null(m.FirstRelease);
+        Assert.Null(m.LatestRelease);
+        Assert.Null(m.HasSourceRepository);
+        Assert.Null(m.DownloadRank);
+        Assert.True(m.PopularityKnown);
+        var noVersion = examples.First(e => e.Record.Name == "18923aa").Record;
+        Assert.Null(noVersion.LatestVersion);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_split()
+    {
+        var a = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), new SplitSettings(Seed: 5, LongTailSample: 100));
+        var b = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), new SplitSettings(Seed: 5, LongTailSample: 100));
+        Assert.Equal(a.Select(e => (e.Record.Name, e.Split)), b.Select(e => (e.Record.Name, e.Split)));
+    }
+}
+
+public sealed class ModelTrainingTests
+{
+    [Fact]
+    public void Training_is_deterministic_from_the_seed()
+    {
+        string Train()
+        {
+            var examples = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), new SplitSettings(Seed: 11, LongTailSample: 150));
+            var popular = ModelTraining.PopularNamesByRank(TinyData.Snapshot());
+            return ModelTraining.Train(examples, popular, new TrainingSettings { Split = new SplitSettings(Seed: 11, LongTailSample: 150) }).Model.ToJson();
+        }
+        var first = Train();
+        Assert.Equal(first, Train());
+        Assert.Contains("\"seed\": \"11\"", first, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_threshold_is_chosen_on_validation_and_the_split_is_recorded()
+    {
+        var settings = new TrainingSettings { Split = new SplitSettings(Seed: 2, LongTailSample: 150), TargetMaliciousRejection = 1.0 };
+        var examples = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), settings.Split);
+        var result = ModelTraining.Train(examples, ModelTraining.PopularNamesByRank(TinyData.Snapshot()), settings);
+        var scorer = new SafeHaven.WhitelistModel.Scoring.WhitelistScorer(result.Model);
+        var validationMalicious = examples.Where(e => e.Split == SplitPart.Validation && e.Source == ExampleSource.Malicious);
+        Assert.All(validationMalicious, e => Assert.True(scorer.Score(e.Record).Score < result.Model.Threshold));
+        Assert.Equal(settings.Split, ModelTraining.SplitSettingsOf(result.Model));
+        var figures = ModelEvaluation.Evaluate(scorer, examples);
+        Assert.Equal(1.0, figures.Single(f => f.Split == SplitPart.Validation).RejectionMalicious);
+        Assert.Contains("ROC-AUC", ModelEvaluation.ToMarkdown(figures, scorer), StringComparison.Ordinal);
+    }
+}
+
+public sealed class MetricsTests
+{
+    [Fact]
+    public void Roc_and_pr_auc_on_known_rankings()
+    {
+        (double, bool)[] perfect = [(0.9, true), (0.8, true), (0.2, false), (0.1, false)];
+        Assert.Equal(1.0, Metrics.RocAuc(perfect));
+        Assert.Equal(1.0, Metrics.PrAuc(perfect));
+        (double, bool)[] mixed = [(0.9, true), (0.8, false), (0.7, true), (0.1, false)];
+        Assert.Equal(0.75, Metrics.RocAuc(mixed));
+        Assert.Equal((1.0 + 2.0 / 3) / 2, Metrics.PrAuc(mixed), 12);
+        (double, bool)[] tied = [(0.5, true), (0.5, false)];
+        Assert.Equal(0.5, Metrics.RocAuc(tied));
+    }
+
+    [Fact]
+    public void Threshold_for_rejection_approves_at_most_the_allowed_share()
+    {
+        var negatives = Enumerable.Range(0, 1000).Select(i => i / 1000.0).ToList();
+        var t = Metrics.ThresholdForRejection(negatives, 0.995);
+        Assert.Equal(5, negatives.Count(s => s >= t));
+        Assert.True(Metrics.ThresholdForRejection([0.3, 0.7], 1.0) > 0.7);
+    }
+}
