@@ -38,9 +38,11 @@ internal static class TinyData
         {
             lines.Add($"{n}\tMAL-B-{i}\t{day.AddDays(40 * i++):yyyy-MM-dd}T00:00:00Z\t");
         }
+        var rng = new Random(1);
         for (var k = 0; k < 60; k++)
         {
-            lines.Add($"evil{(char)('a' + k % 26)}{(char)('a' + k / 26)}x{k}zq\tMAL-C-{k}\t{day.AddDays(5 * k):yyyy-MM-dd}T00:00:00Z\t{(k % 3 == 0 ? "99.0.1" : "0.0.1")}");
+            var name = new string(Enumerable.Range(0, 8).Select(_ => (char)('a' + rng.Next(26))).ToArray());
+            lines.Add($"{name}\tMAL-C-{k}\t{day.AddDays(5 * k):yyyy-MM-dd}T00:00:00Z\t{(k % 3 == 0 ? "99.0.1" : "0.0.1")}");
         }
         using var reader = new StringReader(string.Join('\n', lines) + "\n");
         return ReferenceData.ReadMalicious(reader, "tiny malicious");
@@ -81,10 +83,14 @@ public sealed class EvaluationDatasetTests
         Assert.Equal(3, campaignA.Count);
         Assert.Single(campaignA.Select(e => e.Campaign).Distinct());
 
-        // Time: every training malicious name was reported no later than every test one.
-        var latestTrain = malicious.Where(e => e.Split == SplitPart.Train).Max(e => e.Record.ObservedAt);
-        var earliestTest = malicious.Where(e => e.Split == SplitPart.Test).Min(e => e.Record.ObservedAt);
-        Assert.True(latestTrain <= earliestTest);
+        // Time: every training campaign started no later than every validation campaign, and those no later than every test one.
+        DateTimeOffset? Start(SplitPart part, bool latest)
+        {
+            var starts = malicious.Where(e => e.Split == part).GroupBy(e => e.Campaign).Select(g => g.Min(e => e.Record.ObservedAt)).ToList();
+            return latest ? starts.Max() : starts.Min();
+        }
+        Assert.True(Start(SplitPart.Train, latest: true) <= Start(SplitPart.Validation, latest: false));
+        Assert.True(Start(SplitPart.Validation, latest: true) <= Start(SplitPart.Test, latest: false));
 
         // Every class appears in every part; the long tail is unranked and never allowlisted.
         foreach (var part in Enum.GetValues<SplitPart>())

@@ -18,7 +18,7 @@ public static class WhitelistCommand
     /// <summary>Exit code for bad input (missing column, unreadable file, unknown ecosystem).</summary>
     public const int BadInput = 2;
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     public static Command Create()
     {

@@ -77,36 +77,40 @@ public static class PyPICoreMetadataParser
         requirement.Contains("extra ==", StringComparison.OrdinalIgnoreCase) || requirement.Contains("extra==", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// Number of distinct people named in author/maintainer fields (each may list several, comma-separated, with or without e-mail);
-    /// null when every field is empty. A lower bound: PyPI does not publish its owner list in metadata.
+    /// Number of people named as authors plus maintainers (each field may list several, comma-separated; a name field and its
+    /// e-mail field describe the same people, so each role counts the larger of the two); null when every field is empty.
+    /// A lower bound: PyPI does not publish its owner list in metadata.
     /// </summary>
-    public static int? CountPeople(params string?[] fields)
+    public static int? CountPeople(string? author, string? authorEmail, string? maintainer, string? maintainerEmail)
     {
-        var people = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var field in fields)
+        var authors = Math.Max(People(author).Count, People(authorEmail).Count);
+        var maintainerNames = People(maintainer);
+        var maintainerMails = People(maintainerEmail);
+        var authorPeople = People(author).Concat(People(authorEmail)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // A maintainer who is also listed as author counts once.
+        var maintainers = Math.Max(
+            maintainerNames.Count(p => !authorPeople.Contains(p)),
+            maintainerMails.Count(p => !authorPeople.Contains(p)));
+        var total = authors + maintainers;
+        return total == 0 ? null : total;
+    }
+
+    private static List<string> People(string? field)
+    {
+        var people = new List<string>();
+        if (string.IsNullOrWhiteSpace(field))
         {
-            if (string.IsNullOrWhiteSpace(field))
+            return people;
+        }
+        foreach (var part in field.Split([',', ';', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var lt = part.IndexOf('<', StringComparison.Ordinal);
+            var key = lt > 0 ? part[..lt].Trim().Trim('"') : part.Trim('<', '>', ' ');
+            if (key.Length > 0 && !people.Contains(key, StringComparer.OrdinalIgnoreCase))
             {
-                continue;
-            }
-            foreach (var part in field.Split([',', ';', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                var key = part;
-                var lt = part.IndexOf('<', StringComparison.Ordinal);
-                if (lt > 0)
-                {
-                    key = part[..lt].Trim().Trim('"');
-                }
-                else if (lt == 0)
-                {
-                    key = part.Trim('<', '>');
-                }
-                if (key.Length > 0)
-                {
-                    people.Add(key);
-                }
+                people.Add(key);
             }
         }
-        return people.Count == 0 ? null : people.Count;
+        return people;
     }
 }
