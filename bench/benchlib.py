@@ -350,6 +350,20 @@ def run_wrk_once(cmd: list[str], out_file: Path, server_pid: int | None) -> dict
     return r
 
 
+def wait_quiet(max_other: float, deadline: float) -> float | None:
+    """Wait until the machine's busy CPU over one second is at most `max_other` cores
+    (our servers are idle at this point), or until the epoch `deadline`. Returns seconds waited, None if never quiet."""
+    hz = os.sysconf("SC_CLK_TCK")
+    t0 = time.monotonic()
+    while True:
+        b0 = busy_ticks()
+        time.sleep(1.0)
+        if (busy_ticks() - b0) / hz <= max_other:
+            return time.monotonic() - t0
+        if time.time() >= deadline:
+            return None
+
+
 def median(xs):
     xs = sorted(x for x in xs if x is not None)
     if not xs:
@@ -379,7 +393,22 @@ def cmd_wrk_compare(args) -> int:
             if r == 0:
                 cmds.append(" ".join(cmd[3:5]) + " " + " ".join(
                     f"'{c}'" if " " in c else c for c in cmd[5:]))
-            res = run_wrk_once(cmd, outdir / f"wrk-{args.scenario}-{name}.round{r + 1}.txt", pid)
+            for attempt in range(args.retries + 1):
+                waited = None
+                if args.max_other is not None and attempt > 0 or (args.max_other is not None and args.quiet_first):
+                    waited = wait_quiet(args.max_other, args.deadline)
+                res = run_wrk_once(cmd, outdir / f"wrk-{args.scenario}-{name}.round{r + 1}.txt", pid)
+                res["attempt"] = attempt + 1
+                res["waited_for_quiet_seconds"] = None if waited is None else round(waited, 1)
+                res["disturbed"] = args.max_other is not None and res["cpu_other_cores"] > args.max_other
+                if not res["disturbed"]:
+                    break
+                if attempt < args.retries and time.time() < args.deadline:
+                    print(f"wrk {args.scenario} {name} round {r + 1}: disturbed (other CPU "
+                          f"{res['cpu_other_cores']:.2f} cores > {args.max_other}), waiting for a quiet machine and retrying",
+                          file=sys.stderr, flush=True)
+                else:
+                    break
             rounds[name].append(res)
             print(f"wrk {args.scenario} {name} round {r + 1}/{args.rounds}: "
                   f"{res.get('requests_per_sec')} req/s, {(res.get('transfer_bytes_per_sec') or 0) / 1024 ** 2:.1f} MiB/s, "
@@ -396,6 +425,8 @@ def cmd_wrk_compare(args) -> int:
             "rounds_requests_per_sec": rps,
             "rounds_transfer_bytes_per_sec": [x.get("transfer_bytes_per_sec") for x in rs],
             "rounds_cpu_other_cores": [x["cpu_other_cores"] for x in rs],
+            "rounds_disturbed": sum(1 for x in rs if x.get("disturbed")),
+            "rounds_attempts": [x.get("attempt", 1) for x in rs],
             "cpu_server_cores": median([x["cpu_server_cores"] for x in rs]),
             "cpu_wrk_cores": median([x["cpu_wrk_cores"] for x in rs]),
             "requests": sum(x.get("requests", 0) for x in rs),
@@ -491,6 +522,10 @@ def cmd_report(args) -> int:
             per = ", ".join(fmt_num(x, 0) for x in d.get("rounds_requests_per_sec", []))
             per_t = ", ".join(fmt_num((x or 0) / 1024 ** 2, 0) for x in d.get("rounds_transfer_bytes_per_sec", []))
             oth = ", ".join(fmt_num(x, 2) for x in d.get("rounds_cpu_other_cores", []))
+            if d.get("rounds_disturbed"):
+                oth += f" (**{d['rounds_disturbed']} disturbed**)"
+            if any(a > 1 for a in d.get("rounds_attempts", [])):
+                oth += f"; attempts {d['rounds_attempts']}"
             lat.append(f"| {key} | {srv} | {per} | {per_t} | {fmt_num(d.get('cpu_server_cores'), 2)} "
                        f"| {fmt_num(d.get('cpu_wrk_cores'), 2)} | {oth} | {fmt_num(d.get('latency_avg_ms'), 2)} ms | {fmt_num(d.get('latency_p50_ms'), 2)} ms "
                        f"| {fmt_num(d.get('latency_p99_ms'), 2)} ms | {fmt_num(d.get('latency_max_ms'), 2)} ms "
@@ -542,7 +577,10 @@ def cmd_report(args) -> int:
         f"- **wrk:** page: `{env.get('wrk_page_args', '?')} -d{env.get('round_seconds', '?')}s`; "
         f"wheel: `{env.get('wrk_wheel_args', '?')} -d{env.get('round_seconds', '?')}s`. Per scenario: an unrecorded "
         f"{env.get('warmup_seconds', '?')} s warm-up of each server, then {env.get('rounds', '?')} interleaved rounds "
-        f"(SafeHaven, nginx, then nginx, SafeHaven, ...); the figures are the median round of each server",
+        f"(SafeHaven, nginx, then nginx, SafeHaven, ...); the figures are the median round of each server. "
+        f"Each round starts once the machine is quiet (at most {env.get('max_other_cpu', '?')} cores busy); a round "
+        f"during which more than that was busy elsewhere is retried up to {env.get('retries', '?')} times, "
+        f"within {env.get('quiet_budget', '?')} s of waiting in all",
         f"- **Upstream:** `bench/upstream_server.py --format {env.get('upstream_format', '?')}`, "
         f"file links {env.get('links', '?')}",
         "",
@@ -627,6 +665,12 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--round-seconds", type=int, default=5)
     p.add_argument("--outdir", required=True)
+    p.add_argument("--max-other", type=float, default=None,
+                   help="a round with more CPU busy elsewhere than this (cores) is disturbed and retried")
+    p.add_argument("--retries", type=int, default=2)
+    p.add_argument("--quiet-first", action="store_true", help="wait for a quiet machine before every round")
+    p.add_argument("--deadline", type=float, default=float("inf"),
+                   help="epoch seconds after which nothing waits or retries any more")
     p.set_defaults(fn=cmd_wrk_compare)
 
     p = sub.add_parser("wrk-parse")

@@ -5,7 +5,7 @@
 #   bash bench/run.sh --nginx-only    no appliance: tests fixtures, upstream, nginx and wrk
 #                                     (writes bench/out/RESULTS.nginx-only.md, not RESULTS.md)
 #
-# Knobs (environment): ROUNDS=3 ROUND_SECONDS=5 WARMUP=5 PAGE_CONNS=32 WHEEL_CONNS=4 SERVER_CPUS=0
+# Knobs (environment): ROUNDS=3 ROUND_SECONDS=5 WARMUP=5 MAX_OTHER_CPU=0.25 RETRIES=2 QUIET_BUDGET=300 PAGE_CONNS=32 WHEEL_CONNS=4 SERVER_CPUS=0
 # CLIENT_CPUS=1 UPSTREAM_FORMAT=negotiate|html LINKS=absolute|relative SKIP_BUILD=0
 # BENCH_NETNS=1 (run inside a private network namespace that has only loopback)
 # SAFEHAVEN_CMD=... (start command replacing `dotnet .../safehaven.dll serve`; harness tests only).
@@ -27,7 +27,7 @@ done
 
 # The exact command, with any knob that was changed from its default.
 CMD_LINE="bash bench/run.sh${*:+ $*}"
-for v in ROUNDS ROUND_SECONDS WARMUP PAGE_CONNS WHEEL_CONNS SERVER_CPUS CLIENT_CPUS UPSTREAM_FORMAT LINKS SKIP_BUILD BENCH_NETNS SAFEHAVEN_CMD; do
+for v in ROUNDS ROUND_SECONDS WARMUP MAX_OTHER_CPU RETRIES QUIET_BUDGET PAGE_CONNS WHEEL_CONNS SERVER_CPUS CLIENT_CPUS UPSTREAM_FORMAT LINKS SKIP_BUILD BENCH_NETNS SAFEHAVEN_CMD; do
     if [[ -n "${!v+x}" && -z "${BENCH_CMD_LINE:-}" ]]; then CMD_LINE="$v=$(printf %q "${!v}") $CMD_LINE"; fi
 done
 export BENCH_CMD_LINE="${BENCH_CMD_LINE:-$CMD_LINE}"
@@ -35,6 +35,9 @@ export BENCH_CMD_LINE="${BENCH_CMD_LINE:-$CMD_LINE}"
 ROUNDS=${ROUNDS:-3}
 ROUND_SECONDS=${ROUND_SECONDS:-5}
 WARMUP=${WARMUP:-5}
+MAX_OTHER_CPU=${MAX_OTHER_CPU:-0.25}
+RETRIES=${RETRIES:-2}
+QUIET_BUDGET=${QUIET_BUDGET:-300}
 PAGE_CONNS=${PAGE_CONNS:-32}
 WHEEL_CONNS=${WHEEL_CONNS:-4}
 UPSTREAM_FORMAT=${UPSTREAM_FORMAT:-negotiate}
@@ -270,10 +273,14 @@ compare() { # scenario wrk-args accept path-under-/pypi/
     local t=("${TARGETS[@]//@PATH@/$4}")
     py wrk-compare --scenario "$1" --wrk-args "$2" --accept "$3" --cpus "$CLIENT_CPUS" \
         --warmup "$WARMUP" --rounds "$ROUNDS" --round-seconds "$ROUND_SECONDS" --outdir "$R" "${t[@]}" \
+        --max-other "$MAX_OTHER_CPU" --retries "$RETRIES" --quiet-first --deadline "$QUIET_DEADLINE" \
         || log "wrk reported a failure in $1, see $R/wrk-$1-*.txt"
     [[ -z $SH_PID ]] || alive "$SH_PID" SafeHaven
     alive "$NG_PID" nginx
 }
+# Rounds disturbed by other work on the machine (more than MAX_OTHER_CPU cores busy
+# elsewhere) are retried after waiting for a quiet moment, within QUIET_BUDGET seconds in all.
+QUIET_DEADLINE=$(( $(date +%s) + QUIET_BUDGET ))
 compare page-html "$WRK_PAGE_ARGS" "$PAGE_HTML_ACCEPT" simple/bigproject/
 compare page-json "$WRK_PAGE_ARGS" "$PAGE_JSON_ACCEPT" simple/bigproject/
 compare wheel-50m "$WRK_WHEEL_ARGS" "*/*" "${WHEEL_PATH#/pypi/}"
@@ -314,6 +321,7 @@ env = {
     "server_cpus": "$SERVER_CPUS", "client_cpus": "$CLIENT_CPUS",
     "wrk_page_args": "wrk $WRK_PAGE_ARGS", "wrk_wheel_args": "wrk $WRK_WHEEL_ARGS",
     "rounds": "$ROUNDS", "round_seconds": "$ROUND_SECONDS",
+    "max_other_cpu": "$MAX_OTHER_CPU", "retries": "$RETRIES", "quiet_budget": "$QUIET_BUDGET",
     "warmup_seconds": "$WARMUP", "upstream_format": "$UPSTREAM_FORMAT", "links": "$LINKS",
 }
 json.dump(env, open(os.path.join(sys.argv[1], "env.json"), "w"), indent=1)
