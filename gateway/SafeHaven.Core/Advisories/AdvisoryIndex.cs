@@ -51,10 +51,22 @@ public sealed class AdvisoryIndex
                 var records = document.RootElement.ValueKind == JsonValueKind.Array
                     ? document.RootElement.EnumerateArray().ToList()
                     : [document.RootElement];
+                // A file is used whole or not at all: stage its records and merge only once all of them are read.
+                var staged = new Dictionary<(string, string), List<AdvisoryFix>>();
+                var stagedCount = 0;
                 foreach (var record in records)
                 {
-                    count += AddRecord(record, fixes, normalizeName) ? 1 : 0;
+                    stagedCount += AddRecord(record, staged, normalizeName) ? 1 : 0;
                 }
+                foreach (var (key, list) in staged)
+                {
+                    if (!fixes.TryGetValue(key, out var existing))
+                    {
+                        fixes[key] = existing = [];
+                    }
+                    existing.AddRange(list);
+                }
+                count += stagedCount;
             }
             catch (Exception e) when (e is JsonException or IOException or InvalidOperationException or UnauthorizedAccessException)
             {

@@ -41,12 +41,18 @@ public sealed class Allowlist
                 name = line[..bracket].Trim();
                 foreach (var extra in line[(bracket + 1)..^1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 {
+                    if (!extra.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                    {
+                        throw new FormatException($"line {lineNumber}: '{raw}' names an extra '{extra}' that is not a valid extra name.");
+                    }
                     extras.Add(normalize(extra));
                 }
             }
-            if (name.Length == 0 || name.Any(char.IsWhiteSpace))
+            // Names in every mirrored ecosystem (PyPI, CRAN, NuGet, conda, Debian) use letters, digits and . _ - +;
+            // anything else (a version constraint, a URL, a marker) would be an entry that silently never matches.
+            if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+'))
             {
-                throw new FormatException($"line {lineNumber}: '{raw}' is not a package name.");
+                throw new FormatException($"line {lineNumber}: '{raw}' is not a package name (one name per line, optionally with [extras]).");
             }
             var key = normalize(name);
             if (!byName.TryGetValue(key, out var existing))

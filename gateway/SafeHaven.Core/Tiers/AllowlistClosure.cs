@@ -84,7 +84,14 @@ public sealed class AllowlistClosure
             var extrasKey = string.Join(',', request.Extras.Order(StringComparer.Ordinal));
             if (!resolutions.TryGetValue((request.Name, request.Constraint, extrasKey), out var resolution))
             {
-                resolution = await source.ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    resolution = await source.ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ClosureSourceException e)
+                {
+                    resolution = ClosureResolution.Failed(e.Message);
+                }
                 resolutions[(request.Name, request.Constraint, extrasKey)] = resolution;
             }
             if (resolution.Node is not { } node)

@@ -68,7 +68,7 @@ public sealed class TierPolicy
         var visibleFrom = published + MinimumAge;
         if (now >= visibleFrom)
         {
-            return new VersionDecision(true, VersionDecision.Aged, $"tier {Tier}: uploaded {published:yyyy-MM-dd}, past the {MinimumAge.TotalDays:0}-day quarantine");
+            return new VersionDecision(true, VersionDecision.Aged, $"tier {Tier}: uploaded {published.UtcDateTime:yyyy-MM-dd}, past the {MinimumAge.TotalDays:0}-day quarantine");
         }
         var fixes = Advisories.FixesFor(traits.OsvEcosystem, facts.Package, facts.Version, traits.VersionEquals);
         if (fixes.Count > 0)
@@ -77,7 +77,7 @@ public sealed class TierPolicy
                 $"tier {Tier}: fast-tracked past the quarantine because it fixes {string.Join(", ", fixes.Select(f => f.AdvisoryId).Distinct())}");
         }
         return new VersionDecision(false, VersionDecision.Quarantined,
-            $"tier {Tier}: {facts.Package} {facts.Version} was uploaded {published:yyyy-MM-dd HH:mm}Z and is quarantined until {visibleFrom:yyyy-MM-dd HH:mm}Z ({MinimumAge.TotalDays:0}-day delay)",
+            $"tier {Tier}: {facts.Package} {facts.Version} was uploaded {published.UtcDateTime:yyyy-MM-dd HH:mm}Z and is quarantined until {visibleFrom.UtcDateTime:yyyy-MM-dd HH:mm}Z ({MinimumAge.TotalDays:0}-day delay)",
             visibleFrom);
     }
 }

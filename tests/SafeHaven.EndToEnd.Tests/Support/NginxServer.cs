@@ -1,0 +1,95 @@
+using System.Diagnostics;
+
+namespace SafeHaven.EndToEnd.Tests.Support;
+
+/// <summary>
+/// A real nginx serving a folder on loopback as a static upstream registry. Directory requests answer with
+/// <c>index.json</c> (typed as PEP 691 JSON) or <c>index.html</c>, as a static mirror of a simple index does.
+/// </summary>
+public sealed class NginxServer : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _prefix;
+
+    private NginxServer(Process process, string prefix, int port, string root)
+    {
+        _process = process;
+        _prefix = prefix;
+        Port = port;
+        Root = root;
+    }
+
+    public int Port { get; }
+    public string Root { get; }
+    public Uri BaseUrl => new($"http://127.0.0.1:{Port}/");
+
+    public static async Task<NginxServer> StartAsync(string root)
+    {
+        var nginx = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("nginx is not installed (apt-get install nginx-light); .ci/run installs it.");
+        var prefix = Directory.CreateTempSubdirectory("safehaven-nginx-").FullName;
+        Directory.CreateDirectory(Path.Combine(prefix, "logs"));
+        var port = Ports.GetFree();
+        var config = Path.Combine(prefix, "nginx.conf");
+        await File.WriteAllTextAsync(config, $$"""
+            worker_processes 1;
+            daemon off;
+            master_process off;
+            pid {{prefix}}/nginx.pid;
+            error_log {{prefix}}/logs/error.log warn;
+            events { worker_connections 256; }
+            http {
+                access_log off;
+                client_body_temp_path {{prefix}}/body;
+                proxy_temp_path {{prefix}}/proxy;
+                fastcgi_temp_path {{prefix}}/fastcgi;
+                uwsgi_temp_path {{prefix}}/uwsgi;
+                scgi_temp_path {{prefix}}/scgi;
+                types {
+                    application/vnd.pypi.simple.v1+json json;
+                    text/html html;
+                    application/octet-stream whl gz zip metadata;
+                }
+                default_type application/octet-stream;
+                sendfile on;
+                server {
+                    listen 127.0.0.1:{{port}};
+                    root {{root}};
+                    index index.json index.html;
+                }
+            }
+            """);
+        var info = new ProcessStartInfo(nginx) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in (string[])["-p", prefix, "-c", config])
+        {
+            info.ArgumentList.Add(argument);
+        }
+        var process = Process.Start(info)!;
+        var server = new NginxServer(process, prefix, port, root);
+        await Ports.WaitForHttpAsync(server.BaseUrl, TimeSpan.FromSeconds(20), r => true,
+            () => File.Exists(Path.Combine(prefix, "logs", "error.log")) ? File.ReadAllText(Path.Combine(prefix, "logs", "error.log")) : "");
+        return server;
+    }
+
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_prefix, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
