@@ -133,6 +133,14 @@ internal static class ApplianceHost
                 problems.Add($"SafeHaven:Mirrors:{ecosystem}:Upstream: '{mirror.Upstream}' is not an absolute http(s) URL");
             }
         }
+        if (!options.Database.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"SafeHaven:Database:Provider: '{options.Database.Provider}' is not available in this build (supported: sqlite)");
+        }
+        if (!options.BlobStore.Provider.Equals("filesystem", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"SafeHaven:BlobStore:Provider: '{options.BlobStore.Provider}' is not available in this build (supported: filesystem)");
+        }
         if (options.Tier >= 2 && options.Policy.MinimumAgeDays > options.Policy.MaximumLagDays)
         {
             problems.Add($"SafeHaven:Policy:MinimumAgeDays ({options.Policy.MinimumAgeDays}) exceeds MaximumLagDays ({options.Policy.MaximumLagDays}): the mirror could never be within its staleness bound");

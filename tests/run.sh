@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every SafeHaven test. On a fresh Debian machine with the .NET SDK, it first installs the real peers the
+# end-to-end tests drive (nginx as the static upstream, Debian's pip/setuptools/wheel to build fixture wheels).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(nginx-light python3-pip python3-setuptools python3-wheel python3-pip-whl python3-setuptools-whl python3-wheel-whl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing test prerequisites: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v python3 >/dev/null || { echo "python3 is required (Debian: python3)" >&2; exit 1; }
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test SafeHaven.sln "$@" 2>&1 | tee "$log" || status=$?
+
+# One plain closing line over all test assemblies: "N passed, N failed, N skipped".
+summary=$(grep -E '^(Passed|Failed)!' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\1 \2 \3/' \
+  | awk '{f+=$1; p+=$2; s+=$3} END {printf "%d passed, %d failed, %d skipped", p, f, s}')
+echo "${summary:-0 passed, 0 failed, 0 skipped}"
+exit "$status"
