@@ -147,6 +147,22 @@ public sealed class ModelTrainingTests
     }
 
     [Fact]
+    public void Kept_risk_and_trust_indicators_push_in_their_stated_direction()
+    {
+        var settings = new TrainingSettings { Split = new SplitSettings(Seed: 4, LongTailSample: 150) };
+        var examples = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), settings.Split);
+        var model = ModelTraining.Train(examples, ModelTraining.PopularNamesByRank(TinyData.Snapshot()), settings).Model;
+        Assert.All(model.Features, f =>
+        {
+            if (ModelFeatureSets.ExpectedSigns.TryGetValue(f.Id, out var sign))
+            {
+                Assert.NotEqual(-sign, Math.Sign(f.Weight));
+            }
+        });
+        Assert.True(model.Training.ContainsKey("droppedForWrongSign"));
+    }
+
+    [Fact]
     public void The_threshold_is_chosen_on_validation_and_the_split_is_recorded()
     {
         var settings = new TrainingSettings { Split = new SplitSettings(Seed: 2, LongTailSample: 150), TargetMaliciousRejection = 1.0 };
@@ -184,5 +200,20 @@ public sealed class MetricsTests
         var t = Metrics.ThresholdForRejection(negatives, 0.995);
         Assert.Equal(5, negatives.Count(s => s >= t));
         Assert.True(Metrics.ThresholdForRejection([0.3, 0.7], 1.0) > 0.7);
+    }
+}
+
+public sealed class ThresholdChoiceTests
+{
+    [Fact]
+    public void The_threshold_sits_between_the_rejected_negatives_and_the_lowest_approved_positive()
+    {
+        var negatives = Enumerable.Range(0, 200).Select(i => i / 1000.0).Append(0.9).ToList(); // one outlier above all positives
+        double[] positives = [0.3, 0.5, 0.95];
+        var t = Metrics.ChooseThreshold(negatives, positives, 0.99);
+        Assert.InRange(t, 0.2, 0.3); // between the highest tolerated negative (0.199) and the lowest positive (0.3)
+        Assert.Equal(3, positives.Count(p => p >= t));
+        Assert.Equal(1, negatives.Count(n => n >= t)); // only the outlier
+        Assert.True(Metrics.ChooseThreshold([0.1, 0.2], [0.05], 1.0) > 0.2); // no positive approvable: keep the rejection target
     }
 }

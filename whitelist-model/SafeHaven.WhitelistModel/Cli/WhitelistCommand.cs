@@ -50,8 +50,9 @@ public static class WhitelistCommand
         var popular = new Option<int>("--popular-names") { Description = "How many of the most downloaded names the model keeps.", DefaultValueFactory = _ => 5000 };
         var target = new Option<double>("--target-rejection") { Description = "Share of validation malicious names the default threshold must reject.", DefaultValueFactory = _ => 0.995 };
         var version = new Option<string>("--model-version") { Description = "Version label written into the model.", DefaultValueFactory = _ => "pypi-v1" };
+        var features = new Option<string?>("--features") { Description = "Comma-separated feature ids to train on (default: the features computable the same way for every class)." };
         var command = new Command("train", "Train the PyPI whitelist model on the training split and pick its threshold on the validation split.");
-        foreach (var o in new Option[] { dataDir, output, seed, longTail, l2, popular, target, version })
+        foreach (var o in new Option[] { dataDir, output, seed, longTail, l2, popular, target, version, features })
         {
             command.Options.Add(o);
         }
@@ -69,6 +70,7 @@ public static class WhitelistCommand
                 PopularNames = parseResult.GetValue(popular),
                 TargetMaliciousRejection = parseResult.GetValue(target),
                 ModelVersion = parseResult.GetValue(version)!,
+                Features = ParseFeatures(parseResult.GetValue(features)),
             };
             var examples = EvaluationDataset.Build(data.Snapshot, data.Reference, data.Core, data.Malicious, settings.Split);
             var result = ModelTraining.Train(examples, ModelTraining.PopularNamesByRank(data.Snapshot), settings);
@@ -291,6 +293,21 @@ public static class WhitelistCommand
             ReferenceData.ReadAllowlist(Path.Combine(dir, ReferenceData.ReferenceAllowlistFile)),
             ReferenceData.ReadAllowlist(Path.Combine(dir, ReferenceData.CoreAllowlistFile)),
             ReferenceData.ReadMalicious(Path.Combine(dir, ReferenceData.MaliciousFile)));
+    }
+
+    private static IReadOnlyList<string> ParseFeatures(string? value)
+    {
+        if (value is null)
+        {
+            return ModelFeatureSets.SameSourceFeatures;
+        }
+        var ids = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        var unknown = ids.Where(id => Features.FeatureCatalog.Find(id) is null).ToList();
+        if (unknown.Count > 0 || ids.Count == 0)
+        {
+            throw new UsageException($"unknown feature id(s): {string.Join(", ", unknown)} (known: {string.Join(", ", Features.FeatureCatalog.All.Select(f => f.Id))}).");
+        }
+        return ids;
     }
 
     private static Ecosystem ParseEcosystem(string? value) =>

@@ -94,4 +94,24 @@ public static class Metrics
         // Approve at most `allowed` negatives: the threshold sits just above the (allowed+1)-th highest negative score.
         return Math.Min(1.0, Math.BitIncrement(sorted[allowed]));
     }
+
+    /// <summary>
+    /// The default threshold: the lowest threshold that rejects at least <paramref name="targetRejection"/> of the negative (malicious)
+    /// scores approves the most positives; every higher threshold up to the lowest positive score it approves approves as many.
+    /// The threshold is the middle of that range in log-odds, leaving a margin on both sides.
+    /// </summary>
+    public static double ChooseThreshold(IReadOnlyList<double> negativeScores, IReadOnlyList<double> positiveScores, double targetRejection)
+    {
+        var low = ThresholdForRejection(negativeScores, targetRejection);
+        var approved = positiveScores.Where(s => s >= low).ToList();
+        if (approved.Count == 0 || low <= 0)
+        {
+            return low;
+        }
+        var high = approved.Min();
+        static double Logit(double p) => Math.Log(Math.Clamp(p, 1e-12, 1 - 1e-12) / (1 - Math.Clamp(p, 1e-12, 1 - 1e-12)));
+        var middle = (Logit(low) + Logit(high)) / 2;
+        var threshold = 1 / (1 + Math.Exp(-middle));
+        return Math.Clamp(threshold, low, high);
+    }
 }

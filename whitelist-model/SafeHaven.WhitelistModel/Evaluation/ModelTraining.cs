@@ -33,13 +33,39 @@ public static class ModelFeatureSets
     /// </summary>
     public static readonly IReadOnlyList<string> SameSourceFeatures =
     [
-        FeatureCatalog.NameLength.Id, FeatureCatalog.NameDigitShare.Id, FeatureCatalog.NameEndsWithDigits.Id, FeatureCatalog.NameWords.Id,
+        FeatureCatalog.NameDigitShare.Id, FeatureCatalog.NameEndsWithDigits.Id, FeatureCatalog.NameWords.Id,
         FeatureCatalog.NameConsonantRun.Id, FeatureCatalog.NameVowelShare.Id, FeatureCatalog.NameLongestWord.Id, FeatureCatalog.NamePlausibility.Id,
         FeatureCatalog.TypoOfPopular.Id, FeatureCatalog.ExtendsPopular.Id, FeatureCatalog.JoinsPopularNames.Id,
         FeatureCatalog.IsPopular.Id, FeatureCatalog.DownloadPopularity.Id,
         FeatureCatalog.VersionPlaceholder.Id, FeatureCatalog.VersionDependencyConfusion.Id, FeatureCatalog.VersionShowsMaintenance.Id,
         FeatureCatalog.VersionNotPep440.Id, FeatureCatalog.VersionPreRelease.Id,
     ];
+
+    /// <summary>
+    /// The direction each risk or trust indicator must push for the model to keep it: +1 towards approval, -1 towards rejection.
+    /// A feature whose fitted weight comes out the other way (through correlation with other features) is dropped and the model refitted,
+    /// so that no explanation ever says, e.g., "looks like a typo of a popular name: pushes towards approval".
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, int> ExpectedSigns = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        [FeatureCatalog.NameDigitShare.Id] = -1,
+        [FeatureCatalog.NameEndsWithDigits.Id] = -1,
+        [FeatureCatalog.NameConsonantRun.Id] = -1,
+        [FeatureCatalog.NamePlausibility.Id] = +1,
+        [FeatureCatalog.TypoOfPopular.Id] = -1,
+        [FeatureCatalog.ExtendsPopular.Id] = -1,
+        [FeatureCatalog.JoinsPopularNames.Id] = -1,
+        [FeatureCatalog.IsPopular.Id] = +1,
+        [FeatureCatalog.DownloadPopularity.Id] = +1,
+        [FeatureCatalog.VersionPlaceholder.Id] = -1,
+        [FeatureCatalog.VersionDependencyConfusion.Id] = -1,
+        [FeatureCatalog.VersionShowsMaintenance.Id] = +1,
+        [FeatureCatalog.VersionNotPep440.Id] = -1,
+        [FeatureCatalog.DaysSinceFirstRelease.Id] = +1,
+        [FeatureCatalog.HasSourceRepo.Id] = +1,
+        [FeatureCatalog.SummaryEmpty.Id] = -1,
+        [FeatureCatalog.SummaryPlaceholder.Id] = -1,
+    };
 }
 
 /// <summary>The trained model and the examples it was trained and validated on.</summary>
@@ -63,13 +89,27 @@ public static class ModelTraining
         var train = examples.Where(e => e.Split == SplitPart.Train).ToList();
         var counts = train.GroupBy(e => e.Source).ToDictionary(g => g.Key, g => g.Count());
         double Share(ExampleSource s) => s == ExampleSource.Allowlisted ? 1.0 : 0.5;
-        var trainingExamples = train.Select(e =>
+        var vectors = train.Select(e => extractor.Extract(e.Record)).ToList();
+        var features = settings.Features.ToList();
+        var dropped = new List<string>();
+        LogisticFit fit;
+        while (true)
         {
-            var vector = extractor.Extract(e.Record);
-            var values = settings.Features.Select(id => vector[id].Value).ToArray();
-            return new TrainingExample(values, e.Label, Share(e.Source) * train.Count / 2.0 / counts[e.Source]);
-        }).ToList();
-        var fit = LogisticTrainer.Fit(settings.Features, trainingExamples, settings.L2);
+            var trainingExamples = train.Select((e, i) =>
+                new TrainingExample(features.Select(id => vectors[i][id].Value).ToArray(), e.Label, Share(e.Source) * train.Count / 2.0 / counts[e.Source])).ToList();
+            fit = LogisticTrainer.Fit(features, trainingExamples, settings.L2);
+            // Drop the wrong-signed feature with the largest standardised weight, one at a time, and refit.
+            var wrong = fit.Features
+                .Where(f => ModelFeatureSets.ExpectedSigns.TryGetValue(f.Id, out var sign) && Math.Sign(f.Weight) == -sign)
+                .OrderByDescending(f => Math.Abs(f.Weight)).ThenBy(f => f.Id, StringComparer.Ordinal)
+                .FirstOrDefault();
+            if (wrong is null)
+            {
+                break;
+            }
+            dropped.Add(wrong.Id);
+            features.Remove(wrong.Id);
+        }
 
         var provisional = new WhitelistModelFile
         {
@@ -83,9 +123,11 @@ public static class ModelTraining
         var scorer = new WhitelistScorer(provisional);
         var validationMalicious = examples.Where(e => e.Split == SplitPart.Validation && e.Source == ExampleSource.Malicious)
             .Select(e => scorer.Score(e.Record).Score).ToList();
-        var threshold = Metrics.ThresholdForRejection(validationMalicious, settings.TargetMaliciousRejection);
-
+        var validationAllowlisted = examples.Where(e => e.Split == SplitPart.Validation && e.Source == ExampleSource.Allowlisted)
+            .Select(e => scorer.Score(e.Record).Score).ToList();
         var inv = CultureInfo.InvariantCulture;
+        var threshold = Metrics.ChooseThreshold(validationMalicious, validationAllowlisted, settings.TargetMaliciousRejection);
+
         var training = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["algorithm"] = "L2-regularised logistic regression (Newton/IRLS, MathNet.Numerics)",
@@ -96,9 +138,10 @@ public static class ModelTraining
             ["l2"] = settings.L2.ToString(inv),
             ["popularNames"] = popular.Count.ToString(inv),
             ["targetMaliciousRejection"] = settings.TargetMaliciousRejection.ToString(inv),
-            ["thresholdChosenOn"] = $"validation split: lowest threshold rejecting at least {settings.TargetMaliciousRejection:P1} of {validationMalicious.Count} validation malicious names",
+            ["thresholdChosenOn"] = $"validation split ({validationAllowlisted.Count} allowlisted, {validationMalicious.Count} malicious): among thresholds rejecting at least {settings.TargetMaliciousRejection.ToString("P1", inv)} of the malicious names, the range approving the most allowlisted packages; its middle in log-odds",
             ["trainExamples"] = string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}")),
             ["iterations"] = fit.Iterations.ToString(inv),
+            ["droppedForWrongSign"] = string.Join(", ", dropped),
             ["data"] = $"{ReferenceData.SnapshotFile}; {ReferenceData.ReferenceAllowlistFile}; {ReferenceData.CoreAllowlistFile}; {ReferenceData.MaliciousFile}",
         };
         return new TrainingResult(provisional with { Threshold = threshold, Training = training }, examples, fit.Iterations);
