@@ -425,6 +425,12 @@ def cmd_wrk_compare(args) -> int:
             "rounds_requests_per_sec": rps,
             "rounds_transfer_bytes_per_sec": [x.get("transfer_bytes_per_sec") for x in rs],
             "rounds_cpu_other_cores": [x["cpu_other_cores"] for x in rs],
+            "rounds_cpu_server_cores": [x["cpu_server_cores"] for x in rs],
+            # Work per CPU-second of the server: much less sensitive to other load than req/s.
+            "requests_per_server_cpu_second": median([(x.get("requests_per_sec") or 0) / x["cpu_server_cores"]
+                                                      for x in rs if x["cpu_server_cores"] > 0.01]),
+            "bytes_per_server_cpu_second": median([(x.get("transfer_bytes_per_sec") or 0) / x["cpu_server_cores"]
+                                                   for x in rs if x["cpu_server_cores"] > 0.01]),
             "rounds_disturbed": sum(1 for x in rs if x.get("disturbed")),
             "rounds_attempts": [x.get("attempt", 1) for x in rs],
             "cpu_server_cores": median([x["cpu_server_cores"] for x in rs]),
@@ -531,6 +537,18 @@ def cmd_report(args) -> int:
                        f"| {fmt_num(d.get('latency_p99_ms'), 2)} ms | {fmt_num(d.get('latency_max_ms'), 2)} ms "
                        f"| {d.get('requests', 'n/a')} | {d.get('non_2xx_3xx', 0)} | {d.get('socket_errors_detail') or 0} |")
 
+    eff = ["| scenario | SafeHaven req per CPU-s | nginx req per CPU-s | SafeHaven MiB per CPU-s | nginx MiB per CPU-s | ratio SafeHaven/nginx |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for key, label, _, _ in scenarios:
+        sh = load(rd / f"wrk-{key}-safehaven.json") or {}
+        ng = load(rd / f"wrk-{key}-nginx.json") or {}
+        if not sh and not ng:
+            continue
+        mib = lambda d: None if d.get("bytes_per_server_cpu_second") is None else d["bytes_per_server_cpu_second"] / 1024 ** 2
+        eff.append(f"| {key} | {fmt_num(sh.get('requests_per_server_cpu_second'), 0)} | {fmt_num(ng.get('requests_per_server_cpu_second'), 0)} "
+                   f"| {fmt_num(mib(sh), 0)} | {fmt_num(mib(ng), 0)} "
+                   f"| {fmt_num(ratio(sh.get('requests_per_server_cpu_second'), ng.get('requests_per_server_cpu_second')), 3)}× |")
+
     rss_rows = ["| 1 GiB download through SafeHaven | RSS before | peak RSS | growth | after | download | curl (status, bytes, seconds) | target | result |",
                 "|---|---:|---:|---:|---:|---:|---|---|---|"]
     for key, label in (("cold", "cold (read-through from upstream)"), ("warm", "warm (served from the store)")):
@@ -602,6 +620,15 @@ def cmd_report(args) -> int:
         "machine meanwhile (other processes, unattributed kernel work): a large value marks a disturbed round.",
         "",
         *lat,
+        "",
+        "## Server CPU efficiency (secondary; median over rounds)",
+        "",
+        "Requests and bytes served per CPU-second the server process used (user + system time of all its "
+        "threads; for nginx, its worker). Less sensitive to other load on the machine than the rates above, "
+        "but not the target figure: a server that cannot use its whole core (e.g. because the client is the "
+        "bottleneck) looks more efficient than it is fast.",
+        "",
+        *eff,
         "",
         "## Checks",
         "",
