@@ -114,6 +114,9 @@ public static class WhitelistCommand
             var figures = ModelEvaluation.Evaluate(scorer, examples);
             await stdout.WriteLineAsync($"data: {data.Directory}; split seed {split.Seed}, long-tail sample {split.LongTailSample}").ConfigureAwait(false);
             await stdout.WriteAsync(ModelEvaluation.ToMarkdown(figures, scorer)).ConfigureAwait(false);
+            await stdout.WriteLineAsync().ConfigureAwait(false);
+            await stdout.WriteLineAsync("Largest malicious campaigns (each kept whole on one side of the split):").ConfigureAwait(false);
+            await stdout.WriteAsync(ModelEvaluation.LargestCampaigns(examples)).ConfigureAwait(false);
             if (parseResult.GetValue(reportJson) is { } jsonPath)
             {
                 await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(new { model = scorer.Model.ModelVersion, threshold = scorer.Threshold, figures }, Json), ct).ConfigureAwait(false);

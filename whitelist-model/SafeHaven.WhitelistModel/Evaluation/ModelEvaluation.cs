@@ -83,6 +83,20 @@ public static class ModelEvaluation
         }).ToList();
     }
 
+    /// <summary>The largest malicious campaigns: size, split part and a few member names, for auditing the grouping.</summary>
+    public static string LargestCampaigns(IReadOnlyList<LabelledExample> examples, int count = 8)
+    {
+        var sb = new StringBuilder();
+        var campaigns = examples.Where(e => e.Source == ExampleSource.Malicious).GroupBy(e => e.Campaign)
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key).Take(count);
+        foreach (var g in campaigns)
+        {
+            var names = g.Select(e => e.Record.Name).Order(StringComparer.Ordinal).ToList();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- {g.Count()} names, {g.First().Split.ToString().ToLowerInvariant()}: {string.Join(", ", names.Take(6))}{(names.Count > 6 ? ", ..." : string.Empty)}");
+        }
+        return sb.ToString();
+    }
+
     /// <summary>A Markdown table of the figures, one column per split.</summary>
     public static string ToMarkdown(IReadOnlyList<SplitFigures> figures, WhitelistScorer scorer)
     {
