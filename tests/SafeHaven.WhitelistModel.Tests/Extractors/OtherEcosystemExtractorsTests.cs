@@ -181,7 +181,7 @@ public sealed class AptPackagesExtractorTests
     Source: requests
     Version: 2.28.1+dfsg-1
     Installed-Size: 233
-    Maintainer: Debian Python Team <team+python@tracker.debian.org>
+    Maintainer: Debian Python Team <python-team@lists.example.org>
     Architecture: all
     Depends: python3-certifi, python3-charset-normalizer, python3-idna, python3-urllib3 (>= 1.21.1), python3:any
     Suggests: python3-cryptography, python3-idna (>= 2.5), python3-openssl, python3-socks
@@ -197,7 +197,7 @@ public sealed class AptPackagesExtractorTests
 
     Package: zlib1g
     Version: 1:1.2.13.dfsg-1
-    Maintainer: Mark Brown <broonie@debian.org>
+    Maintainer: Mark Brown <broonie@example.org>
     Pre-Depends: libc6 (>= 2.14)
     Description: compression library - runtime
     Homepage: http://zlib.net/
