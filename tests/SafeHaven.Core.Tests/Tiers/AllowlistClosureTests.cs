@@ -373,19 +373,12 @@ public sealed class AllowlistClosureTests
     [Fact]
     public async Task APathologicalGraphIsCutOffAndReported()
     {
-        // A chain longer than the bound: p0 -> p1 -> ... -> pN.
-        var source = new FakeSource();
-        var length = AllowlistClosure.MaximumNodes + 10;
-        for (var i = 0; i < length; i++)
+        // A meta-package with more dependencies than the bound.
+        var count = AllowlistClosure.MaximumNodes + 10;
+        var source = new FakeSource().Add("p0", "1.0", Enumerable.Range(1, count).Select(i => Req("p" + i)).ToArray());
+        for (var i = 1; i <= count; i++)
         {
-            if (i + 1 < length)
-            {
-                source.Add("p" + i, "1.0", Req("p" + (i + 1)));
-            }
-            else
-            {
-                source.Add("p" + i, "1.0");
-            }
+            source.Add("p" + i, "1.0");
         }
 
         var closure = await Build(List("p0"), source);

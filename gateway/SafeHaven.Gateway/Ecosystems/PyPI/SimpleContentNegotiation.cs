@@ -26,7 +26,10 @@ public static class SimpleContentNegotiation
 
     /// <summary>
     /// Picks the representation for an <c>Accept</c> header, or null when none is acceptable (406).
-    /// No header means the legacy HTML, as PEP 691 requires. Ties go to JSON, then v1 HTML, then text/html.
+    /// No header means the legacy HTML, as PEP 691 requires. Each representation takes the q-value of the most
+    /// specific media range that matches it (RFC 9110 12.5.1), so <c>*/*, text/html;q=0</c> excludes text/html.
+    /// Ties go to the more specific match, then to JSON, v1 HTML and text/html; when only <c>*/*</c> matched,
+    /// the server's default (the legacy HTML every client understands) comes first.
     /// </summary>
     public static SimpleFormat? Negotiate(string? accept)
     {
@@ -34,37 +37,57 @@ public static class SimpleContentNegotiation
         {
             return SimpleFormat.LegacyHtml;
         }
-        var best = (Format: (SimpleFormat?)null, Quality: 0.0, Specificity: -1, Rank: int.MaxValue);
+        // Per format: the q-value of its most specific matching range (-1: no range matched).
+        Span<double> quality = [-1, -1, -1];
+        Span<int> specificity = [-1, -1, -1];
         foreach (var range in accept.Split(','))
         {
             var parameters = range.Split(';');
             var mediaType = parameters[0].Trim().ToLowerInvariant();
-            var quality = 1.0;
+            var q = 1.0;
             foreach (var parameter in parameters.Skip(1))
             {
                 var pair = parameter.Split('=', 2);
                 if (pair.Length == 2 && pair[0].Trim().Equals("q", StringComparison.OrdinalIgnoreCase)
-                    && !double.TryParse(pair[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out quality))
+                    && (!double.TryParse(pair[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out q) || double.IsNaN(q)))
                 {
-                    quality = 0;
+                    q = 0;
                 }
             }
-            if (quality <= 0 || double.IsNaN(quality))
+            q = Math.Clamp(q, 0.0, 1.0);
+            foreach (var (format, rangeSpecificity) in Matches(mediaType))
             {
-                continue;
-            }
-            quality = Math.Min(quality, 1.0);
-            foreach (var (format, specificity) in Matches(mediaType))
-            {
-                var rank = (int)format;
-                if (quality > best.Quality
-                    || (quality == best.Quality && (specificity > best.Specificity || (specificity == best.Specificity && rank < best.Rank))))
+                var i = (int)format;
+                if (rangeSpecificity > specificity[i] || (rangeSpecificity == specificity[i] && q > quality[i]))
                 {
-                    best = (format, quality, specificity, rank);
+                    specificity[i] = rangeSpecificity;
+                    quality[i] = q;
                 }
             }
         }
-        return best.Format;
+        SimpleFormat? best = null;
+        foreach (var format in (SimpleFormat[])[SimpleFormat.Json, SimpleFormat.Html, SimpleFormat.LegacyHtml])
+        {
+            var i = (int)format;
+            if (quality[i] <= 0)
+            {
+                continue;
+            }
+            if (best is not { } current)
+            {
+                best = format;
+                continue;
+            }
+            var c = (int)current;
+            if (quality[i] > quality[c]
+                || (quality[i] == quality[c] && specificity[i] > specificity[c])
+                || (quality[i] == quality[c] && specificity[i] == specificity[c] && specificity[i] == 0))
+            {
+                // Later formats in this loop win a wildcard-only tie: the default is the legacy HTML.
+                best = format;
+            }
+        }
+        return best;
     }
 
     private static IEnumerable<(SimpleFormat Format, int Specificity)> Matches(string mediaType)
@@ -88,7 +111,8 @@ public static class SimpleContentNegotiation
                 yield return (SimpleFormat.LegacyHtml, 1);
                 break;
             case "*/*":
-                // Anything goes: the server's default, the legacy HTML every client understands.
+                yield return (SimpleFormat.Json, 0);
+                yield return (SimpleFormat.Html, 0);
                 yield return (SimpleFormat.LegacyHtml, 0);
                 break;
         }

@@ -238,7 +238,7 @@ public static partial class SimpleIndexParser
 
     private static void CheckFilename(string filename)
     {
-        if (filename.Contains('/') || filename.Contains('\\') || filename is "." or ".." || filename.Any(char.IsControl))
+        if (filename.Length == 0 || filename.Contains('/') || filename.Contains('\\') || filename is "." or ".." || filename.Any(char.IsControl))
         {
             throw new UpstreamFormatException($"unsafe file name '{filename}' in upstream index");
         }
