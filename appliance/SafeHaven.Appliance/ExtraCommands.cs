@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SafeHaven.WhitelistModel.Cli;
 
 namespace SafeHaven.Appliance;
 
@@ -7,6 +8,6 @@ internal static class ExtraCommands
 {
     public static IEnumerable<Command> Create()
     {
-        yield break;
+        yield return WhitelistCommand.Create();
     }
 }

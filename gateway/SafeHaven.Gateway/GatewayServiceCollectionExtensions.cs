@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Caching.Memory;
@@ -7,19 +6,21 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SafeHaven.Core.Blobs;
-using SafeHaven.Core.Catalog;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Ecosystems;
 using SafeHaven.Gateway.Ecosystems.PyPI;
 using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Management;
-using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway;
 
 public static class GatewayServiceCollectionExtensions
 {
+    /// <summary>Every ecosystem the gateway can mirror; each is enabled by its <c>SafeHaven:Mirrors:&lt;name&gt;</c> section.</summary>
+    public static readonly IReadOnlyList<IEcosystemModule> Modules = [new PyPIModule()];
+
     /// <summary>Registers storage, the tier policy and every enabled mirror from the <c>SafeHaven</c> section.</summary>
     public static IServiceCollection AddSafeHavenGateway(this IServiceCollection services, SafeHavenOptions options)
     {
@@ -45,41 +46,25 @@ public static class GatewayServiceCollectionExtensions
                 [$"SafeHaven:BlobStore:Provider '{other}' is not available in this build (supported: filesystem)."]),
         });
 
-        if (options.Mirrors.TryGetValue(PyPIMirror.Ecosystem, out var pypi) && pypi.Enabled && !string.IsNullOrWhiteSpace(pypi.Upstream))
+        foreach (var module in Modules)
         {
-            var upstream = new Uri(pypi.Upstream.EndsWith('/') ? pypi.Upstream : pypi.Upstream + "/");
-            services.AddSingleton(sp => new UpstreamHttp(upstream, pypi.FileOrigins, TimeSpan.FromSeconds(pypi.UpstreamTimeoutSeconds),
-                CreateClient(decompress: true), CreateClient(decompress: false)));
-            services.AddSingleton(new PyPIMirrorSettings(upstream, TimeSpan.FromSeconds(pypi.IndexTtlSeconds),
-                TimeSpan.FromSeconds(Math.Clamp(pypi.IndexTtlSeconds, 5, 60))));
-            services.AddSingleton<PyPIMirror>();
-            services.AddSingleton<PyPIArtifacts>();
-            services.AddSingleton(sp => new PyPIClosureSource(sp.GetRequiredService<PyPIMirror>(), sp.GetRequiredService<PyPIArtifacts>(), pypi));
-            services.AddSingleton<IMirrorEcosystem, PyPIMirrorEcosystem>();
+            if (options.Mirrors.TryGetValue(module.Name, out var mirror) && mirror.Enabled && !string.IsNullOrWhiteSpace(mirror.Upstream))
+            {
+                services.AddSingleton(module);
+                module.AddServices(services, mirror, options);
+            }
         }
         return services;
     }
-
-    private static HttpClient CreateClient(bool decompress) => new(new SocketsHttpHandler
-    {
-        AutomaticDecompression = decompress ? DecompressionMethods.All : DecompressionMethods.None,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        ConnectTimeout = TimeSpan.FromSeconds(15),
-        AllowAutoRedirect = false, // redirects are followed by UpstreamHttp, which checks each hop's origin
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan, // per-request timeouts; artifact bodies may take long
-        DefaultRequestHeaders = { { "User-Agent", "SafeHaven-Appliance/1.0" } },
-    };
 
     /// <summary>Maps health, mirror reports and every enabled ecosystem's endpoints.</summary>
     public static IEndpointRouteBuilder MapSafeHavenGateway(this IEndpointRouteBuilder app)
     {
         app.MapHealth();
         app.MapMirrorReports();
-        if (app.ServiceProvider.GetService<PyPIMirror>() is not null)
+        foreach (var module in app.ServiceProvider.GetServices<IEcosystemModule>())
         {
-            app.MapPyPI();
+            module.MapEndpoints(app);
         }
         return app;
     }

@@ -135,7 +135,7 @@ public sealed class PipInstallTests(PyPIUpstreamFixture upstream)
             using var response = await Http.GetAsync(url);
             Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Contains("does not match the SHA-256", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Contains("does not match the hash its index gives (expected SHA-256", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         var tamperedHash = PyPIUpstreamBuilder.Sha256(Path.Combine(upstream.Root, "files", upstream.TamperedFilename));
         Assert.Empty(Directory.EnumerateFiles(appliance.DataDirectory, tamperedHash, SearchOption.AllDirectories));
@@ -212,7 +212,7 @@ public sealed class PipInstallTests(PyPIUpstreamFixture upstream)
         var second = await Pip.InstallAsync(appliance.PyPIIndexUrl, "shalpha");
         Assert.True(second.Succeeded, Describe(second, appliance));
         Assert.Equal("3.0", second.Installed["shalpha"]);
-        Assert.Contains("PyPI upstream refresh of shalpha failed", appliance.Log, StringComparison.Ordinal);
+        Assert.Contains("pypi upstream refresh of shalpha failed", appliance.Log, StringComparison.Ordinal);
 
         var health = await GetJsonAsync(appliance, "healthz");
         Assert.Equal("degraded", health.GetProperty("status").GetString());

@@ -1,6 +1,7 @@
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Packages;
 using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Artifacts;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
@@ -14,13 +15,13 @@ namespace SafeHaven.Gateway.Ecosystems.PyPI;
 public sealed class PyPIClosureSource : IClosureSource
 {
     private readonly PyPIMirror _mirror;
-    private readonly PyPIArtifacts _artifacts;
+    private readonly ArtifactFetcher _artifacts;
     private readonly MarkerEnvironment _environment;
 
-    public PyPIClosureSource(PyPIMirror mirror, PyPIArtifacts artifacts, MirrorOptions options)
+    public PyPIClosureSource(PyPIMirror mirror, MirrorOptions options)
     {
         _mirror = mirror;
-        _artifacts = artifacts;
+        _artifacts = mirror.Artifacts;
         _environment = new MarkerEnvironment(options.TargetEnvironment, new HashSet<string>());
     }
 
@@ -106,20 +107,20 @@ public sealed class PyPIClosureSource : IClosureSource
             // Cheapest first: a PEP 658 metadata file, then a wheel's METADATA, then an sdist's PKG-INFO.
             if (files.FirstOrDefault(f => f.CoreMetadata && DistributionFilename.IsWheel(f.Filename)) is { } withMetadata)
             {
-                var digest = await _artifacts.EnsureStoredAsync(withMetadata, metadata: true, cancellationToken).ConfigureAwait(false);
+                var digest = await _artifacts.EnsureStoredAsync(PyPIMirror.SourceOf(withMetadata, metadata: true), cancellationToken).ConfigureAwait(false);
                 await using var stream = await OpenAsync(digest, cancellationToken).ConfigureAwait(false);
                 return await CoreMetadataReader.ReadAsync(stream, cancellationToken).ConfigureAwait(false);
             }
             if (files.FirstOrDefault(f => DistributionFilename.IsWheel(f.Filename)) is { } wheel)
             {
-                var digest = await _artifacts.EnsureStoredAsync(wheel, metadata: false, cancellationToken).ConfigureAwait(false);
+                var digest = await _artifacts.EnsureStoredAsync(PyPIMirror.SourceOf(wheel, metadata: false), cancellationToken).ConfigureAwait(false);
                 await using var stream = await OpenAsync(digest, cancellationToken).ConfigureAwait(false);
                 return await CoreMetadataReader.ReadFromWheelAsync(stream, cancellationToken).ConfigureAwait(false)
                     ?? throw new ClosureSourceException($"{wheel.Filename} has no .dist-info/METADATA");
             }
             if (files.FirstOrDefault(f => DistributionFilename.IsSdist(f.Filename)) is { } sdist)
             {
-                var digest = await _artifacts.EnsureStoredAsync(sdist, metadata: false, cancellationToken).ConfigureAwait(false);
+                var digest = await _artifacts.EnsureStoredAsync(PyPIMirror.SourceOf(sdist, metadata: false), cancellationToken).ConfigureAwait(false);
                 await using var stream = await OpenAsync(digest, cancellationToken).ConfigureAwait(false);
                 var metadata = await CoreMetadataReader.ReadFromSdistAsync(stream, sdist.Filename, cancellationToken).ConfigureAwait(false)
                     ?? throw new ClosureSourceException($"{sdist.Filename} has no PKG-INFO");

@@ -7,7 +7,6 @@ using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Packages;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Http;
-using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
 
@@ -96,9 +95,7 @@ public static class PyPIEndpoints
             case ProjectLookup.NotFound notFound:
                 return PolicyResponses.NotFound(notFound.Reason);
             case ProjectLookup.Unavailable unavailable:
-                return mirror.Policy.Policy.RequiresAllowlist && mirror.Policy.Policy.Tier >= 3 && unavailable.Reason.Contains("closure", StringComparison.Ordinal)
-                    ? PolicyResponses.NotReady(unavailable.Reason)
-                    : PolicyResponses.BadGateway(unavailable.Reason);
+                return unavailable.ClosurePending ? PolicyResponses.NotReady(unavailable.Reason) : PolicyResponses.BadGateway(unavailable.Reason);
             default:
                 throw new InvalidOperationException("unknown lookup result");
         }
@@ -118,7 +115,7 @@ public static class PyPIEndpoints
     }
 
     private static async Task<IResult> FileAsync(
-        HttpContext context, string project, string filename, PyPIMirror mirror, PyPIArtifacts artifacts,
+        HttpContext context, string project, string filename, PyPIMirror mirror,
         IOptions<SafeHavenOptions> options, CancellationToken cancellationToken)
     {
         var normalized = PackageName.NormalizePyPI(project);
@@ -133,7 +130,7 @@ public static class PyPIEndpoints
             {
                 ProjectLookup.Hidden hidden => PolicyResponses.Hidden(context, VersionDecision.NotAllowlisted, hidden.Reason),
                 ProjectLookup.NotFound notFound => PolicyResponses.NotFound(notFound.Reason),
-                ProjectLookup.Unavailable unavailable => PolicyResponses.BadGateway(unavailable.Reason),
+                ProjectLookup.Unavailable unavailable => unavailable.ClosurePending ? PolicyResponses.NotReady(unavailable.Reason) : PolicyResponses.BadGateway(unavailable.Reason),
                 _ => throw new InvalidOperationException("unknown lookup result"),
             };
         }
@@ -163,38 +160,8 @@ public static class PyPIEndpoints
             PolicyResponses.MarkStale(context, found.StaleReason);
         }
         var contentType = metadata ? "text/plain; charset=utf-8" : "application/octet-stream";
-
-        var stored = await artifacts.FindStoredAsync(entry.File, metadata, cancellationToken).ConfigureAwait(false);
-        if (stored is null)
-        {
-            var mirrorOptions = options.Value.Mirrors.TryGetValue(PyPIMirror.Ecosystem, out var m) ? m : new MirrorOptions();
-            var large = !metadata && entry.File.Size is { } size && size > mirrorOptions.VerifyBeforeServingBytes;
-            try
-            {
-                if (large && !HttpMethods.IsHead(context.Request.Method))
-                {
-                    await artifacts.StreamWhileStoringAsync(context, entry.File, contentType, cancellationToken).ConfigureAwait(false);
-                    return Results.Empty;
-                }
-                stored = await artifacts.EnsureStoredAsync(entry.File, metadata, cancellationToken).ConfigureAwait(false);
-            }
-            catch (UpstreamIntegrityException e)
-            {
-                return PolicyResponses.BadGateway(e.Message);
-            }
-            catch (UpstreamUnavailableException e) when (!context.Response.HasStarted)
-            {
-                return PolicyResponses.BadGateway($"{entry.File.Filename} is not stored here and upstream failed: {e.Message}");
-            }
-        }
-        var etag = new EntityTagHeaderValue("\"" + stored.Value.Hex + "\"");
-        if (artifacts.Blobs is Core.Blobs.ILocalBlobStore local && local.GetLocalPath(stored.Value) is { } path)
-        {
-            return Results.File(path, contentType, entityTag: etag, enableRangeProcessing: true);
-        }
-        var stream = await artifacts.Blobs.OpenReadAsync(stored.Value, cancellationToken).ConfigureAwait(false);
-        return stream is null
-            ? PolicyResponses.BadGateway($"{entry.File.Filename} vanished from the store")
-            : Results.Stream(stream, contentType, entityTag: etag, enableRangeProcessing: stream.CanSeek);
+        var mirrorOptions = options.Value.Mirrors.TryGetValue(PyPIMirror.Ecosystem, out var m) ? m : new MirrorOptions();
+        var large = !metadata && entry.File.Size is { } size && size > mirrorOptions.VerifyBeforeServingBytes;
+        return await mirror.Artifacts.ServeAsync(context, PyPIMirror.SourceOf(entry.File, metadata), contentType, large, cancellationToken).ConfigureAwait(false);
     }
 }

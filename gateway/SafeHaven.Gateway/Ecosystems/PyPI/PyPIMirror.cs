@@ -1,12 +1,8 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using SafeHaven.Core.Storage;
+using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Tiers;
-using SafeHaven.Gateway.Health;
+using SafeHaven.Gateway.Artifacts;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
@@ -24,15 +20,12 @@ public abstract record ProjectLookup
     public sealed record NotFound(string Reason) : ProjectLookup;
 
     /// <summary>Nothing can be served: upstream is down and nothing is cached, or the tier's closure is not ready.</summary>
-    public sealed record Unavailable(string Reason) : ProjectLookup;
+    public sealed record Unavailable(string Reason, bool ClosurePending = false) : ProjectLookup;
 }
 
-/// <summary>Settings of the PyPI mirror resolved at start.</summary>
-public sealed record PyPIMirrorSettings(Uri Upstream, TimeSpan IndexTtl, TimeSpan FailureBackoff);
-
 /// <summary>
-/// The read-through PyPI mirror: upstream project pages fetched on demand, cached durably (last good copy kept),
-/// refreshed after their TTL with one upstream request however many clients ask, and filtered by the tier.
+/// The read-through PyPI mirror: upstream project pages through the shared <see cref="UpstreamDocumentCache"/>,
+/// artifacts through the shared <see cref="ArtifactFetcher"/>, both filtered by the one tier policy.
 /// </summary>
 public sealed class PyPIMirror
 {
@@ -40,38 +33,28 @@ public sealed class PyPIMirror
     private const string UpstreamAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
     private const string RootKey = "/";
 
-    private readonly UpstreamHttp _upstream;
-    private readonly IIndexCacheStore _store;
+    private readonly UpstreamDocumentCache _documents;
     private readonly IMemoryCache _memory;
     private readonly TierPolicyProvider _policy;
     private readonly AllowlistClosureRegistry _closures;
-    private readonly MirrorStatus _health;
     private readonly TimeProvider _time;
-    private readonly ILogger<PyPIMirror> _logger;
-    private readonly PyPIMirrorSettings _settings;
-    private readonly CancellationToken _stopping;
-    private readonly ConcurrentDictionary<string, Lazy<Task<DocumentOutcome>>> _refreshing = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (DateTimeOffset Until, string Reason)> _backoff = new(StringComparer.Ordinal);
 
-    public PyPIMirror(
-        UpstreamHttp upstream, IIndexCacheStore store, IMemoryCache memory, TierPolicyProvider policy, AllowlistClosureRegistry closures,
-        MirrorHealth health, TimeProvider time, ILogger<PyPIMirror> logger, PyPIMirrorSettings settings, IHostApplicationLifetime lifetime)
+    public PyPIMirror(UpstreamDocumentCache documents, ArtifactFetcher artifacts, IMemoryCache memory, TierPolicyProvider policy,
+        AllowlistClosureRegistry closures, TimeProvider time)
     {
-        _upstream = upstream;
-        _store = store;
+        _documents = documents;
+        Artifacts = artifacts;
         _memory = memory;
         _policy = policy;
         _closures = closures;
-        _health = health.Get(Ecosystem);
         _time = time;
-        _logger = logger;
-        _settings = settings;
-        _stopping = lifetime.ApplicationStopping;
     }
 
-    public UpstreamHttp Upstream => _upstream;
+    public ArtifactFetcher Artifacts { get; }
 
     public PolicySnapshot Policy => _policy.Current;
+
+    private Uri UrlOf(string key) => key == RootKey ? _documents.Upstream.BaseUrl : new Uri(_documents.Upstream.BaseUrl, Uri.EscapeDataString(key) + "/");
 
     /// <summary>
     /// The project as the tier lets clients see it now. With <paramref name="applyAllowlist"/> false, the
@@ -86,7 +69,7 @@ public sealed class PyPIMirror
             closure = _closures.Get(Ecosystem);
             if (closure is null)
             {
-                return new ProjectLookup.Unavailable($"tier {policy.Policy.Tier}: the allowlist closure is still being computed");
+                return new ProjectLookup.Unavailable($"tier {policy.Policy.Tier}: the allowlist closure is still being computed", ClosurePending: true);
             }
             if (!closure.Contains(normalizedName))
             {
@@ -95,12 +78,12 @@ public sealed class PyPIMirror
             }
         }
 
-        var outcome = await GetStateAsync(normalizedName, cancellationToken).ConfigureAwait(false);
-        if (outcome.State is not { } state)
+        var lookup = await _documents.GetAsync(normalizedName, UrlOf(normalizedName), UpstreamAccept, ProjectCodec.Instance, cancellationToken).ConfigureAwait(false);
+        if (lookup.Document is not { } state)
         {
-            return outcome.NotFound
+            return lookup.NotFound
                 ? new ProjectLookup.NotFound($"upstream has no project '{normalizedName}'")
-                : new ProjectLookup.Unavailable(outcome.StaleReason ?? "upstream unavailable");
+                : new ProjectLookup.Unavailable(lookup.StaleReason ?? "upstream unavailable");
         }
 
         var now = _time.GetUtcNow();
@@ -112,7 +95,7 @@ public sealed class PyPIMirror
             view = new PyPIProjectView(state, policy, closure, now);
             _memory.Set(viewKey, view, new MemoryCacheEntryOptions { Size = state.EstimatedSize * 4 });
         }
-        return new ProjectLookup.Found(view, outcome.StaleReason);
+        return new ProjectLookup.Found(view, lookup.StaleReason);
     }
 
     /// <summary>The names a client may list at the root index, and the stale reason if upstream could not be re-read.</summary>
@@ -126,129 +109,52 @@ public sealed class PyPIMirror
                 ? (null, "the allowlist closure is still being computed")
                 : (closure.Packages.Order(StringComparer.Ordinal).ToList(), null);
         }
-        var outcome = await GetDocumentAsync(RootKey, ParseRootDocument, cancellationToken).ConfigureAwait(false);
-        return outcome.Document is PyPIProjectList list ? (list.Names, outcome.StaleReason) : (null, outcome.StaleReason ?? "upstream has no root index");
+        var lookup = await _documents.GetAsync(RootKey, UrlOf(RootKey), UpstreamAccept, RootCodec.Instance, cancellationToken).ConfigureAwait(false);
+        return lookup.Document is { } list ? (list.Names, lookup.StaleReason) : (null, lookup.StaleReason ?? "upstream has no root index");
     }
 
-    /// <summary>Re-reads a cached document from upstream now (used by the scheduled refresh).</summary>
-    public async Task RefreshNowAsync(string key, CancellationToken cancellationToken)
+    /// <summary>Re-reads a cached document from upstream now (the scheduled refresh).</summary>
+    public Task RefreshNowAsync(string key, CancellationToken cancellationToken) => key == RootKey
+        ? _documents.RefreshNowAsync(key, UrlOf(key), UpstreamAccept, RootCodec.Instance, cancellationToken)
+        : _documents.RefreshNowAsync(key, UrlOf(key), UpstreamAccept, ProjectCodec.Instance, cancellationToken);
+
+    /// <summary>Where a file (or its PEP 658 metadata) comes from and what it must hash to.</summary>
+    public static ArtifactSource SourceOf(PyPIFile file, bool metadata)
     {
-        _memory.Remove("pypi-doc:" + key);
-        var stored = await _store.GetAsync(Ecosystem, key, cancellationToken).ConfigureAwait(false);
-        Func<string, CachedIndex, object> parse = key == RootKey ? ParseRootDocument : ParseProjectDocument;
-        var cached = stored is null ? null : new CachedDocument(parse(key, stored), stored.FetchedAt, stored.UpstreamETag, stored.Content.Length);
-        await RefreshAsync(key, cached, parse).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var hex = metadata ? file.CoreMetadataSha256 : file.Sha256;
+        return new ArtifactSource(
+            new Uri(metadata ? file.Url + ".metadata" : file.Url),
+            metadata ? file.Filename + ".metadata" : file.Filename,
+            BlobDigest.TryParse(hex, out var digest) ? digest : null);
     }
 
-    private sealed record StateOutcome(PyPIProjectState? State, bool NotFound, string? StaleReason);
-
-    private sealed record DocumentOutcome(object? Document, bool NotFound, string? StaleReason);
-
-    private async Task<StateOutcome> GetStateAsync(string normalizedName, CancellationToken cancellationToken)
+    private sealed class ProjectCodec : IDocumentCodec<PyPIProjectState>
     {
-        var outcome = await GetDocumentAsync(normalizedName, ParseProjectDocument, cancellationToken).ConfigureAwait(false);
-        return new StateOutcome(outcome.Document as PyPIProjectState, outcome.NotFound, outcome.StaleReason);
+        public static readonly ProjectCodec Instance = new();
+
+        public PyPIProjectState Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
+            new(key, SimpleIndexParser.ParseProject(document.Content, document.ContentType, document.Url, key), fetchedAt);
+
+        public byte[] Serialize(PyPIProjectState value) => JsonSerializer.SerializeToUtf8Bytes(value.Project, PyPIStorageJsonContext.Default.PyPIProject);
+
+        public PyPIProjectState Deserialize(string key, byte[] content, DateTimeOffset fetchedAt) =>
+            new(key, JsonSerializer.Deserialize(content, PyPIStorageJsonContext.Default.PyPIProject)!, fetchedAt);
+
+        public long SizeOf(PyPIProjectState value) => value.EstimatedSize;
     }
 
-    private object ParseProjectDocument(string key, CachedIndex cached) =>
-        new PyPIProjectState(key, JsonSerializer.Deserialize(cached.Content, PyPIStorageJsonContext.Default.PyPIProject)!, cached.FetchedAt, cached.UpstreamETag);
-
-    private static object ParseRootDocument(string key, CachedIndex cached) =>
-        JsonSerializer.Deserialize(cached.Content, PyPIStorageJsonContext.Default.PyPIProjectList)!;
-
-    /// <summary>A cached document if fresh, else one upstream refresh shared by all concurrent callers.</summary>
-    private async Task<DocumentOutcome> GetDocumentAsync(string key, Func<string, CachedIndex, object> parse, CancellationToken cancellationToken)
+    private sealed class RootCodec : IDocumentCodec<PyPIProjectList>
     {
-        var memoryKey = "pypi-doc:" + key;
-        var now = _time.GetUtcNow();
-        if (!_memory.TryGetValue(memoryKey, out CachedDocument? cached) || cached is null)
-        {
-            var stored = await _store.GetAsync(Ecosystem, key, cancellationToken).ConfigureAwait(false);
-            if (stored is not null)
-            {
-                cached = new CachedDocument(parse(key, stored), stored.FetchedAt, stored.UpstreamETag, stored.Content.Length);
-                _memory.Set(memoryKey, cached, new MemoryCacheEntryOptions { Size = cached.Size });
-            }
-        }
-        if (cached is not null && now - cached.FetchedAt < _settings.IndexTtl)
-        {
-            return new DocumentOutcome(cached.Document, false, null);
-        }
-        if (_backoff.TryGetValue(key, out var backoff) && now < backoff.Until)
-        {
-            return Degraded(cached, backoff.Reason);
-        }
+        public static readonly RootCodec Instance = new();
 
-        var refresh = _refreshing.GetOrAdd(key, k => new Lazy<Task<DocumentOutcome>>(async () =>
-        {
-            try
-            {
-                return await RefreshAsync(k, cached, parse).ConfigureAwait(false);
-            }
-            finally
-            {
-                _refreshing.TryRemove(k, out _);
-            }
-        }));
-        return await refresh.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        public PyPIProjectList Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
+            SimpleIndexParser.ParseRoot(document.Content, document.ContentType);
+
+        public byte[] Serialize(PyPIProjectList value) => JsonSerializer.SerializeToUtf8Bytes(value, PyPIStorageJsonContext.Default.PyPIProjectList);
+
+        public PyPIProjectList Deserialize(string key, byte[] content, DateTimeOffset fetchedAt) =>
+            JsonSerializer.Deserialize(content, PyPIStorageJsonContext.Default.PyPIProjectList)!;
+
+        public long SizeOf(PyPIProjectList value) => 64 + value.Names.Sum(n => 32L + n.Length * 2);
     }
-
-    private DocumentOutcome Degraded(CachedDocument? cached, string reason)
-    {
-        if (cached is null)
-        {
-            return new DocumentOutcome(null, false, reason);
-        }
-        _health.RecordStaleResponse();
-        return new DocumentOutcome(cached.Document, false,
-            $"{reason}; serving the copy fetched {cached.FetchedAt:yyyy-MM-ddTHH:mm:ssZ}");
-    }
-
-    private async Task<DocumentOutcome> RefreshAsync(string key, CachedDocument? cached, Func<string, CachedIndex, object> parse)
-    {
-        var url = key == RootKey ? _settings.Upstream : new Uri(_settings.Upstream, Uri.EscapeDataString(key) + "/");
-        var memoryKey = "pypi-doc:" + key;
-        try
-        {
-            var document = await _upstream.GetDocumentAsync(url, UpstreamAccept, cached?.UpstreamETag, _stopping).ConfigureAwait(false);
-            var now = _time.GetUtcNow();
-            _backoff.TryRemove(key, out _);
-            _health.RecordSuccess(now);
-            switch (document.Status)
-            {
-                case HttpStatusCode.NotFound or HttpStatusCode.Gone:
-                    await _store.DeleteAsync(Ecosystem, key, _stopping).ConfigureAwait(false);
-                    _memory.Remove(memoryKey);
-                    return new DocumentOutcome(null, true, null);
-                case HttpStatusCode.NotModified when cached is not null:
-                    await _store.TouchAsync(Ecosystem, key, now, _stopping).ConfigureAwait(false);
-                    var touched = cached with { FetchedAt = now };
-                    if (touched.Document is PyPIProjectState state)
-                    {
-                        touched = touched with { Document = new PyPIProjectState(state.NormalizedName, state.Project, now, state.UpstreamETag) };
-                    }
-                    _memory.Set(memoryKey, touched, new MemoryCacheEntryOptions { Size = touched.Size });
-                    return new DocumentOutcome(touched.Document, false, null);
-            }
-            byte[] content = key == RootKey
-                ? JsonSerializer.SerializeToUtf8Bytes(SimpleIndexParser.ParseRoot(document.Content, document.ContentType), PyPIStorageJsonContext.Default.PyPIProjectList)
-                : JsonSerializer.SerializeToUtf8Bytes(SimpleIndexParser.ParseProject(document.Content, document.ContentType, document.Url, key), PyPIStorageJsonContext.Default.PyPIProject);
-            var fresh = new CachedIndex(content, now, document.ETag);
-            await _store.PutAsync(Ecosystem, key, fresh, _stopping).ConfigureAwait(false);
-            var entry = new CachedDocument(parse(key, fresh), now, document.ETag, content.Length);
-            _memory.Set(memoryKey, entry, new MemoryCacheEntryOptions { Size = entry.Size });
-            return new DocumentOutcome(entry.Document, false, null);
-        }
-        catch (Exception e) when (e is UpstreamUnavailableException or UpstreamFormatException)
-        {
-            var now = _time.GetUtcNow();
-            _health.RecordFailure(now, e.Message);
-            _backoff[key] = (now + _settings.FailureBackoff, e.Message);
-            _logger.LogWarning("PyPI upstream refresh of {Key} failed: {Reason}{Fallback}", key, e.Message,
-                cached is null ? "; nothing cached to serve" : $"; serving the copy fetched {cached.FetchedAt:O}");
-            return Degraded(cached, e.Message);
-        }
-    }
-
-    private sealed record CachedDocument(object Document, DateTimeOffset FetchedAt, string? UpstreamETag, long Size);
 }

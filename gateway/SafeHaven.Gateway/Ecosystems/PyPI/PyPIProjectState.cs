@@ -9,12 +9,11 @@ public sealed record PyPIFileEntry(PyPIFile File, string? Version, Pep440Version
 /// <summary>An upstream project page as last fetched, with per-file facts derived once. Immutable.</summary>
 public sealed class PyPIProjectState
 {
-    public PyPIProjectState(string normalizedName, PyPIProject project, DateTimeOffset fetchedAt, string? upstreamETag)
+    public PyPIProjectState(string normalizedName, PyPIProject project, DateTimeOffset fetchedAt)
     {
         NormalizedName = normalizedName;
         Project = project;
         FetchedAt = fetchedAt;
-        UpstreamETag = upstreamETag;
         Entries = project.Files.Select(file =>
         {
             var version = DistributionFilename.TryGetVersion(file.Filename, normalizedName);
@@ -27,7 +26,6 @@ public sealed class PyPIProjectState
     public string NormalizedName { get; }
     public PyPIProject Project { get; }
     public DateTimeOffset FetchedAt { get; }
-    public string? UpstreamETag { get; }
     public IReadOnlyList<PyPIFileEntry> Entries { get; }
     public IReadOnlyDictionary<string, PyPIFileEntry> ByFilename { get; }
 

@@ -3,11 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SafeHaven.Core.Packages;
+using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
-
-/// <summary>Thrown when upstream answers with something that is not a valid simple index.</summary>
-public sealed class UpstreamFormatException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
 /// Parses upstream simple-index pages, PEP 691 JSON or PEP 503 HTML, into <see cref="PyPIProject"/>.

@@ -83,7 +83,11 @@ public static class SimpleIndexRenderer
                 json.WriteString("filename", file.Filename);
                 json.WriteString("url", FileHref(normalizedName, file.Filename));
                 json.WriteStartObject("hashes");
-                json.WriteString("sha256", file.Sha256);
+                if (file.Sha256 is not null)
+                {
+                    // PEP 691 allows an empty hashes object; a null hash value is not allowed.
+                    json.WriteString("sha256", file.Sha256);
+                }
                 json.WriteEndObject();
                 if (file.RequiresPython is not null)
                 {
@@ -150,8 +154,12 @@ public static class SimpleIndexRenderer
             .Append(title).Append("</h1>\n");
         foreach (var file in files)
         {
-            html.Append("    <a href=\"").Append(WebUtility.HtmlEncode(FileHref(normalizedName, file.Filename)))
-                .Append("#sha256=").Append(file.Sha256).Append('"');
+            html.Append("    <a href=\"").Append(WebUtility.HtmlEncode(FileHref(normalizedName, file.Filename)));
+            if (file.Sha256 is not null)
+            {
+                html.Append("#sha256=").Append(file.Sha256);
+            }
+            html.Append('"');
             if (file.RequiresPython is not null)
             {
                 html.Append(" data-requires-python=\"").Append(WebUtility.HtmlEncode(file.RequiresPython)).Append('"');

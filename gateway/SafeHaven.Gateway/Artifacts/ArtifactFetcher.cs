@@ -1,0 +1,266 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using SafeHaven.Core.Blobs;
+using SafeHaven.Core.Storage;
+using SafeHaven.Gateway.Upstreams;
+
+namespace SafeHaven.Gateway.Artifacts;
+
+/// <summary>A hash an upstream index promises for an artifact, in an algorithm other than SHA-256 (CRAN's MD5, NuGet's SHA-512).</summary>
+public sealed record ExpectedHash(HashAlgorithmName Algorithm, byte[] Value)
+{
+    public override string ToString() => $"{Algorithm.Name} {Convert.ToHexStringLower(Value)}";
+}
+
+/// <summary>
+/// One upstream artifact: where it comes from and what it must hash to. When upstream gives no SHA-256, the
+/// digest of the first verified copy is remembered by URL, so later requests are served from the store.
+/// </summary>
+public sealed record ArtifactSource(Uri Url, string DisplayName, BlobDigest? Sha256, ExpectedHash? Other = null);
+
+/// <summary>Upstream content did not match the hash its index promised; nothing was stored.</summary>
+public sealed class UpstreamIntegrityException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Artifacts of every mirror: fetched from upstream once, verified against upstream's hash(es) while streamed
+/// into the content-addressed blob store, then served from there. Concurrent requests share one download.
+/// </summary>
+public sealed class ArtifactFetcher
+{
+    private const int BlockSize = 256 * 1024;
+
+    private readonly string _ecosystem;
+    private readonly IBlobStore _blobs;
+    private readonly IIndexCacheStore _store;
+    private readonly UpstreamHttp _upstream;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
+    private readonly ConcurrentDictionary<string, Lazy<Task<BlobDigest>>> _downloads = new(StringComparer.Ordinal);
+
+    public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, ILogger logger, CancellationToken stopping)
+    {
+        _ecosystem = ecosystem;
+        _blobs = blobs;
+        _store = store;
+        _upstream = upstream;
+        _logger = logger;
+        _stopping = stopping;
+    }
+
+    public IBlobStore Blobs => _blobs;
+
+    private static string RememberedKey(Uri url) => "artifact-digest:" + url.AbsoluteUri;
+
+    /// <summary>The digest of the artifact's stored copy, or null when it is not stored.</summary>
+    public async Task<BlobDigest?> FindStoredAsync(ArtifactSource source, CancellationToken cancellationToken)
+    {
+        var digest = source.Sha256;
+        if (digest is null)
+        {
+            var remembered = await _store.GetAsync(_ecosystem, RememberedKey(source.Url), cancellationToken).ConfigureAwait(false);
+            if (remembered is not null && BlobDigest.TryParse(Encoding.ASCII.GetString(remembered.Content), out var d))
+            {
+                digest = d;
+            }
+        }
+        return digest is { } found && await _blobs.GetLengthAsync(found, cancellationToken).ConfigureAwait(false) is not null ? found : null;
+    }
+
+    /// <summary>Makes sure the artifact is stored, downloading and verifying it if not. One client giving up does not cancel it.</summary>
+    public async Task<BlobDigest> EnsureStoredAsync(ArtifactSource source, CancellationToken cancellationToken)
+    {
+        if (await FindStoredAsync(source, cancellationToken).ConfigureAwait(false) is { } stored)
+        {
+            return stored;
+        }
+        var key = source.Url.AbsoluteUri;
+        var download = _downloads.GetOrAdd(key, _ => new Lazy<Task<BlobDigest>>(async () =>
+        {
+            try
+            {
+                return await DownloadAsync(source).ConfigureAwait(false);
+            }
+            finally
+            {
+                _downloads.TryRemove(key, out Lazy<Task<BlobDigest>>? _);
+            }
+        }));
+        return await download.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<BlobDigest> DownloadAsync(ArtifactSource source)
+    {
+        using var response = await _upstream.OpenArtifactAsync(source.Url, _stopping).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(_stopping).ConfigureAwait(false);
+        await using var writer = await _blobs.BeginWriteAsync(_stopping).ConfigureAwait(false);
+        using var other = source.Other is null ? null : IncrementalHash.CreateHash(source.Other.Algorithm);
+        var buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer.AsMemory(0, BlockSize), _stopping).ConfigureAwait(false)) > 0)
+            {
+                other?.AppendData(buffer, 0, read);
+                await writer.WriteAsync(buffer.AsMemory(0, read), _stopping).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        if (other is not null && !other.GetHashAndReset().AsSpan().SequenceEqual(source.Other!.Value))
+        {
+            throw Mismatch(source, source.Other.ToString(), "a different " + source.Other.Algorithm.Name);
+        }
+        BlobDigest digest;
+        try
+        {
+            digest = await writer.CommitAsync(source.Sha256, _stopping).ConfigureAwait(false);
+        }
+        catch (BlobDigestMismatchException e)
+        {
+            throw Mismatch(source, $"SHA-256 {e.Expected}", $"SHA-256 {e.Actual}", e);
+        }
+        if (source.Sha256 is null)
+        {
+            await _store.PutAsync(_ecosystem, RememberedKey(source.Url),
+                new CachedIndex(Encoding.ASCII.GetBytes(digest.Hex), DateTimeOffset.UtcNow, null), _stopping).ConfigureAwait(false);
+        }
+        _logger.LogInformation("Stored {Ecosystem} artifact {Name} ({Digest})", _ecosystem, source.DisplayName, digest);
+        return digest;
+    }
+
+    private UpstreamIntegrityException Mismatch(ArtifactSource source, string expected, string actual, Exception? inner = null)
+    {
+        _logger.LogError("Upstream content of {Ecosystem} artifact {Name} does not match its index: expected {Expected}, got {Actual}; nothing stored",
+            _ecosystem, source.DisplayName, expected, actual);
+        return new UpstreamIntegrityException(
+            $"upstream content of {source.DisplayName} does not match the hash its index gives (expected {expected}, got {actual}); it was not stored or served", inner);
+    }
+
+    /// <summary>
+    /// Serves an artifact that is not stored yet and is too large to verify before sending: streamed to the client
+    /// while stored and hashed, holding back the final block. On a mismatch the connection is aborted before that
+    /// block, so the client never holds a complete bad file, and nothing is stored. Needs an upstream SHA-256.
+    /// </summary>
+    public async Task StreamWhileStoringAsync(HttpContext context, ArtifactSource source, string contentType, CancellationToken cancellationToken)
+    {
+        var expected = source.Sha256 ?? throw new InvalidOperationException("streaming while storing needs an upstream SHA-256");
+        using var response = await _upstream.OpenArtifactAsync(source.Url, cancellationToken).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var writer = await _blobs.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var other = source.Other is null ? null : IncrementalHash.CreateHash(source.Other.Algorithm);
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = contentType;
+        if (response.Content.Headers.ContentLength is { } length)
+        {
+            context.Response.ContentLength = length;
+        }
+        context.Response.Headers.ETag = "\"" + expected.Hex + "\"";
+
+        var current = ArrayPool<byte>.Shared.Rent(BlockSize);
+        var held = ArrayPool<byte>.Shared.Rent(BlockSize);
+        var heldCount = 0;
+        try
+        {
+            while (true)
+            {
+                var read = await FillAsync(body, current, BlockSize, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+                hash.AppendData(current, 0, read);
+                other?.AppendData(current, 0, read);
+                await writer.WriteAsync(current.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                if (heldCount > 0)
+                {
+                    await context.Response.Body.WriteAsync(held.AsMemory(0, heldCount), cancellationToken).ConfigureAwait(false);
+                }
+                (current, held) = (held, current);
+                heldCount = read;
+            }
+            var actual = BlobDigest.FromHash(hash.GetHashAndReset());
+            var otherMatches = other is null || other.GetHashAndReset().AsSpan().SequenceEqual(source.Other!.Value);
+            if (actual != expected || !otherMatches)
+            {
+                _logger.LogError("Upstream content of {Ecosystem} artifact {Name} does not match its index (expected SHA-256 {Expected}, got {Actual}); connection aborted, nothing stored",
+                    _ecosystem, source.DisplayName, expected, actual);
+                context.Abort();
+                return;
+            }
+            await writer.CommitAsync(expected, cancellationToken).ConfigureAwait(false);
+            if (heldCount > 0)
+            {
+                await context.Response.Body.WriteAsync(held.AsMemory(0, heldCount), cancellationToken).ConfigureAwait(false);
+            }
+            _logger.LogInformation("Stored {Ecosystem} artifact {Name} ({Digest}) while serving it", _ecosystem, source.DisplayName, actual);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(held);
+        }
+    }
+
+    private static async Task<int> FillAsync(Stream stream, byte[] buffer, int count, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < count)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(total, count - total), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+            total += read;
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// The whole download path of an endpoint: serve the stored copy (with Range and ETag); else fetch, verify
+    /// and store first (502 with the reason on a mismatch); or, for a large artifact with a known SHA-256,
+    /// stream while storing.
+    /// </summary>
+    public async Task<IResult> ServeAsync(HttpContext context, ArtifactSource source, string contentType, bool large, CancellationToken cancellationToken)
+    {
+        var stored = await FindStoredAsync(source, cancellationToken).ConfigureAwait(false);
+        if (stored is null)
+        {
+            try
+            {
+                if (large && source.Sha256 is not null && !HttpMethods.IsHead(context.Request.Method))
+                {
+                    await StreamWhileStoringAsync(context, source, contentType, cancellationToken).ConfigureAwait(false);
+                    return Results.Empty;
+                }
+                stored = await EnsureStoredAsync(source, cancellationToken).ConfigureAwait(false);
+            }
+            catch (UpstreamIntegrityException e)
+            {
+                return Http.PolicyResponses.BadGateway(e.Message);
+            }
+            catch (UpstreamUnavailableException e) when (!context.Response.HasStarted)
+            {
+                return Http.PolicyResponses.BadGateway($"{source.DisplayName} is not stored here and upstream failed: {e.Message}");
+            }
+        }
+        var etag = new EntityTagHeaderValue("\"" + stored.Value.Hex + "\"");
+        if (_blobs is ILocalBlobStore local && local.GetLocalPath(stored.Value) is { } path)
+        {
+            return Results.File(path, contentType, entityTag: etag, enableRangeProcessing: true);
+        }
+        var stream = await _blobs.OpenReadAsync(stored.Value, cancellationToken).ConfigureAwait(false);
+        return stream is null
+            ? Http.PolicyResponses.BadGateway($"{source.DisplayName} vanished from the store")
+            : Results.Stream(stream, contentType, entityTag: etag, enableRangeProcessing: stream.CanSeek);
+    }
+}

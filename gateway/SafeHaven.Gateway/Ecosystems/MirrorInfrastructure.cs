@@ -1,0 +1,59 @@
+using System.Net;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SafeHaven.Core.Blobs;
+using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage;
+using SafeHaven.Gateway.Artifacts;
+using SafeHaven.Gateway.Health;
+using SafeHaven.Gateway.Upstreams;
+
+namespace SafeHaven.Gateway.Ecosystems;
+
+/// <summary>
+/// The shared machinery every mirror is built on, registered once per ecosystem as keyed services (key = the
+/// ecosystem's name): its <see cref="UpstreamHttp"/>, <see cref="UpstreamDocumentCache"/> and <see cref="ArtifactFetcher"/>.
+/// </summary>
+public static class MirrorInfrastructure
+{
+    public static IServiceCollection AddMirrorInfrastructure(this IServiceCollection services, string ecosystem, MirrorOptions mirror)
+    {
+        var upstream = new Uri(mirror.Upstream!.EndsWith('/') ? mirror.Upstream : mirror.Upstream + "/");
+        services.AddKeyedSingleton(ecosystem, (_, _) => new UpstreamHttp(upstream, mirror.FileOrigins,
+            TimeSpan.FromSeconds(mirror.UpstreamTimeoutSeconds), CreateClient(decompress: true), CreateClient(decompress: false)));
+        services.AddKeyedSingleton(ecosystem, (sp, _) => new UpstreamDocumentCache(
+            ecosystem,
+            sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),
+            sp.GetRequiredService<IIndexCacheStore>(),
+            sp.GetRequiredService<IMemoryCache>(),
+            sp.GetRequiredService<MirrorHealth>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger($"SafeHaven.Gateway.Upstreams.{ecosystem}"),
+            TimeSpan.FromSeconds(mirror.IndexTtlSeconds),
+            TimeSpan.FromSeconds(Math.Clamp(mirror.IndexTtlSeconds, 5, 60)),
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        services.AddKeyedSingleton(ecosystem, (sp, _) => new ArtifactFetcher(
+            ecosystem,
+            sp.GetRequiredService<IBlobStore>(),
+            sp.GetRequiredService<IIndexCacheStore>(),
+            sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger($"SafeHaven.Gateway.Artifacts.{ecosystem}"),
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        return services;
+    }
+
+    private static HttpClient CreateClient(bool decompress) => new(new SocketsHttpHandler
+    {
+        AutomaticDecompression = decompress ? DecompressionMethods.All : DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+        AllowAutoRedirect = false, // redirects are followed by UpstreamHttp, which checks each hop's origin
+        UseProxy = false,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan, // per-request timeouts; artifact bodies may take long
+        DefaultRequestHeaders = { { "User-Agent", "SafeHaven-Appliance/1.0" } },
+    };
+}

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using SafeHaven.Core.Catalog;
+using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Artifacts;
+using SafeHaven.Gateway.Upstreams;
+
+namespace SafeHaven.Gateway.Ecosystems.PyPI;
+
+/// <summary>The PyPI mirror: <c>/pypi/simple/</c> and <c>/pypi/packages/</c>.</summary>
+public sealed class PyPIModule : IEcosystemModule
+{
+    public string Name => PyPIMirror.Ecosystem;
+
+    public void AddServices(IServiceCollection services, MirrorOptions mirror, SafeHavenOptions options)
+    {
+        services.AddMirrorInfrastructure(Name, mirror);
+        services.AddSingleton(sp => new PyPIMirror(
+            sp.GetRequiredKeyedService<UpstreamDocumentCache>(Name),
+            sp.GetRequiredKeyedService<ArtifactFetcher>(Name),
+            sp.GetRequiredService<IMemoryCache>(),
+            sp.GetRequiredService<TierPolicyProvider>(),
+            sp.GetRequiredService<AllowlistClosureRegistry>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new PyPIClosureSource(sp.GetRequiredService<PyPIMirror>(), mirror));
+        services.AddSingleton<IMirrorEcosystem, PyPIMirrorEcosystem>();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder app) => app.MapPyPI();
+}
