@@ -117,6 +117,12 @@ public sealed class PolicyOptions
     [Range(0.0, 1.0)]
     public double ModelThreshold { get; set; } = 0.5;
 
+    /// <summary>
+    /// Tier 3: per ecosystem, a TSV of package metadata (the columns of <c>safehaven whitelist score</c>) whose rows
+    /// the whitelist model scores; rows at or above <see cref="ModelThreshold"/> are approved like allowlist entries.
+    /// </summary>
+    public Dictionary<string, string> ModelInputFiles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Folder of OSV-format advisory JSON files; empty means <c>DataDirectory/advisories</c>.</summary>
     public string? AdvisoriesDirectory { get; set; }
 }

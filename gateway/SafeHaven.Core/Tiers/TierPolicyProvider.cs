@@ -7,8 +7,16 @@ using SafeHaven.Core.Packages;
 namespace SafeHaven.Core.Tiers;
 
 /// <summary>The policy in force and the allowlists it reads, replaced whole when configuration changes.</summary>
-public sealed record PolicySnapshot(long Generation, TierPolicy Policy, IReadOnlyDictionary<string, Allowlist> Allowlists)
+public sealed record PolicySnapshot(
+    long Generation,
+    TierPolicy Policy,
+    IReadOnlyDictionary<string, Allowlist> Allowlists,
+    double ModelThreshold = 0.5,
+    IReadOnlyDictionary<string, string>? ModelInputFiles = null)
 {
+    /// <summary>Tier 3 may approve by model score; Tier 4 approves by hand only (scores are advice).</summary>
+    public bool ModelApproves => Policy.Tier == 3;
+
     public Allowlist AllowlistFor(string ecosystem) =>
         Allowlists.TryGetValue(ecosystem, out var list) ? list : Allowlist.Empty;
 }
@@ -69,7 +77,8 @@ public sealed class TierPolicyProvider : IDisposable
             allowlists[ecosystem] = Allowlist.Load(file, name => NormalizeForEcosystem(ecosystem, name));
         }
         var tierPolicy = new TierPolicy(options.Tier, TimeSpan.FromDays(policy.MinimumAgeDays), TimeSpan.FromDays(policy.MaximumLagDays), advisories);
-        return new PolicySnapshot(Interlocked.Increment(ref _generation), tierPolicy, allowlists);
+        return new PolicySnapshot(Interlocked.Increment(ref _generation), tierPolicy, allowlists, policy.ModelThreshold,
+            new Dictionary<string, string>(policy.ModelInputFiles, StringComparer.OrdinalIgnoreCase));
     }
 
     /// <summary>Package-name keys per ecosystem (OSV ecosystem names and mirror names both accepted).</summary>
