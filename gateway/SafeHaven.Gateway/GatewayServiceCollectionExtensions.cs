@@ -30,6 +30,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<AllowlistClosureRegistry>();
         services.AddSingleton<MirrorHealth>();
         services.AddSingleton<ReadinessState>();
+        services.AddSingleton<Policy.ModelApprovals>();
 
         services.AddSingleton<IIndexCacheStore>(_ => options.Database.Provider.ToLowerInvariant() switch
         {

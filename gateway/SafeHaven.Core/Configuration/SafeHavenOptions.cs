@@ -113,9 +113,12 @@ public sealed class PolicyOptions
     /// <summary>Tier 3+: approved lists, one name per line, keyed by ecosystem.</summary>
     public Dictionary<string, string> AllowlistFiles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Tier 3: whitelist-model score at or above which a package is approved.</summary>
+    /// <summary>
+    /// Tier 3: whitelist-model score at or above which a package is approved. The default is the threshold the
+    /// shipped PyPI model was calibrated to on its validation split (see whitelist-model/EVALUATION.md).
+    /// </summary>
     [Range(0.0, 1.0)]
-    public double ModelThreshold { get; set; } = 0.5;
+    public double ModelThreshold { get; set; } = 0.9205;
 
     /// <summary>
     /// Tier 3: per ecosystem, a TSV of package metadata (the columns of <c>safehaven whitelist score</c>) whose rows

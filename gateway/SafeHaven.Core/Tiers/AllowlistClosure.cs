@@ -25,6 +25,12 @@ public interface IClosureSource
     Task<IReadOnlyList<ClosureRequest>> GetDependenciesAsync(ClosureNode node, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A package the closure lets through only because an approved package needs it, which neither a hand-made
+/// entry nor the whitelist model approves: reported to the System Manager, not silently allowed.
+/// </summary>
+public sealed record UnapprovedDependency(string Package, IReadOnlyList<string> RequiredBy, double? Score, string Note);
+
 /// <summary>A dependency of an allowlisted package that cannot be satisfied at the tier.</summary>
 public sealed record UnsatisfiedDependency(string Root, IReadOnlyList<string> Path, string Requirement, string Reason);
 
@@ -57,16 +63,35 @@ public sealed class AllowlistClosure
     public IReadOnlyCollection<string> Packages => _packages;
     public IReadOnlyList<UnsatisfiedDependency> Unsatisfied { get; }
 
+    /// <summary>Roots approved by the whitelist model rather than by hand (Tier 3 only).</summary>
+    public IReadOnlyList<string> ModelApproved { get; init; } = [];
+
+    /// <summary>Dependencies in the closure that nobody approved (neither by hand nor by score).</summary>
+    public IReadOnlyList<UnapprovedDependency> UnapprovedDependencies { get; init; } = [];
+
+    /// <summary>For each package, the approved roots whose closure pulled it in.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> RequiredBy { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
     /// <summary>Extras requested for each package anywhere in the closure.</summary>
     public IReadOnlyDictionary<string, IReadOnlySet<string>> Extras { get; }
 
     public bool Contains(string normalizedName) => _packages.Contains(normalizedName);
+
+    /// <summary>The same closure with the whitelist model's part of the report attached.</summary>
+    public AllowlistClosure WithModelReport(IReadOnlyList<string> modelApproved, IReadOnlyList<UnapprovedDependency> unapproved) =>
+        new(Ecosystem, ComputedAt, Roots, _packages, Unsatisfied, Extras)
+        {
+            RequiredBy = RequiredBy,
+            ModelApproved = modelApproved,
+            UnapprovedDependencies = unapproved,
+        };
 
     public static async Task<AllowlistClosure> BuildAsync(
         string ecosystem, Allowlist allowlist, IClosureSource source, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var packages = new HashSet<string>(StringComparer.Ordinal);
         var extras = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var requiredBy = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         var unsatisfied = new List<UnsatisfiedDependency>();
         var visited = new HashSet<string>(StringComparer.Ordinal);
         var resolutions = new Dictionary<(string, string, string), ClosureResolution>();
@@ -101,6 +126,11 @@ public sealed class AllowlistClosure
                 continue;
             }
             packages.Add(node.Name);
+            if (!requiredBy.TryGetValue(node.Name, out var roots))
+            {
+                requiredBy[node.Name] = roots = new SortedSet<string>(StringComparer.Ordinal);
+            }
+            roots.Add(root);
             if (!extras.TryGetValue(node.Name, out var nodeExtras))
             {
                 extras[node.Name] = nodeExtras = new HashSet<string>(StringComparer.Ordinal);
@@ -136,7 +166,10 @@ public sealed class AllowlistClosure
 
         return new AllowlistClosure(
             ecosystem, now, allowlist.Entries.Select(e => e.Name), packages, unsatisfied,
-            extras.ToDictionary(p => p.Key, p => (IReadOnlySet<string>)p.Value, StringComparer.Ordinal));
+            extras.ToDictionary(p => p.Key, p => (IReadOnlySet<string>)p.Value, StringComparer.Ordinal))
+        {
+            RequiredBy = requiredBy.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value.ToList(), StringComparer.Ordinal),
+        };
     }
 }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Policy;
 
 namespace SafeHaven.Gateway.Management;
 
@@ -34,8 +35,44 @@ public static class MirrorEndpoints
                 ecosystem = closure.Ecosystem,
                 computedAt = closure.ComputedAt,
                 approved = closure.Roots,
+                modelApproved = closure.ModelApproved,
                 visible = closure.Packages.Order(StringComparer.Ordinal),
                 unsatisfied = closure.Unsatisfied.Select(u => new { root = u.Root, path = u.Path, requirement = u.Requirement, reason = u.Reason }),
+                unapprovedDependencies = closure.UnapprovedDependencies.Select(d => new { package = d.Package, requiredBy = d.RequiredBy, score = d.Score, note = d.Note }),
+            });
+        });
+
+        // What a change of the model threshold would do: which packages the model would newly approve or stop approving.
+        app.MapGet("/api/mirrors/{ecosystem}/model-preview", (string ecosystem, double? threshold, TierPolicyProvider policy, ModelApprovals model) =>
+        {
+            if (threshold is not { } proposed || double.IsNaN(proposed) || proposed is < 0 or > 1)
+            {
+                return Results.Problem(title: "Bad threshold", detail: "Give ?threshold= a number from 0 to 1.", statusCode: StatusCodes.Status400BadRequest);
+            }
+            var snapshot = policy.Current;
+            if (model.Scores(ecosystem, snapshot) is not { } scores)
+            {
+                return Results.Problem(
+                    title: "No model input",
+                    detail: $"SafeHaven:Policy:ModelInputFiles:{ecosystem} is not set or cannot be read, so the model scores nothing for {ecosystem}.",
+                    statusCode: StatusCodes.Status404NotFound);
+            }
+            var hand = snapshot.AllowlistFor(ecosystem).Entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+            var current = ModelApprovals.ApprovedAt(scores, snapshot.ModelThreshold).Where(n => !hand.Contains(n)).ToHashSet(StringComparer.Ordinal);
+            var next = ModelApprovals.ApprovedAt(scores, proposed).Where(n => !hand.Contains(n)).ToHashSet(StringComparer.Ordinal);
+            object Row(string name) => new { name, score = Math.Round(scores[name].Score, 6), reasons = scores[name].Reasons };
+            return Results.Ok(new
+            {
+                ecosystem,
+                tier = snapshot.Policy.Tier,
+                modelApprovesAtThisTier = snapshot.ModelApproves,
+                currentThreshold = snapshot.ModelThreshold,
+                proposedThreshold = proposed,
+                scored = scores.Count,
+                approvedNow = current.Count,
+                approvedAtProposed = next.Count,
+                added = next.Except(current).Order(StringComparer.Ordinal).Select(Row),
+                removed = current.Except(next).Order(StringComparer.Ordinal).Select(Row),
             });
         });
         return app;

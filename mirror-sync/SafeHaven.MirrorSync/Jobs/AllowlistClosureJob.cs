@@ -3,6 +3,7 @@ using Quartz;
 using SafeHaven.Core.Catalog;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Health;
+using SafeHaven.Gateway.Policy;
 
 namespace SafeHaven.MirrorSync.Jobs;
 
@@ -16,6 +17,7 @@ public sealed class AllowlistClosureJob(
     TierPolicyProvider policy,
     AllowlistClosureRegistry registry,
     ReadinessState readiness,
+    ModelApprovals model,
     TimeProvider time,
     ILogger<AllowlistClosureJob> logger) : IJob
 {
@@ -35,12 +37,20 @@ public sealed class AllowlistClosureJob(
             var started = time.GetTimestamp();
             try
             {
+                var (allowlist, modelApproved) = model.EffectiveAllowlist(mirror.Ecosystem, snapshot);
                 var closure = await AllowlistClosure.BuildAsync(
-                    mirror.Ecosystem, snapshot.AllowlistFor(mirror.Ecosystem), mirror.ClosureSource, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    mirror.Ecosystem, allowlist, mirror.ClosureSource, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                closure = closure.WithModelReport(modelApproved, model.Unapproved(mirror.Ecosystem, snapshot, closure, modelApproved));
                 registry.Publish(closure);
                 readiness.Complete(ReadinessKey(mirror.Ecosystem));
-                logger.LogInformation("{Ecosystem} allowlist closure: {Roots} approved, {Packages} visible, {Unsatisfied} unsatisfied ({Elapsed:0.0} s)",
-                    mirror.Ecosystem, closure.Roots.Count, closure.Packages.Count, closure.Unsatisfied.Count, time.GetElapsedTime(started).TotalSeconds);
+                logger.LogInformation("{Ecosystem} allowlist closure: {Roots} approved ({ModelApproved} by the model), {Packages} visible, {Unsatisfied} unsatisfied, {Unapproved} unapproved dependencies ({Elapsed:0.0} s)",
+                    mirror.Ecosystem, closure.Roots.Count, closure.ModelApproved.Count, closure.Packages.Count, closure.Unsatisfied.Count,
+                    closure.UnapprovedDependencies.Count, time.GetElapsedTime(started).TotalSeconds);
+                foreach (var dependency in closure.UnapprovedDependencies)
+                {
+                    logger.LogWarning("{Ecosystem} dependency {Package} (needed by {Roots}) is visible but not approved: {Note}",
+                        mirror.Ecosystem, dependency.Package, string.Join(", ", dependency.RequiredBy), dependency.Note);
+                }
                 foreach (var problem in closure.Unsatisfied)
                 {
                     logger.LogWarning("{Ecosystem} allowlist entry {Root} cannot be satisfied: {Path} needs {Requirement}: {Reason}",

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Logging;
+using SafeHaven.Core.Tiers;
+using SafeHaven.WhitelistModel.Extractors;
+using SafeHaven.WhitelistModel.Metadata;
+using SafeHaven.WhitelistModel.Scoring;
+
+namespace SafeHaven.Gateway.Policy;
+
+/// <summary>One scored row of an ecosystem's model input file.</summary>
+public sealed record ModelCandidate(string Name, double Score, IReadOnlyList<string> Reasons);
+
+/// <summary>
+/// Tier 3 approval by the whitelist model: scores every row of <c>SafeHaven:Policy:ModelInputFiles:&lt;eco&gt;</c>
+/// with the shipped model and approves those at or above the threshold in force. Scores are cached per file
+/// version (path and last write time), so a threshold change or preview costs no rescoring.
+/// </summary>
+public sealed class ModelApprovals(ILogger<ModelApprovals> logger)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, (string Key, IReadOnlyDictionary<string, ModelCandidate> Scores)> _byEcosystem = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Every scored candidate of the ecosystem, by normalised name; null when the ecosystem has no model input file
+    /// or no model. A file that cannot be read is logged and treated as absent: it never approves anything.
+    /// </summary>
+    public IReadOnlyDictionary<string, ModelCandidate>? Scores(string ecosystem, PolicySnapshot snapshot)
+    {
+        if (snapshot.ModelInputFiles is null || !snapshot.ModelInputFiles.TryGetValue(ecosystem, out var path) || string.IsNullOrWhiteSpace(path))
+        {
+            return null;
+        }
+        if (EcosystemNames.TryParse(ecosystem) is not { } parsed)
+        {
+            return null;
+        }
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            logger.LogError("SafeHaven:Policy:ModelInputFiles:{Ecosystem} names {Path}, which does not exist; the model approves nothing", ecosystem, path);
+            return null;
+        }
+        var key = $"{info.FullName}\n{info.LastWriteTimeUtc.Ticks}\n{info.Length}";
+        lock (_lock)
+        {
+            if (_byEcosystem.TryGetValue(ecosystem, out var cached) && cached.Key == key)
+            {
+                return cached.Scores;
+            }
+        }
+        try
+        {
+            var scorer = WhitelistScorer.LoadShipped(parsed);
+            using var reader = new StreamReader(info.FullName);
+            var records = TsvRowExtractor.ExtractAll(TsvTable.Parse(reader), parsed, DateTimeOffset.UtcNow);
+            var scores = new Dictionary<string, ModelCandidate>(StringComparer.Ordinal);
+            foreach (var record in records)
+            {
+                var score = scorer.Score(record);
+                var name = TierPolicyProvider.NormalizeForEcosystem(ecosystem, record.Name);
+                scores[name] = new ModelCandidate(name, score.Score, score.TopReasons());
+            }
+            logger.LogInformation("Scored {Count} {Ecosystem} packages from {Path} with model {Model}", scores.Count, ecosystem, path, scorer.Model.ModelVersion);
+            lock (_lock)
+            {
+                _byEcosystem[ecosystem] = (key, scores);
+            }
+            return scores;
+        }
+        catch (Exception e) when (e is IOException or FormatException or InvalidDataException)
+        {
+            logger.LogError("Model input for {Ecosystem} cannot be used, the model approves nothing: {Reason}", ecosystem, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Names the model approves at <paramref name="threshold"/>, in name order.</summary>
+    public static IReadOnlyList<string> ApprovedAt(IReadOnlyDictionary<string, ModelCandidate> scores, double threshold) =>
+        scores.Values.Where(c => c.Score >= threshold).Select(c => c.Name).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// The allowlist in force for a closure: hand-made entries, plus at Tier 3 the model-approved names.
+    /// Returns the merged list and the names only the model approved.
+    /// </summary>
+    public (Allowlist Allowlist, IReadOnlyList<string> ModelApproved) EffectiveAllowlist(string ecosystem, PolicySnapshot snapshot)
+    {
+        var hand = snapshot.AllowlistFor(ecosystem);
+        if (!snapshot.ModelApproves || Scores(ecosystem, snapshot) is not { } scores)
+        {
+            return (hand, []);
+        }
+        var handNames = hand.Entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        var byModel = ApprovedAt(scores, snapshot.ModelThreshold).Where(n => !handNames.Contains(n)).ToList();
+        var entries = hand.Entries.Concat(byModel.Select(n => new AllowlistEntry(n, new HashSet<string>()))).ToList();
+        return (new Allowlist(entries), byModel);
+    }
+
+    /// <summary>
+    /// Dependencies the closure pulled in that neither a hand-made entry nor the model approves, with their
+    /// score when the model input has one.
+    /// </summary>
+    public IReadOnlyList<UnapprovedDependency> Unapproved(string ecosystem, PolicySnapshot snapshot, AllowlistClosure closure, IReadOnlyList<string> modelApproved)
+    {
+        var approved = snapshot.AllowlistFor(ecosystem).Entries.Select(e => e.Name).Concat(modelApproved).ToHashSet(StringComparer.Ordinal);
+        var scores = Scores(ecosystem, snapshot);
+        var threshold = snapshot.ModelThreshold;
+        var result = new List<UnapprovedDependency>();
+        foreach (var package in closure.Packages.Where(p => !approved.Contains(p)).Order(StringComparer.Ordinal))
+        {
+            var requiredBy = closure.RequiredBy.TryGetValue(package, out var roots) ? roots : [];
+            if (scores is not null && scores.TryGetValue(package, out var candidate))
+            {
+                var note = candidate.Score >= threshold
+                    ? $"scores {candidate.Score:0.000}, at or above the threshold {threshold:0.###}, but tier {snapshot.Policy.Tier} approves by hand only"
+                    : $"scores {candidate.Score:0.000}, below the threshold {threshold:0.###}: {string.Join("; ", candidate.Reasons)}";
+                result.Add(new UnapprovedDependency(package, requiredBy, candidate.Score, note));
+            }
+            else
+            {
+                result.Add(new UnapprovedDependency(package, requiredBy, null,
+                    scores is null ? "not on the approved list (no model input to score it)" : "not on the approved list and absent from the model input, so unscored"));
+            }
+        }
+        return result;
+    }
+}

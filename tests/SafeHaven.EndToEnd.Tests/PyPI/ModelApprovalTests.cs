@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text.Json;
+using SafeHaven.EndToEnd.Tests.Support;
+
+namespace SafeHaven.EndToEnd.Tests.PyPI;
+
+/// <summary>
+/// Tier 3 approval by the whitelist model: a package scored at or above the threshold is served like an
+/// allowlisted one (with its dependencies), Tier 4 ignores scores, unapproved dependencies are reported, and a
+/// threshold change can be previewed.
+/// </summary>
+[Collection(PyPICollection.Name)]
+public sealed class ModelApprovalTests(PyPIUpstreamFixture upstream)
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(60) };
+
+    private async Task<Dictionary<string, string>> SettingsAsync(int tier)
+    {
+        var directory = Directory.CreateTempSubdirectory("safehaven-model-").FullName;
+        var allowlist = Path.Combine(directory, "pypi.txt");
+        await File.WriteAllTextAsync(allowlist, "shalpha\n");
+        // The model input: the columns of `safehaven whitelist score`. shother is among the most downloaded
+        // (the shipped model approves that); shlib and shapp have no download rank (the model rejects that).
+        var inputs = Path.Combine(directory, "pypi-metadata.tsv");
+        await File.WriteAllTextAsync(inputs,
+            "name\tversion\tdownload_rank\thas_source_repo\tsummary\n" +
+            "shother\t1.0\t40\ttrue\tA widely used package\n" +
+            "shapp\t1.0\t\t\t\n" +
+            "shlib\t1.0\t\t\t\n");
+        var settings = upstream.Settings(tier);
+        settings["Policy:AllowlistFiles:pypi"] = allowlist;
+        settings["Policy:ModelInputFiles:pypi"] = inputs;
+        return settings;
+    }
+
+    [Fact]
+    public async Task Tier3_serves_a_package_the_model_approves_and_Tier4_does_not()
+    {
+        await using (var tier3 = await ApplianceProcess.StartAsync(await SettingsAsync(3)))
+        {
+            var installed = await Pip.InstallAsync(tier3.PyPIIndexUrl, "shother");
+            Assert.True(installed.Succeeded, installed.Process.Output + tier3.Log);
+            Assert.Equal("1.0", installed.Installed["shother"]);
+
+            var closure = await GetJsonAsync(tier3, "api/mirrors/pypi/closure");
+            Assert.Equal(["shother"], Names(closure.GetProperty("modelApproved")));
+            var refused = await Pip.InstallAsync(tier3.PyPIIndexUrl, "shapp");
+            Assert.False(refused.Succeeded);
+            Assert.Contains("No matching distribution found for shapp", refused.Process.Output, StringComparison.Ordinal);
+        }
+        await using var tier4 = await ApplianceProcess.StartAsync(await SettingsAsync(4));
+        var tier4Result = await Pip.InstallAsync(tier4.PyPIIndexUrl, "shother");
+        Assert.False(tier4Result.Succeeded);
+        Assert.Contains("No matching distribution found for shother", tier4Result.Process.Output, StringComparison.Ordinal);
+        var tier4Closure = await GetJsonAsync(tier4, "api/mirrors/pypi/closure");
+        Assert.Equal(0, tier4Closure.GetProperty("modelApproved").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Unapproved_dependencies_are_reported_and_a_threshold_change_can_be_previewed()
+    {
+        var settings = await SettingsAsync(3);
+        await File.WriteAllTextAsync(settings["Policy:AllowlistFiles:pypi"], "shapp\n");
+        await using var appliance = await ApplianceProcess.StartAsync(settings);
+
+        var closure = await GetJsonAsync(appliance, "api/mirrors/pypi/closure");
+        var unapproved = closure.GetProperty("unapprovedDependencies").EnumerateArray().ToList();
+        var shlib = Assert.Single(unapproved);
+        Assert.Equal("shlib", shlib.GetProperty("package").GetString());
+        Assert.Equal(["shapp"], Names(shlib.GetProperty("requiredBy")));
+        Assert.True(shlib.GetProperty("score").GetDouble() < 0.9205);
+        Assert.Contains("below the threshold", shlib.GetProperty("note").GetString(), StringComparison.Ordinal);
+        Assert.Contains("pypi dependency shlib (needed by shapp) is visible but not approved", appliance.Log, StringComparison.Ordinal);
+
+        // Lowering the threshold to 0 would add everything scored that is not hand-approved; raising it to 1 removes shother.
+        var lower = await GetJsonAsync(appliance, "api/mirrors/pypi/model-preview?threshold=0");
+        Assert.Equal(["shlib"], lower.GetProperty("added").EnumerateArray().Select(r => r.GetProperty("name").GetString()!).ToArray());
+        Assert.Equal(0, lower.GetProperty("removed").GetArrayLength());
+        var higher = await GetJsonAsync(appliance, "api/mirrors/pypi/model-preview?threshold=1");
+        Assert.Equal(["shother"], higher.GetProperty("removed").EnumerateArray().Select(r => r.GetProperty("name").GetString()!).ToArray());
+
+        using var bad = await Http.GetAsync(new Uri(appliance.BaseUrl, "api/mirrors/pypi/model-preview?threshold=7"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static string[] Names(JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToArray();
+
+    private static async Task<JsonElement> GetJsonAsync(ApplianceProcess appliance, string path)
+    {
+        using var response = await Http.GetAsync(new Uri(appliance.BaseUrl, path));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}\n{appliance.Log}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+}
