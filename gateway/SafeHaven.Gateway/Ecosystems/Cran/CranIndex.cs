@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
+using SafeHaven.Core.Packages;
+using SafeHaven.Gateway.Upstreams;
+
+namespace SafeHaven.Gateway.Ecosystems.Cran;
+
+/// <summary>
+/// One version of one package as an index describes it: a record of the upstream <c>PACKAGES</c> (current), or the
+/// <c>DESCRIPTION</c> of a tarball in <c>src/contrib/Archive/&lt;pkg&gt;/</c> (archived). Facts the policy needs are
+/// derived once.
+/// </summary>
+public sealed class CranPackage
+{
+    public CranPackage(DcfRecord record, bool archived, string? md5 = null)
+    {
+        Record = record;
+        Archived = archived;
+        Name = record["Package"]?.Trim() ?? "";
+        VersionText = record["Version"]?.Trim() ?? "";
+        RVersion.TryParse(VersionText, out var version);
+        Version = version;
+        Published = CranDates.Parse(record["Date/Publication"]);
+        Md5 = md5 ?? record["MD5sum"]?.Trim();
+        UpstreamPath = archived ? null : NullIfEmpty(record["Path"]?.Trim().Trim('/'));
+        try
+        {
+            Dependencies = CranDependencies.Required(record);
+        }
+        catch (FormatException e)
+        {
+            DependencyError = e.Message;
+            Dependencies = [];
+        }
+    }
+
+    public DcfRecord Record { get; }
+    public bool Archived { get; }
+    public string Name { get; }
+    public string VersionText { get; }
+    public RVersion? Version { get; }
+    public DateTimeOffset? Published { get; }
+
+    /// <summary>The MD5 upstream gives (current versions), or the one computed from the stored tarball (archived).</summary>
+    public string? Md5 { get; }
+
+    /// <summary>A current record's <c>Path:</c> below <c>src/contrib</c> (rare upstream; not the archive), else null.</summary>
+    public string? UpstreamPath { get; }
+
+    /// <summary>Depends, Imports and LinkingTo, without R, base and recommended packages.</summary>
+    public IReadOnlyList<CranDependency> Dependencies { get; }
+
+    /// <summary>Set when a dependency field cannot be read; such a version is never listed at Tier 2+.</summary>
+    public string? DependencyError { get; }
+
+    public string FileName => $"{Name}_{VersionText}.tar.gz";
+
+    /// <summary>Where R finds the file, relative to <c>src/contrib/</c>.</summary>
+    public string RelativePath => Archived
+        ? $"Archive/{Name}/{FileName}"
+        : UpstreamPath is null ? FileName : $"{UpstreamPath}/{FileName}";
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
+
+/// <summary>Dates as R and CRAN write them (<c>2024-01-15 10:20:03 UTC</c>).</summary>
+public static class CranDates
+{
+    public static DateTimeOffset? Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+        var value = text.Trim();
+        if (value.EndsWith(" UTC", StringComparison.Ordinal) || value.EndsWith(" GMT", StringComparison.Ordinal))
+        {
+            value = value[..^4];
+        }
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
+            ? parsed
+            : null;
+    }
+}
+
+/// <summary>The upstream <c>src/contrib/PACKAGES</c> as last fetched: every record, grouped by package. Immutable.</summary>
+public sealed class CranIndexState
+{
+    public CranIndexState(IReadOnlyList<DcfRecord> records, DateTimeOffset fetchedAt)
+    {
+        Records = records;
+        FetchedAt = fetchedAt;
+        Packages = records.Select(r => new CranPackage(r, archived: false)).Where(p => p.Name.Length > 0).ToList();
+        ByName = Packages.GroupBy(p => p.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<CranPackage>)g.ToList(), StringComparer.Ordinal);
+        EstimatedSize = 256 + records.Sum(r => 128L + r.Fields.Sum(f => 64L + (f.Key.Length + f.Value.Length) * 2));
+    }
+
+    public IReadOnlyList<DcfRecord> Records { get; }
+    public DateTimeOffset FetchedAt { get; }
+    public IReadOnlyList<CranPackage> Packages { get; }
+    public IReadOnlyDictionary<string, IReadOnlyList<CranPackage>> ByName { get; }
+    public long EstimatedSize { get; }
+}
+
+/// <summary>The versions an upstream <c>src/contrib/Archive/&lt;pkg&gt;/</c> directory listing offers.</summary>
+public sealed record CranArchiveListing(string Package, IReadOnlyList<string> Versions);
+
+/// <summary>Parsing of upstream index documents.</summary>
+public static partial class CranIndexParser
+{
+    /// <summary>Largest decompressed <c>PACKAGES</c> accepted (CRAN's is ~12 MB), so a gzip bomb cannot exhaust memory.</summary>
+    public const long MaximumPackagesBytes = UpstreamHttp.MaximumIndexBytes;
+
+    /// <summary>Parses <c>PACKAGES</c> or <c>PACKAGES.gz</c> (recognised by the gzip magic number).</summary>
+    public static IReadOnlyList<DcfRecord> ParsePackages(byte[] content)
+    {
+        string text;
+        try
+        {
+            text = Encoding.UTF8.GetString(IsGzip(content) ? Gunzip(content) : content);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UpstreamFormatException($"upstream PACKAGES.gz is not valid gzip: {e.Message}", e);
+        }
+        IReadOnlyList<DcfRecord> records;
+        try
+        {
+            records = Dcf.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UpstreamFormatException($"upstream PACKAGES is not a DCF file: {e.Message}", e);
+        }
+        if (records.Count == 0)
+        {
+            throw new UpstreamFormatException("upstream PACKAGES lists no packages");
+        }
+        foreach (var record in records)
+        {
+            if (string.IsNullOrWhiteSpace(record["Package"]) || string.IsNullOrWhiteSpace(record["Version"]))
+            {
+                throw new UpstreamFormatException("upstream PACKAGES has a record without Package or Version");
+            }
+        }
+        return records;
+    }
+
+    public static bool IsGzip(ReadOnlySpan<byte> content) => content.Length >= 2 && content[0] == 0x1f && content[1] == 0x8b;
+
+    private static byte[] Gunzip(byte[] content)
+    {
+        using var input = new GZipStream(new MemoryStream(content), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = input.Read(buffer)) > 0)
+        {
+            if (output.Length + read > MaximumPackagesBytes)
+            {
+                throw new UpstreamFormatException($"upstream PACKAGES.gz expands to more than {MaximumPackagesBytes} bytes");
+            }
+            output.Write(buffer, 0, read);
+        }
+        return output.ToArray();
+    }
+
+    public static byte[] Gzip(byte[] content)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gzip.Write(content);
+        }
+        return output.ToArray();
+    }
+
+    [GeneratedRegex(@"href\s*=\s*""(?<href>[^""]*)""|href\s*=\s*'(?<href>[^']*)'", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
+    private static partial Regex Href();
+
+    /// <summary>
+    /// The versions of <paramref name="package"/> linked from an archive directory listing (Apache or nginx
+    /// autoindex, or any HTML page linking <c>pkg_version.tar.gz</c> files); other links are ignored.
+    /// </summary>
+    public static CranArchiveListing ParseArchiveListing(string package, byte[] content, string? contentType)
+    {
+        if (contentType is not null && !contentType.Contains("html", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UpstreamFormatException($"upstream archive listing of {package} is {contentType}, not HTML");
+        }
+        var text = Encoding.UTF8.GetString(content);
+        if (!text.Contains("<", StringComparison.Ordinal))
+        {
+            throw new UpstreamFormatException($"upstream archive listing of {package} is not HTML");
+        }
+        var prefix = package + "_";
+        var versions = new List<string>();
+        foreach (Match match in Href().Matches(text))
+        {
+            var href = Uri.UnescapeDataString(match.Groups["href"].Value);
+            var slash = href.LastIndexOf('/');
+            var file = slash >= 0 ? href[(slash + 1)..] : href;
+            if (file.StartsWith(prefix, StringComparison.Ordinal) && file.EndsWith(".tar.gz", StringComparison.Ordinal)
+                && (slash < 0 || href.StartsWith("./", StringComparison.Ordinal) && slash == 1))
+            {
+                var version = file[prefix.Length..^".tar.gz".Length];
+                if (RVersion.TryParse(version, out _) && !versions.Contains(version, StringComparer.Ordinal))
+                {
+                    versions.Add(version);
+                }
+            }
+        }
+        return new CranArchiveListing(package, versions);
+    }
+
+    /// <summary>The durable form of a listing: one version per line.</summary>
+    public static byte[] SerializeListing(CranArchiveListing listing) => Encoding.UTF8.GetBytes(string.Join('\n', listing.Versions));
+
+    public static CranArchiveListing DeserializeListing(string package, byte[] content) =>
+        new(package, Encoding.UTF8.GetString(content).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+}
