@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx-light python3-pip python3-setuptools python3-wheel python3-pip-whl python3-setuptools-whl python3-wheel-whl)
+packages=(nginx-light r-base-core python3-pip python3-setuptools python3-wheel python3-pip-whl python3-setuptools-whl python3-wheel-whl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
