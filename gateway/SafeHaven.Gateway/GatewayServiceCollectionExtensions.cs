@@ -19,7 +19,7 @@ namespace SafeHaven.Gateway;
 public static class GatewayServiceCollectionExtensions
 {
     /// <summary>Every ecosystem the gateway can mirror; each is enabled by its <c>SafeHaven:Mirrors:&lt;name&gt;</c> section.</summary>
-    public static readonly IReadOnlyList<IEcosystemModule> Modules = [new PyPIModule(), new Ecosystems.Cran.CranModule()];
+    public static readonly IReadOnlyList<IEcosystemModule> Modules = [new PyPIModule(), new Ecosystems.Cran.CranModule(), new Ecosystems.NuGet.NuGetModule()];
 
     /// <summary>Registers storage, the tier policy and every enabled mirror from the <c>SafeHaven</c> section.</summary>
     public static IServiceCollection AddSafeHavenGateway(this IServiceCollection services, SafeHavenOptions options)
