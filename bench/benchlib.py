@@ -598,7 +598,7 @@ def cmd_report(args) -> int:
         f"(SafeHaven, nginx, then nginx, SafeHaven, ...); the figures are the median round of each server. "
         f"Each round starts once the machine is quiet (at most {env.get('max_other_cpu', '?')} cores busy); a round "
         f"during which more than that was busy elsewhere is retried up to {env.get('retries', '?')} times, "
-        f"within {env.get('quiet_budget', '?')} s of waiting in all",
+        f"as long as that makes the load phase no more than {env.get('quiet_budget', '?')} s longer than on a quiet machine",
         f"- **Upstream:** `bench/upstream_server.py --format {env.get('upstream_format', '?')}`, "
         f"file links {env.get('links', '?')}",
         "",
