@@ -256,7 +256,7 @@ public sealed class ArtifactFetcher
         var etag = new EntityTagHeaderValue("\"" + stored.Value.Hex + "\"");
         if (_blobs is ILocalBlobStore local && local.GetLocalPath(stored.Value) is { } path)
         {
-            return Results.File(path, contentType, entityTag: etag, enableRangeProcessing: true);
+            return new StoredFileResult(path, new FileInfo(path).Length, contentType, etag.ToString());
         }
         var stream = await _blobs.OpenReadAsync(stored.Value, cancellationToken).ConfigureAwait(false);
         return stream is null
