@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Airlock storage tests run a real s3rver (npm) on loopback: install the exact versions tests/tools/s3rver pins.
+command -v npm >/dev/null || { echo "npm is required for the airlock S3 tests (Debian: npm)" >&2; exit 1; }
+npm ci --prefix tests/tools/s3rver --no-audit --no-fund --loglevel=error >/dev/null
+
 packages=(nginx-light r-base-core python3-pip python3-setuptools python3-wheel python3-pip-whl python3-setuptools-whl python3-wheel-whl)
 missing=()
 for p in "${packages[@]}"; do
