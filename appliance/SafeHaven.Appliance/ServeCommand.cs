@@ -3,6 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Gateway;
+using SafeHaven.Management;
 using SafeHaven.MirrorSync;
 
 namespace SafeHaven.Appliance;
@@ -65,13 +66,11 @@ internal static class ApplianceHost
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
-        builder.Configuration
-            .AddJsonFile(configFile ?? Path.Combine(AppContext.BaseDirectory, "safehaven.json"), optional: configFile is null, reloadOnChange: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine(args);
+        AddSources(builder.Configuration, configFile, args);
 
         var options = builder.Configuration.GetSection(SafeHavenOptions.Section).Get<SafeHavenOptions>() ?? new SafeHavenOptions();
         var problems = Validate(options);
+        problems.AddRange(ManagementServiceCollectionExtensions.Validate(builder.Configuration));
         if (problems.Count > 0)
         {
             throw new ApplianceConfigurationException(problems);
@@ -94,16 +93,35 @@ internal static class ApplianceHost
         builder.Services.AddOptions<SafeHavenOptions>().BindConfiguration(SafeHavenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddProblemDetails();
         builder.Services.AddSafeHavenGateway(options);
+        builder.Services.AddSafeHavenManagement(builder.Configuration, options);
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15));
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapSafeHavenGateway();
+        app.MapSafeHavenManagement();
         app.Services.GetRequiredService<Gateway.Health.ReadinessState>();
         MirrorSyncStartup.RequireClosures(app.Services, options);
         return app;
+    }
+
+    /// <summary>The configuration sources of every command: the JSON file, then environment variables, then arguments.</summary>
+    public static IConfigurationBuilder AddSources(IConfigurationBuilder configuration, string? configFile, string[] args) =>
+        configuration
+            .AddJsonFile(configFile ?? Path.Combine(AppContext.BaseDirectory, "safehaven.json"), optional: configFile is null, reloadOnChange: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args);
+
+    /// <summary>The configuration <c>serve</c> would run with, for commands that work on the same data (users, audit).</summary>
+    public static (IConfiguration Configuration, SafeHavenOptions Options) LoadConfiguration(string? configFile)
+    {
+        var configuration = AddSources(new ConfigurationBuilder(), configFile, []).Build();
+        var options = configuration.GetSection(SafeHavenOptions.Section).Get<SafeHavenOptions>() ?? new SafeHavenOptions();
+        return (configuration, options);
     }
 
     /// <summary>Everything wrong with a configuration, in the operator's terms (configuration keys).</summary>

@@ -19,30 +19,59 @@ public sealed record PolicySnapshot(
 
     public Allowlist AllowlistFor(string ecosystem) =>
         Allowlists.TryGetValue(ecosystem, out var list) ? list : Allowlist.Empty;
+
+    /// <summary>What the management store contributed to this snapshot over configuration (empty when nothing).</summary>
+    public PolicyOverlay Overlay { get; init; } = PolicyOverlay.None;
 }
 
-/// <summary>Builds the <see cref="PolicySnapshot"/> from configuration and swaps it on reload.</summary>
+/// <summary>
+/// Runtime changes held by the management store, laid over configuration: each value, when set, replaces the
+/// configured one; <see cref="AllowlistEntries"/> (per ecosystem, entry lines as in an allowlist file) are added to the
+/// file-based allowlists and must already be in effect (approved).
+/// </summary>
+public sealed record PolicyOverlay(
+    int? Tier = null,
+    int? MinimumAgeDays = null,
+    int? MaximumLagDays = null,
+    double? ModelThreshold = null,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? AllowlistEntries = null)
+{
+    public static readonly PolicyOverlay None = new();
+}
+
+/// <summary>Where runtime policy changes come from (the management store); read whenever a snapshot is built.</summary>
+public interface IPolicyOverlaySource
+{
+    PolicyOverlay Load();
+}
+
+/// <summary>
+/// Builds the <see cref="PolicySnapshot"/> from configuration overlaid with the management store's changes, and
+/// swaps it whole when either changes (configuration reload, or <see cref="Refresh"/> after a management change).
+/// </summary>
 public sealed class TierPolicyProvider : IDisposable
 {
     private readonly IOptionsMonitor<SafeHavenOptions> _options;
+    private readonly IPolicyOverlaySource? _overlay;
     private readonly ILogger<TierPolicyProvider> _logger;
     private readonly IDisposable? _subscription;
+    private readonly Lock _rebuild = new();
     private PolicySnapshot _current;
     private long _generation;
 
-    public TierPolicyProvider(IOptionsMonitor<SafeHavenOptions> options, ILogger<TierPolicyProvider> logger)
+    public TierPolicyProvider(IOptionsMonitor<SafeHavenOptions> options, ILogger<TierPolicyProvider> logger, IPolicyOverlaySource? overlay = null)
     {
         _options = options;
+        _overlay = overlay;
         _logger = logger;
         _current = Build(options.CurrentValue);
         _subscription = options.OnChange(o =>
         {
             try
             {
-                Volatile.Write(ref _current, Build(o));
-                Changed?.Invoke();
+                Swap(o);
             }
-            catch (Exception e) when (e is FormatException or IOException)
+            catch (Exception e) when (e is FormatException or IOException or ArgumentException)
             {
                 _logger.LogError(e, "Configuration change rejected; the previous policy stays in force");
             }
@@ -54,16 +83,36 @@ public sealed class TierPolicyProvider : IDisposable
     /// <summary>Raised after a new snapshot is in force.</summary>
     public event Action? Changed;
 
+    /// <summary>
+    /// Rebuilds the snapshot from the current configuration and overlay and puts it in force. Throws (and keeps the
+    /// previous snapshot) when the result would be invalid, e.g. an unreadable allowlist file.
+    /// </summary>
+    public PolicySnapshot Refresh()
+    {
+        Swap(_options.CurrentValue);
+        return Current;
+    }
+
+    private void Swap(SafeHavenOptions options)
+    {
+        lock (_rebuild)
+        {
+            Volatile.Write(ref _current, Build(options));
+        }
+        Changed?.Invoke();
+    }
+
     private PolicySnapshot Build(SafeHavenOptions options)
     {
         var policy = options.Policy;
+        var overlay = _overlay?.Load() ?? PolicyOverlay.None;
         var advisoriesDirectory = string.IsNullOrWhiteSpace(policy.AdvisoriesDirectory)
             ? options.ResolveDataPath("advisories")
             : Path.GetFullPath(policy.AdvisoriesDirectory);
         var advisories = AdvisoryIndex.Load(advisoriesDirectory, NormalizeForEcosystem, _logger);
         _logger.LogInformation("Loaded {Count} advisories from {Directory}", advisories.AdvisoryCount, advisoriesDirectory);
 
-        var allowlists = new Dictionary<string, Allowlist>(StringComparer.OrdinalIgnoreCase);
+        var lines = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
         foreach (var (ecosystem, file) in policy.AllowlistFiles)
         {
             if (string.IsNullOrWhiteSpace(file))
@@ -74,11 +123,33 @@ public sealed class TierPolicyProvider : IDisposable
             {
                 throw new FileNotFoundException($"SafeHaven:Policy:AllowlistFiles:{ecosystem} names {file}, which does not exist.", file);
             }
-            allowlists[ecosystem] = Allowlist.Load(file, name => NormalizeForEcosystem(ecosystem, name));
+            // Parsed alone first, so a bad line is reported against its own file.
+            Allowlist.Load(file, name => NormalizeForEcosystem(ecosystem, name));
+            lines[ecosystem] = [.. File.ReadLines(file)];
         }
-        var tierPolicy = new TierPolicy(options.Tier, TimeSpan.FromDays(policy.MinimumAgeDays), TimeSpan.FromDays(policy.MaximumLagDays), advisories);
-        return new PolicySnapshot(Interlocked.Increment(ref _generation), tierPolicy, allowlists, policy.ModelThreshold,
-            new Dictionary<string, string>(policy.ModelInputFiles, StringComparer.OrdinalIgnoreCase));
+        foreach (var (ecosystem, entries) in overlay.AllowlistEntries ?? new Dictionary<string, IReadOnlyList<string>>())
+        {
+            if (!lines.TryGetValue(ecosystem, out var list))
+            {
+                lines[ecosystem] = list = [];
+            }
+            list.AddRange(entries);
+        }
+        var allowlists = new Dictionary<string, Allowlist>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (ecosystem, list) in lines)
+        {
+            allowlists[ecosystem] = Allowlist.Parse(list, name => NormalizeForEcosystem(ecosystem, name));
+        }
+
+        var tier = overlay.Tier ?? options.Tier;
+        var minimumAge = overlay.MinimumAgeDays ?? policy.MinimumAgeDays;
+        var maximumLag = overlay.MaximumLagDays ?? policy.MaximumLagDays;
+        var tierPolicy = new TierPolicy(tier, TimeSpan.FromDays(minimumAge), TimeSpan.FromDays(maximumLag), advisories);
+        return new PolicySnapshot(Interlocked.Increment(ref _generation), tierPolicy, allowlists, overlay.ModelThreshold ?? policy.ModelThreshold,
+            new Dictionary<string, string>(policy.ModelInputFiles, StringComparer.OrdinalIgnoreCase))
+        {
+            Overlay = overlay,
+        };
     }
 
     /// <summary>Package-name keys per ecosystem (OSV ecosystem names and mirror names both accepted).</summary>

@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using SafeHaven.Management.Identity;
+
+namespace SafeHaven.Management.Api;
+
+/// <summary>
+/// The named policies of the management API, and the fallback that covers every endpoint without its own:
+/// <c>/api/**</c> needs an authenticated caller (and <c>/api/mirrors/**</c> a System or Programme Manager), while
+/// everything else (health, the package mirrors' URL spaces) stays anonymous.
+/// </summary>
+public static class ManagementPolicies
+{
+    public const string SystemManager = "safehaven:system-manager";
+    public const string ProgrammeManager = "safehaven:programme-manager";
+
+    /// <summary>System Manager or Programme Manager: appliance-wide oversight (sync status, audit, mirror reports).</summary>
+    public const string Oversight = "safehaven:oversight";
+
+    /// <summary>System Manager, or a Referee of any project (the Referee college reviews hand-added allowlist entries).</summary>
+    public const string AllowlistReaders = "safehaven:allowlist-readers";
+
+    public const string Referee = "safehaven:referee";
+
+    internal static void Add(AuthorizationOptions options)
+    {
+        options.AddPolicy(SystemManager, p => p.RequireAuthenticatedUser().RequireClaim(Roles.GlobalRoleClaim, nameof(Role.SystemManager)));
+        options.AddPolicy(ProgrammeManager, p => p.RequireAuthenticatedUser().RequireClaim(Roles.GlobalRoleClaim, nameof(Role.ProgrammeManager)));
+        options.AddPolicy(Oversight, p => p.RequireAuthenticatedUser().RequireClaim(Roles.GlobalRoleClaim, nameof(Role.SystemManager), nameof(Role.ProgrammeManager)));
+        options.AddPolicy(Referee, p => p.RequireAuthenticatedUser().RequireAssertion(c => IsReferee(c.User)));
+        options.AddPolicy(AllowlistReaders, p => p.RequireAuthenticatedUser().RequireAssertion(c =>
+            c.User.HasClaim(Roles.GlobalRoleClaim, nameof(Role.SystemManager)) || IsReferee(c.User)));
+        options.FallbackPolicy = new AuthorizationPolicyBuilder().AddRequirements(new ApiAccessRequirement()).Build();
+    }
+
+    private static bool IsReferee(System.Security.Claims.ClaimsPrincipal user) =>
+        user.FindAll(Roles.ProjectRoleClaim).Any(c => c.Value.EndsWith("/" + nameof(Role.Referee), StringComparison.Ordinal));
+}
+
+/// <summary>The fallback rule by URL space (see <see cref="ManagementPolicies"/>).</summary>
+public sealed class ApiAccessRequirement : IAuthorizationRequirement;
+
+internal sealed class ApiAccessHandler : AuthorizationHandler<ApiAccessRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ApiAccessRequirement requirement)
+    {
+        var path = context.Resource switch
+        {
+            HttpContext http => http.Request.Path,
+            _ => PathString.Empty,
+        };
+        if (!path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Succeed(requirement);
+            return Task.CompletedTask;
+        }
+        var caller = Caller.From(context.User);
+        if (caller is null)
+        {
+            return Task.CompletedTask;
+        }
+        if (path.StartsWithSegments("/api/mirrors", StringComparison.OrdinalIgnoreCase)
+            && !caller.Has(Role.SystemManager) && !caller.Has(Role.ProgrammeManager))
+        {
+            return Task.CompletedTask;
+        }
+        context.Succeed(requirement);
+        return Task.CompletedTask;
+    }
+}

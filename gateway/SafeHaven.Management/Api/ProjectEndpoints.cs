@@ -1,0 +1,328 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using SafeHaven.Management.Audit;
+using SafeHaven.Management.Identity;
+using SafeHaven.Management.Projects;
+
+namespace SafeHaven.Management.Api;
+
+/// <summary>
+/// <c>/api/projects</c>: Programme Managers create projects and appoint Project Managers and Investigators; a
+/// Project Manager adds existing users to their project as Researchers, Referees or Dataset Provider Representatives;
+/// classifiers record a tier per work package. A project the caller holds no role in answers 404, as if absent.
+/// </summary>
+internal static class ProjectEndpoints
+{
+    /// <summary>Which project roles each appointing role may give (and take away).</summary>
+    public static IReadOnlyList<Role> AppointableBy(Caller caller, string project)
+    {
+        var roles = new List<Role>();
+        if (caller.Has(Role.ProgrammeManager))
+        {
+            roles.AddRange([Role.ProjectManager, Role.Investigator]);
+        }
+        if (caller.Has(project, Role.ProjectManager))
+        {
+            roles.AddRange([Role.Researcher, Role.Referee, Role.DatasetProviderRepresentative]);
+        }
+        return roles;
+    }
+
+    public static void Map(RouteGroupBuilder api)
+    {
+        api.MapGet("/projects", async (HttpContext http, IProjectStore projects, CancellationToken cancellationToken) =>
+            {
+                var caller = Caller.From(http.User)!;
+                var all = await projects.ListProjectsAsync(cancellationToken).ConfigureAwait(false);
+                return ManagementJson.Ok(all.Where(p => caller.CanSee(p.Name)).Select(p => new ProjectSummary(p.Name, p.Title, p.CreatedAt, p.CreatedBy,
+                    caller.ProjectRoles.TryGetValue(p.Name, out var r) ? r.Order().ToList() : [])).ToList());
+            })
+            .WithSummary("The projects the caller can see (all of them for System and Programme Managers).")
+            .Produces<List<ProjectSummary>>();
+
+        api.MapPost("/projects", CreateProjectAsync)
+            .RequireAuthorization(ManagementPolicies.ProgrammeManager)
+            .WithSummary("Create a project (Programme Manager).")
+            .Accepts<ProjectRequest>("application/json").Produces<ProjectView>(StatusCodes.Status201Created);
+
+        api.MapGet("/projects/{project}", async (string project, HttpContext http, IProjectStore projects, IUserStore users, CancellationToken cancellationToken) =>
+            {
+                var (record, problem) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
+                return record is null ? problem! : ManagementJson.Ok(await ViewAsync(record, projects, users, cancellationToken).ConfigureAwait(false));
+            })
+            .WithSummary("A project with its members and work packages (its members, System and Programme Managers).")
+            .Produces<ProjectView>();
+
+        api.MapPost("/projects/{project}/members", AddMemberAsync)
+            .WithSummary("Give an existing user a role in the project (Programme Manager: Project Manager, Investigator; the project's Project Manager: Researcher, Referee, Dataset Provider Representative).")
+            .Accepts<MemberRequest>("application/json").Produces<RoleAssignmentView>(StatusCodes.Status201Created);
+
+        api.MapDelete("/projects/{project}/members/{user}/{role}", RemoveMemberAsync)
+            .WithSummary("Take a role in the project away (whoever may give it).")
+            .Produces(StatusCodes.Status204NoContent);
+
+        api.MapPost("/projects/{project}/workpackages", CreateWorkPackageAsync)
+            .WithSummary("Create a work package (the project's Project Manager or an Investigator).")
+            .Accepts<WorkPackageRequest>("application/json").Produces<WorkPackageView>(StatusCodes.Status201Created);
+
+        api.MapGet("/projects/{project}/workpackages/{workPackage}", async (string project, string workPackage, HttpContext http, IProjectStore projects, CancellationToken cancellationToken) =>
+            {
+                var (record, problem) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
+                if (record is null)
+                {
+                    return problem!;
+                }
+                var view = await WorkPackageAsync(project, workPackage, projects, cancellationToken).ConfigureAwait(false);
+                return view is null ? NoWorkPackage(project, workPackage) : ManagementJson.Ok(view);
+            })
+            .WithSummary("A work package: its classifications and whether they agree.")
+            .Produces<WorkPackageView>();
+
+        api.MapPut("/projects/{project}/workpackages/{workPackage}/classifications", ClassifyAsync)
+            .WithSummary("Record the caller's classification (the project's Investigators, Dataset Provider Representatives and Referees).")
+            .Accepts<ClassificationRequest>("application/json").Produces<WorkPackageView>();
+    }
+
+    private static async Task<(ProjectRecord? Project, IResult? Problem)> VisibleAsync(string project, HttpContext http, IProjectStore projects, CancellationToken cancellationToken)
+    {
+        if (!Names.IsProjectName(project))
+        {
+            return (null, ManagementJson.Invalid("project", Names.ProjectRule));
+        }
+        var caller = Caller.From(http.User)!;
+        var record = caller.CanSee(project) ? await projects.GetProjectAsync(project, cancellationToken).ConfigureAwait(false) : null;
+        return record is null
+            ? (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such project", detail: $"There is no project {project} that you can see."))
+            : (record, null);
+    }
+
+    private static IResult NoWorkPackage(string project, string workPackage) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such work package", detail: $"Project {project} has no work package {workPackage}.");
+
+    private static IResult Forbidden(string detail) => Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed", detail: detail);
+
+    private static async Task<ProjectView> ViewAsync(ProjectRecord project, IProjectStore projects, IUserStore users, CancellationToken cancellationToken)
+    {
+        var members = await users.ListProjectRolesAsync(project.Name, cancellationToken).ConfigureAwait(false);
+        var workPackages = new List<WorkPackageSummary>();
+        foreach (var wp in await projects.ListWorkPackagesAsync(project.Name, cancellationToken).ConfigureAwait(false))
+        {
+            var outcome = WorkPackageClassification.Decide(await projects.GetClassificationsAsync(project.Name, wp.Name, cancellationToken).ConfigureAwait(false));
+            workPackages.Add(new WorkPackageSummary(wp.Name, wp.Title, outcome.State, outcome.AgreedTier, outcome.HighestProposedTier));
+        }
+        return new ProjectView(project.Name, project.Title, project.CreatedAt, project.CreatedBy, members.Select(RoleAssignmentView.Of).ToList(), workPackages);
+    }
+
+    private static async Task<WorkPackageView?> WorkPackageAsync(string project, string workPackage, IProjectStore projects, CancellationToken cancellationToken)
+    {
+        if (!Names.IsProjectName(workPackage))
+        {
+            return null;
+        }
+        var wp = await projects.GetWorkPackageAsync(project, workPackage, cancellationToken).ConfigureAwait(false);
+        if (wp is null)
+        {
+            return null;
+        }
+        var classifications = await projects.GetClassificationsAsync(project, workPackage, cancellationToken).ConfigureAwait(false);
+        var outcome = WorkPackageClassification.Decide(classifications);
+        return new WorkPackageView(wp.Project, wp.Name, wp.Title, wp.CreatedAt, wp.CreatedBy, outcome.State, outcome.CanProceed, outcome.AgreedTier,
+            outcome.HighestProposedTier, outcome.Missing, outcome.Explanation, classifications);
+    }
+
+    private static async Task<IResult> CreateProjectAsync(HttpContext http, IProjectStore projects, IUserStore users, TimeProvider time,
+        IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+    {
+        var (request, problem) = await ManagementJson.ReadAsync<ProjectRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (request is null)
+        {
+            return problem!;
+        }
+        var errors = new Dictionary<string, string[]>();
+        if (!Names.IsProjectName(request.Name)) { errors["name"] = [Names.ProjectRule]; }
+        if (!Names.IsText(request.Title, 200)) { errors["title"] = ["1 to 200 characters, no control characters."]; }
+        if (errors.Count > 0)
+        {
+            return ManagementJson.Invalid(errors);
+        }
+        var caller = Caller.From(http.User)!;
+        var record = new ProjectRecord(request.Name, request.Title, time.GetUtcNow(), caller.Name);
+        if (!await projects.CreateProjectAsync(record, AuditRecord.Of(caller.Name, "project.created", request.Name, request.Name, ("title", request.Title)), cancellationToken).ConfigureAwait(false))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Project exists", detail: $"A project named {request.Name} exists.");
+        }
+        return ManagementJson.Ok(await ViewAsync(record, projects, users, cancellationToken).ConfigureAwait(false), StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> AddMemberAsync(string project, HttpContext http, IProjectStore projects, IUserStore users,
+        IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+    {
+        var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return notVisible!;
+        }
+        var caller = Caller.From(http.User)!;
+        var appointable = AppointableBy(caller, project);
+        if (appointable.Count == 0)
+        {
+            return Forbidden($"Only a Programme Manager or the Project Manager of {project} adds people to it.");
+        }
+        var (request, problem) = await ManagementJson.ReadAsync<MemberRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (request is null)
+        {
+            return problem!;
+        }
+        var errors = new Dictionary<string, string[]>();
+        if (!Names.IsUserName(request.User)) { errors["user"] = [Names.UserRule]; }
+        if (!Roles.TryParse(request.Role, out var role) || role.IsGlobal())
+        {
+            errors["role"] = [$"A project role: {string.Join(", ", Roles.All.Where(r => !r.IsGlobal()))}."];
+        }
+        if (errors.Count > 0)
+        {
+            return ManagementJson.Invalid(errors);
+        }
+        if (!appointable.Contains(role))
+        {
+            return Forbidden($"You may give these roles in {project}: {string.Join(", ", appointable)}.");
+        }
+        if (await users.GetUserAsync(request.User, cancellationToken).ConfigureAwait(false) is not { Disabled: false })
+        {
+            return ManagementJson.Invalid("user", $"There is no active user {request.User}: people are added with 'safehaven users add' or by signing in through the identity provider.");
+        }
+        var added = await users.AssignRoleAsync(request.User, role, project,
+            AuditRecord.Of(caller.Name, "project.member.added", request.User, project, ("role", role.ToString())), cancellationToken).ConfigureAwait(false);
+        var assignment = (await users.GetRolesAsync(request.User, cancellationToken).ConfigureAwait(false)).First(a => a.Project == project && a.Role == role);
+        return ManagementJson.Ok(RoleAssignmentView.Of(assignment), added ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    }
+
+    private static async Task<IResult> RemoveMemberAsync(string project, string user, string role, HttpContext http, IProjectStore projects, IUserStore users, CancellationToken cancellationToken)
+    {
+        var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return notVisible!;
+        }
+        var caller = Caller.From(http.User)!;
+        var appointable = AppointableBy(caller, project);
+        if (appointable.Count == 0)
+        {
+            return Forbidden($"Only a Programme Manager or the Project Manager of {project} changes its members.");
+        }
+        if (!Names.IsUserName(user))
+        {
+            return ManagementJson.Invalid("user", Names.UserRule);
+        }
+        if (!Roles.TryParse(role, out var parsed) || parsed.IsGlobal())
+        {
+            return ManagementJson.Invalid("role", "A project role.");
+        }
+        if (!appointable.Contains(parsed))
+        {
+            return Forbidden($"You may take away these roles in {project}: {string.Join(", ", appointable)}.");
+        }
+        var removed = await users.RemoveRoleAsync(user, parsed, project,
+            AuditRecord.Of(caller.Name, "project.member.removed", user, project, ("role", parsed.ToString())), cancellationToken).ConfigureAwait(false);
+        return removed
+            ? Results.NoContent()
+            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such member", detail: $"{user} is not {parsed} in {project}.");
+    }
+
+    private static async Task<IResult> CreateWorkPackageAsync(string project, HttpContext http, IProjectStore projects, TimeProvider time,
+        IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+    {
+        var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return notVisible!;
+        }
+        var caller = Caller.From(http.User)!;
+        if (!caller.Has(project, Role.ProjectManager) && !caller.Has(project, Role.Investigator))
+        {
+            return Forbidden($"Only the Project Manager or an Investigator of {project} creates its work packages.");
+        }
+        var (request, problem) = await ManagementJson.ReadAsync<WorkPackageRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (request is null)
+        {
+            return problem!;
+        }
+        var errors = new Dictionary<string, string[]>();
+        if (!Names.IsProjectName(request.Name)) { errors["name"] = [Names.ProjectRule]; }
+        if (!Names.IsText(request.Title, 200)) { errors["title"] = ["1 to 200 characters, no control characters."]; }
+        if (errors.Count > 0)
+        {
+            return ManagementJson.Invalid(errors);
+        }
+        var wp = new WorkPackageRecord(project, request.Name, request.Title, time.GetUtcNow(), caller.Name);
+        if (!await projects.CreateWorkPackageAsync(wp, AuditRecord.Of(caller.Name, "workpackage.created", $"{project}/{request.Name}", project, ("title", request.Title)), cancellationToken).ConfigureAwait(false))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Work package exists", detail: $"{project} has a work package {request.Name}.");
+        }
+        return ManagementJson.Ok((await WorkPackageAsync(project, request.Name, projects, cancellationToken).ConfigureAwait(false))!, StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> ClassifyAsync(string project, string workPackage, HttpContext http, IProjectStore projects, TimeProvider time,
+        IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+    {
+        var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return notVisible!;
+        }
+        var caller = Caller.From(http.User)!;
+        var held = WorkPackageClassification.Classifiers.Where(r => caller.Has(project, r)).ToList();
+        if (held.Count == 0)
+        {
+            return Forbidden($"Only the Investigators, Dataset Provider Representatives and Referees of {project} classify its work packages.");
+        }
+        if (!Names.IsProjectName(workPackage) || await projects.GetWorkPackageAsync(project, workPackage, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return NoWorkPackage(project, workPackage);
+        }
+        var (request, problem) = await ManagementJson.ReadAsync<ClassificationRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (request is null)
+        {
+            return problem!;
+        }
+        var errors = new Dictionary<string, string[]>();
+        if (request.Tier is < 0 or > 4) { errors["tier"] = ["A tier is 0 to 4."]; }
+        if (!Names.IsText(request.Reason)) { errors["reason"] = [Names.TextRule]; }
+        Role role = default;
+        if (request.Role is not null && (!Roles.TryParse(request.Role, out role) || !WorkPackageClassification.IsClassifier(role)))
+        {
+            errors["role"] = ["Investigator, DatasetProviderRepresentative or Referee."];
+        }
+        else if (request.Role is null && held.Count > 1)
+        {
+            errors["role"] = [$"You hold several classifier roles in {project} ({string.Join(", ", held)}): say which one you classify in."];
+        }
+        else if (request.Role is null)
+        {
+            role = held[0];
+        }
+        if (errors.Count > 0)
+        {
+            return ManagementJson.Invalid(errors);
+        }
+        if (!held.Contains(role))
+        {
+            return Forbidden($"You are not {role} in {project}.");
+        }
+        var existing = await projects.GetClassificationsAsync(project, workPackage, cancellationToken).ConfigureAwait(false);
+        if (existing.FirstOrDefault(c => c.Classifier == caller.Name && c.Role != role) is { } other)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already a classifier",
+                detail: $"You classified {workPackage} as {other.Role}; one person classifies a work package in one role only.");
+        }
+        var classification = new Classification(caller.Name, role, request.Tier, request.Reason, time.GetUtcNow());
+        var outcome = WorkPackageClassification.Decide([.. existing.Where(c => !(c.Classifier == caller.Name && c.Role == role)), classification]);
+        await projects.RecordClassificationAsync(project, workPackage, classification, AuditRecord.Of(caller.Name, "workpackage.classified", $"{project}/{workPackage}", project,
+            ("role", role.ToString()), ("tier", request.Tier.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("reason", request.Reason),
+            ("outcome", outcome.State.ToString()), ("agreedTier", outcome.AgreedTier?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("highestProposedTier", outcome.HighestProposedTier?.ToString(System.Globalization.CultureInfo.InvariantCulture))), cancellationToken).ConfigureAwait(false);
+        return ManagementJson.Ok((await WorkPackageAsync(project, workPackage, projects, cancellationToken).ConfigureAwait(false))!);
+    }
+}

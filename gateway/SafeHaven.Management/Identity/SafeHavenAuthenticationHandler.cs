@@ -1,0 +1,142 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SafeHaven.Management.Audit;
+
+namespace SafeHaven.Management.Identity;
+
+public sealed class SafeHavenAuthenticationOptions : AuthenticationSchemeOptions;
+
+/// <summary>
+/// <c>Authorization: Bearer</c> on <c>/api/</c>: an API key (<c>shk_...</c>) or an identity provider's JWT. The roles
+/// are the token's claims (JWT) together with the roles the management store holds for the same user name. Requests
+/// outside <c>/api/</c> are never authenticated (the package mirrors are anonymous reads, and must never answer 401).
+/// Challenges and refusals answer RFC 7807 problem details.
+/// </summary>
+public sealed class SafeHavenAuthenticationHandler(
+    IOptionsMonitor<SafeHavenAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    IUserStore users, ApiKeys apiKeys, IOptions<AuthOptions> auth, JwtValidator? jwt = null)
+    : AuthenticationHandler<SafeHavenAuthenticationOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "SafeHaven";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+        var header = Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.Fail("only Bearer credentials are accepted");
+        }
+        var token = header["Bearer ".Length..].Trim();
+        var cancellationToken = Context.RequestAborted;
+        if (ApiKeys.LooksLikeKey(token))
+        {
+            if (!auth.Value.ApiKeys.Enabled)
+            {
+                return AuthenticateResult.Fail("API keys are disabled on this appliance");
+            }
+            var (user, keyId, failure) = await apiKeys.VerifyAsync(token, cancellationToken).ConfigureAwait(false);
+            if (user is null)
+            {
+                return AuthenticateResult.Fail(failure ?? "invalid API key");
+            }
+            return await SucceedAsync(user, [], [], $"api-key:{keyId}", cancellationToken).ConfigureAwait(false);
+        }
+        if (jwt is null)
+        {
+            return AuthenticateResult.Fail("bearer tokens from an identity provider are not configured (SafeHaven:Auth:Jwt)");
+        }
+        var result = await jwt.ValidateAsync(token, cancellationToken).ConfigureAwait(false);
+        if (result.Claims is not { } claims)
+        {
+            return AuthenticateResult.Fail(result.Failure ?? "invalid token");
+        }
+        var jwtOptions = auth.Value.Jwt;
+        var name = StringClaim(claims, jwtOptions.NameClaim) ?? StringClaim(claims, "sub");
+        if (!Names.IsUserName(name))
+        {
+            return AuthenticateResult.Fail($"token names no usable user ({jwtOptions.NameClaim} or sub: {Names.UserRule})");
+        }
+        var global = new List<Role>();
+        var project = new List<(string, Role)>();
+        foreach (var raw in ArrayClaim(claims, jwtOptions.RolesClaim))
+        {
+            var value = jwtOptions.RoleMap.TryGetValue(raw, out var mapped) ? mapped : raw;
+            if (Roles.TryParse(value, out var role) && role.IsGlobal())
+            {
+                global.Add(role);
+            }
+            else if (Caller.ParseProjectRole(value) is { } projectRole)
+            {
+                project.Add(projectRole);
+            }
+        }
+        var known = await users.GetUserAsync(name!, cancellationToken).ConfigureAwait(false);
+        if (known is null)
+        {
+            await users.EnsureUserAsync(name!, AuditRecord.Of(name!, "user.first-seen", name!, null, ("issuer", jwtOptions.Issuer)), cancellationToken).ConfigureAwait(false);
+        }
+        return await SucceedAsync(name!, global, project, $"jwt:{jwtOptions.Issuer}", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<AuthenticateResult> SucceedAsync(string name, List<Role> global, List<(string, Role)> project, string by, CancellationToken cancellationToken)
+    {
+        if (await users.GetUserAsync(name, cancellationToken).ConfigureAwait(false) is { Disabled: true })
+        {
+            return AuthenticateResult.Fail("this user has been revoked");
+        }
+        foreach (var assignment in await users.GetRolesAsync(name, cancellationToken).ConfigureAwait(false))
+        {
+            if (assignment.Project is null)
+            {
+                global.Add(assignment.Role);
+            }
+            else
+            {
+                project.Add((assignment.Project, assignment.Role));
+            }
+        }
+        var caller = new Caller(name, global, project, by);
+        return AuthenticateResult.Success(new AuthenticationTicket(caller.ToPrincipal(SchemeName), SchemeName));
+    }
+
+    private static string? StringClaim(JsonElement claims, string name) =>
+        claims.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static IEnumerable<string> ArrayClaim(JsonElement claims, string name)
+    {
+        if (!claims.TryGetProperty(name, out var v))
+        {
+            return [];
+        }
+        return v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            JsonValueKind.Array => v.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!),
+            _ => [],
+        };
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var failure = (await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false)).Failure?.Message;
+        Response.Headers.WWWAuthenticate = failure is null ? "Bearer" : $"Bearer error=\"invalid_token\"";
+        await Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Authentication required",
+            failure is null ? "Send a bearer token: an API key from 'safehaven users add' or a token from the identity provider." : $"The credentials were refused: {failure}.").ConfigureAwait(false);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Not allowed",
+            $"{Context.User.Identity?.Name} does not hold a role that may do this.");
+}

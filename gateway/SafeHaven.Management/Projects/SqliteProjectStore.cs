@@ -1,0 +1,120 @@
+using Dapper;
+using SafeHaven.Management.Audit;
+using SafeHaven.Management.Identity;
+using SafeHaven.Management.Storage;
+
+namespace SafeHaven.Management.Projects;
+
+internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IProjectStore
+{
+    public async Task<ProjectRecord?> GetProjectAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var row = await connection.QuerySingleOrDefaultAsync<ProjectRow>(new CommandDefinition(
+            "SELECT name AS Name, title AS Title, created_at AS CreatedAt, created_by AS CreatedBy FROM mgmt_projects WHERE name = @name",
+            new { name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<ProjectRecord>> ListProjectsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var rows = await connection.QueryAsync<ProjectRow>(new CommandDefinition(
+            "SELECT name AS Name, title AS Title, created_at AS CreatedAt, created_by AS CreatedBy FROM mgmt_projects ORDER BY name",
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    public Task<bool> CreateProjectAsync(ProjectRecord project, AuditRecord audit, CancellationToken cancellationToken) =>
+        database.ChangeAsync(async (connection, transaction) =>
+        {
+            var added = await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO mgmt_projects (name, title, created_at, created_by) VALUES (@Name, @Title, @at, @CreatedBy) ON CONFLICT (name) DO NOTHING",
+                new { project.Name, project.Title, at = project.CreatedAt.ToUnixTimeMilliseconds(), project.CreatedBy }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
+            return (added, added ? audit : null);
+        }, cancellationToken);
+
+    public async Task<WorkPackageRecord?> GetWorkPackageAsync(string project, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var row = await connection.QuerySingleOrDefaultAsync<WorkPackageRow>(new CommandDefinition(
+            "SELECT project AS Project, name AS Name, title AS Title, created_at AS CreatedAt, created_by AS CreatedBy FROM mgmt_work_packages WHERE project = @project AND name = @name",
+            new { project, name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<WorkPackageRecord>> ListWorkPackagesAsync(string project, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var rows = await connection.QueryAsync<WorkPackageRow>(new CommandDefinition(
+            "SELECT project AS Project, name AS Name, title AS Title, created_at AS CreatedAt, created_by AS CreatedBy FROM mgmt_work_packages WHERE project = @project ORDER BY name",
+            new { project }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    public Task<bool> CreateWorkPackageAsync(WorkPackageRecord workPackage, AuditRecord audit, CancellationToken cancellationToken) =>
+        database.ChangeAsync(async (connection, transaction) =>
+        {
+            var added = await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO mgmt_work_packages (project, name, title, created_at, created_by) VALUES (@Project, @Name, @Title, @at, @CreatedBy) ON CONFLICT (project, name) DO NOTHING",
+                new { workPackage.Project, workPackage.Name, workPackage.Title, at = workPackage.CreatedAt.ToUnixTimeMilliseconds(), workPackage.CreatedBy },
+                transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
+            return (added, added ? audit : null);
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<Classification>> GetClassificationsAsync(string project, string workPackage, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var rows = await connection.QueryAsync<ClassificationRow>(new CommandDefinition(
+            "SELECT classifier AS Classifier, role AS Role, tier AS Tier, reason AS Reason, recorded_at AS RecordedAt FROM mgmt_classifications WHERE project = @project AND work_package = @workPackage ORDER BY recorded_at",
+            new { project, workPackage }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => Roles.TryParse(r.Role, out var role)
+            ? new Classification(r.Classifier, role, (int)r.Tier, r.Reason, DateTimeOffset.FromUnixTimeMilliseconds(r.RecordedAt)) : null).OfType<Classification>().ToList();
+    }
+
+    public Task RecordClassificationAsync(string project, string workPackage, Classification classification, AuditRecord audit, CancellationToken cancellationToken) =>
+        database.ChangeAsync(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO mgmt_classifications (project, work_package, classifier, role, tier, reason, recorded_at)
+                VALUES (@project, @workPackage, @classifier, @role, @tier, @reason, @at)
+                ON CONFLICT (project, work_package, role, classifier) DO UPDATE SET tier = excluded.tier, reason = excluded.reason, recorded_at = excluded.recorded_at
+                """,
+                new
+                {
+                    project, workPackage, classifier = classification.Classifier, role = classification.Role.ToString(), tier = classification.Tier,
+                    reason = classification.Reason, at = classification.At.ToUnixTimeMilliseconds(),
+                }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return (true, audit);
+        }, cancellationToken);
+
+    private sealed class ProjectRow
+    {
+        public string Name { get; set; } = "";
+        public string Title { get; set; } = "";
+        public long CreatedAt { get; set; }
+        public string CreatedBy { get; set; } = "";
+
+        public ProjectRecord ToRecord() => new(Name, Title, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), CreatedBy);
+    }
+
+    private sealed class WorkPackageRow
+    {
+        public string Project { get; set; } = "";
+        public string Name { get; set; } = "";
+        public string Title { get; set; } = "";
+        public long CreatedAt { get; set; }
+        public string CreatedBy { get; set; } = "";
+
+        public WorkPackageRecord ToRecord() => new(Project, Name, Title, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), CreatedBy);
+    }
+
+    private sealed class ClassificationRow
+    {
+        public string Classifier { get; set; } = "";
+        public string Role { get; set; } = "";
+        public long Tier { get; set; }
+        public string Reason { get; set; } = "";
+        public long RecordedAt { get; set; }
+    }
+}
