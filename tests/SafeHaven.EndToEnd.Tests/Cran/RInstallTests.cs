@@ -115,17 +115,16 @@ public sealed class RInstallTests(CranUpstreamFixture upstream)
         // PACKAGES lists the closure, without the approved package whose dependency cannot be satisfied.
         Assert.Equal(["shapp", "shbase", "shlink"], Entries(await GetPackagesAsync(appliance)).Keys.Order(StringComparer.Ordinal));
 
-        // The reason is reported.
-        using var closureResponse = await Http.GetAsync(new Uri(appliance.BaseUrl, "api/mirrors/cran/closure"));
-        var closure = JsonDocument.Parse(await closureResponse.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal(["shapp", "shbase", "shbroken", "shlink"], closure.GetProperty("visible").EnumerateArray().Select(v => v.GetString()!).Order(StringComparer.Ordinal));
-        var problem = Assert.Single(closure.GetProperty("unsatisfied").EnumerateArray());
-        Assert.Equal("shbroken", problem.GetProperty("root").GetString());
-        Assert.Equal("shmissing >= 1.0", problem.GetProperty("requirement").GetString());
-        Assert.Contains("upstream has no package 'shmissing'", problem.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        // The reason is reported: in the log by the closure job, on /healthz, and on a direct download.
+        Assert.Contains("cran allowlist entry shbroken cannot be satisfied: shbroken -> shmissing needs shmissing >= 1.0: upstream has no package 'shmissing'",
+            appliance.Log, StringComparison.Ordinal);
+        var health = JsonDocument.Parse(await Http.GetStringAsync(new Uri(appliance.BaseUrl, "healthz"))).RootElement;
+        Assert.Equal("degraded", health.GetProperty("status").GetString());
+        Assert.Contains(health.GetProperty("problems").EnumerateArray(), p => p.GetString()!.StartsWith("cran: 1 allowlist dependencies cannot be satisfied", StringComparison.Ordinal));
         using var broken = await Http.GetAsync(new Uri(appliance.BaseUrl, "cran/src/contrib/shbroken_1.0.tar.gz"));
         Assert.Equal(HttpStatusCode.NotFound, broken.StatusCode);
         Assert.Equal("dependencies-unavailable", broken.Headers.GetValues("X-SafeHaven-Policy").Single());
+        Assert.Contains("it needs shmissing (>= 1.0), which upstream does not have", await broken.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
