@@ -1,0 +1,321 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+using SafeHaven.Core.Blobs;
+
+namespace SafeHaven.Airlock.Inspection;
+
+/// <summary>
+/// Inspects airlock files: the manifest line (size, SHA-256), an entry-by-entry listing of zip, tar, gzip and git
+/// bundle archives (nested ones too) without extracting anything, the blocking rules (traversal, absolute paths,
+/// links out of the root, device and FIFO entries, decompression bombs measured while streaming, nesting depth) and,
+/// when configured, a ClamAV scan.
+/// </summary>
+/// <remarks>
+/// Zip and git bundles need random access: a seekable source is read in place, otherwise the archive (its stored,
+/// compressed bytes, never its members) is spooled to a temporary file that is deleted on close. Every layer of
+/// compression or archiving counts as one nesting level (so a <c>.tar.gz</c> is depth 0 gzip, depth 1 tar).
+/// </remarks>
+public sealed class AirlockInspector
+{
+    private readonly InspectionOptions _options;
+    private readonly IMalwareScanner? _scanner;
+    private readonly GitBundleLister _git;
+
+    public AirlockInspector(InspectionOptions options, IMalwareScanner? scanner = null)
+    {
+        _options = options;
+        _scanner = scanner ?? (string.IsNullOrWhiteSpace(options.ClamdscanPath)
+            ? null
+            : new ClamdscanScanner(options.ClamdscanPath, TimeSpan.FromSeconds(options.ClamAvTimeoutSeconds)));
+        _git = new GitBundleLister(options);
+    }
+
+    /// <summary>Inspects stored blobs (a volume's files), checking each against the digest recorded for it.</summary>
+    public async Task<InspectionReport> InspectAsync(
+        IEnumerable<(string Path, BlobDigest Digest)> files, IBlobStore store, CancellationToken cancellationToken)
+    {
+        var results = new List<FileInspection>();
+        foreach (var (path, digest) in files)
+        {
+            results.Add(await InspectAsync(path, async ct => await store.OpenReadAsync(digest, ct).ConfigureAwait(false)
+                ?? throw new FileNotFoundException($"Blob {digest} of '{path}' is not in the store."), digest, cancellationToken).ConfigureAwait(false));
+        }
+        return new InspectionReport(results);
+    }
+
+    /// <summary>
+    /// Inspects one file. <paramref name="open"/> is called once per pass (hash, listing, virus scan); each stream is
+    /// read forwards only.
+    /// </summary>
+    public async Task<FileInspection> InspectAsync(
+        string path, Func<CancellationToken, Task<Stream>> open, BlobDigest? recorded, CancellationToken cancellationToken)
+    {
+        // Pass 1: the manifest line, from the bytes themselves.
+        BlobDigest digest;
+        long size;
+        ContentFormat format;
+        await using (var hashing = new HashingStream(await open(cancellationToken).ConfigureAwait(false)))
+        {
+            var peek = await PeekStream.OpenAsync(hashing, ContentSniffer.HeadSize, cancellationToken).ConfigureAwait(false);
+            format = ContentSniffer.Detect(peek.Head);
+            await peek.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            digest = BlobDigest.FromHash(hashing.GetHash());
+            size = hashing.Count;
+        }
+        var walk = new InspectionWalk(_options);
+        if (recorded is { } expected && expected != digest)
+        {
+            walk.Add(path, FindingKind.IntegrityMismatch, $"stored content hashes to {digest}, not the recorded {expected}");
+            return new FileInspection(path, size, digest, format.ToString().ToLowerInvariant(), walk.Entries, walk.Findings);
+        }
+
+        // Pass 2: the listing and the blocking rules.
+        if (format != ContentFormat.Plain)
+        {
+            try
+            {
+                await using var content = await open(cancellationToken).ConfigureAwait(false);
+                await InspectContentAsync(content, path, depth: 0, walk, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InspectionStoppedException e)
+            {
+                walk.Add(e.Path ?? path, e.Kind, e.Message);
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or NotSupportedException)
+            {
+                walk.Add(path, FindingKind.Malformed, $"'{path}' could not be read as {format.ToString().ToLowerInvariant()}: {e.Message}");
+            }
+        }
+
+        // Pass 3: the virus scan, when configured.
+        if (_scanner is not null)
+        {
+            var scan = await _scanner.ScanAsync(open, path, cancellationToken).ConfigureAwait(false);
+            switch (scan.Status)
+            {
+                case MalwareScanStatus.Infected:
+                    walk.Add(path, FindingKind.Malware, $"ClamAV: {scan.Detail}");
+                    break;
+                case MalwareScanStatus.Failed:
+                    walk.Add(path, FindingKind.CheckFailed, $"virus scan failed: {scan.Detail}");
+                    break;
+            }
+        }
+        return new FileInspection(path, size, digest, format.ToString().ToLowerInvariant(), walk.Entries, walk.Findings);
+    }
+
+    /// <summary>Lists and checks one (possibly nested) stream; always reads it to its end so decompression is measured.</summary>
+    private async Task InspectContentAsync(Stream source, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
+    {
+        var seekStart = source.CanSeek ? source.Position : -1;
+        await using var peek = await PeekStream.OpenAsync(new NonClosingStream(source), ContentSniffer.HeadSize, cancellationToken).ConfigureAwait(false);
+        var format = ContentSniffer.Detect(peek.Head);
+        if (format != ContentFormat.Plain && depth > _options.MaxNestingDepth)
+        {
+            walk.Add(path, FindingKind.NestingTooDeep, $"'{path}' is a {format.ToString().ToLowerInvariant()} nested deeper than {_options.MaxNestingDepth} levels");
+            return;
+        }
+        switch (format)
+        {
+            case ContentFormat.Gzip:
+                await InspectGzipAsync(peek, path, depth, walk, cancellationToken).ConfigureAwait(false);
+                break;
+            case ContentFormat.Tar:
+                await InspectTarAsync(peek, path, depth, walk, cancellationToken).ConfigureAwait(false);
+                break;
+            case ContentFormat.Zip:
+                if (seekStart >= 0)
+                {
+                    source.Position = seekStart;
+                    await InspectZipAsync(source, path, depth, walk, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await using var spooled = await SpoolAsync(peek, cancellationToken).ConfigureAwait(false);
+                    await InspectZipAsync(spooled, path, depth, walk, cancellationToken).ConfigureAwait(false);
+                }
+                return;
+            case ContentFormat.GitBundle:
+                await using (var spooled = await SpoolAsync(peek, cancellationToken).ConfigureAwait(false))
+                {
+                    await _git.ListAsync(spooled.Name, path, walk, cancellationToken).ConfigureAwait(false);
+                }
+                return;
+        }
+        // Whatever follows (plain content, tar padding) still passes through any decompressor above, and is measured.
+        await peek.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task InspectGzipAsync(Stream compressed, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
+    {
+        var counting = new CountingStream(new NonClosingStream(compressed));
+        await using var gzip = new GZipStream(counting, CompressionMode.Decompress);
+        var innerPath = $"{path}!/{InnerName(path)}";
+        await using var guarded = new BombGuardStream(gzip, () => counting.Count, walk.Budget, innerPath);
+        await InspectContentAsync(guarded, innerPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task InspectTarAsync(Stream content, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
+    {
+        await using var reader = new TarReader(content, leaveOpen: true);
+        var links = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            var name = entry.Name;
+            var entryPath = $"{path}!/{name}";
+            walk.Budget.AddEntry(entryPath);
+            var kind = entry.EntryType switch
+            {
+                TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile => ArchiveEntryKind.File,
+                TarEntryType.Directory => ArchiveEntryKind.Directory,
+                TarEntryType.SymbolicLink => ArchiveEntryKind.SymbolicLink,
+                TarEntryType.HardLink => ArchiveEntryKind.HardLink,
+                TarEntryType.CharacterDevice or TarEntryType.BlockDevice => ArchiveEntryKind.Device,
+                TarEntryType.Fifo => ArchiveEntryKind.Fifo,
+                _ => ArchiveEntryKind.Other,
+            };
+            var target = kind is ArchiveEntryKind.SymbolicLink or ArchiveEntryKind.HardLink ? entry.LinkName : null;
+            walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Length, kind, target));
+            walk.CheckMember(entryPath, name, links);
+            switch (kind)
+            {
+                case ArchiveEntryKind.SymbolicLink or ArchiveEntryKind.HardLink:
+                    walk.CheckLink(entryPath, name, target ?? "", symbolic: kind == ArchiveEntryKind.SymbolicLink);
+                    if (kind == ArchiveEntryKind.SymbolicLink)
+                    {
+                        links.Add(ArchivePaths.Normalise(name));
+                    }
+                    break;
+                case ArchiveEntryKind.Device or ArchiveEntryKind.Fifo:
+                    walk.Add(entryPath, FindingKind.SpecialFile, $"entry '{name}' is a {DescribeSpecial(entry.EntryType)}, which may not enter");
+                    break;
+                case ArchiveEntryKind.File when entry.DataStream is { } data:
+                    var counted = new CountingStream(new NonClosingStream(data));
+                    await InspectContentAsync(counted, entryPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
+                    if (counted.Count != entry.Length)
+                    {
+                        throw new InspectionStoppedException(FindingKind.Malformed,
+                            $"'{entryPath}' declares {entry.Length} bytes but the archive ends after {counted.Count} (truncated)", entryPath);
+                    }
+                    break;
+            }
+        }
+    }
+
+    private async Task InspectZipAsync(Stream seekable, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
+    {
+        var archiveLength = seekable.Length;
+        await using var zip = await ZipArchive.CreateAsync(seekable, ZipArchiveMode.Read, leaveOpen: true, entryNameEncoding: null, cancellationToken)
+            .ConfigureAwait(false);
+        var links = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in zip.Entries)
+        {
+            var name = entry.FullName;
+            var entryPath = $"{path}!/{name}";
+            walk.Budget.AddEntry(entryPath);
+            var unixType = (entry.ExternalAttributes >> 16) & 0xF000;
+            var kind = unixType switch
+            {
+                0xA000 => ArchiveEntryKind.SymbolicLink,
+                0x2000 or 0x6000 => ArchiveEntryKind.Device,
+                0x1000 or 0xC000 => ArchiveEntryKind.Fifo,
+                0x4000 => ArchiveEntryKind.Directory,
+                _ when name.EndsWith('/') => ArchiveEntryKind.Directory,
+                _ => ArchiveEntryKind.File,
+            };
+            walk.CheckMember(entryPath, name, links);
+            if (kind is ArchiveEntryKind.Device or ArchiveEntryKind.Fifo)
+            {
+                walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Length, kind));
+                walk.Add(entryPath, FindingKind.SpecialFile, $"entry '{name}' is a device, FIFO or socket, which may not enter");
+                continue;
+            }
+            if (kind == ArchiveEntryKind.Directory)
+            {
+                walk.Entries.Add(new ArchiveEntryInfo(entryPath, 0, kind));
+                continue;
+            }
+            // Ratio against the compressed size, clamped to the archive: a header can lie, the bytes cannot.
+            var compressed = Math.Clamp(entry.CompressedLength, 1, Math.Max(1, archiveLength));
+            await using var data = await entry.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var guarded = new BombGuardStream(data, () => compressed, walk.Budget, entryPath);
+            if (kind == ArchiveEntryKind.SymbolicLink)
+            {
+                var target = await ReadLinkTargetAsync(guarded, cancellationToken).ConfigureAwait(false);
+                walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Length, kind, target));
+                walk.CheckLink(entryPath, name, target, symbolic: true);
+                links.Add(ArchivePaths.Normalise(name));
+                continue;
+            }
+            walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Length, kind));
+            await InspectContentAsync(guarded, entryPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<string> ReadLinkTargetAsync(Stream data, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        var length = 0;
+        int n;
+        while (length < buffer.Length && (n = await data.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            length += n;
+        }
+        return Encoding.UTF8.GetString(buffer, 0, length);
+    }
+
+    /// <summary>Copies a forward-only archive to a temporary file deleted on close, for readers that must seek.</summary>
+    private async Task<FileStream> SpoolAsync(Stream content, CancellationToken cancellationToken)
+    {
+        var directory = _options.TempDirectory ?? Path.GetTempPath();
+        var file = new FileStream(Path.Combine(directory, "safehaven-spool-" + Guid.NewGuid().ToString("N")), new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
+        });
+        try
+        {
+            await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            file.Position = 0;
+            return file;
+        }
+        catch
+        {
+            await file.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static string InnerName(string path)
+    {
+        var last = path[(path.LastIndexOf('/') + 1)..];
+        foreach (var (suffix, replacement) in new[] { (".tgz", ".tar"), (".gz", ""), (".gzip", "") })
+        {
+            if (last.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && last.Length > suffix.Length)
+            {
+                return last[..^suffix.Length] + replacement;
+            }
+        }
+        return "(gzip content)";
+    }
+
+    private static string DescribeSpecial(TarEntryType type) => type switch
+    {
+        TarEntryType.CharacterDevice => "character device",
+        TarEntryType.BlockDevice => "block device",
+        _ => "FIFO",
+    };
+
+    /// <summary>Lets a wrapper be disposed without closing the stream it wraps (the caller owns that).</summary>
+    private sealed class NonClosingStream(Stream inner) : ReadOnlyWrapperStream(inner)
+    {
+        protected override void Dispose(bool disposing)
+        {
+        }
+
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Text;
+
+namespace SafeHaven.Airlock.Inspection;
+
+/// <summary>
+/// Lists a git bundle with the git CLI: <c>git bundle verify</c>, <c>git bundle list-heads</c>, then a fetch into a
+/// scratch bare repository (objects fsck-checked, no working tree) and <c>git ls-tree</c> of every head. Nothing is
+/// checked out, so no member is ever written to disk as a file.
+/// </summary>
+internal sealed class GitBundleLister(InspectionOptions options)
+{
+    private TimeSpan Timeout => TimeSpan.FromSeconds(options.GitTimeoutSeconds);
+
+    public async Task ListAsync(string bundleFile, string path, InspectionWalk walk, CancellationToken cancellationToken)
+    {
+        var scratch = Path.Combine(options.TempDirectory ?? Path.GetTempPath(), "safehaven-git-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            var repo = Path.Combine(scratch, "repo.git");
+            var env = new Dictionary<string, string>
+            {
+                ["HOME"] = scratch,
+                ["GIT_CONFIG_NOSYSTEM"] = "1",
+                ["GIT_CONFIG_GLOBAL"] = "/dev/null",
+                ["GIT_TERMINAL_PROMPT"] = "0",
+                ["GIT_ALLOW_PROTOCOL"] = "file",
+            };
+            await GitAsync(["init", "--bare", "-q", repo], env, path, "init", cancellationToken).ConfigureAwait(false);
+            var verify = await RunAsync(["-C", repo, "bundle", "verify", bundleFile], env, cancellationToken).ConfigureAwait(false);
+            if (verify.ExitCode != 0)
+            {
+                throw new InspectionStoppedException(FindingKind.Malformed, $"'{path}': git bundle verify failed: {FirstLine(verify.StandardError)}");
+            }
+            var heads = await GitAsync(["bundle", "list-heads", bundleFile], env, path, "bundle list-heads", cancellationToken).ConfigureAwait(false);
+            await GitAsync(["-C", repo, "-c", "transfer.fsckObjects=true", "-c", "fetch.fsckObjects=true", "fetch", "-q", "--no-tags", bundleFile, "+refs/*:refs/bundle/*"],
+                env, path, "fetch", cancellationToken).ConfigureAwait(false);
+
+            var parsed = heads.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(line => line.Split(' ', 2))
+                .Where(parts => parts.Length == 2)
+                .Select(parts => (Sha: parts[0], Head: parts[1]))
+                .ToList();
+            // Heads naming the same commit (HEAD and its branch) are listed once, under the branch.
+            foreach (var group in parsed.GroupBy(h => h.Sha))
+            {
+                var (sha, head) = group.OrderBy(h => h.Head == "HEAD" ? 1 : 0).First();
+                var headPath = $"{path}!/{head}";
+                walk.Entries.Add(new ArchiveEntryInfo(headPath, 0, ArchiveEntryKind.Other, sha));
+                var tree = await GitAsync(["-C", repo, "ls-tree", "-r", "-l", "-z", "--full-tree", sha + "^{tree}"], env, path, "ls-tree", cancellationToken)
+                    .ConfigureAwait(false);
+                var links = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var record in tree.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    await AddTreeEntryAsync(record, headPath, repo, env, links, walk, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private async Task AddTreeEntryAsync(
+        string record, string headPath, string repo, Dictionary<string, string> env, HashSet<string> links, InspectionWalk walk, CancellationToken cancellationToken)
+    {
+        // "<mode> <type> <object> <size>\t<path>"
+        var tab = record.IndexOf('\t', StringComparison.Ordinal);
+        if (tab < 0)
+        {
+            return;
+        }
+        var fields = record[..tab].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var name = record[(tab + 1)..];
+        var (mode, objectId) = (fields[0], fields[2]);
+        long.TryParse(fields[3], out var size);
+        var entryPath = $"{headPath}/{name}";
+        walk.Budget.AddEntry(entryPath);
+        string? target = null;
+        var kind = mode switch
+        {
+            "120000" => ArchiveEntryKind.SymbolicLink,
+            "160000" => ArchiveEntryKind.Other,
+            _ => ArchiveEntryKind.File,
+        };
+        if (kind == ArchiveEntryKind.SymbolicLink)
+        {
+            target = (await GitAsync(["-C", repo, "cat-file", "blob", objectId], env, entryPath, "cat-file", cancellationToken).ConfigureAwait(false));
+        }
+        walk.Entries.Add(new ArchiveEntryInfo(entryPath, size, kind, target));
+        walk.CheckMember(entryPath, name, links);
+        if (target is not null)
+        {
+            walk.CheckLink(entryPath, name, target, symbolic: true);
+            links.Add(ArchivePaths.Normalise(name));
+        }
+    }
+
+    private async Task<string> GitAsync(string[] args, Dictionary<string, string> env, string path, string what, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(args, env, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new InspectionStoppedException(FindingKind.Malformed, $"'{path}': git {what} failed: {FirstLine(result.StandardError)}");
+        }
+        return result.StandardOutput;
+    }
+
+    private async Task<ToolResult> RunAsync(string[] args, Dictionary<string, string> env, CancellationToken cancellationToken)
+    {
+        ToolResult result;
+        try
+        {
+            result = await ToolProcess.RunAsync(options.GitPath, args, Timeout, null, env, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InspectionStoppedException(FindingKind.CheckFailed, $"git could not be started ({options.GitPath}): {e.Message}");
+        }
+        if (result.TimedOut)
+        {
+            throw new InspectionStoppedException(FindingKind.CheckFailed, $"git {args.FirstOrDefault(a => !a.StartsWith('-'))} did not answer within {Timeout.TotalSeconds:0} s");
+        }
+        return result;
+    }
+
+    private static string FirstLine(string text)
+    {
+        var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "(no message)";
+        return line.Length > 300 ? line[..300] : line;
+    }
+}

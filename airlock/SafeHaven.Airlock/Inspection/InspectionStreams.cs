@@ -1,0 +1,236 @@
+using System.Security.Cryptography;
+
+namespace SafeHaven.Airlock.Inspection;
+
+/// <summary>Stops an inspection of one file: nothing further in it can be trusted to be read safely.</summary>
+internal sealed class InspectionStoppedException(FindingKind kind, string reason, string? path = null) : Exception(reason)
+{
+    public FindingKind Kind { get; } = kind;
+
+    /// <summary>The (nested) path where inspection stopped, when known.</summary>
+    public string? Path { get; } = path;
+}
+
+/// <summary>Decompressed bytes and entries counted across every nesting level of one file.</summary>
+internal sealed class InspectionBudget(InspectionOptions options)
+{
+    private long _uncompressed;
+    private int _entries;
+
+    public InspectionOptions Options { get; } = options;
+
+    public void AddUncompressed(long bytes, string path)
+    {
+        _uncompressed += bytes;
+        if (_uncompressed > Options.MaxTotalUncompressedBytes)
+        {
+            throw new InspectionStoppedException(FindingKind.DecompressionBomb,
+                $"'{path}' decompresses to more than {Options.MaxTotalUncompressedBytes} bytes in total (stopped while decompressing)", path);
+        }
+    }
+
+    public void AddEntry(string path)
+    {
+        if (++_entries > Options.MaxEntries)
+        {
+            throw new InspectionStoppedException(FindingKind.TooManyEntries, $"the archive holds more than {Options.MaxEntries} entries", path);
+        }
+    }
+}
+
+/// <summary>A read-only pass-through that counts and optionally hashes what is read.</summary>
+internal class ReadOnlyWrapperStream(Stream inner) : Stream
+{
+    protected Stream Inner { get; } = inner;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var n = Inner.Read(buffer);
+        OnRead(buffer[..n]);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        OnRead(buffer.Span[..n]);
+        return n;
+    }
+
+    protected virtual void OnRead(ReadOnlySpan<byte> data)
+    {
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Inner.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>Counts bytes read through it (the compressed side of a decompressor).</summary>
+internal sealed class CountingStream(Stream inner) : ReadOnlyWrapperStream(inner)
+{
+    public long Count { get; private set; }
+
+    protected override void OnRead(ReadOnlySpan<byte> data) => Count += data.Length;
+}
+
+/// <summary>Hashes and counts every byte read through it.</summary>
+internal sealed class HashingStream(Stream inner) : ReadOnlyWrapperStream(inner)
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public long Count { get; private set; }
+
+    protected override void OnRead(ReadOnlySpan<byte> data)
+    {
+        _hash.AppendData(data);
+        Count += data.Length;
+    }
+
+    public byte[] GetHash() => _hash.GetHashAndReset();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// The output side of a decompressor, measured as it is read: the bytes it produces are charged to the budget, and
+/// their ratio to the compressed bytes consumed so far is checked on every read. Headers are never trusted.
+/// </summary>
+internal sealed class BombGuardStream(Stream decompressed, Func<long> compressedBytes, InspectionBudget budget, string path)
+    : ReadOnlyWrapperStream(decompressed)
+{
+    private long _produced;
+
+    protected override void OnRead(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+        _produced += data.Length;
+        budget.AddUncompressed(data.Length, path);
+        if (_produced > budget.Options.RatioGraceBytes)
+        {
+            var ratio = (double)_produced / Math.Max(1, compressedBytes());
+            if (ratio > budget.Options.MaxCompressionRatio)
+            {
+                throw new InspectionStoppedException(FindingKind.DecompressionBomb,
+                    $"'{path}' expands more than {budget.Options.MaxCompressionRatio}:1 ({_produced} bytes from {compressedBytes()}; stopped while decompressing)", path);
+            }
+        }
+    }
+}
+
+/// <summary>A stream whose first bytes can be looked at before it is read from the start.</summary>
+internal sealed class PeekStream : ReadOnlyWrapperStream
+{
+    private readonly byte[] _head;
+    private int _headLength;
+    private int _headPosition;
+
+    private PeekStream(Stream inner, int size) : base(inner) => _head = new byte[size];
+
+    public ReadOnlySpan<byte> Head => _head.AsSpan(0, _headLength);
+
+    public static async Task<PeekStream> OpenAsync(Stream inner, int size, CancellationToken cancellationToken)
+    {
+        var peek = new PeekStream(inner, size);
+        while (peek._headLength < size)
+        {
+            var n = await inner.ReadAsync(peek._head.AsMemory(peek._headLength), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+            peek._headLength += n;
+        }
+        return peek;
+    }
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_headPosition < _headLength)
+        {
+            var n = Math.Min(buffer.Length, _headLength - _headPosition);
+            Head.Slice(_headPosition, n).CopyTo(buffer);
+            _headPosition += n;
+            return n;
+        }
+        return Inner.Read(buffer);
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_headPosition < _headLength)
+        {
+            var n = Math.Min(buffer.Length, _headLength - _headPosition);
+            _head.AsMemory(_headPosition, n).CopyTo(buffer);
+            _headPosition += n;
+            return n;
+        }
+        return await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
+}
+
+internal enum ContentFormat
+{
+    Plain,
+    Zip,
+    Tar,
+    Gzip,
+    GitBundle,
+}
+
+internal static class ContentSniffer
+{
+    public const int HeadSize = 512;
+
+    public static ContentFormat Detect(ReadOnlySpan<byte> head)
+    {
+        if (head.StartsWith("PK\u0003\u0004"u8) || head.StartsWith("PK\u0005\u0006"u8))
+        {
+            return ContentFormat.Zip;
+        }
+        if (head.Length >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+        {
+            return ContentFormat.Gzip;
+        }
+        if (head.StartsWith("# v2 git bundle\n"u8) || head.StartsWith("# v3 git bundle\n"u8))
+        {
+            return ContentFormat.GitBundle;
+        }
+        if (head.Length >= 262 && head.Slice(257, 5).SequenceEqual("ustar"u8))
+        {
+            return ContentFormat.Tar;
+        }
+        return ContentFormat.Plain;
+    }
+}
