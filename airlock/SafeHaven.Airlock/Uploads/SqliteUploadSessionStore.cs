@@ -1,0 +1,134 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using SafeHaven.Airlock.Volumes;
+using SafeHaven.Core.Blobs;
+
+namespace SafeHaven.Airlock.Uploads;
+
+public sealed class SqliteUploadSessionStore(AirlockDatabase database) : IUploadSessionStore
+{
+    public async Task CreateAsync(UploadSession session, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO airlock_uploads (id, volume_id, path, size, sha256, chunk_size, state, created_at)
+                VALUES (@Id, @VolumeId, @Path, @Size, @Sha256, @ChunkSize, @State, @CreatedAt)
+                """,
+                new
+                {
+                    session.Id, session.VolumeId, session.Path, session.Size, Sha256 = session.Sha256.Hex, session.ChunkSize,
+                    State = session.State.ToString().ToLowerInvariant(), CreatedAt = session.CreatedAt.ToUnixTimeMilliseconds(),
+                },
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw new AirlockConflictException($"'{session.Path}' is already being uploaded to volume '{session.VolumeId}', or the volume does not exist.");
+        }
+    }
+
+    public async Task<UploadSession?> GetAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition("""
+            SELECT id AS Id, volume_id AS VolumeId, path AS Path, size AS Size, sha256 AS Sha256, chunk_size AS ChunkSize,
+                   state AS State, created_at AS CreatedAt
+            FROM airlock_uploads WHERE id = @uploadId
+            """, new { uploadId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row is null
+            ? null
+            : new UploadSession(row.Id, row.VolumeId, row.Path, row.Size, BlobDigest.Parse(row.Sha256), (int)row.ChunkSize,
+                Enum.Parse<UploadState>(row.State, ignoreCase: true), DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt));
+    }
+
+    public async Task RecordChunkAsync(string uploadId, UploadChunk chunk, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO airlock_upload_chunks (upload_id, idx, sha256, length) VALUES (@uploadId, @Index, @Sha256, @Length)
+            ON CONFLICT (upload_id, idx) DO UPDATE SET sha256 = excluded.sha256, length = excluded.length
+            """, new { uploadId, chunk.Index, Sha256 = chunk.Sha256.Hex, chunk.Length }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task ForgetChunkAsync(string uploadId, int index, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM airlock_upload_chunks WHERE upload_id = @uploadId AND idx = @index", new { uploadId, index },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<UploadChunk>> ListChunksAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var rows = await connection.QueryAsync<ChunkRow>(new CommandDefinition(
+            "SELECT idx AS Idx, sha256 AS Sha256, length AS Length FROM airlock_upload_chunks WHERE upload_id = @uploadId ORDER BY idx",
+            new { uploadId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => new UploadChunk((int)r.Idx, BlobDigest.Parse(r.Sha256), r.Length)).ToList();
+    }
+
+    public async Task CompleteAsync(string uploadId, VolumeFile file, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var volumeId = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("""
+            SELECT u.volume_id FROM airlock_uploads u JOIN airlock_volumes v ON v.id = u.volume_id
+            WHERE u.id = @uploadId AND u.state = 'open' AND v.mode = 'External'
+            """, new { uploadId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)
+            ?? throw new AirlockConflictException($"Upload '{uploadId}' is not open, or its volume no longer takes deposits.");
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO airlock_volume_files (volume_id, path, sha256, size, added_at) VALUES (@volumeId, @Path, @Sha256, @Size, @AddedAt)
+                """, new { volumeId, file.Path, Sha256 = file.Sha256.Hex, file.Size, AddedAt = file.AddedAt.ToUnixTimeMilliseconds() },
+                transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw new AirlockConflictException($"Volume '{volumeId}' already has a file '{file.Path}'.");
+        }
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE airlock_uploads SET state = 'completed' WHERE id = @uploadId;
+            DELETE FROM airlock_upload_chunks WHERE upload_id = @uploadId;
+            """, new { uploadId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task AbortAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE airlock_uploads SET state = 'aborted' WHERE id = @uploadId AND state = 'open';
+            DELETE FROM airlock_upload_chunks WHERE upload_id = @uploadId;
+            """, new { uploadId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task<bool> IsChunkHeldElsewhereAsync(BlobDigest digest, string exceptUploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM airlock_upload_chunks WHERE sha256 = @sha256 AND upload_id <> @exceptUploadId",
+            new { sha256 = digest.Hex, exceptUploadId }, cancellationToken: cancellationToken)).ConfigureAwait(false) > 0;
+    }
+
+    private sealed class SessionRow
+    {
+        public string Id { get; set; } = "";
+        public string VolumeId { get; set; } = "";
+        public string Path { get; set; } = "";
+        public long Size { get; set; }
+        public string Sha256 { get; set; } = "";
+        public long ChunkSize { get; set; }
+        public string State { get; set; } = "";
+        public long CreatedAt { get; set; }
+    }
+
+    private sealed class ChunkRow
+    {
+        public long Idx { get; set; }
+        public string Sha256 { get; set; } = "";
+        public long Length { get; set; }
+    }
+}
