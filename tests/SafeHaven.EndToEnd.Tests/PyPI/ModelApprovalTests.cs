@@ -14,6 +14,7 @@ public sealed class ModelApprovalTests(PyPIUpstreamFixture upstream)
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(60) };
 
+
     private async Task<Dictionary<string, string>> SettingsAsync(int tier)
     {
         var directory = Directory.CreateTempSubdirectory("safehaven-model-").FullName;
@@ -42,7 +43,8 @@ public sealed class ModelApprovalTests(PyPIUpstreamFixture upstream)
             Assert.True(installed.Succeeded, installed.Process.Output + tier3.Log);
             Assert.Equal("1.0", installed.Installed["shother"]);
 
-            var closure = await GetJsonAsync(tier3, "api/mirrors/pypi/closure");
+            using var tier3Management = await tier3.CreateManagementClientAsync();
+            var closure = await GetJsonAsync(tier3Management, "api/mirrors/pypi/closure");
             Assert.Equal(["shother"], Names(closure.GetProperty("modelApproved")));
             var refused = await Pip.InstallAsync(tier3.PyPIIndexUrl, "shapp");
             Assert.False(refused.Succeeded);
@@ -52,7 +54,8 @@ public sealed class ModelApprovalTests(PyPIUpstreamFixture upstream)
         var tier4Result = await Pip.InstallAsync(tier4.PyPIIndexUrl, "shother");
         Assert.False(tier4Result.Succeeded);
         Assert.Contains("No matching distribution found for shother", tier4Result.Process.Output, StringComparison.Ordinal);
-        var tier4Closure = await GetJsonAsync(tier4, "api/mirrors/pypi/closure");
+        using var tier4Management = await tier4.CreateManagementClientAsync();
+        var tier4Closure = await GetJsonAsync(tier4Management, "api/mirrors/pypi/closure");
         Assert.Equal(0, tier4Closure.GetProperty("modelApproved").GetArrayLength());
     }
 
@@ -63,7 +66,8 @@ public sealed class ModelApprovalTests(PyPIUpstreamFixture upstream)
         await File.WriteAllTextAsync(settings["Policy:AllowlistFiles:pypi"], "shapp\n");
         await using var appliance = await ApplianceProcess.StartAsync(settings);
 
-        var closure = await GetJsonAsync(appliance, "api/mirrors/pypi/closure");
+        using var management = await appliance.CreateManagementClientAsync();
+        var closure = await GetJsonAsync(management, "api/mirrors/pypi/closure");
         var unapproved = closure.GetProperty("unapprovedDependencies").EnumerateArray().ToList();
         var shlib = Assert.Single(unapproved);
         Assert.Equal("shlib", shlib.GetProperty("package").GetString());
@@ -73,24 +77,26 @@ public sealed class ModelApprovalTests(PyPIUpstreamFixture upstream)
         Assert.Contains("pypi dependency shlib (needed by shapp) is visible but not approved", appliance.Log, StringComparison.Ordinal);
 
         // Lowering the threshold to 0 would add everything scored that is not hand-approved; raising it to 1 removes shother.
-        var lower = await GetJsonAsync(appliance, "api/mirrors/pypi/model-preview?threshold=0");
+        var lower = await GetJsonAsync(management, "api/mirrors/pypi/model-preview?threshold=0");
         Assert.Equal(["shlib"], lower.GetProperty("added").EnumerateArray().Select(r => r.GetProperty("name").GetString()!).ToArray());
         Assert.Equal(0, lower.GetProperty("removed").GetArrayLength());
-        var higher = await GetJsonAsync(appliance, "api/mirrors/pypi/model-preview?threshold=1");
+        var higher = await GetJsonAsync(management, "api/mirrors/pypi/model-preview?threshold=1");
         Assert.Equal(["shother"], higher.GetProperty("removed").EnumerateArray().Select(r => r.GetProperty("name").GetString()!).ToArray());
 
-        using var bad = await Http.GetAsync(new Uri(appliance.BaseUrl, "api/mirrors/pypi/model-preview?threshold=7"));
+        using var anonymous = await Http.GetAsync(new Uri(appliance.BaseUrl, "api/mirrors/pypi/model-preview?threshold=0.5"));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var bad = await management.GetAsync("api/mirrors/pypi/model-preview?threshold=7");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
     }
 
     private static string[] Names(JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToArray();
 
-    private static async Task<JsonElement> GetJsonAsync(ApplianceProcess appliance, string path)
+    private static async Task<JsonElement> GetJsonAsync(HttpClient management, string path)
     {
-        using var response = await Http.GetAsync(new Uri(appliance.BaseUrl, path));
+        using var response = await management.GetAsync(path);
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}\n{appliance.Log}");
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}");
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 }

@@ -90,7 +90,8 @@ public sealed class PipInstallTests(PyPIUpstreamFixture upstream)
         Assert.Equal("not-allowlisted", page.Headers.GetValues("X-SafeHaven-Policy").Single());
 
         // The closure: markers evaluated (no Windows-only shwin), extras not requested skipped (no shtest).
-        var closure = await GetJsonAsync(appliance, "api/mirrors/pypi/closure");
+        using var management = await appliance.CreateManagementClientAsync();
+        var closure = await GetJsonAsync(appliance, "api/mirrors/pypi/closure", management);
         Assert.Equal(["shapp", "shlib"], closure.GetProperty("visible").EnumerateArray().Select(v => v.GetString()!).ToArray());
         Assert.Equal(0, closure.GetProperty("unsatisfied").GetArrayLength());
 
@@ -108,7 +109,8 @@ public sealed class PipInstallTests(PyPIUpstreamFixture upstream)
         settings["Policy:AllowlistFiles:pypi"] = allowlist;
         await using var appliance = await ApplianceProcess.StartAsync(settings);
 
-        var closure = await GetJsonAsync(appliance, "api/mirrors/pypi/closure");
+        using var management = await appliance.CreateManagementClientAsync();
+        var closure = await GetJsonAsync(appliance, "api/mirrors/pypi/closure", management);
         var unsatisfied = closure.GetProperty("unsatisfied").EnumerateArray().ToList();
         var problem = Assert.Single(unsatisfied);
         Assert.Equal("shbroken", problem.GetProperty("root").GetString());
@@ -224,12 +226,12 @@ public sealed class PipInstallTests(PyPIUpstreamFixture upstream)
         Directory.Delete(root, recursive: true);
     }
 
-    private static async Task<JsonElement> GetJsonAsync(ApplianceProcess appliance, string path)
+    private static async Task<JsonElement> GetJsonAsync(ApplianceProcess appliance, string path, HttpClient? client = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(appliance.BaseUrl, path));
         request.Headers.Accept.ParseAdd("application/vnd.pypi.simple.v1+json");
         request.Headers.Accept.ParseAdd("application/json;q=0.5");
-        using var response = await Http.SendAsync(request);
+        using var response = await (client ?? Http).SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}\n{appliance.Log}");
         return JsonDocument.Parse(body).RootElement.Clone();

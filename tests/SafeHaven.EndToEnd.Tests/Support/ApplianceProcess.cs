@@ -9,8 +9,11 @@ public sealed class ApplianceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private ApplianceProcess(Process process, int port, string dataDirectory)
+    private readonly Dictionary<string, string> _environment;
+
+    private ApplianceProcess(Process process, int port, string dataDirectory, Dictionary<string, string> environment)
     {
+        _environment = environment;
         _process = process;
         Port = port;
         DataDirectory = dataDirectory;
@@ -71,14 +74,21 @@ public sealed class ApplianceProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(ExecutablePath);
         info.ArgumentList.Add("serve");
-        info.Environment["SafeHaven__Urls"] = $"http://127.0.0.1:{port}";
-        info.Environment["SafeHaven__DataDirectory"] = dataDirectory;
-        info.Environment["DOTNET_NOLOGO"] = "1";
+        var environment = new Dictionary<string, string>
+        {
+            ["SafeHaven__Urls"] = $"http://127.0.0.1:{port}",
+            ["SafeHaven__DataDirectory"] = dataDirectory,
+            ["DOTNET_NOLOGO"] = "1",
+        };
         foreach (var (key, value) in settings)
         {
-            info.Environment["SafeHaven__" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            environment["SafeHaven__" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
-        var appliance = new ApplianceProcess(Process.Start(info)!, port, dataDirectory);
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+        var appliance = new ApplianceProcess(Process.Start(info)!, port, dataDirectory, environment);
         try
         {
             await Ports.WaitForHttpAsync(new Uri(appliance.BaseUrl, "readyz"), readyTimeout ?? TimeSpan.FromSeconds(90), diagnostics: () => appliance.Log);
@@ -89,6 +99,28 @@ public sealed class ApplianceProcess : IAsyncDisposable
             throw;
         }
         return appliance;
+    }
+
+    /// <summary>Runs the real <c>safehaven</c> CLI with this appliance's configuration (same data directory).</summary>
+    public Task<ProcessResult> RunCliAsync(params string[] arguments) =>
+        ProcessRunner.RunAsync("dotnet", [ExecutablePath, .. arguments], DataDirectory,
+            _environment.ToDictionary(p => p.Key, p => (string?)p.Value), TimeSpan.FromMinutes(2));
+
+    /// <summary>
+    /// Creates a user with an appliance-wide role through <c>safehaven users add</c> and returns an HTTP client
+    /// that sends its API key as a Bearer token.
+    /// </summary>
+    public async Task<HttpClient> CreateManagementClientAsync(string user = "sysadmin", string role = "SystemManager")
+    {
+        var result = await RunCliAsync("users", "add", user, "--role", role);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"safehaven users add failed ({result.ExitCode}):\n{result.Output}");
+        }
+        var key = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last();
+        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
     }
 
     public async ValueTask DisposeAsync()
