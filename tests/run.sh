@@ -4,15 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Airlock storage tests run a real s3rver (npm) on loopback: install the exact versions tests/tools/s3rver pins.
-command -v npm >/dev/null || { echo "npm is required for the airlock S3 tests (Debian: npm)" >&2; exit 1; }
-npm ci --prefix tests/tools/s3rver --no-audit --no-fund --loglevel=error >/dev/null
-
 packages=(nginx-light r-base-core python3-pip python3-setuptools python3-wheel python3-pip-whl python3-setuptools-whl python3-wheel-whl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+command -v npm >/dev/null || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing test prerequisites: ${missing[*]}"
   sudo_cmd=""
@@ -21,6 +18,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v python3 >/dev/null || { echo "python3 is required (Debian: python3)" >&2; exit 1; }
+
+# Airlock storage tests run a real s3rver (npm) on loopback: install the exact versions tests/tools/s3rver pins.
+npm ci --prefix tests/tools/s3rver --no-audit --no-fund --loglevel=error >/dev/null
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
