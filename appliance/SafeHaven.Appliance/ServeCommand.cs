@@ -155,10 +155,7 @@ internal static class ApplianceHost
         {
             problems.Add($"SafeHaven:Database:Provider: '{options.Database.Provider}' is not available in this build (supported: sqlite)");
         }
-        if (!options.BlobStore.Provider.Equals("filesystem", StringComparison.OrdinalIgnoreCase))
-        {
-            problems.Add($"SafeHaven:BlobStore:Provider: '{options.BlobStore.Provider}' is not available in this build (supported: filesystem)");
-        }
+        problems.AddRange(SafeHaven.Storage.S3.BlobStoreServiceCollectionExtensions.ValidateBlobStore(options));
         if (options.Tier >= 2 && options.Policy.MinimumAgeDays > options.Policy.MaximumLagDays)
         {
             problems.Add($"SafeHaven:Policy:MinimumAgeDays ({options.Policy.MinimumAgeDays}) exceeds MaximumLagDays ({options.Policy.MaximumLagDays}): the mirror could never be within its staleness bound");

@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
@@ -13,6 +12,7 @@ using SafeHaven.Gateway.Ecosystems;
 using SafeHaven.Gateway.Ecosystems.PyPI;
 using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Management;
+using SafeHaven.Storage.S3;
 
 namespace SafeHaven.Gateway;
 
@@ -40,12 +40,8 @@ public static class GatewayServiceCollectionExtensions
             var other => throw new OptionsValidationException(nameof(DatabaseOptions.Provider), typeof(DatabaseOptions),
                 [$"SafeHaven:Database:Provider '{other}' is not available in this build (supported: sqlite)."]),
         });
-        services.AddSingleton<IBlobStore>(_ => options.BlobStore.Provider.ToLowerInvariant() switch
-        {
-            "filesystem" => new FileSystemBlobStore(string.IsNullOrWhiteSpace(options.BlobStore.Path) ? options.ResolveDataPath("blobs") : options.BlobStore.Path),
-            var other => throw new OptionsValidationException(nameof(BlobStoreOptions.Provider), typeof(BlobStoreOptions),
-                [$"SafeHaven:BlobStore:Provider '{other}' is not available in this build (supported: filesystem)."]),
-        });
+        // The blob store SafeHaven:BlobStore:Provider names: filesystem (embedded default) or s3 (any S3-compatible store).
+        services.AddSafeHavenBlobStore(options);
 
         foreach (var module in Modules)
         {
