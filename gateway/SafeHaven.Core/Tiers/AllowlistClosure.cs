@@ -176,9 +176,39 @@ public sealed class AllowlistClosure
 /// <summary>A closure source could not read what it needed (metadata missing or unreadable, upstream down).</summary>
 public sealed class ClosureSourceException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>Whether the tier lets a package through the allowlist gate, and the closure it was judged against.</summary>
+public sealed record AllowlistAdmission(bool Admitted, AllowlistClosure? Closure, string? Reason, bool ClosurePending)
+{
+    /// <summary>Below Tier 3, or when the caller deliberately looks past the allowlist: no gate.</summary>
+    public static readonly AllowlistAdmission Open = new(true, null, null, false);
+}
+
 /// <summary>The closures currently in force, one per ecosystem, each replaced whole when recomputed.</summary>
 public sealed class AllowlistClosureRegistry
 {
+    /// <summary>
+    /// The Tier 3+ gate every ecosystem applies before anything else: not ready while the closure is being computed,
+    /// hidden when <paramref name="normalizedName"/> is outside it. A null name asks only for the closure (index pages).
+    /// </summary>
+    public AllowlistAdmission Admit(PolicySnapshot policy, string ecosystem, string? normalizedName)
+    {
+        if (!policy.Policy.RequiresAllowlist)
+        {
+            return AllowlistAdmission.Open;
+        }
+        var tier = policy.Policy.Tier;
+        if (Get(ecosystem) is not { } closure)
+        {
+            return new AllowlistAdmission(false, null, $"tier {tier}: the allowlist closure is still being computed", ClosurePending: true);
+        }
+        if (normalizedName is not null && !closure.Contains(normalizedName))
+        {
+            return new AllowlistAdmission(false, closure,
+                $"tier {tier}: '{normalizedName}' is not on the approved list nor a dependency of an approved package", ClosurePending: false);
+        }
+        return new AllowlistAdmission(true, closure, null, false);
+    }
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AllowlistClosure> _closures = new(StringComparer.OrdinalIgnoreCase);
 
     public event Action<AllowlistClosure>? Published;

@@ -115,15 +115,12 @@ public sealed partial class CranMirror
     public async Task<CranViewLookup> GetViewAsync(bool applyAllowlist, CancellationToken cancellationToken)
     {
         var policy = _policy.Current;
-        AllowlistClosure? closure = null;
-        if (applyAllowlist && policy.Policy.RequiresAllowlist)
+        var admission = applyAllowlist ? _closures.Admit(policy, Ecosystem, normalizedName: null) : AllowlistAdmission.Open;
+        if (!admission.Admitted)
         {
-            closure = _closures.Get(Ecosystem);
-            if (closure is null)
-            {
-                return new CranViewLookup.Unavailable($"tier {policy.Policy.Tier}: the allowlist closure is still being computed", ClosurePending: true);
-            }
+            return new CranViewLookup.Unavailable(admission.Reason!, ClosurePending: true);
         }
+        var closure = admission.Closure;
         var index = await GetIndexAsync(cancellationToken).ConfigureAwait(false);
         if (index.Document is not { } state)
         {
@@ -307,18 +304,12 @@ public sealed partial class CranMirror
 
         var snapshot = _policy.Current;
         var policy = snapshot.Policy;
-        if (policy.RequiresAllowlist)
+        var admission = _closures.Admit(snapshot, Ecosystem, name);
+        if (!admission.Admitted)
         {
-            var closure = _closures.Get(Ecosystem);
-            if (closure is null)
-            {
-                return new CranFileLookup.Unavailable($"tier {policy.Tier}: the allowlist closure is still being computed", ClosurePending: true);
-            }
-            if (!closure.Contains(name))
-            {
-                return new CranFileLookup.Hidden(VersionDecision.NotAllowlisted,
-                    $"tier {policy.Tier}: '{name}' is not on the approved list nor a dependency of an approved package");
-            }
+            return admission.ClosurePending
+                ? new CranFileLookup.Unavailable(admission.Reason!, ClosurePending: true)
+                : new CranFileLookup.Hidden(VersionDecision.NotAllowlisted, admission.Reason!);
         }
 
         CranPackage? package;

@@ -92,20 +92,14 @@ public sealed class NuGetMirror
     public async Task<PackageLookup> GetPackageAsync(string lowerId, CancellationToken cancellationToken, bool applyAllowlist = true)
     {
         var policy = _policy.Current;
-        AllowlistClosure? closure = null;
-        if (applyAllowlist && policy.Policy.RequiresAllowlist)
+        var admission = applyAllowlist ? _closures.Admit(policy, Ecosystem, lowerId) : AllowlistAdmission.Open;
+        if (!admission.Admitted)
         {
-            closure = _closures.Get(Ecosystem);
-            if (closure is null)
-            {
-                return new PackageLookup.Unavailable($"tier {policy.Policy.Tier}: the allowlist closure is still being computed", ClosurePending: true);
-            }
-            if (!closure.Contains(lowerId))
-            {
-                return new PackageLookup.Hidden(
-                    $"tier {policy.Policy.Tier}: '{lowerId}' is not on the approved list nor a dependency of an approved package");
-            }
+            return admission.ClosurePending
+                ? new PackageLookup.Unavailable(admission.Reason!, ClosurePending: true)
+                : new PackageLookup.Hidden(admission.Reason!);
         }
+        var closure = admission.Closure;
 
         var (serviceIndex, serviceStale) = await GetServiceIndexAsync(cancellationToken).ConfigureAwait(false);
         if (serviceIndex is null)

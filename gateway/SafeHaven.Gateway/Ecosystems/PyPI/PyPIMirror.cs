@@ -63,20 +63,14 @@ public sealed class PyPIMirror
     public async Task<ProjectLookup> GetProjectAsync(string normalizedName, CancellationToken cancellationToken, bool applyAllowlist = true)
     {
         var policy = _policy.Current;
-        AllowlistClosure? closure = null;
-        if (applyAllowlist && policy.Policy.RequiresAllowlist)
+        var admission = applyAllowlist ? _closures.Admit(policy, Ecosystem, normalizedName) : AllowlistAdmission.Open;
+        if (!admission.Admitted)
         {
-            closure = _closures.Get(Ecosystem);
-            if (closure is null)
-            {
-                return new ProjectLookup.Unavailable($"tier {policy.Policy.Tier}: the allowlist closure is still being computed", ClosurePending: true);
-            }
-            if (!closure.Contains(normalizedName))
-            {
-                return new ProjectLookup.Hidden(
-                    $"tier {policy.Policy.Tier}: '{normalizedName}' is not on the approved list nor a dependency of an approved package");
-            }
+            return admission.ClosurePending
+                ? new ProjectLookup.Unavailable(admission.Reason!, ClosurePending: true)
+                : new ProjectLookup.Hidden(admission.Reason!);
         }
+        var closure = admission.Closure;
 
         var lookup = await _documents.GetAsync(normalizedName, UrlOf(normalizedName), UpstreamAccept, ProjectCodec.Instance, cancellationToken).ConfigureAwait(false);
         if (lookup.Document is not { } state)
