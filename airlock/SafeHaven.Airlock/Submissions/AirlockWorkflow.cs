@@ -1,0 +1,699 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using SafeHaven.Airlock.Inspection;
+using SafeHaven.Airlock.Reviews;
+using SafeHaven.Airlock.Tokens;
+using SafeHaven.Airlock.Uploads;
+using SafeHaven.Airlock.Volumes;
+using SafeHaven.Core.Blobs;
+using SafeHaven.Management.Audit;
+using SafeHaven.Management.Identity;
+using SafeHaven.Management.Projects;
+
+namespace SafeHaven.Airlock.Submissions;
+
+public sealed record OpenSubmission(
+    string Project, string WorkPackage, SubmissionKind Kind, string? Depositor = null, string? Script = null,
+    TimeSpan? DepositWindow = null, string? AllowedRange = null);
+
+public sealed record OpenedSubmission(Submission Submission, AirlockTokenRecord Token, string DepositToken);
+
+public sealed record SubmissionDetails(
+    Submission Submission, IReadOnlyList<Role> RequiredSignOffs, IReadOnlyList<SignOff> SignOffs, bool HashConfirmationRequired,
+    VolumeManifest? Manifest, bool CanRead);
+
+/// <summary>A deposit session, as its token sees it: where it goes, never what is already in it.</summary>
+public sealed record DepositSession(AirlockTokenRecord Token, Submission Submission);
+
+/// <summary>
+/// The airlock workflow: opening submissions, token-authenticated deposits, inspection, sign-offs, release and
+/// revocation, with every transition checked against <see cref="SubmissionStateMachine"/> and the roles of
+/// <see cref="SignOffRules"/>, and written to the management audit log. Refusals are <see cref="AirlockWorkflowException"/>.
+/// </summary>
+public sealed partial class AirlockWorkflow(
+    SqliteSubmissionStore submissions, IVolumeStore volumes, UploadService uploads, IUploadSessionStore uploadSessions,
+    IBlobStore files, AirlockTokens tokens, AirlockInspector inspector, IAuditLog audit, IProjectStore projects,
+    IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null)
+{
+    public const string DocumentVolumeName = "documents";
+    public static readonly TimeSpan DefaultDepositWindow = TimeSpan.FromDays(3);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    // ----- opening -----
+
+    public async Task<OpenedSubmission> OpenAsync(Caller caller, OpenSubmission request, CancellationToken cancellationToken)
+    {
+        if (!Names.IsProjectName(request.Project) || !Names.IsProjectName(request.WorkPackage))
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, $"Project and work package are names: {Names.ProjectRule}.");
+        }
+        if (!caller.CanSee(request.Project) || await projects.GetWorkPackageAsync(request.Project, request.WorkPackage, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new AirlockWorkflowException(AirlockError.NotFound, $"No work package '{request.Project}/{request.WorkPackage}'.");
+        }
+        RequireRole(caller, request.Project, SignOffRules.Openers[request.Kind], $"open a {SubmissionStates.Name(request.Kind)} submission");
+        var tier = await TierOfAsync(request.Project, request.WorkPackage, cancellationToken).ConfigureAwait(false);
+        string? script = null;
+        string? depositor = null;
+        switch (request.Kind)
+        {
+            case SubmissionKind.DataIngress:
+                if (await AgreementAsync(request.Project, request.WorkPackage, cancellationToken).ConfigureAwait(false) is not { Files.Count: > 0 })
+                {
+                    throw new AirlockWorkflowException(AirlockError.MissingAgreement,
+                        $"Work package '{request.Project}/{request.WorkPackage}' has no signed data-sharing agreement in its document volume; store it first.");
+                }
+                depositor = request.Depositor;
+                if (!Names.IsUserName(depositor) || !(await users.ListProjectRolesAsync(request.Project, cancellationToken).ConfigureAwait(false))
+                        .Any(r => r.User == depositor && r.Role == Role.DatasetProviderRepresentative))
+                {
+                    throw new AirlockWorkflowException(AirlockError.Invalid,
+                        $"Data ingress names its depositor: a Dataset Provider Representative of project '{request.Project}' ('{depositor}' is not one).");
+                }
+                break;
+            case SubmissionKind.Egress:
+                script = NormalisePath(request.Script ?? throw new AirlockWorkflowException(AirlockError.Invalid,
+                    "An egress submission names the script that produced its outputs (a required file of the submission)."));
+                depositor = caller.Name;
+                break;
+            default:
+                depositor = request.Depositor is { } d && Names.IsUserName(d) ? d : null;
+                break;
+        }
+
+        var id = Guid.NewGuid().ToString("N");
+        var volume = await volumes.CreateAsync($"{request.Project}/{request.WorkPackage}", $"{SubmissionStates.Name(request.Kind)}-{id}", cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var submission = new Submission(id, request.Project, request.WorkPackage, request.Kind, tier, SubmissionState.Draft, volume.Id,
+            caller.Name, depositor, script, "opened", null, now, now);
+        await submissions.CreateAsync(submission, cancellationToken).ConfigureAwait(false);
+        var (record, token) = await tokens.IssueAsync(AirlockTokenKind.Deposit, id, request.DepositWindow ?? DefaultDepositWindow,
+            request.AllowedRange, caller.Name, cancellationToken).ConfigureAwait(false);
+        await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.submission.opened", Target(submission), submission.Project,
+            ("kind", SubmissionStates.Name(submission.Kind)), ("tier", tier.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("depositor", depositor), ("script", script), ("volume", volume.Id), ("depositTokenId", record.Id),
+            ("depositTokenExpires", record.ExpiresAt.ToString("O")), ("allowedRange", record.AllowedRange)), cancellationToken).ConfigureAwait(false);
+        return new OpenedSubmission(submission, record, token);
+    }
+
+    // ----- data-sharing agreements -----
+
+    /// <summary>Stores a signed data-sharing agreement in the work package's document volume (its Project Manager).</summary>
+    public async Task<VolumeFile> StoreAgreementAsync(
+        Caller caller, string project, string workPackage, string fileName, long size, BlobDigest sha256, Stream content, CancellationToken cancellationToken)
+    {
+        if (!caller.CanSee(project) || await projects.GetWorkPackageAsync(project, workPackage, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new AirlockWorkflowException(AirlockError.NotFound, $"No work package '{project}/{workPackage}'.");
+        }
+        RequireRole(caller, project, [Role.ProjectManager], "store a data-sharing agreement");
+        var path = NormalisePath(fileName);
+        var volume = await DocumentVolumeAsync(project, workPackage, create: true, cancellationToken).ConfigureAwait(false);
+        UploadSession session;
+        try
+        {
+            session = await uploads.BeginAsync(volume!.Id, path, size, sha256, UploadService.MinChunkSize, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AirlockConflictException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.Conflict, e.Message);
+        }
+        try
+        {
+            BlobDigest stored;
+            await using (var writer = await files.BeginWriteAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await CopyBoundedAsync(content, writer, size, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    stored = await writer.CommitAsync(sha256, cancellationToken).ConfigureAwait(false);
+                }
+                catch (BlobDigestMismatchException e)
+                {
+                    throw new AirlockWorkflowException(AirlockError.HashMismatch, $"The agreement hashes to {e.Actual}, not the declared {e.Expected}; nothing was stored.");
+                }
+            }
+            var file = new VolumeFile(path, stored, size, DateTimeOffset.FromUnixTimeMilliseconds(_time.GetUtcNow().ToUnixTimeMilliseconds()));
+            await uploadSessions.CompleteAsync(session.Id, file, cancellationToken).ConfigureAwait(false);
+            await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.agreement.stored", $"{project}/{workPackage}/{path}", project,
+                ("sha256", stored.Hex), ("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("volume", volume.Id)), cancellationToken).ConfigureAwait(false);
+            return file;
+        }
+        catch
+        {
+            await uploadSessions.AbortAsync(session.Id, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<VolumeManifest?> AgreementAsync(string project, string workPackage, CancellationToken cancellationToken) =>
+        await DocumentVolumeAsync(project, workPackage, create: false, cancellationToken).ConfigureAwait(false) is { } volume
+            ? await volumes.GetManifestAsync(volume.Id, cancellationToken).ConfigureAwait(false)
+            : null;
+
+    private async Task<AirlockVolume?> DocumentVolumeAsync(string project, string workPackage, bool create, CancellationToken cancellationToken)
+    {
+        var key = $"{project}/{workPackage}";
+        var existing = (await volumes.ListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(v => v.WorkPackage == key && v.Name == DocumentVolumeName);
+        if (existing is not null || !create)
+        {
+            return existing;
+        }
+        try
+        {
+            return await volumes.CreateAsync(key, DocumentVolumeName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AirlockConflictException)
+        {
+            return (await volumes.ListAsync(cancellationToken).ConfigureAwait(false)).First(v => v.WorkPackage == key && v.Name == DocumentVolumeName);
+        }
+    }
+
+    // ----- deposits (deposit token, no account) -----
+
+    public async Task<DepositSession> DepositSessionAsync(string? token, IPAddress? remote, CancellationToken cancellationToken)
+    {
+        var record = await tokens.VerifyAsync(AirlockTokenKind.Deposit, token, remote, cancellationToken).ConfigureAwait(false);
+        var submission = await submissions.GetAsync(record.SubmissionId, cancellationToken).ConfigureAwait(false)
+            ?? throw new AirlockWorkflowException(AirlockError.TokenInvalid, "Unknown token.");
+        if (submission.State != SubmissionState.Draft)
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongState, $"The submission is {SubmissionStates.Name(submission.State)}: it takes no more files.");
+        }
+        return new DepositSession(record, submission);
+    }
+
+    /// <summary>Starts uploading one file, or (same path, size and SHA-256) resumes the upload already open for it.</summary>
+    public async Task<UploadStatus> BeginUploadAsync(
+        DepositSession session, string path, long size, BlobDigest sha256, int chunkSize, CancellationToken cancellationToken)
+    {
+        path = NormalisePath(path);
+        if (await submissions.FindOpenUploadAsync(session.Submission.VolumeId, path, cancellationToken).ConfigureAwait(false) is { } openId)
+        {
+            var open = (await uploads.GetStatusAsync(openId, cancellationToken).ConfigureAwait(false))!;
+            if (open.Session.Size == size && open.Session.Sha256 == sha256 && open.Session.ChunkSize == chunkSize)
+            {
+                return open;
+            }
+            throw new AirlockWorkflowException(AirlockError.Conflict, $"'{path}' is already being uploaded with another size, hash or chunk size.");
+        }
+        try
+        {
+            var started = await uploads.BeginAsync(session.Submission.VolumeId, path, size, sha256, chunkSize, cancellationToken).ConfigureAwait(false);
+            return (await uploads.GetStatusAsync(started.Id, cancellationToken).ConfigureAwait(false))!;
+        }
+        catch (AirlockConflictException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.Conflict, e.Message + " Files are never overwritten.");
+        }
+        catch (ArgumentException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
+        }
+    }
+
+    public async Task<UploadStatus> UploadStatusAsync(DepositSession session, string uploadId, CancellationToken cancellationToken)
+    {
+        var status = await uploads.GetStatusAsync(uploadId, cancellationToken).ConfigureAwait(false);
+        return status is not null && status.Session.VolumeId == session.Submission.VolumeId
+            ? status
+            : throw new AirlockWorkflowException(AirlockError.NotFound, $"No upload '{uploadId}' in this deposit.");
+    }
+
+    public async Task PutChunkAsync(DepositSession session, string uploadId, int index, Stream data, BlobDigest sha256, CancellationToken cancellationToken)
+    {
+        await UploadStatusAsync(session, uploadId, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await uploads.PutChunkAsync(uploadId, index, data, sha256, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UploadRejectedException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
+        }
+        catch (AirlockConflictException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongState, e.Message);
+        }
+    }
+
+    public async Task<VolumeFile> CompleteUploadAsync(DepositSession session, string uploadId, CancellationToken cancellationToken)
+    {
+        await UploadStatusAsync(session, uploadId, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await uploads.CompleteAsync(uploadId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UploadRejectedException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
+        }
+        catch (AirlockConflictException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongState, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The depositor marks the transfer complete: the token is used up (the depositor loses access), the volume is
+    /// frozen for review, and inspection runs. Returns the submission as inspection left it.
+    /// </summary>
+    public async Task<Submission> FinishDepositAsync(DepositSession session, CancellationToken cancellationToken)
+    {
+        var submission = session.Submission;
+        SubmissionStateMachine.Next(submission.State, SubmissionTrigger.Submit);
+        if ((await submissions.ListOpenUploadsAsync(submission.VolumeId, cancellationToken).ConfigureAwait(false)).Count is var open and > 0)
+        {
+            throw new AirlockWorkflowException(AirlockError.Conflict, $"{open} upload(s) are not complete yet: finish them before marking the transfer complete.");
+        }
+        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, cancellationToken).ConfigureAwait(false))!;
+        if (manifest.Files.Count == 0)
+        {
+            throw new AirlockWorkflowException(AirlockError.Conflict, "Nothing has been deposited.");
+        }
+        if (submission.Script is { } script && !manifest.Files.Any(f => f.Path == script))
+        {
+            throw new AirlockWorkflowException(AirlockError.MissingScript, $"The egress submission must include the script that produced it: '{script}' is missing.");
+        }
+        if (!await tokens.EndAsync(session.Token.Id, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AirlockWorkflowException(AirlockError.TokenUsed, "This token was already used up.");
+        }
+        await tokens.EndAllAsync(submission.Id, AirlockTokenKind.Deposit, cancellationToken).ConfigureAwait(false);
+        await volumes.SetModeAsync(submission.VolumeId, VolumeMode.Review, cancellationToken).ConfigureAwait(false);
+        var actor = submission.Kind == SubmissionKind.Egress ? submission.Depositor! : $"deposit-token:{session.Token.Id}";
+        await MoveAsync(submission, SubmissionTrigger.Submit, actor, "transfer marked complete", cancellationToken,
+            ("files", manifest.Files.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("volumeSha256", manifest.VolumeDigest.Hex), ("depositor", submission.Depositor)).ConfigureAwait(false);
+        return await ScanAsync(submission.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    // ----- inspection -----
+
+    /// <summary>Runs inspection on a submitted (or failed, being rescanned) submission; never leaves it in <c>scanning</c>.</summary>
+    public async Task<Submission> ScanAsync(string id, CancellationToken cancellationToken)
+    {
+        var submission = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (submission.State != SubmissionState.Scanning)
+        {
+            var trigger = submission.State == SubmissionState.Failed ? SubmissionTrigger.Rescan : SubmissionTrigger.StartScan;
+            submission = await MoveAsync(submission, trigger, "airlock", "inspection started", cancellationToken).ConfigureAwait(false);
+        }
+        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, cancellationToken).ConfigureAwait(false))!;
+        InspectionReport report;
+        try
+        {
+            report = await inspector.InspectAsync(manifest.Files.Select(f => (f.Path, f.Sha256)), files, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogScanError(logger, submission.Id, e);
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {e.Message}", CancellationToken.None).ConfigureAwait(false);
+        }
+        var findings = report.Files.SelectMany(f => f.Findings).ToList();
+        if (report.Verdict == InspectionVerdict.Blocked)
+        {
+            var reason = string.Join("; ", findings.Where(f => f.Verdict == InspectionVerdict.Blocked).Take(20).Select(f => $"{f.Path}: {f.Kind}: {f.Reason}"));
+            return await MoveAsync(submission, SubmissionTrigger.ScanBlocked, "airlock", $"blocked by inspection: {reason}", cancellationToken).ConfigureAwait(false);
+        }
+        if (report.Verdict == InspectionVerdict.Failed)
+        {
+            var reason = string.Join("; ", findings.Take(20).Select(f => $"{f.Path}: {f.Reason}"));
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {reason}", cancellationToken).ConfigureAwait(false);
+        }
+        submission = await MoveAsync(submission, SubmissionTrigger.ScanPassed, "airlock",
+            $"inspection clean ({report.Files.Count} files)", cancellationToken).ConfigureAwait(false);
+        return await ApproveIfCompleteAsync(submission, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a failed inspection again (a scanner timeout is never final): the project's Project Manager or Investigator.</summary>
+    public async Task<Submission> RescanAsync(Caller caller, string id, CancellationToken cancellationToken)
+    {
+        var submission = await VisibleAsync(caller, id, cancellationToken).ConfigureAwait(false);
+        RequireRole(caller, submission.Project, [Role.ProjectManager, Role.Investigator], "rescan a submission");
+        SubmissionStateMachine.Next(submission.State, SubmissionTrigger.Rescan);
+        await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.submission.rescan-requested", Target(submission), submission.Project), cancellationToken).ConfigureAwait(false);
+        return await ScanAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Resumes inspections an appliance restart interrupted (submissions left in submitted or scanning).</summary>
+    public async Task<int> RecoverAsync(CancellationToken cancellationToken)
+    {
+        var stuck = await submissions.ListInStatesAsync([SubmissionState.Submitted, SubmissionState.Scanning], cancellationToken).ConfigureAwait(false);
+        foreach (var submission in stuck)
+        {
+            await ScanAsync(submission.Id, cancellationToken).ConfigureAwait(false);
+        }
+        return stuck.Count;
+    }
+
+    // ----- reviews -----
+
+    /// <summary>The depositor confirms the SHA-256 of every file they sent; a mismatch blocks the submission and alerts.</summary>
+    public async Task<Submission> ConfirmHashAsync(Caller caller, string id, IReadOnlyDictionary<string, string> sha256ByPath, CancellationToken cancellationToken)
+    {
+        var submission = await VisibleAsync(caller, id, cancellationToken).ConfigureAwait(false);
+        if (!SignOffRules.DepositorConfirmsHash.Contains(submission.Kind))
+        {
+            throw new AirlockWorkflowException(AirlockError.Conflict, $"A {SubmissionStates.Name(submission.Kind)} submission needs no hash confirmation.");
+        }
+        if (caller.Name != submission.Depositor || !caller.Has(submission.Project, Role.DatasetProviderRepresentative))
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongRole, "Only the submission's depositor (a Dataset Provider Representative of the project) confirms its hashes.");
+        }
+        if (submission.State != SubmissionState.InReview)
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongState, $"Hashes are confirmed in review; the submission is {SubmissionStates.Name(submission.State)}.");
+        }
+        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, cancellationToken).ConfigureAwait(false))!;
+        var problems = new List<string>();
+        foreach (var file in manifest.Files)
+        {
+            if (!sha256ByPath.TryGetValue(file.Path, out var theirs))
+            {
+                problems.Add($"'{file.Path}' was received but the depositor lists no hash for it");
+            }
+            else if (!string.Equals(theirs, file.Sha256.Hex, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"'{file.Path}': the depositor's SHA-256 {theirs} differs from the appliance's {file.Sha256.Hex}");
+            }
+        }
+        problems.AddRange(sha256ByPath.Keys.Where(p => !manifest.Files.Any(f => f.Path == p)).Select(p => $"'{p}' was never received"));
+        if (problems.Count > 0)
+        {
+            var reason = "depositor's SHA-256 does not match: " + string.Join("; ", problems.Take(20));
+            await MoveAsync(submission, SubmissionTrigger.HashMismatch, caller.Name, reason, cancellationToken).ConfigureAwait(false);
+            await alerts.RaiseAsync("hash-mismatch", Target(submission), submission.Project, $"Data ingress {submission.Id} of {submission.Project}/{submission.WorkPackage}: {reason}", cancellationToken).ConfigureAwait(false);
+            throw new AirlockWorkflowException(AirlockError.HashMismatch, reason + ". The submission is blocked; the Programme and Project Managers have been alerted.");
+        }
+        await submissions.SetHashConfirmedAsync(id, caller.Name, cancellationToken).ConfigureAwait(false);
+        await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.submission.hash-confirmed", Target(submission), submission.Project,
+            ("volumeSha256", manifest.VolumeDigest.Hex)), cancellationToken).ConfigureAwait(false);
+        return await ApproveIfCompleteAsync(await GetAsync(id, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records one reviewer's decision with its reason, in the first required role they hold that has not decided.</summary>
+    public async Task<Submission> ReviewAsync(Caller caller, string id, ReviewDecision decision, string reason, CancellationToken cancellationToken)
+    {
+        if (!Names.IsText(reason))
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, $"Every decision carries a reason ({Names.TextRule}).");
+        }
+        var submission = await VisibleAsync(caller, id, cancellationToken).ConfigureAwait(false);
+        var required = SignOffRules.RequiredFor(submission.Kind, submission.Tier);
+        var held = required.Where(r => caller.Has(submission.Project, r)).ToList();
+        if (held.Count == 0)
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongRole, required.Count == 0
+                ? $"A {SubmissionStates.Name(submission.Kind)} submission at tier {submission.Tier} needs no sign-off."
+                : $"Sign-off here needs one of: {string.Join(", ", required)} of project '{submission.Project}'.");
+        }
+        if (caller.Name == submission.CreatedBy || caller.Name == submission.Depositor)
+        {
+            throw new AirlockWorkflowException(AirlockError.SelfReview, "A reviewer cannot review their own submission.");
+        }
+        if (submission.State != SubmissionState.InReview)
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongState, $"Decisions are recorded in review; the submission is {SubmissionStates.Name(submission.State)}.");
+        }
+        var decided = (await submissions.ListSignOffsAsync(id, cancellationToken).ConfigureAwait(false)).Select(s => s.Role).ToHashSet();
+        var role = held.Where(r => !decided.Contains(r)).Cast<Role?>().FirstOrDefault()
+            ?? throw new AirlockWorkflowException(AirlockError.Conflict, $"Your role(s) {string.Join(", ", held)} have already signed off this submission.");
+        var signOff = new SignOff(id, role, caller.Name, decision, reason, _time.GetUtcNow());
+        if (!await submissions.AddSignOffAsync(signOff, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AirlockWorkflowException(AirlockError.Conflict, $"The {role} sign-off is already recorded.");
+        }
+        await audit.AppendAsync(AuditRecord.Of(caller.Name, $"airlock.review.{SubmissionStates.Name(decision)}", Target(submission), submission.Project,
+            ("role", role.ToString()), ("reason", reason)), cancellationToken).ConfigureAwait(false);
+        if (decision == ReviewDecision.Reject)
+        {
+            return await MoveAsync(submission, SubmissionTrigger.Reject, caller.Name, $"rejected by {role} {caller.Name}: {reason}", cancellationToken).ConfigureAwait(false);
+        }
+        return await ApproveIfCompleteAsync(submission, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What still stands between an in-review submission and approval (empty: nothing).</summary>
+    public async Task<IReadOnlyList<string>> MissingForApprovalAsync(Submission submission, CancellationToken cancellationToken)
+    {
+        var signed = (await submissions.ListSignOffsAsync(submission.Id, cancellationToken).ConfigureAwait(false))
+            .Where(s => s.Decision == ReviewDecision.Approve).Select(s => s.Role).ToHashSet();
+        var missing = SignOffRules.RequiredFor(submission.Kind, submission.Tier).Where(r => !signed.Contains(r)).Select(r => $"{r} sign-off").ToList();
+        if (SignOffRules.DepositorConfirmsHash.Contains(submission.Kind) && submission.HashConfirmedBy is null)
+        {
+            missing.Add("the depositor's SHA-256 confirmation");
+        }
+        return missing;
+    }
+
+    private async Task<Submission> ApproveIfCompleteAsync(Submission submission, CancellationToken cancellationToken)
+    {
+        if (submission.State != SubmissionState.InReview || (await MissingForApprovalAsync(submission, cancellationToken).ConfigureAwait(false)).Count > 0)
+        {
+            return submission;
+        }
+        var required = SignOffRules.RequiredFor(submission.Kind, submission.Tier);
+        await volumes.SetModeAsync(submission.VolumeId, VolumeMode.Internal, cancellationToken).ConfigureAwait(false);
+        return await MoveAsync(submission, SubmissionTrigger.Approve, "airlock", required.Count == 0
+            ? $"no sign-off required for {SubmissionStates.Name(submission.Kind)} at tier {submission.Tier}"
+            : $"all required sign-offs recorded ({string.Join(", ", required)})", cancellationToken).ConfigureAwait(false);
+    }
+
+    // ----- cancel, revoke, release -----
+
+    public async Task<Submission> CancelAsync(Caller caller, string id, string reason, CancellationToken cancellationToken)
+    {
+        RequireReason(reason);
+        var submission = await VisibleAsync(caller, id, cancellationToken).ConfigureAwait(false);
+        if (caller.Name != submission.CreatedBy && !caller.Has(submission.Project, Role.ProjectManager))
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongRole, "Only whoever opened the submission, or the project's Project Manager, can cancel it.");
+        }
+        SubmissionStateMachine.Next(submission.State, SubmissionTrigger.Cancel);
+        await tokens.EndAllAsync(id, AirlockTokenKind.Deposit, cancellationToken).ConfigureAwait(false);
+        return await MoveAsync(submission, SubmissionTrigger.Cancel, caller.Name, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<Submission> RevokeAsync(Caller caller, string id, string reason, CancellationToken cancellationToken)
+    {
+        RequireReason(reason);
+        var submission = await VisibleAsync(caller, id, cancellationToken).ConfigureAwait(false);
+        RequireRole(caller, submission.Project, SignOffRules.Releasers, "revoke an approved submission");
+        SubmissionStateMachine.Next(submission.State, SubmissionTrigger.Revoke);
+        var ended = await tokens.EndAllAsync(id, AirlockTokenKind.Release, cancellationToken).ConfigureAwait(false);
+        return await MoveAsync(submission, SubmissionTrigger.Revoke, caller.Name, reason, cancellationToken,
+            ("releaseTokensEnded", ended.ToString(System.Globalization.CultureInfo.InvariantCulture))).ConfigureAwait(false);
+    }
+
+    /// <summary>Releases an approved egress submission: a time-limited, read-only download token (optionally bound to a range).</summary>
+    public async Task<(AirlockTokenRecord Record, string Token)> ReleaseAsync(
+        Caller caller, string id, TimeSpan lifetime, string? allowedRange, string reason, CancellationToken cancellationToken)
+    {
+        RequireReason(reason);
+        var submission = await VisibleAsync(caller, id, cancellationToken).ConfigureAwait(false);
+        RequireRole(caller, submission.Project, SignOffRules.Releasers, "release outputs");
+        if (submission.Kind != SubmissionKind.Egress)
+        {
+            throw new AirlockWorkflowException(AirlockError.Conflict, "Only egress submissions are released outside.");
+        }
+        if (submission.State != SubmissionState.Approved)
+        {
+            throw new AirlockWorkflowException(submission.State == SubmissionState.InReview ? AirlockError.MissingSignOff : AirlockError.WrongState,
+                $"Only approved outputs are released; the submission is {SubmissionStates.Name(submission.State)}"
+                + (submission.State == SubmissionState.InReview ? $" (missing: {string.Join(", ", await MissingForApprovalAsync(submission, cancellationToken).ConfigureAwait(false))})." : "."));
+        }
+        var issued = await tokens.IssueAsync(AirlockTokenKind.Release, id, lifetime, allowedRange, caller.Name, cancellationToken).ConfigureAwait(false);
+        await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.submission.released", Target(submission), submission.Project,
+            ("reason", reason), ("releaseTokenId", issued.Record.Id), ("expires", issued.Record.ExpiresAt.ToString("O")), ("allowedRange", issued.Record.AllowedRange)), cancellationToken).ConfigureAwait(false);
+        return issued;
+    }
+
+    /// <summary>The released submission a release token reads.</summary>
+    public async Task<(Submission Submission, VolumeManifest Manifest, AirlockTokenRecord Token)> ReleasedAsync(string? token, IPAddress? remote, CancellationToken cancellationToken)
+    {
+        var record = await tokens.VerifyAsync(AirlockTokenKind.Release, token, remote, cancellationToken).ConfigureAwait(false);
+        var submission = await GetAsync(record.SubmissionId, cancellationToken).ConfigureAwait(false);
+        if (submission.State != SubmissionState.Approved)
+        {
+            throw new AirlockWorkflowException(AirlockError.TokenUsed, $"The release was withdrawn: the submission is {SubmissionStates.Name(submission.State)}.");
+        }
+        return (submission, (await volumes.GetManifestAsync(submission.VolumeId, cancellationToken).ConfigureAwait(false))!, record);
+    }
+
+    // ----- reads -----
+
+    public async Task<SubmissionDetails> DetailsAsync(Caller caller, string id, CancellationToken cancellationToken)
+    {
+        var submission = await ExpireIfDueAsync(await VisibleAsync(caller, id, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var canRead = CanRead(caller, submission);
+        return new SubmissionDetails(submission, SignOffRules.RequiredFor(submission.Kind, submission.Tier),
+            await submissions.ListSignOffsAsync(id, cancellationToken).ConfigureAwait(false),
+            SignOffRules.DepositorConfirmsHash.Contains(submission.Kind),
+            canRead ? await volumes.GetManifestAsync(submission.VolumeId, cancellationToken).ConfigureAwait(false) : null, canRead);
+    }
+
+    public async Task<IReadOnlyList<Submission>> ListAsync(Caller caller, string? project, CancellationToken cancellationToken)
+    {
+        var all = await submissions.ListAsync(project, cancellationToken).ConfigureAwait(false);
+        var visible = new List<Submission>();
+        foreach (var submission in all.Where(s => caller.CanSee(s.Project)))
+        {
+            visible.Add(await ExpireIfDueAsync(submission, cancellationToken).ConfigureAwait(false));
+        }
+        return visible;
+    }
+
+    /// <summary>
+    /// Opens a file for reading: in review only the required reviewers; once approved (internal, read-only) the
+    /// project's members. Nobody reads a volume still taking deposits, the depositor included.
+    /// </summary>
+    public async Task<(VolumeFile File, Stream Content)> OpenFileAsync(Caller caller, string id, string path, CancellationToken cancellationToken)
+    {
+        var submission = await VisibleAsync(caller, id, cancellationToken).ConfigureAwait(false);
+        if (!CanRead(caller, submission))
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongRole, submission.State == SubmissionState.InReview
+                ? $"In review, only the required reviewers ({string.Join(", ", SignOffRules.RequiredFor(submission.Kind, submission.Tier))}) can read the files."
+                : $"Files of a {SubmissionStates.Name(submission.State)} submission are not readable by you.");
+        }
+        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, cancellationToken).ConfigureAwait(false))!;
+        return await OpenAsync(manifest, path, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<(VolumeFile File, Stream Content)> OpenAsync(VolumeManifest manifest, string path, CancellationToken cancellationToken)
+    {
+        var file = manifest.Files.FirstOrDefault(f => f.Path == path)
+            ?? throw new AirlockWorkflowException(AirlockError.NotFound, $"No file '{path}'.");
+        var stream = await files.OpenReadAsync(file.Sha256, cancellationToken).ConfigureAwait(false)
+            ?? throw new AirlockWorkflowException(AirlockError.NotFound, $"The content of '{path}' is missing from storage (the integrity job reports it).");
+        return (file, stream);
+    }
+
+    public bool CanRead(Caller caller, Submission submission) => submission.State switch
+    {
+        SubmissionState.InReview => SignOffRules.RequiredFor(submission.Kind, submission.Tier).Any(r => caller.Has(submission.Project, r)),
+        SubmissionState.Approved => caller.ProjectRoles.ContainsKey(submission.Project),
+        _ => false,
+    };
+
+    public async Task<Submission> GetAsync(string id, CancellationToken cancellationToken) =>
+        await submissions.GetAsync(id, cancellationToken).ConfigureAwait(false)
+        ?? throw new AirlockWorkflowException(AirlockError.NotFound, $"No submission '{id}'.");
+
+    // ----- helpers -----
+
+    private async Task<Submission> VisibleAsync(Caller caller, string id, CancellationToken cancellationToken)
+    {
+        var submission = await submissions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return submission is not null && caller.CanSee(submission.Project)
+            ? submission
+            : throw new AirlockWorkflowException(AirlockError.NotFound, $"No submission '{id}'.");
+    }
+
+    /// <summary>A draft whose deposit tokens have all expired unused is <c>expired</c>.</summary>
+    private async Task<Submission> ExpireIfDueAsync(Submission submission, CancellationToken cancellationToken)
+    {
+        if (submission.State != SubmissionState.Draft)
+        {
+            return submission;
+        }
+        var deposit = (await tokens.ListAsync(submission.Id, cancellationToken).ConfigureAwait(false)).Where(t => t.Kind == AirlockTokenKind.Deposit).ToList();
+        var now = _time.GetUtcNow();
+        if (deposit.Count == 0 || deposit.Any(t => t.EndedAt is null && t.ExpiresAt > now))
+        {
+            return submission;
+        }
+        try
+        {
+            return await MoveAsync(submission, SubmissionTrigger.Expire, "airlock", $"deposit window closed at {deposit.Max(t => t.ExpiresAt):O}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (AirlockWorkflowException)
+        {
+            return await GetAsync(submission.Id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<Submission> MoveAsync(
+        Submission submission, SubmissionTrigger trigger, string actor, string reason, CancellationToken cancellationToken, params (string Key, string? Value)[] details)
+    {
+        var to = SubmissionStateMachine.Next(submission.State, trigger);
+        if (!await submissions.TransitionAsync(submission.Id, submission.State, to, reason, cancellationToken).ConfigureAwait(false))
+        {
+            var now = await GetAsync(submission.Id, cancellationToken).ConfigureAwait(false);
+            throw new AirlockWorkflowException(AirlockError.WrongState, $"The submission moved to {SubmissionStates.Name(now.State)} meanwhile.");
+        }
+        await audit.AppendAsync(AuditRecord.Of(actor, "airlock.submission." + SubmissionStates.Name(to), Target(submission), submission.Project,
+            [("from", SubmissionStates.Name(submission.State)), ("trigger", SubmissionStates.Name(trigger)), ("reason", reason), .. details]), cancellationToken).ConfigureAwait(false);
+        LogTransition(logger, submission.Id, SubmissionStates.Name(submission.State), SubmissionStates.Name(to), reason);
+        return (await submissions.GetAsync(submission.Id, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private async Task<int> TierOfAsync(string project, string workPackage, CancellationToken cancellationToken)
+    {
+        var outcome = WorkPackageClassification.Decide(await projects.GetClassificationsAsync(project, workPackage, cancellationToken).ConfigureAwait(false));
+        return outcome.AgreedTier ?? throw new AirlockWorkflowException(AirlockError.TierNotAgreed,
+            $"Work package '{project}/{workPackage}' has no agreed tier yet: {outcome.Explanation}");
+    }
+
+    private static void RequireRole(Caller caller, string project, IReadOnlyList<Role> roles, string what)
+    {
+        if (!roles.Any(r => caller.Has(project, r)))
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongRole, $"To {what} you need to be {string.Join(" or ", roles)} of project '{project}'.");
+        }
+    }
+
+    private static void RequireReason(string reason)
+    {
+        if (!Names.IsText(reason))
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, $"Every decision carries a reason ({Names.TextRule}).");
+        }
+    }
+
+    private static string NormalisePath(string path)
+    {
+        try
+        {
+            return VolumePath.Normalise(path);
+        }
+        catch (ArgumentException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
+        }
+    }
+
+    private static string Target(Submission submission) => $"airlock/{submission.Id}";
+
+    private static async Task CopyBoundedAsync(Stream content, IBlobWriter writer, long size, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            int read;
+            while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (writer.Length + read > size)
+                {
+                    throw new AirlockWorkflowException(AirlockError.Invalid, $"The body is longer than the declared {size} bytes.");
+                }
+                await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        if (writer.Length != size)
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, $"The body has {writer.Length} bytes, not the declared {size}.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Airlock submission {Id}: {From} -> {To} ({Reason})")]
+    private static partial void LogTransition(ILogger logger, string id, string from, string to, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Airlock submission {Id}: inspection failed")]
+    private static partial void LogScanError(ILogger logger, string id, Exception exception);
+}
