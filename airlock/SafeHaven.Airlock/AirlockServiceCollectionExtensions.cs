@@ -1,0 +1,128 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Quartz;
+using SafeHaven.Airlock.Api;
+using SafeHaven.Airlock.Inspection;
+using SafeHaven.Airlock.Integrity;
+using SafeHaven.Airlock.Submissions;
+using SafeHaven.Airlock.Tokens;
+using SafeHaven.Airlock.Uploads;
+using SafeHaven.Airlock.Volumes;
+using SafeHaven.Core.Blobs;
+using SafeHaven.Core.Configuration;
+
+namespace SafeHaven.Airlock;
+
+/// <summary><c>SafeHaven:Airlock</c>: inspection limits and the re-verification schedule.</summary>
+public sealed class AirlockOptions
+{
+    public const string Section = "SafeHaven:Airlock";
+
+    /// <summary>How often the integrity job re-hashes every stored volume.</summary>
+    public double IntegrityIntervalHours { get; set; } = 24;
+
+    public InspectionOptions Inspection { get; set; } = new();
+}
+
+public static class AirlockServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the airlock: its SQLite file (<c>DATA/airlock.db</c>), volumes and uploads (files in the appliance's
+    /// <see cref="IBlobStore"/>, which must be registered; chunks in <c>DATA/airlock-chunks</c>), the workflow, tokens,
+    /// inspection, and the integrity job on the appliance's Quartz scheduler. Needs the management services.
+    /// </summary>
+    public static IServiceCollection AddSafeHavenAirlock(this IServiceCollection services, SafeHavenOptions options, IConfiguration? configuration = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var airlock = configuration?.GetSection(AirlockOptions.Section).Get<AirlockOptions>() ?? new AirlockOptions();
+        services.AddSingleton(airlock);
+        services.AddSingleton(_ => AirlockDatabase.ForFile(options.ResolveDataPath("airlock.db")));
+        services.AddSingleton<IVolumeStore>(sp => new SqliteVolumeStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton<IUploadSessionStore>(sp => new SqliteUploadSessionStore(sp.GetRequiredService<AirlockDatabase>()));
+        services.AddSingleton(sp => new UploadService(sp.GetRequiredService<IUploadSessionStore>(), sp.GetRequiredService<IVolumeStore>(),
+            sp.GetRequiredService<IBlobStore>(), new FileSystemBlobStore(options.ResolveDataPath("airlock-chunks")), sp.GetService<TimeProvider>()));
+        services.AddSingleton(sp => new AirlockTokens(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton(sp => new SqliteSubmissionStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton(sp => new AirlockInspector(airlock.Inspection, airlock.Inspection.ClamdscanPath is { Length: > 0 } clamd
+            ? new ClamdscanScanner(clamd, TimeSpan.FromSeconds(airlock.Inspection.ClamAvTimeoutSeconds), sp.GetRequiredService<ILogger<ClamdscanScanner>>())
+            : null));
+        services.AddSingleton<AirlockAlerts>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AirlockWorkflow>(sp, sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.AddSingleton(sp => new VolumeIntegrityVerifier(sp.GetRequiredService<IVolumeStore>(), sp.GetRequiredService<IBlobStore>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton<AirlockIntegrityStatus>();
+        services.AddSingleton<IIntegrityMismatchSink>(sp => sp.GetRequiredService<AirlockIntegrityStatus>());
+        services.AddHostedService<AirlockRecoveryService>();
+
+        var interval = TimeSpan.FromHours(Math.Max(airlock.IntegrityIntervalHours, 1.0 / 60));
+        services.AddQuartz(quartz =>
+        {
+            quartz.AddJob<VolumeIntegrityJob>(job => job.WithIdentity(IntegrityJobKey).StoreDurably());
+            quartz.AddTrigger(trigger => trigger
+                .ForJob(IntegrityJobKey)
+                .WithIdentity("airlock-integrity-schedule", "airlock")
+                .StartAt(DateTimeOffset.UtcNow + interval)
+                .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever()));
+        });
+        return services;
+    }
+
+    public static readonly JobKey IntegrityJobKey = new("airlock-integrity", "airlock");
+
+    /// <summary>Maps <c>/api/airlock/**</c>, <c>/airlock/deposit/**</c>, <c>/airlock/release/**</c>, <c>/healthz/airlock</c>, and adds the airlock to <c>/healthz</c>.</summary>
+    public static IEndpointRouteBuilder MapSafeHavenAirlock(this IEndpointRouteBuilder app)
+    {
+        AirlockEndpoints.Map(app);
+        app.MapGet("/healthz/airlock", (AirlockIntegrityStatus status) =>
+        {
+            var (section, problems) = status.Health();
+            return AirlockJson.Ok(new { status = problems.Count == 0 ? "healthy" : "degraded", problems, airlock = section });
+        }).AllowAnonymous();
+        app.MapPost("/api/airlock/integrity/run", RunIntegrityAsync)
+            .RequireAuthorization(SafeHaven.Management.Api.ManagementPolicies.SystemManager)
+            .WithSummary("Run the integrity re-verification now (System Manager); results appear on /healthz.");
+        if (app is IApplicationBuilder pipeline)
+        {
+            AirlockHealth.Use(pipeline);
+        }
+        return app;
+    }
+
+    /// <summary>Runs the integrity job now (what the schedule does), for operators and tests: <c>POST /api/airlock/integrity/run</c>.</summary>
+    internal static async Task<IResult> RunIntegrityAsync(ISchedulerFactory schedulers, CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);
+        await scheduler.TriggerJob(IntegrityJobKey, cancellationToken).ConfigureAwait(false);
+        return Results.Accepted();
+    }
+}
+
+/// <summary>On start, finishes inspections a restart interrupted, so no submission stays in submitted or scanning.</summary>
+internal sealed partial class AirlockRecoveryService(AirlockWorkflow workflow, ILogger<AirlockRecoveryService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            var resumed = await workflow.RecoverAsync(stoppingToken).ConfigureAwait(false);
+            if (resumed > 0)
+            {
+                LogResumed(logger, resumed);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailed(logger, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Airlock: resumed {Count} interrupted inspections")]
+    private static partial void LogResumed(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Airlock: resuming interrupted inspections failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
