@@ -16,7 +16,7 @@ public sealed class SafeHavenAuthenticationOptions : AuthenticationSchemeOptions
 /// outside <c>/api/</c> are never authenticated (the package mirrors are anonymous reads, and must never answer 401).
 /// Challenges and refusals answer RFC 7807 problem details.
 /// </summary>
-public sealed class SafeHavenAuthenticationHandler(
+public sealed partial class SafeHavenAuthenticationHandler(
     IOptionsMonitor<SafeHavenAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     IUserStore users, ApiKeys apiKeys, IOptions<AuthOptions> auth, JwtValidator? jwt = null)
     : AuthenticationHandler<SafeHavenAuthenticationOptions>(options, logger, encoder)
@@ -131,12 +131,28 @@ public sealed class SafeHavenAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var failure = (await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false)).Failure?.Message;
+        if (failure is not null)
+        {
+            Log.CredentialsRefused(Logger, Request.Method, Request.Path, failure);
+        }
         Response.Headers.WWWAuthenticate = failure is null ? "Bearer" : $"Bearer error=\"invalid_token\"";
         await Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Authentication required",
             failure is null ? "Send a bearer token: an API key from 'safehaven users add' or a token from the identity provider." : $"The credentials were refused: {failure}.").ConfigureAwait(false);
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Not allowed",
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Log.Forbidden(Logger, Request.Method, Request.Path, Context.User.Identity?.Name);
+        return Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Not allowed",
             $"{Context.User.Identity?.Name} does not hold a role that may do this.");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Refused credentials on {Method} {Path}: {Failure}")]
+        public static partial void CredentialsRefused(ILogger logger, string method, string path, string failure);
+
+        [LoggerMessage(2, LogLevel.Warning, "Refused {Method} {Path} for {User}: no role that may do this")]
+        public static partial void Forbidden(ILogger logger, string method, string path, string? user);
+    }
 }
