@@ -104,7 +104,6 @@ internal static class ApplianceHost
         app.UseAuthorization();
         app.MapSafeHavenGateway();
         app.MapSafeHavenManagement();
-        app.Services.GetRequiredService<Gateway.Health.ReadinessState>();
         MirrorSyncStartup.RequireClosures(app.Services, options);
         return app;
     }
