@@ -14,6 +14,7 @@ internal static class ExtraCommands
         yield return WhitelistCommand.Create();
         yield return UsersCommand.Create();
         yield return AuditCommand.Create();
+        yield return SafeHaven.Airlock.Cli.AirlockCommand.Create();
     }
 }
 

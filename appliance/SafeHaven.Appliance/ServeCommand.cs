@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using SafeHaven.Airlock;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Gateway;
 using SafeHaven.Management;
@@ -94,6 +95,7 @@ internal static class ApplianceHost
         builder.Services.AddProblemDetails();
         builder.Services.AddSafeHavenGateway(options);
         builder.Services.AddSafeHavenManagement(builder.Configuration, options);
+        builder.Services.AddSafeHavenAirlock(options, builder.Configuration);
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15));
 
@@ -104,6 +106,7 @@ internal static class ApplianceHost
         app.UseAuthorization();
         app.MapSafeHavenGateway();
         app.MapSafeHavenManagement();
+        app.MapSafeHavenAirlock();
         MirrorSyncStartup.RequireClosures(app.Services, options);
         return app;
     }
