@@ -590,6 +590,8 @@ def cmd_report(args) -> int:
         f"- **Software:** {env.get('dotnet', '?')}; {env.get('nginx', '?')}; {env.get('wrk', '?')}; {env.get('curl', '?')}",
         f"- **SafeHaven:** `{env.get('safehaven_cmd', '?')}` (git {env.get('git', '?')})",
         f"- **Network:** {env.get('network', '?')}",
+        f"- **nginx:** 1 worker, `sendfile {env.get('nginx_sendfile', 'on')}`, `access_log off`, unlimited keep-alive requests; "
+        f"serves SafeHaven's rendered page bodies and the fixture wheel, byte-identical (see Checks)",
         f"- **Pinning:** servers (SafeHaven, nginx with 1 worker) on CPU {env.get('server_cpus', '?')}, "
         f"load generator (wrk, curl) and the upstream on CPU {env.get('client_cpus', '?')}",
         f"- **wrk:** page: `{env.get('wrk_page_args', '?')} -d{env.get('round_seconds', '?')}s`; "

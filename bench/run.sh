@@ -6,7 +6,7 @@
 #                                     (writes bench/out/RESULTS.nginx-only.md, not RESULTS.md)
 #
 # Knobs (environment): ROUNDS=3 ROUND_SECONDS=5 WARMUP=5 MAX_OTHER_CPU=0.25 RETRIES=2 QUIET_BUDGET=300 PAGE_CONNS=32 WHEEL_CONNS=4 SERVER_CPUS=0
-# CLIENT_CPUS=1 UPSTREAM_FORMAT=negotiate|html LINKS=absolute|relative SKIP_BUILD=0
+# CLIENT_CPUS=1 UPSTREAM_FORMAT=negotiate|html LINKS=absolute|relative SKIP_BUILD=0 NGINX_SENDFILE=on|off
 # BENCH_NETNS=1 (run inside a private network namespace that has only loopback)
 # SAFEHAVEN_CMD=... (start command replacing `dotnet .../safehaven.dll serve`; harness tests only).
 # See bench/README.md.
@@ -27,7 +27,7 @@ done
 
 # The exact command, with any knob that was changed from its default.
 CMD_LINE="bash bench/run.sh${*:+ $*}"
-for v in ROUNDS ROUND_SECONDS WARMUP MAX_OTHER_CPU RETRIES QUIET_BUDGET PAGE_CONNS WHEEL_CONNS SERVER_CPUS CLIENT_CPUS UPSTREAM_FORMAT LINKS SKIP_BUILD BENCH_NETNS SAFEHAVEN_CMD; do
+for v in ROUNDS ROUND_SECONDS WARMUP NGINX_SENDFILE MAX_OTHER_CPU RETRIES QUIET_BUDGET PAGE_CONNS WHEEL_CONNS SERVER_CPUS CLIENT_CPUS UPSTREAM_FORMAT LINKS SKIP_BUILD BENCH_NETNS SAFEHAVEN_CMD; do
     if [[ -n "${!v+x}" && -z "${BENCH_CMD_LINE:-}" ]]; then CMD_LINE="$v=$(printf %q "${!v}") $CMD_LINE"; fi
 done
 export BENCH_CMD_LINE="${BENCH_CMD_LINE:-$CMD_LINE}"
@@ -35,6 +35,7 @@ export BENCH_CMD_LINE="${BENCH_CMD_LINE:-$CMD_LINE}"
 ROUNDS=${ROUNDS:-3}
 ROUND_SECONDS=${ROUND_SECONDS:-5}
 WARMUP=${WARMUP:-5}
+NGINX_SENDFILE=${NGINX_SENDFILE:-on}
 MAX_OTHER_CPU=${MAX_OTHER_CPU:-0.25}
 RETRIES=${RETRIES:-2}
 QUIET_BUDGET=${QUIET_BUDGET:-300}
@@ -230,7 +231,7 @@ import sys
 t = open(sys.argv[1]).read()
 for k, v in {"@USER_LINE@": """$USER_LINE""", "@NGX@": """$NGX""", "@PORT@": """$NG_PORT""",
              "@FILES@": """$FILES""", "@HTML_CT@": """$HTML_CT""", "@JSON_CT@": """$JSON_CT""",
-             "@WHEEL_CT@": """$WHEEL_CT"""}.items():
+             "@WHEEL_CT@": """$WHEEL_CT""", "@SENDFILE@": """$NGINX_SENDFILE"""}.items():
     t = t.replace(k, v.replace('"', ''))
 open(sys.argv[2], "w").write(t)
 EOF
@@ -322,7 +323,7 @@ env = {
     "server_cpus": "$SERVER_CPUS", "client_cpus": "$CLIENT_CPUS",
     "wrk_page_args": "wrk $WRK_PAGE_ARGS", "wrk_wheel_args": "wrk $WRK_WHEEL_ARGS",
     "rounds": "$ROUNDS", "round_seconds": "$ROUND_SECONDS",
-    "max_other_cpu": "$MAX_OTHER_CPU", "retries": "$RETRIES", "quiet_budget": "$QUIET_BUDGET",
+    "nginx_sendfile": "$NGINX_SENDFILE", "max_other_cpu": "$MAX_OTHER_CPU", "retries": "$RETRIES", "quiet_budget": "$QUIET_BUDGET",
     "warmup_seconds": "$WARMUP", "upstream_format": "$UPSTREAM_FORMAT", "links": "$LINKS",
 }
 json.dump(env, open(os.path.join(sys.argv[1], "env.json"), "w"), indent=1)
