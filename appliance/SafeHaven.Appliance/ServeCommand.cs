@@ -102,13 +102,32 @@ internal static class ApplianceHost
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseAuthentication();
-        app.UseAuthorization();
+        // The package mirrors and health probes are anonymous reads: they skip the authentication and authorisation
+        // middleware entirely (a mirror must never answer 401, and this is the hot path); everything else goes through it.
+        app.UseWhen(context => !IsAnonymousPath(context.Request.Path), secured =>
+        {
+            secured.UseAuthentication();
+            secured.UseAuthorization();
+        });
         app.MapSafeHavenGateway();
         app.MapSafeHavenManagement();
         app.MapSafeHavenAirlock();
         MirrorSyncStartup.RequireClosures(app.Services, options);
         return app;
+    }
+
+    private static readonly PathString[] AnonymousPrefixes = ["/pypi", "/cran", "/nuget", "/conda", "/apt", "/healthz", "/readyz"];
+
+    private static bool IsAnonymousPath(PathString path)
+    {
+        foreach (var prefix in AnonymousPrefixes)
+        {
+            if (path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>The configuration sources of every command: the JSON file, then environment variables, then arguments.</summary>

@@ -181,6 +181,18 @@ public sealed class PipInstallTests(PyPIUpstreamFixture upstream)
         conditional.Headers.IfNoneMatch.Add(etag);
         using var notModified = await Http.SendAsync(conditional);
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+
+        // pip sends Accept-Encoding: gzip; the page then comes compressed, under its own ETag, and is the same page.
+        using var compressedRequest = new HttpRequestMessage(HttpMethod.Get, new Uri(appliance.BaseUrl, "pypi/simple/setuptools/"));
+        compressedRequest.Headers.AcceptEncoding.ParseAdd("gzip");
+        using var compressed = await Http.SendAsync(compressedRequest);
+        Assert.Equal("gzip", Assert.Single(compressed.Content.Headers.ContentEncoding));
+        Assert.Contains("Accept-Encoding", compressed.Headers.Vary);
+        Assert.NotEqual(etag, compressed.Headers.ETag);
+        await using var unzip = new System.IO.Compression.GZipStream(await compressed.Content.ReadAsStreamAsync(), System.IO.Compression.CompressionMode.Decompress);
+        using var inflated = new MemoryStream();
+        await unzip.CopyToAsync(inflated);
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), inflated.ToArray());
     }
 
     [Fact]

@@ -62,7 +62,7 @@ public static class PyPIEndpoints
         {
             PolicyResponses.MarkStale(context, staleOrError);
         }
-        return Page(context, RenderedPage.Create(SimpleIndexRenderer.RenderRoot(names, format)), format);
+        return Page(context, RenderedPage.Create(SimpleIndexRenderer.RenderRoot(names, format)), format, cached: false);
     }
 
     private static async Task<IResult> ProjectAsync(HttpContext context, string project, PyPIMirror mirror, CancellationToken cancellationToken)
@@ -101,17 +101,60 @@ public static class PyPIEndpoints
         }
     }
 
-    private static IResult Page(HttpContext context, RenderedPage page, SimpleFormat format)
+    private static IResult Page(HttpContext context, RenderedPage page, SimpleFormat format, bool cached = true)
     {
         var headers = context.Response.Headers;
-        headers.ETag = page.ETag;
+        // Pages kept in the view cache also have a gzip form; one rendered per request (the root) is sent as is.
+        var gzip = cached && AcceptsGzip(context.Request.Headers.AcceptEncoding.ToString());
+        var etag = gzip ? page.GzipETag : page.ETag;
+        headers.Vary = "Accept, Accept-Encoding";
+        headers.ETag = etag;
         headers.CacheControl = "max-age=60";
         var ifNoneMatch = context.Request.Headers.IfNoneMatch;
-        if (ifNoneMatch.Count > 0 && ifNoneMatch.ToString().Split(',').Any(t => t.Trim() == page.ETag || t.Trim() == "*"))
+        if (ifNoneMatch.Count > 0 && ifNoneMatch.ToString().Split(',').Any(t => t.Trim() == etag || t.Trim() == "*"))
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
+        if (gzip)
+        {
+            headers.ContentEncoding = "gzip";
+            return Results.Bytes(page.Gzip, SimpleContentNegotiation.ContentType(format));
+        }
         return Results.Bytes(page.Body, SimpleContentNegotiation.ContentType(format));
+    }
+
+    /// <summary>Whether an <c>Accept-Encoding</c> header accepts gzip (explicitly or by <c>*</c>) with a non-zero q.</summary>
+    internal static bool AcceptsGzip(string acceptEncoding)
+    {
+        if (string.IsNullOrEmpty(acceptEncoding))
+        {
+            return false;
+        }
+        double? gzip = null, any = null;
+        foreach (var item in acceptEncoding.Split(','))
+        {
+            var parts = item.Split(';');
+            var coding = parts[0].Trim();
+            var quality = 1.0;
+            foreach (var parameter in parts.Skip(1))
+            {
+                var pair = parameter.Split('=', 2);
+                if (pair.Length == 2 && pair[0].Trim().Equals("q", StringComparison.OrdinalIgnoreCase)
+                    && !double.TryParse(pair[1].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out quality))
+                {
+                    quality = 0;
+                }
+            }
+            if (coding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || coding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
+            {
+                gzip = quality;
+            }
+            else if (coding == "*")
+            {
+                any = quality;
+            }
+        }
+        return (gzip ?? any ?? 0) > 0;
     }
 
     private static async Task<IResult> FileAsync(
