@@ -54,14 +54,6 @@ public static class NuGetEndpoints
         return Results.Bytes(body, JsonType);
     }
 
-    private static IResult Failure(HttpContext context, PackageLookup lookup) => lookup switch
-    {
-        PackageLookup.Hidden hidden => PolicyResponses.Hidden(context, VersionDecision.NotAllowlisted, hidden.Reason),
-        PackageLookup.NotFound notFound => PolicyResponses.NotFound(notFound.Reason),
-        PackageLookup.Unavailable unavailable => unavailable.ClosurePending ? PolicyResponses.NotReady(unavailable.Reason) : PolicyResponses.BadGateway(unavailable.Reason),
-        _ => throw new InvalidOperationException("unknown lookup result"),
-    };
-
     private static async Task<(PackageLookup.Found? Found, IResult? Failure)> LookupAsync(HttpContext context, string id, NuGetMirror mirror, CancellationToken cancellationToken)
     {
         if (!NuGetMirror.IsValidId(id))
@@ -69,7 +61,7 @@ public static class NuGetEndpoints
             return (null, PolicyResponses.NotFound($"'{id}' is not a valid package id"));
         }
         var lookup = await mirror.GetPackageAsync(id.ToLowerInvariant(), cancellationToken).ConfigureAwait(false);
-        return lookup is PackageLookup.Found found ? (found, null) : (null, Failure(context, lookup));
+        return lookup is PackageLookup.Found found ? (found, null) : (null, lookup.ToFailureResult(context));
     }
 
     private static async Task<IResult> VersionsAsync(HttpContext context, string id, NuGetMirror mirror, CancellationToken cancellationToken)

@@ -7,22 +7,6 @@ using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.NuGet;
 
-/// <summary>The answer to "what may a client see of this package now".</summary>
-public abstract record PackageLookup
-{
-    /// <summary>The package and its view; <paramref name="StaleReason"/> is set when upstream could not be re-read.</summary>
-    public sealed record Found(NuGetPackageView View, string? StaleReason) : PackageLookup;
-
-    /// <summary>The tier hides the whole package.</summary>
-    public sealed record Hidden(string Reason) : PackageLookup;
-
-    /// <summary>Upstream has no such package.</summary>
-    public sealed record NotFound(string Reason) : PackageLookup;
-
-    /// <summary>Nothing can be served: upstream is down and nothing is cached, or the tier's closure is not ready.</summary>
-    public sealed record Unavailable(string Reason, bool ClosurePending = false) : PackageLookup;
-}
-
 /// <summary>
 /// The read-through NuGet v3 mirror. The upstream's service index, registration indexes, linked registration
 /// pages and (when a registration gives no hash) catalog leaves all go through the shared
@@ -95,9 +79,7 @@ public sealed class NuGetMirror
         var admission = applyAllowlist ? _closures.Admit(policy, Ecosystem, lowerId) : AllowlistAdmission.Open;
         if (!admission.Admitted)
         {
-            return admission.ClosurePending
-                ? new PackageLookup.Unavailable(admission.Reason!, ClosurePending: true)
-                : new PackageLookup.Hidden(admission.Reason!);
+            return PackageLookup.Refused(admission);
         }
         var closure = admission.Closure;
 

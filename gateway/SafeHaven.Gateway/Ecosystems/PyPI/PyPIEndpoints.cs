@@ -90,14 +90,8 @@ public static class PyPIEndpoints
                     PolicyResponses.MarkStale(context, found.StaleReason);
                 }
                 return Page(context, found.View.Page(format), format);
-            case ProjectLookup.Hidden hidden:
-                return PolicyResponses.Hidden(context, VersionDecision.NotAllowlisted, hidden.Reason);
-            case ProjectLookup.NotFound notFound:
-                return PolicyResponses.NotFound(notFound.Reason);
-            case ProjectLookup.Unavailable unavailable:
-                return unavailable.ClosurePending ? PolicyResponses.NotReady(unavailable.Reason) : PolicyResponses.BadGateway(unavailable.Reason);
             default:
-                throw new InvalidOperationException("unknown lookup result");
+                return lookup.ToFailureResult(context);
         }
     }
 
@@ -169,13 +163,7 @@ public static class PyPIEndpoints
         var lookup = await mirror.GetProjectAsync(normalized, cancellationToken).ConfigureAwait(false);
         if (lookup is not ProjectLookup.Found found)
         {
-            return lookup switch
-            {
-                ProjectLookup.Hidden hidden => PolicyResponses.Hidden(context, VersionDecision.NotAllowlisted, hidden.Reason),
-                ProjectLookup.NotFound notFound => PolicyResponses.NotFound(notFound.Reason),
-                ProjectLookup.Unavailable unavailable => unavailable.ClosurePending ? PolicyResponses.NotReady(unavailable.Reason) : PolicyResponses.BadGateway(unavailable.Reason),
-                _ => throw new InvalidOperationException("unknown lookup result"),
-            };
+            return lookup.ToFailureResult(context);
         }
         var view = found.View;
         var metadata = false;

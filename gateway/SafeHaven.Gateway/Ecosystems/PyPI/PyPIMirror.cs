@@ -7,22 +7,6 @@ using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
 
-/// <summary>The answer to "what may a client see of this project now".</summary>
-public abstract record ProjectLookup
-{
-    /// <summary>The project and its view; <paramref name="StaleReason"/> is set when upstream could not be re-read.</summary>
-    public sealed record Found(PyPIProjectView View, string? StaleReason) : ProjectLookup;
-
-    /// <summary>The tier hides the whole project.</summary>
-    public sealed record Hidden(string Reason) : ProjectLookup;
-
-    /// <summary>Upstream has no such project.</summary>
-    public sealed record NotFound(string Reason) : ProjectLookup;
-
-    /// <summary>Nothing can be served: upstream is down and nothing is cached, or the tier's closure is not ready.</summary>
-    public sealed record Unavailable(string Reason, bool ClosurePending = false) : ProjectLookup;
-}
-
 /// <summary>
 /// The read-through PyPI mirror: upstream project pages through the shared <see cref="UpstreamDocumentCache"/>,
 /// artifacts through the shared <see cref="ArtifactFetcher"/>, both filtered by the one tier policy.
@@ -66,9 +50,7 @@ public sealed class PyPIMirror
         var admission = applyAllowlist ? _closures.Admit(policy, Ecosystem, normalizedName) : AllowlistAdmission.Open;
         if (!admission.Admitted)
         {
-            return admission.ClosurePending
-                ? new ProjectLookup.Unavailable(admission.Reason!, ClosurePending: true)
-                : new ProjectLookup.Hidden(admission.Reason!);
+            return ProjectLookup.Refused(admission);
         }
         var closure = admission.Closure;
 
