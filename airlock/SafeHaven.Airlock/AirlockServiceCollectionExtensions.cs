@@ -56,6 +56,7 @@ public static class AirlockServiceCollectionExtensions
         services.AddSingleton(sp => new VolumeIntegrityVerifier(sp.GetRequiredService<IVolumeStore>(), sp.GetRequiredService<IBlobStore>(), sp.GetService<TimeProvider>()));
         services.AddSingleton<AirlockIntegrityStatus>();
         services.AddSingleton<IIntegrityMismatchSink>(sp => sp.GetRequiredService<AirlockIntegrityStatus>());
+        services.AddSingleton<SafeHaven.Gateway.Health.IHealthContributor, Api.AirlockHealth>();
         services.AddHostedService<AirlockRecoveryService>();
 
         var interval = TimeSpan.FromHours(Math.Max(airlock.IntegrityIntervalHours, 1.0 / 60));
@@ -73,7 +74,7 @@ public static class AirlockServiceCollectionExtensions
 
     public static readonly JobKey IntegrityJobKey = new("airlock-integrity", "airlock");
 
-    /// <summary>Maps <c>/api/airlock/**</c>, <c>/airlock/deposit/**</c>, <c>/airlock/release/**</c>, <c>/healthz/airlock</c>, and adds the airlock to <c>/healthz</c>.</summary>
+    /// <summary>Maps <c>/api/airlock/**</c>, <c>/airlock/deposit/**</c>, <c>/airlock/release/**</c> and <c>/healthz/airlock</c>.</summary>
     public static IEndpointRouteBuilder MapSafeHavenAirlock(this IEndpointRouteBuilder app)
     {
         AirlockEndpoints.Map(app);
@@ -85,10 +86,6 @@ public static class AirlockServiceCollectionExtensions
         app.MapPost("/api/airlock/integrity/run", RunIntegrityAsync)
             .RequireAuthorization(SafeHaven.Management.Api.ManagementPolicies.SystemManager)
             .WithSummary("Run the integrity re-verification now (System Manager); results appear on /healthz.");
-        if (app is IApplicationBuilder pipeline)
-        {
-            AirlockHealth.Use(pipeline);
-        }
         return app;
     }
 

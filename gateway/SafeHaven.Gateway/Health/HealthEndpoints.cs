@@ -28,7 +28,7 @@ public static class HealthEndpoints
 
         app.MapGet("/healthz", async (
             IOptions<SafeHavenOptions> options, TierPolicyProvider policy, MirrorHealth health, IIndexCacheStore store,
-            AllowlistClosureRegistry closures, TimeProvider time, CancellationToken cancellationToken) =>
+            AllowlistClosureRegistry closures, IEnumerable<IHealthContributor> contributors, TimeProvider time, CancellationToken cancellationToken) =>
         {
             var now = time.GetUtcNow();
             var snapshot = policy.Current;
@@ -65,16 +65,37 @@ public static class HealthEndpoints
                     closure = closure is null ? null : new { computedAt = closure.ComputedAt, packages = closure.Packages.Count, unsatisfied = closure.Unsatisfied.Count },
                 };
             }
-            return Results.Ok(new
+            var sections = new List<HealthSection>();
+            foreach (var contributor in contributors)
             {
-                status = degraded.Count == 0 ? "healthy" : "degraded",
-                tier = snapshot.Policy.Tier,
-                problems = degraded,
-                mirrors,
-            });
+                var section = await contributor.ReportAsync(cancellationToken).ConfigureAwait(false);
+                sections.Add(section);
+                degraded.AddRange(section.Problems);
+            }
+            var body = new Dictionary<string, object?>
+            {
+                ["status"] = degraded.Count == 0 ? "healthy" : "degraded",
+                ["tier"] = snapshot.Policy.Tier,
+                ["problems"] = degraded,
+                ["mirrors"] = mirrors,
+            };
+            foreach (var section in sections)
+            {
+                body[section.Name] = section.Details;
+            }
+            return Results.Ok(body);
         });
         return app;
     }
+}
+
+/// <summary>One part's section of <c>/healthz</c>: details shown under <see cref="Name"/>, and problems that make it degraded.</summary>
+public sealed record HealthSection(string Name, object Details, IReadOnlyList<string> Problems);
+
+/// <summary>A part of the appliance (the airlock, say) that reports on <c>/healthz</c> beside the mirrors.</summary>
+public interface IHealthContributor
+{
+    ValueTask<HealthSection> ReportAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>What still has to happen before clients can be answered correctly.</summary>
