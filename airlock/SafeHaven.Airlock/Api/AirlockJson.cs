@@ -10,22 +10,9 @@ internal static class AirlockJson
 {
     public const int MaxBodyBytes = 256 * 1024;
 
-    public static readonly JsonSerializerOptions Input = new(JsonSerializerDefaults.Web)
-    {
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        RespectNullableAnnotations = true,
-        RespectRequiredConstructorParameters = true,
-        AllowDuplicateProperties = false,
-        AllowTrailingCommas = false,
-        ReadCommentHandling = JsonCommentHandling.Disallow,
-        NumberHandling = JsonNumberHandling.Strict,
-        MaxDepth = 16,
-    };
+    public static readonly JsonSerializerOptions Input = SafeHaven.Management.Api.StrictJson.Input;
 
-    public static readonly JsonSerializerOptions Output = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter() },
-    };
+    public static readonly JsonSerializerOptions Output = SafeHaven.Management.Api.StrictJson.Output;
 
     public static IResult Ok<T>(T value, int status = StatusCodes.Status200OK) => Results.Json(value, Output, statusCode: status);
 
