@@ -7,11 +7,17 @@ Layout written under OUT (default bench/out/upstream):
   simple/<project>/index.html            PEP 503 project page (sha256 fragments, data-* attrs)
   simple/<project>/index.json            PEP 691 v1.1 JSON form of the same page
   files/<project>/<filename>             the artifacts
+  cran/src/contrib/PACKAGES(.gz)         a CRAN repository index of 20,000 DCF entries (no tarballs)
+  nuget/v3/index.json                    a static NuGet v3 feed: service index,
+  nuget/v3/registration/<id>/index.json  registration with inline pages (published, listed, SHA-512 hash),
+  nuget/v3/flatcontainer/<id>/index.json flat container version list (no .nupkg files)
 
 Projects:
   bigproject  500 versions, one small wheel each (real bytes, real SHA-256)
   fiftymb     fiftymb-1.0-py3-none-any.whl, 50 MiB of random bytes
   onegib      onegib-1.0-py3-none-any.whl, 1 GiB of random bytes
+  CRAN        pkg00000 .. pkg19999, one version each
+  NuGet       BigPackage with 500 versions
 
 Large files are reused between runs: a sidecar "<file>.sha256" records the
 digest with the file's size and mtime, so they are only generated and hashed
@@ -40,6 +46,10 @@ BIG_VERSIONS = 500
 SMALL_WHEEL_BYTES = 2048
 FIFTY_BYTES = 50 * MIB
 ONE_GIB_BYTES = 1024 * MIB
+
+CRAN_PACKAGES = 20000
+NUGET_ID = "BigPackage"
+NUGET_VERSIONS = 500
 
 BASE_TIME = dt.datetime(2021, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -142,6 +152,89 @@ def write_project(out: Path, name: str, files: list[dict], versions: list[str], 
     (d / "index.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
 
+def write_cran(out: Path, count: int) -> dict:
+    """src/contrib/PACKAGES and PACKAGES.gz with `count` DCF entries (tarballs are not created)."""
+    import gzip
+    rng = random.Random(20000)
+    licenses = ["GPL-2", "GPL-3", "MIT + file LICENSE", "GPL (>= 2)", "Apache License 2.0", "BSD_3_clause + file LICENSE"]
+    entries = []
+    for i in range(count):
+        name = f"pkg{i:05d}"
+        lines = [f"Package: {name}", f"Version: {rng.randint(0, 4)}.{rng.randint(0, 20)}-{rng.randint(0, 9)}"]
+        if rng.random() < 0.6:
+            lines.append(f"Depends: R (>= {rng.choice(['3.5.0', '4.0.0', '4.1.0'])})")
+        if i > 0 and rng.random() < 0.5:
+            deps = sorted({f"pkg{rng.randrange(i):05d}" for _ in range(rng.randint(1, 4))})
+            lines.append("Imports: " + ", ".join(deps))
+        lines.append(f"License: {rng.choice(licenses)}")
+        lines.append(f"MD5sum: {rng.randbytes(16).hex()}")
+        lines.append("NeedsCompilation: no")
+        t = BASE_TIME - dt.timedelta(minutes=37 * (count - i))
+        lines.append(f"Date/Publication: {t.strftime('%Y-%m-%d %H:%M:%S')} UTC")
+        entries.append("\n".join(lines) + "\n")
+    text = "\n".join(entries).encode("utf-8")
+    d = out / "cran" / "src" / "contrib"
+    d.mkdir(parents=True, exist_ok=True)
+    ensure_bytes_file(d / "PACKAGES", text)
+    ensure_bytes_file(d / "PACKAGES.gz", gzip.compress(text, compresslevel=9, mtime=0))
+    return {"cran_packages": count, "cran_packages_bytes": len(text)}
+
+
+def write_nuget(out: Path, base: str, pkg_id: str, count: int) -> dict:
+    """A static NuGet v3 feed under nuget/v3/ for one package with `count` versions (no .nupkg files)."""
+    rng = random.Random(500)
+    lower = pkg_id.lower()
+    v3 = out / "nuget" / "v3"
+    root = f"{base}nuget/v3/"
+    (v3).mkdir(parents=True, exist_ok=True)
+    service = {"version": "3.0.0", "resources": [
+        {"@id": root + "flatcontainer/", "@type": "PackageBaseAddress/3.0.0"},
+        {"@id": root + "registration/", "@type": "RegistrationsBaseUrl/3.6.0"},
+        {"@id": root + "registration/", "@type": "RegistrationsBaseUrl"},
+    ]}
+    (v3 / "index.json").write_text(json.dumps(service, indent=1) + "\n", encoding="utf-8")
+    import base64
+    versions = [f"{1 + i // 100}.{(i // 10) % 10}.{i % 10}" for i in range(count)]
+    reg_url = f"{root}registration/{lower}/index.json"
+    leaves = []
+    for i, ver in enumerate(versions):
+        content = f"{root}flatcontainer/{lower}/{ver}/{lower}.{ver}.nupkg"
+        published = BASE_TIME + dt.timedelta(hours=12 * i)
+        leaves.append({
+            "@id": f"{root}registration/{lower}/{ver}.json",
+            "@type": "Package",
+            "catalogEntry": {
+                "@id": f"{root}catalog/{lower}.{ver}.json",
+                "@type": "PackageDetails",
+                "id": pkg_id,
+                "version": ver,
+                "published": published.strftime("%Y-%m-%dT%H:%M:%S.%f0+00:00"),
+                "listed": True,
+                "authors": "SafeHaven bench",
+                "description": f"Benchmark fixture {pkg_id} {ver}",
+                "packageContent": content,
+                "packageHash": base64.b64encode(rng.randbytes(64)).decode("ascii"),
+                "packageHashAlgorithm": "SHA512",
+                "dependencyGroups": [{"targetFramework": "netstandard2.0", "dependencies": []}],
+            },
+            "packageContent": content,
+            "registration": reg_url,
+        })
+    pages = []
+    for k in range(0, count, 128):
+        chunk = leaves[k:k + 128]
+        lo, hi = chunk[0]["catalogEntry"]["version"], chunk[-1]["catalogEntry"]["version"]
+        pages.append({"@id": f"{root}registration/{lower}/index.json#page/{lo}/{hi}", "@type": "catalog:CatalogPage",
+                      "count": len(chunk), "lower": lo, "upper": hi, "parent": reg_url, "items": chunk})
+    reg = {"@id": reg_url, "@type": ["catalog:CatalogRoot", "PackageRegistration", "catalog:Permalink"],
+           "count": len(pages), "items": pages}
+    (v3 / "registration" / lower).mkdir(parents=True, exist_ok=True)
+    (v3 / "registration" / lower / "index.json").write_text(json.dumps(reg) + "\n", encoding="utf-8")
+    (v3 / "flatcontainer" / lower).mkdir(parents=True, exist_ok=True)
+    (v3 / "flatcontainer" / lower / "index.json").write_text(json.dumps({"versions": versions}, indent=2) + "\n", encoding="utf-8")
+    return {"nuget_id": pkg_id, "nuget_versions": count}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "out" / "upstream"))
@@ -214,7 +307,12 @@ def main() -> int:
         "projects": [{"name": p} for p in projects],
     }) + "\n", encoding="utf-8")
 
-    print(json.dumps({"out": str(out), "projects": projects, "links": args.links}))
+    extra = write_cran(out, CRAN_PACKAGES)
+    # The NuGet feed's URLs are absolute (the appliance resolves them against its configured origin).
+    extra.update(write_nuget(out, f"http://127.0.0.1:{args.port}/" if args.port else "http://127.0.0.1:1/",
+                             NUGET_ID, NUGET_VERSIONS))
+
+    print(json.dumps({"out": str(out), "projects": projects, "links": args.links, **extra}))
     return 0
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SafeHaven PyPI gateway vs nginx, side by side, in one run, on loopback only.
+# SafeHaven (PyPI, CRAN, NuGet mirrors) vs nginx, side by side, in one run, on loopback only.
 #
 #   bash bench/run.sh                 full run; writes bench/RESULTS.md
 #   bash bench/run.sh --nginx-only    no appliance: tests fixtures, upstream, nginx and wrk
@@ -141,6 +141,12 @@ py wait-http "$UP/simple/" --timeout 20 || die "upstream did not start"
 
 PAGE_HTML_ACCEPT="text/html"
 PAGE_JSON_ACCEPT="application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
+# What pip sends: PAGE_JSON_ACCEPT above plus this (requests/urllib3 default).
+GZ_ENCODING="gzip, deflate"
+CRAN_PATH="/cran/src/contrib/PACKAGES.gz"
+NUGET_PATH="/nuget/v3/flatcontainer/bigpackage/index.json"
+CRAN_COUNT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cran_packages"])' "$R/fixtures.json")
+NUGET_COUNT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nuget_versions"])' "$R/fixtures.json")
 WHEEL_PATH="/pypi/packages/fiftymb/fiftymb-1.0-py3-none-any.whl"
 ONEGIB_PATH="/pypi/packages/onegib/onegib-1.0-py3-none-any.whl"
 
@@ -163,6 +169,9 @@ if [[ $MODE == full ]]; then
     SafeHaven__Tier=0 \
     SafeHaven__Mirrors__pypi__Upstream="$UP/simple/" \
     SafeHaven__Mirrors__pypi__IndexTtlSeconds=3600 \
+    SafeHaven__Mirrors__pypi__Enabled=true \
+    SafeHaven__Mirrors__cran__Upstream="$UP/cran/" \
+    SafeHaven__Mirrors__nuget__Upstream="$UP/nuget/v3/index.json" \
         taskset -c "$SERVER_CPUS" "${SH_START[@]}" >"$OUT/logs/safehaven.log" 2>&1 &
     SH_PID=$!
     PIDS+=("$SH_PID")
@@ -182,7 +191,12 @@ if [[ $MODE == full ]]; then
         --meta-out "$R/page-fiftymb.json" || PAGE_RC=1
     py page --strict --url "$SH/pypi/simple/onegib/" --accept "$PAGE_HTML_ACCEPT" --expect-files 1 \
         --meta-out "$R/page-onegib.json" || PAGE_RC=1
-    for f in page-html page-json page-fiftymb page-onegib; do
+    # The same page as pip really asks for it (gzip accepted): the raw gzip body is saved for nginx.
+    py page --strict --url "$SH/pypi/simple/bigproject/" --accept "$PAGE_JSON_ACCEPT" --accept-encoding "$GZ_ENCODING" \
+        --expect-files 500 --body-out "$OUT/nginx/root/bigproject.json.gz" --meta-out "$R/page-json-gz.json" || PAGE_RC=1
+    py page --strict --url "$SH/pypi/simple/bigproject/" --accept "$PAGE_HTML_ACCEPT" --accept-encoding "$GZ_ENCODING" \
+        --expect-files 500 --body-out "$OUT/nginx/root/bigproject.html.gz" --meta-out "$R/page-html-gz.json" || PAGE_RC=1
+    for f in page-html page-json page-json-gz page-html-gz page-fiftymb page-onegib; do
         check "$f: $(py page-summary "$R/$f.json")"
     done
     [[ $PAGE_RC == 0 ]] || die "SafeHaven's project pages are not as expected (see the checks above and $R/page-*.json); no figures recorded"
@@ -195,6 +209,27 @@ if [[ $MODE == full ]]; then
     [[ $st == 200 && $got == "$FIFTY_SHA" ]] || die "SafeHaven $WHEEL_PATH: '$out', sha256 '${got:-none}' (want $FIFTY_SHA)"
     check "SafeHaven $WHEEL_PATH: 200, content type '$WHEEL_CT', sha256 matches the fixture"
     [[ -n $WHEEL_CT ]] || WHEEL_CT=application/octet-stream
+
+    # ------------------------------------------------------------ CRAN and NuGet: warm, check, save for nginx
+    warm_doc() { # name path body-out -> prints "seconds status content-type"
+        local t0 t1 out
+        t0=$(date +%s.%N)
+        out=$(curl -sS --noproxy '*' --max-time 120 -o "$3" -w '%{http_code} %{content_type}' "$SH$2" 2>&1) || true
+        t1=$(date +%s.%N)
+        printf '%s %s\n' "$(python3 -c "print(round($t1 - $t0, 3))")" "$out"
+    }
+    read -r cran_s st CRAN_CT <<<"$(warm_doc cran "$CRAN_PATH" "$OUT/nginx/root/cran-PACKAGES.gz")"
+    n=$(gzip -dc "$OUT/nginx/root/cran-PACKAGES.gz" 2>/dev/null | grep -c '^Package: ' || true)
+    check "SafeHaven $CRAN_PATH (first fetch, read-through): status $st, content type '$CRAN_CT', $(stat -c %s "$OUT/nginx/root/cran-PACKAGES.gz") bytes gzip, $n 'Package:' entries after gunzip (upstream has $CRAN_COUNT), ${cran_s} s"
+    [[ $st == 200 && $n -gt 0 ]] || die "SafeHaven did not serve $CRAN_PATH (status $st, $n entries); see $OUT/logs/safehaven.log"
+    read -r nuget_s st NUGET_CT <<<"$(warm_doc nuget "$NUGET_PATH" "$OUT/nginx/root/nuget-bigpackage-index.json")"
+    n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["versions"]))' "$OUT/nginx/root/nuget-bigpackage-index.json" 2>/dev/null || echo "unparseable")
+    check "SafeHaven $NUGET_PATH (first fetch, read-through): status $st, content type '$NUGET_CT', $(stat -c %s "$OUT/nginx/root/nuget-bigpackage-index.json") bytes, $n versions (upstream has $NUGET_COUNT), ${nuget_s} s"
+    [[ $st == 200 && $n != unparseable ]] || { tail -20 "$OUT/logs/safehaven.log" >&2; die "SafeHaven did not serve $NUGET_PATH (status $st); see $OUT/logs/safehaven.log"; }
+    for p in /cran/src/contrib/PACKAGES.gz /cran/src/contrib/PACKAGES /nuget/v3/index.json /nuget/v3/registration/bigpackage/index.json /nuget/v3/flatcontainer/bigpackage/index.json; do
+        n=$(grep -c "^GET $p " "$OUT/logs/upstream-requests.log" || true)
+        check "upstream GETs of $p so far: $n"
+    done
 
     # ------------------------------------------------------------ RSS during a 1 GiB download
     CURL_DL=(taskset -c "$CLIENT_CPUS" curl -sS --noproxy '*' -o /dev/null --max-time 300
@@ -216,6 +251,12 @@ else
     # nginx-only: serve the upstream's own pages in place of SafeHaven's rendering.
     cp "$OUT/upstream/simple/bigproject/index.html" "$OUT/nginx/root/bigproject.html"
     cp "$OUT/upstream/simple/bigproject/index.json" "$OUT/nginx/root/bigproject.json"
+    gzip -nc "$OUT/nginx/root/bigproject.html" >"$OUT/nginx/root/bigproject.html.gz"
+    gzip -nc "$OUT/nginx/root/bigproject.json" >"$OUT/nginx/root/bigproject.json.gz"
+    cp "$OUT/upstream/cran/src/contrib/PACKAGES.gz" "$OUT/nginx/root/cran-PACKAGES.gz"
+    cp "$OUT/upstream/nuget/v3/flatcontainer/bigpackage/index.json" "$OUT/nginx/root/nuget-bigpackage-index.json"
+    CRAN_CT="application/x-gzip"
+    NUGET_CT="application/json"
     HTML_CT="text/html"
     JSON_CT="application/vnd.pypi.simple.v1+json"
     WHEEL_CT="application/octet-stream"
@@ -231,7 +272,8 @@ import sys
 t = open(sys.argv[1]).read()
 for k, v in {"@USER_LINE@": """$USER_LINE""", "@NGX@": """$NGX""", "@PORT@": """$NG_PORT""",
              "@FILES@": """$FILES""", "@HTML_CT@": """$HTML_CT""", "@JSON_CT@": """$JSON_CT""",
-             "@WHEEL_CT@": """$WHEEL_CT""", "@SENDFILE@": """$NGINX_SENDFILE"""}.items():
+             "@WHEEL_CT@": """$WHEEL_CT""", "@SENDFILE@": """$NGINX_SENDFILE""",
+             "@CRAN_CT@": """$CRAN_CT""", "@NUGET_CT@": """$NUGET_CT"""}.items():
     t = t.replace(k, v.replace('"', ''))
 open(sys.argv[2], "w").write(t)
 EOF
@@ -243,11 +285,14 @@ PIDS+=("$NG_PID")
 py wait-http "$NG/readyz" --timeout 20 || die "nginx did not start; see $NGX/error.log"
 
 # Same bytes, same content type on both sides.
-same() { # name url-path accept
+same() { # name url-path accept [accept-encoding]
     local a b ta tb
-    ta=$(curl -sS --noproxy '*' -H "Accept: $3" -o "$R/cmp-a" -w '%{http_code} %{content_type}' "$NG$2")
+    local ae=(-H "Accept-Encoding:")  # curl sends none by default; say so explicitly
+    [[ -z ${4:-} ]] || ae=(-H "Accept-Encoding: $4")
+    local w='%{http_code} %{content_type} encoding=%header{content-encoding}'
+    ta=$(curl -sS --noproxy '*' -H "Accept: $3" "${ae[@]}" -o "$R/cmp-a" -w "$w" "$NG$2")
     if [[ $MODE == full ]]; then
-        tb=$(curl -sS --noproxy '*' -H "Accept: $3" -o "$R/cmp-b" -w '%{http_code} %{content_type}' "$SH$2")
+        tb=$(curl -sS --noproxy '*' -H "Accept: $3" "${ae[@]}" -o "$R/cmp-b" -w "$w" "$SH$2")
         a=$(sha256sum <"$R/cmp-a" | cut -d' ' -f1); b=$(sha256sum <"$R/cmp-b" | cut -d' ' -f1)
         if [[ $a == "$b" && $ta == "$tb" ]]; then check "$1: nginx and SafeHaven send identical bodies ($(stat -c %s "$R/cmp-a") bytes) and status/content type ($ta)"
         else check "$1: DIFFERENT: nginx '$ta' sha256 ${a:0:12}…, SafeHaven '$tb' sha256 ${b:0:12}… (a page rendered differently on the 2nd request?)"; fi
@@ -258,7 +303,11 @@ same() { # name url-path accept
 }
 same "page-html" /pypi/simple/bigproject/ "$PAGE_HTML_ACCEPT"
 same "page-json" /pypi/simple/bigproject/ "$PAGE_JSON_ACCEPT"
+same "page-json-gz" /pypi/simple/bigproject/ "$PAGE_JSON_ACCEPT" "$GZ_ENCODING"
+same "page-html-gz" /pypi/simple/bigproject/ "$PAGE_HTML_ACCEPT" "$GZ_ENCODING"
 same "wheel-50m" "$WHEEL_PATH" "*/*"
+same "cran-packages-gz" "$CRAN_PATH" "*/*"
+same "nuget-flat-index" "$NUGET_PATH" "application/json, */*"
 
 # ---------------------------------------------------------------- wrk, side by side
 WRK_PAGE_ARGS="-t1 -c$PAGE_CONNS --latency --timeout 10s"
@@ -267,11 +316,13 @@ WRK_WHEEL_ARGS="-t1 -c$WHEEL_CONNS --latency --timeout 30s"
 NG_WORKER=$(cat "/proc/$NG_PID/task/$NG_PID/children" 2>/dev/null | awk '{print $1}')
 [[ -n $NG_WORKER ]] || NG_WORKER=$NG_PID
 TARGETS=()
-[[ $MODE == full ]] && TARGETS+=(--target "safehaven=$SH/pypi/@PATH@=$SH_PID")
-TARGETS+=(--target "nginx=$NG/pypi/@PATH@=$NG_WORKER")
-compare() { # scenario wrk-args accept path-under-/pypi/
+[[ $MODE == full ]] && TARGETS+=(--target "safehaven=$SH/@PATH@=$SH_PID")
+TARGETS+=(--target "nginx=$NG/@PATH@=$NG_WORKER")
+compare() { # scenario wrk-args accept path-without-leading-slash [extra header]
     local t=("${TARGETS[@]//@PATH@/$4}")
-    py wrk-compare --scenario "$1" --wrk-args "$2" --accept "$3" --cpus "$CLIENT_CPUS" \
+    local h=()
+    [[ -z ${5:-} ]] || h=(--header "$5")
+    py wrk-compare --scenario "$1" --wrk-args "$2" --accept "$3" "${h[@]}" --cpus "$CLIENT_CPUS" \
         --warmup "$WARMUP" --rounds "$ROUNDS" --round-seconds "$ROUND_SECONDS" --outdir "$R" "${t[@]}" \
         --max-other "$MAX_OTHER_CPU" --retries "$RETRIES" --quiet-first --deadline "$QUIET_DEADLINE" \
         || log "wrk reported a failure in $1, see $R/wrk-$1-*.txt"
@@ -281,11 +332,15 @@ compare() { # scenario wrk-args accept path-under-/pypi/
 # Rounds disturbed by other work on the machine (more than MAX_OTHER_CPU cores busy
 # elsewhere) are retried after waiting for a quiet moment; waiting and retrying may make the
 # load phase at most QUIET_BUDGET seconds longer than it is on a quiet machine.
-NOMINAL=$(( 3 * (2 * WARMUP + 2 * ROUNDS * ROUND_SECONDS + 2 * ROUNDS) ))  # the load phase on a quiet machine
+NOMINAL=$(( 7 * (2 * WARMUP + 2 * ROUNDS * ROUND_SECONDS + 2 * ROUNDS) ))  # the load phase on a quiet machine
 QUIET_DEADLINE=$(( $(date +%s) + NOMINAL + QUIET_BUDGET ))
-compare page-html "$WRK_PAGE_ARGS" "$PAGE_HTML_ACCEPT" simple/bigproject/
-compare page-json "$WRK_PAGE_ARGS" "$PAGE_JSON_ACCEPT" simple/bigproject/
-compare wheel-50m "$WRK_WHEEL_ARGS" "*/*" "${WHEEL_PATH#/pypi/}"
+compare page-html "$WRK_PAGE_ARGS" "$PAGE_HTML_ACCEPT" pypi/simple/bigproject/
+compare page-json "$WRK_PAGE_ARGS" "$PAGE_JSON_ACCEPT" pypi/simple/bigproject/
+compare page-json-gz "$WRK_PAGE_ARGS" "$PAGE_JSON_ACCEPT" pypi/simple/bigproject/ "Accept-Encoding: $GZ_ENCODING"
+compare page-html-gz "$WRK_PAGE_ARGS" "$PAGE_HTML_ACCEPT" pypi/simple/bigproject/ "Accept-Encoding: $GZ_ENCODING"
+compare wheel-50m "$WRK_WHEEL_ARGS" "*/*" "${WHEEL_PATH#/}"
+compare cran-packages-gz "$WRK_PAGE_ARGS" "*/*" "${CRAN_PATH#/}"
+compare nuget-flat-index "$WRK_PAGE_ARGS" "application/json, */*" "${NUGET_PATH#/}"
 alive "$NG_PID" nginx
 
 if [[ -n $SH_PID ]]; then
@@ -297,7 +352,7 @@ if [[ -n $SH_PID ]]; then
 fi
 
 # ---------------------------------------------------------------- report
-SH_CMD="SafeHaven__Urls=$SH SafeHaven__DataDirectory=bench/out/safehaven-data SafeHaven__Tier=0 SafeHaven__Mirrors__pypi__Upstream=$UP/simple/ SafeHaven__Mirrors__pypi__IndexTtlSeconds=3600 taskset -c $SERVER_CPUS ${SAFEHAVEN_CMD:-dotnet appliance/SafeHaven.Appliance/bin/Release/net10.0/safehaven.dll serve}"
+SH_CMD="SafeHaven__Urls=$SH SafeHaven__DataDirectory=bench/out/safehaven-data SafeHaven__Tier=0 SafeHaven__Mirrors__pypi__Upstream=$UP/simple/ SafeHaven__Mirrors__pypi__IndexTtlSeconds=3600 SafeHaven__Mirrors__pypi__Enabled=true SafeHaven__Mirrors__cran__Upstream=$UP/cran/ SafeHaven__Mirrors__nuget__Upstream=$UP/nuget/v3/index.json taskset -c $SERVER_CPUS ${SAFEHAVEN_CMD:-dotnet appliance/SafeHaven.Appliance/bin/Release/net10.0/safehaven.dll serve}"
 [[ $MODE == full ]] || SH_CMD="(not run: --nginx-only)"
 { printf '%s\n' "${CHECKS[@]}"; } >"$R/checks.txt"
 python3 - "$R" <<EOF
