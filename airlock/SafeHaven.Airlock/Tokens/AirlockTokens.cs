@@ -4,6 +4,8 @@ using System.Text;
 using Dapper;
 using SafeHaven.Airlock.Submissions;
 
+using SafeHaven.Management.Identity;
+
 namespace SafeHaven.Airlock.Tokens;
 
 public enum AirlockTokenKind
@@ -79,7 +81,7 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
             VALUES (@Id, @Kind, @SubmissionId, @Salt, @Hash, @ExpiresAt, @AllowedRange, @CreatedAt, @CreatedBy, NULL)
             """, new
         {
-            record.Id, Kind = kind.ToString(), record.SubmissionId, Salt = salt, Hash = Hash(salt, secret),
+            record.Id, Kind = kind.ToString(), record.SubmissionId, Salt = salt, Hash = SaltedSecret.Hash(salt, secret),
             ExpiresAt = record.ExpiresAt.ToUnixTimeMilliseconds(), record.AllowedRange, CreatedAt = now.ToUnixTimeMilliseconds(), record.CreatedBy,
         }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return (record, $"{PrefixOf(kind)}{id}_{secret}");
@@ -103,7 +105,7 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
         var row = await connection.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition(
             "SELECT id AS Id, kind AS Kind, submission_id AS SubmissionId, salt AS Salt, hash AS Hash, expires_at AS ExpiresAt, allowed_range AS AllowedRange, created_at AS CreatedAt, created_by AS CreatedBy, ended_at AS EndedAt FROM airlock_tokens WHERE id = @id",
             new { id }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var matches = CryptographicOperations.FixedTimeEquals(Hash(row?.Salt ?? new byte[16], secret), row?.Hash ?? new byte[32]);
+        var matches = SaltedSecret.Matches(row?.Salt, row?.Hash, secret);
         if (row is null || !matches || row.Kind != kind.ToString())
         {
             throw new AirlockWorkflowException(AirlockError.TokenInvalid, "Unknown token.");
@@ -177,15 +179,6 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
             CREATE INDEX IF NOT EXISTS airlock_tokens_submission ON airlock_tokens (submission_id);
             """, cancellationToken: cancellationToken)).ConfigureAwait(false);
         _created = true;
-    }
-
-    private static byte[] Hash(byte[] salt, string secret)
-    {
-        var secretBytes = Encoding.ASCII.GetBytes(secret);
-        var input = new byte[salt.Length + secretBytes.Length];
-        salt.CopyTo(input, 0);
-        secretBytes.CopyTo(input, salt.Length);
-        return SHA256.HashData(input);
     }
 
     private sealed class TokenRow

@@ -20,7 +20,7 @@ public sealed class ApiKeys(IUserStore users)
         var keyId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
         var salt = RandomNumberGenerator.GetBytes(16);
-        await users.AddApiKeyAsync(user, keyId, salt, Hash(salt, secret),
+        await users.AddApiKeyAsync(user, keyId, salt, SaltedSecret.Hash(salt, secret),
             AuditRecord.Of(actor, "user.api-key.created", user, null, ("keyId", keyId)), cancellationToken).ConfigureAwait(false);
         return (keyId, $"{Prefix}{keyId}_{secret}");
     }
@@ -43,8 +43,7 @@ public sealed class ApiKeys(IUserStore users)
         }
         var stored = await users.FindApiKeyAsync(keyId, cancellationToken).ConfigureAwait(false);
         // Hash even when the id is unknown, so timing does not tell which ids exist.
-        var salt = stored?.Salt ?? new byte[16];
-        var matches = CryptographicOperations.FixedTimeEquals(Hash(salt, secret), stored?.Hash ?? new byte[32]);
+        var matches = SaltedSecret.Matches(stored?.Salt, stored?.Hash, secret);
         if (stored is null || !matches)
         {
             return (null, null, "unknown API key");
@@ -54,15 +53,6 @@ public sealed class ApiKeys(IUserStore users)
             return (null, null, "revoked API key");
         }
         return (stored.User, stored.KeyId, null);
-    }
-
-    private static byte[] Hash(byte[] salt, string secret)
-    {
-        var secretBytes = Encoding.ASCII.GetBytes(secret);
-        var input = new byte[salt.Length + secretBytes.Length];
-        salt.CopyTo(input, 0);
-        secretBytes.CopyTo(input, salt.Length);
-        return SHA256.HashData(input);
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
