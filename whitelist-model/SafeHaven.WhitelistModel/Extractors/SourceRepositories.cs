@@ -5,7 +5,7 @@ public static class SourceRepositories
 {
     private static readonly string[] Hosts =
     [
-        "github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sr.ht", "sourceforge.net", "salsa.debian.org",
+        "github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sr.ht", "sourceforge.net",
         "git.savannah.gnu.org", "gitee.com", "r-forge.r-project.org", "launchpad.net",
     ];
 

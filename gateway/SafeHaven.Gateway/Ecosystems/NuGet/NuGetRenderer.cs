@@ -122,7 +122,6 @@ public static class NuGetRenderer
         w.WriteString("@id", LeafUrl(baseUrl, lowerId, entry.Normalized));
         w.WriteStartArray("@type");
         w.WriteStringValue("Package");
-        w.WriteStringValue("http://schema.nuget.org/catalog#Permalink");
         w.WriteEndArray();
         w.WriteBoolean("listed", entry.Leaf.Listed);
         w.WriteString("packageContent", PackageContentUrl(baseUrl, lowerId, entry.Normalized));
