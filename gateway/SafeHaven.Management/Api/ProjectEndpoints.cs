@@ -132,6 +132,15 @@ internal static class ProjectEndpoints
             outcome.HighestProposedTier, outcome.Missing, outcome.Explanation, classifications);
     }
 
+    /// <summary>The 400 for a project or work-package name and title that break the naming rules, or null when both are fine.</summary>
+    private static IResult? InvalidNameOrTitle(string name, string title)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!Names.IsProjectName(name)) { errors["name"] = [Names.ProjectRule]; }
+        if (!Names.IsText(title, 200)) { errors["title"] = ["1 to 200 characters, no control characters."]; }
+        return errors.Count > 0 ? ManagementJson.Invalid(errors) : null;
+    }
+
     private static async Task<IResult> CreateProjectAsync(HttpContext http, IProjectStore projects, IUserStore users, TimeProvider time,
         IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
@@ -140,12 +149,9 @@ internal static class ProjectEndpoints
         {
             return problem!;
         }
-        var errors = new Dictionary<string, string[]>();
-        if (!Names.IsProjectName(request.Name)) { errors["name"] = [Names.ProjectRule]; }
-        if (!Names.IsText(request.Title, 200)) { errors["title"] = ["1 to 200 characters, no control characters."]; }
-        if (errors.Count > 0)
+        if (InvalidNameOrTitle(request.Name, request.Title) is { } invalid)
         {
-            return ManagementJson.Invalid(errors);
+            return invalid;
         }
         var caller = Caller.From(http.User)!;
         var record = new ProjectRecord(request.Name, request.Title, time.GetUtcNow(), caller.Name);
@@ -249,12 +255,9 @@ internal static class ProjectEndpoints
         {
             return problem!;
         }
-        var errors = new Dictionary<string, string[]>();
-        if (!Names.IsProjectName(request.Name)) { errors["name"] = [Names.ProjectRule]; }
-        if (!Names.IsText(request.Title, 200)) { errors["title"] = ["1 to 200 characters, no control characters."]; }
-        if (errors.Count > 0)
+        if (InvalidNameOrTitle(request.Name, request.Title) is { } invalid)
         {
-            return ManagementJson.Invalid(errors);
+            return invalid;
         }
         var wp = new WorkPackageRecord(project, request.Name, request.Title, time.GetUtcNow(), caller.Name);
         if (!await projects.CreateWorkPackageAsync(wp, AuditRecord.Of(caller.Name, "workpackage.created", $"{project}/{request.Name}", project, ("title", request.Title)), cancellationToken).ConfigureAwait(false))
