@@ -85,11 +85,18 @@ internal static class ApplianceHost
             o.UseUtcTimestamp = true;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Hosting's per-request diagnostics log only below Warning; while its category is enabled at all, it starts an
+        // Activity and a log scope for every request, which costs the hot path for nothing here.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.Logging.AddFilter("Quartz", LogLevel.Warning);
 
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        if (options.Server.InlineScheduling)
+        {
+            UseInlineScheduling(builder);
+        }
 
         builder.Services.AddOptions<SafeHavenOptions>().BindConfiguration(SafeHavenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddProblemDetails();
@@ -100,12 +107,15 @@ internal static class ApplianceHost
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15));
 
         var app = builder.Build();
+        MarkAuthenticationPlaced(app);
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
         // The package mirrors and health probes are anonymous reads: they skip the authentication and authorisation
         // middleware entirely (a mirror must never answer 401, and this is the hot path); everything else goes through it.
+        // Their handlers write their own bodies, so the status-code-pages middleware (problem details for bodiless
+        // errors of the API) is left out of their path too.
         app.UseWhen(context => !IsAnonymousPath(context.Request.Path), secured =>
         {
+            secured.UseStatusCodePages();
             secured.UseAuthentication();
             secured.UseAuthorization();
         });
@@ -114,6 +124,28 @@ internal static class ApplianceHost
         app.MapSafeHavenAirlock();
         MirrorSyncStartup.RequireClosures(app.Services, options);
         return app;
+    }
+
+    /// <summary>
+    /// Socket completions and Kestrel's request processing run on the socket event threads (SafeHaven:Server:InlineScheduling).
+    /// The runtime reads its switch once, when the first socket is created; nothing has opened one before the host
+    /// is built, so setting it here takes effect for this process.
+    /// </summary>
+    private static void UseInlineScheduling(WebApplicationBuilder builder)
+    {
+        Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+    }
+
+    /// <summary>
+    /// WebApplication adds the authentication and authorisation middleware in front of everything unless the app
+    /// placed them itself; it cannot see them inside the UseWhen branch below, so it would run them for the mirrors
+    /// too. These are the markers it checks (set by UseAuthentication/UseAuthorization on the builder they run on).
+    /// </summary>
+    private static void MarkAuthenticationPlaced(IApplicationBuilder app)
+    {
+        app.Properties["__AuthenticationMiddlewareSet"] = true;
+        app.Properties["__AuthorizationMiddlewareSet"] = true;
     }
 
     private static readonly PathString[] AnonymousPrefixes = ["/pypi", "/cran", "/nuget", "/conda", "/apt", "/healthz", "/readyz"];

@@ -304,6 +304,9 @@ public sealed partial class AirlockWorkflow(
         InspectionReport report;
         try
         {
+            // Inspection is long CPU work (decompressing whole archives); with the server's inline scheduling this request may
+            // be running on a socket event thread, so move to the thread pool first.
+            await Task.Yield();
             report = await inspector.InspectAsync(manifest.Files.Select(f => (f.Path, f.Sha256)), files, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)

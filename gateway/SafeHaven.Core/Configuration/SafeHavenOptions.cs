@@ -28,8 +28,23 @@ public sealed class SafeHavenOptions
 
     public PolicyOptions Policy { get; set; } = new();
 
+    public ServerOptions Server { get; set; } = new();
+
     public string ResolveDataPath(params string[] parts) =>
         Path.GetFullPath(Path.Combine([DataDirectory, .. parts]));
+}
+
+/// <summary>The <c>SafeHaven:Server</c> section: how the HTTP server schedules its work.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>
+    /// Run request handlers and socket completions on the socket event threads instead of handing each one to the
+    /// thread pool. On Linux this is what lets the appliance serve cached index pages at close to a static file
+    /// server's rate (see bench/RESULTS.md). It is safe because no code path of the appliance blocks on a socket;
+    /// CPU-heavy work (parsing a large upstream index) moves itself to the thread pool. Turn it off to get the
+    /// framework's default scheduling. Read once, at start.
+    /// </summary>
+    public bool InlineScheduling { get; set; } = true;
 }
 
 public sealed class DatabaseOptions

@@ -12,6 +12,10 @@ public static class PackageName
     public static string NormalizePyPI(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (IsPlainNormalized(name))
+        {
+            return name;
+        }
         var builder = new StringBuilder(name.Length);
         var inSeparator = false;
         foreach (var c in name)
@@ -32,6 +36,20 @@ public static class PackageName
     }
 
     /// <summary>True when <paramref name="name"/> is already in PEP 503 normal form.</summary>
+    /// <summary>Lower-case letters, digits and single '-' only: already normalised (the common case, checked without allocating).</summary>
+    private static bool IsPlainNormalized(string name)
+    {
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (c == '-' ? i > 0 && name[i - 1] == '-' : !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static bool IsNormalizedPyPI(string name) => string.Equals(name, NormalizePyPI(name), StringComparison.Ordinal);
 
     /// <summary>

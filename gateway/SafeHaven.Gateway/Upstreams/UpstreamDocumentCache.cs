@@ -74,7 +74,11 @@ public sealed class UpstreamDocumentCache
     private sealed record Entry<T>(T Document, DateTimeOffset FetchedAt, string? ETag) where T : class;
 
     /// <summary>The document under <paramref name="key"/>, fetched from <paramref name="url"/> when missing or older than the TTL.</summary>
-    public async Task<DocumentLookup<T>> GetAsync<T>(string key, Uri url, string accept, IDocumentCodec<T> codec, CancellationToken cancellationToken)
+    public Task<DocumentLookup<T>> GetAsync<T>(string key, Uri url, string accept, IDocumentCodec<T> codec, CancellationToken cancellationToken)
+        where T : class => GetAsync(key, _ => url, accept, codec, cancellationToken);
+
+    /// <summary>As above, with the URL built from the key only when upstream is asked (not on every cache hit).</summary>
+    public async Task<DocumentLookup<T>> GetAsync<T>(string key, Func<string, Uri> urlOf, string accept, IDocumentCodec<T> codec, CancellationToken cancellationToken)
         where T : class
     {
         var cached = await LoadAsync(key, codec, cancellationToken).ConfigureAwait(false);
@@ -91,7 +95,7 @@ public sealed class UpstreamDocumentCache
         {
             try
             {
-                return await RefreshAsync(k, url, accept, codec, cached).ConfigureAwait(false);
+                return await RefreshAsync(k, urlOf(k), accept, codec, cached).ConfigureAwait(false);
             }
             finally
             {
@@ -143,6 +147,9 @@ public sealed class UpstreamDocumentCache
         try
         {
             var document = await _upstream.GetDocumentAsync(url, accept, cached?.ETag, _stopping).ConfigureAwait(false);
+            // With inline scheduling this continuation runs on a socket event thread; parsing a large index (and the
+            // store's synchronous SQLite write) belongs on the thread pool, where it holds up no other connection.
+            await Task.Yield();
             var now = _time.GetUtcNow();
             _failures.TryRemove(key, out _);
             _health.RecordSuccess(now);

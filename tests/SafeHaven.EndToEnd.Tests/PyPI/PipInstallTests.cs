@@ -15,10 +15,14 @@ public sealed class PipInstallTests(PyPIUpstreamFixture upstream)
     private static string Describe(Pip.InstallResult result, ApplianceProcess appliance) =>
         $"pip said:\n{result.Process.Output}\nappliance log:\n{appliance.Log}";
 
-    [Fact]
-    public async Task Tier0_installs_the_newest_version()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Tier0_installs_the_newest_version(bool inlineScheduling)
     {
-        await using var appliance = await ApplianceProcess.StartAsync(upstream.Settings(0));
+        var settings = upstream.Settings(0);
+        settings["Server:InlineScheduling"] = inlineScheduling ? "true" : "false";
+        await using var appliance = await ApplianceProcess.StartAsync(settings);
 
         var result = await Pip.InstallAsync(appliance.PyPIIndexUrl, "shalpha");
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SafeHaven.Core.Configuration;
@@ -14,16 +15,29 @@ namespace SafeHaven.Gateway.Ecosystems.PyPI;
 public static class PyPIEndpoints
 {
     private static readonly string[] GetHead = [HttpMethods.Get, HttpMethods.Head];
+    private static readonly HeaderValueMemo<SimpleFormat?> Formats = new(SimpleContentNegotiation.Negotiate);
+    private static readonly HeaderValueMemo<bool> GzipAccepted = new(AcceptsGzip);
 
     public static IEndpointRouteBuilder MapPyPI(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/pypi");
         // Routing ignores a trailing slash, so the handlers redirect the slash-less forms themselves (PEP 503).
         group.MapMethods("/simple/", GetHead, RootAsync);
-        group.MapMethods("/simple/{project}/", GetHead, ProjectAsync);
+        group.MapMethods("/simple/{project}/", GetHead, ProjectPage(app.ServiceProvider.GetRequiredService<PyPIMirror>()));
         group.MapMethods("/packages/{project}/{filename}", GetHead, FileAsync);
         return app;
     }
+
+    /// <summary>
+    /// The project page is the hot path (pip asks for one per requirement, every install): a plain request delegate
+    /// over the singleton mirror, without the per-request parameter binding of a minimal-API handler.
+    /// </summary>
+    private static RequestDelegate ProjectPage(PyPIMirror mirror) => async context =>
+    {
+        var project = (string)context.Request.RouteValues["project"]!;
+        var result = await ProjectAsync(context, project, mirror, context.RequestAborted).ConfigureAwait(false);
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    };
 
     private static IResult Redirect(HttpContext context, string path) =>
         Results.Redirect(context.Request.PathBase + path + context.Request.QueryString, permanent: true);
@@ -32,7 +46,7 @@ public static class PyPIEndpoints
     {
         // PEP 691 allows a ?format= override of the Accept header.
         var format = context.Request.Query["format"].ToString();
-        return SimpleContentNegotiation.Negotiate(format.Length > 0 ? format : context.Request.Headers.Accept.ToString());
+        return format.Length > 0 ? SimpleContentNegotiation.Negotiate(format) : Formats.Get(context.Request.Headers.Accept.ToString());
     }
 
     private static IResult NotAcceptable() => Results.Problem(
@@ -99,7 +113,7 @@ public static class PyPIEndpoints
     {
         var headers = context.Response.Headers;
         // Pages kept in the view cache also have a gzip form; one rendered per request (the root) is sent as is.
-        var gzip = cached && AcceptsGzip(context.Request.Headers.AcceptEncoding.ToString());
+        var gzip = cached && GzipAccepted.Get(context.Request.Headers.AcceptEncoding.ToString());
         var etag = gzip ? page.GzipETag : page.ETag;
         headers.Vary = "Accept, Accept-Encoding";
         headers.ETag = etag;

@@ -22,6 +22,7 @@ public sealed class PyPIMirror
     private readonly TierPolicyProvider _policy;
     private readonly AllowlistClosureRegistry _closures;
     private readonly TimeProvider _time;
+    private readonly Func<string, Uri> _urlOf;
 
     public PyPIMirror(UpstreamDocumentCache documents, ArtifactFetcher artifacts, IMemoryCache memory, TierPolicyProvider policy,
         AllowlistClosureRegistry closures, TimeProvider time)
@@ -32,6 +33,7 @@ public sealed class PyPIMirror
         _policy = policy;
         _closures = closures;
         _time = time;
+        _urlOf = UrlOf;
     }
 
     public ArtifactFetcher Artifacts { get; }
@@ -54,7 +56,7 @@ public sealed class PyPIMirror
         }
         var closure = admission.Closure;
 
-        var lookup = await _documents.GetAsync(normalizedName, UrlOf(normalizedName), UpstreamAccept, ProjectCodec.Instance, cancellationToken).ConfigureAwait(false);
+        var lookup = await _documents.GetAsync(normalizedName, _urlOf, UpstreamAccept, ProjectCodec.Instance, cancellationToken).ConfigureAwait(false);
         if (lookup.Document is not { } state)
         {
             return lookup.NotFound
@@ -85,7 +87,7 @@ public sealed class PyPIMirror
                 ? (null, "the allowlist closure is still being computed")
                 : (closure.Packages.Order(StringComparer.Ordinal).ToList(), null);
         }
-        var lookup = await _documents.GetAsync(RootKey, UrlOf(RootKey), UpstreamAccept, RootCodec.Instance, cancellationToken).ConfigureAwait(false);
+        var lookup = await _documents.GetAsync(RootKey, _urlOf, UpstreamAccept, RootCodec.Instance, cancellationToken).ConfigureAwait(false);
         return lookup.Document is { } list ? (list.Names, lookup.StaleReason) : (null, lookup.StaleReason ?? "upstream has no root index");
     }
 
