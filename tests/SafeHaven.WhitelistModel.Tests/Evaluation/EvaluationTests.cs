@@ -122,6 +122,33 @@ public sealed class EvaluationDatasetTests
     }
 
     [Fact]
+    public void Snapshot_records_know_the_package_was_on_the_index_by_the_end_of_its_latest_month_and_no_earlier()
+    {
+        var examples = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), new SplitSettings(LongTailSample: 10));
+        var old = examples.First(e => e.Record.Name == "characteristic").Record;
+        Assert.Null(old.FirstRelease);
+        Assert.Equal(new DateTimeOffset(2015, 1, 1, 0, 0, 0, TimeSpan.Zero), old.KnownOnIndexBy);
+        var recent = examples.First(e => e.Record.Name == "requests").Record;
+        Assert.Equal(ReferenceData.SnapshotDate, recent.KnownOnIndexBy); // month 2026-10 ends when the snapshot was taken
+    }
+
+    [Fact]
+    public void The_age_experiment_treats_malicious_names_as_new_uploads_only_when_asked_and_the_model_records_it()
+    {
+        var plain = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), new SplitSettings(LongTailSample: 10));
+        Assert.All(plain.Where(e => e.Source == ExampleSource.Malicious), e => Assert.Null(e.Record.FirstRelease));
+        var settings = new SplitSettings(LongTailSample: 10, MaliciousAsNewUploads: true);
+        var fresh = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), settings);
+        Assert.All(fresh.Where(e => e.Source == ExampleSource.Malicious), e => Assert.Equal(e.Record.ObservedAt, e.Record.FirstRelease));
+
+        var trained = ModelTraining.Train(fresh, TinyData.Popular, new TrainingSettings { Split = settings });
+        Assert.True(ModelTraining.SplitSettingsOf(trained.Model).MaliciousAsNewUploads);
+        var shipped = ModelTraining.Train(plain, TinyData.Popular, new TrainingSettings { Split = new SplitSettings(LongTailSample: 10) });
+        Assert.False(shipped.Model.Training.ContainsKey("maliciousAsNewUploads"));
+        Assert.False(ModelTraining.SplitSettingsOf(shipped.Model).MaliciousAsNewUploads);
+    }
+
+    [Fact]
     public void The_same_seed_gives_the_same_split()
     {
         var a = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), new SplitSettings(Seed: 5, LongTailSample: 100));

@@ -133,6 +133,20 @@ public sealed class PackageFeatureExtractorTests
     }
 
     [Fact]
+    public void Days_on_the_index_uses_the_first_release_else_a_known_date_else_the_latest_release()
+    {
+        var first = Record("pkg") with { FirstRelease = Now.AddDays(-1000), KnownOnIndexBy = Now.AddDays(-20), LatestRelease = Now.AddDays(-10) };
+        Assert.Equal(Math.Log(1001), F(first, FeatureCatalog.DaysOnIndex).Value!.Value, 6);
+        var known = first with { FirstRelease = null };
+        Assert.Equal(Math.Log(21), F(known, FeatureCatalog.DaysOnIndex).Value!.Value, 6);
+        Assert.Contains("20 days", F(known, FeatureCatalog.DaysOnIndex).Shown, StringComparison.Ordinal);
+        var latest = known with { KnownOnIndexBy = null };
+        Assert.Equal(Math.Log(11), F(latest, FeatureCatalog.DaysOnIndex).Value!.Value, 6);
+        Assert.Null(F(Record("pkg"), FeatureCatalog.DaysOnIndex).Value);
+        Assert.Equal("unknown", F(Record("pkg"), FeatureCatalog.DaysOnIndex).Shown);
+    }
+
+    [Fact]
     public void Project_information_features()
     {
         var r = Record("pkg") with

@@ -49,10 +49,11 @@ public static class WhitelistCommand
         var l2 = new Option<double>("--l2") { Description = "L2 penalty on the standardised weights.", DefaultValueFactory = _ => 1.0 };
         var popular = new Option<int>("--popular-names") { Description = "How many of the most downloaded names the model keeps.", DefaultValueFactory = _ => 5000 };
         var target = new Option<double>("--target-rejection") { Description = "Share of validation malicious names the default threshold must reject.", DefaultValueFactory = _ => 0.995 };
-        var version = new Option<string>("--model-version") { Description = "Version label written into the model.", DefaultValueFactory = _ => "pypi-v1" };
+        var version = new Option<string>("--model-version") { Description = "Version label written into the model.", DefaultValueFactory = _ => new TrainingSettings().ModelVersion };
+        var newUploads = new Option<bool>("--malicious-as-new-uploads") { Description = "Give each malicious name a first release at its report date (zero days on the index), which the reports do not say; for the age experiment only." };
         var features = new Option<string?>("--features") { Description = "Comma-separated feature ids to train on (default: the features computable the same way for every class)." };
         var command = new Command("train", "Train the PyPI whitelist model on the training split and pick its threshold on the validation split.");
-        foreach (var o in new Option[] { dataDir, output, seed, longTail, l2, popular, target, version, features })
+        foreach (var o in new Option[] { dataDir, output, seed, longTail, l2, popular, target, version, features, newUploads })
         {
             command.Options.Add(o);
         }
@@ -65,7 +66,7 @@ public static class WhitelistCommand
             }
             var settings = new TrainingSettings
             {
-                Split = new SplitSettings(parseResult.GetValue(seed), parseResult.GetValue(longTail)),
+                Split = new SplitSettings(parseResult.GetValue(seed), parseResult.GetValue(longTail), MaliciousAsNewUploads: parseResult.GetValue(newUploads)),
                 L2 = parseResult.GetValue(l2),
                 PopularNames = parseResult.GetValue(popular),
                 TargetMaliciousRejection = parseResult.GetValue(target),

@@ -24,8 +24,12 @@ public sealed record LabelledExample(PackageMetadataRecord Record, ExampleSource
     public bool Label => Source == ExampleSource.Allowlisted;
 }
 
-/// <summary>Settings of the split; recorded in the model file so that <c>evaluate</c> rebuilds exactly the same split.</summary>
-public sealed record SplitSettings(int Seed = 42, int LongTailSample = 20000, double TrainShare = 0.6, double ValidationShare = 0.2);
+/// <summary>
+/// Settings of the split; recorded in the model file so that <c>evaluate</c> rebuilds exactly the same examples.
+/// <paramref name="MaliciousAsNewUploads"/>: give each malicious name a first release at its report date (a new upload seen at
+/// sync time, zero days old), which the report itself does not say; only for the age experiment in EVALUATION.md.
+/// </summary>
+public sealed record SplitSettings(int Seed = 42, int LongTailSample = 20000, double TrainShare = 0.6, double ValidationShare = 0.2, bool MaliciousAsNewUploads = false);
 
 /// <summary>
 /// Builds the labelled examples and their split:
@@ -78,7 +82,8 @@ public static class EvaluationDataset
             var part = PartOf(seen, maliciousList.Count, settings);
             foreach (var (m, id) in campaign.OrderBy(x => x.m.NormalizedName, StringComparer.Ordinal))
             {
-                examples.Add(new LabelledExample(ReferenceData.ToRecord(m), ExampleSource.Malicious, part, id, false));
+                var record = ReferenceData.ToRecord(m);
+                examples.Add(new LabelledExample(settings.MaliciousAsNewUploads ? ReferenceData.AsNewUpload(record) : record, ExampleSource.Malicious, part, id, false));
             }
             seen += campaign.Count();
         }

@@ -32,6 +32,11 @@ public sealed record SplitFigures
     /// 99.5 %, 99 % and 95 % of its malicious names (the model's own threshold is fixed on the validation split).
     /// </summary>
     public required IReadOnlyList<OperatingPoint> OperatingPoints { get; init; }
+    /// <summary>
+    /// The rejection rate of malicious names, at the model's threshold, had each of them stayed on the index unnoticed for this
+    /// many days before the mirror scored it (the evaluation otherwise scores them as new uploads).
+    /// </summary>
+    public required IReadOnlyList<(int Days, double Rejection)> MaliciousRejectionIfOnIndexFor { get; init; }
     public required IReadOnlyList<string> RejectedAllowlisted { get; init; }
     public required IReadOnlyList<string> ApprovedMalicious { get; init; }
 }
@@ -39,6 +44,9 @@ public sealed record SplitFigures
 /// <summary>Scores the labelled examples with a model and reports the figures per split.</summary>
 public static class ModelEvaluation
 {
+    /// <summary>The ages (days on the index) at which <see cref="SplitFigures.MaliciousRejectionIfOnIndexFor"/> is measured.</summary>
+    public static readonly int[] MaliciousAges = [7, 30, 90, 180, 365];
+
     public static IReadOnlyList<SplitFigures> Evaluate(IPackageScorer scorer, IReadOnlyList<LabelledExample> examples)
     {
         ArgumentNullException.ThrowIfNull(scorer);
@@ -77,6 +85,8 @@ public static class ModelEvaluation
                     var t = Metrics.ThresholdForRejection(mal.Select(m => m.Result.Score).ToList(), target);
                     return new OperatingPoint(target, t, Rate(pos, p => p.Result.Score >= t));
                 }).ToList(),
+                MaliciousRejectionIfOnIndexFor = MaliciousAges.Select(days => (days, Rate(mal,
+                    m => scorer.Score(ReferenceData.AgedBy(m.Example.Record, days)).Decision != ScoreDecision.Approve))).ToList(),
                 RejectedAllowlisted = pos.Where(p => !Approved(p)).Select(p => p.Example.Record.Name).Order(StringComparer.Ordinal).ToList(),
                 ApprovedMalicious = mal.Where(Approved).Select(p => p.Example.Record.Name).Order(StringComparer.Ordinal).ToList(),
             };
@@ -126,6 +136,11 @@ public static class ModelEvaluation
         {
             Row($"for information: approval rate at a threshold set on this split to reject {target.ToString("0.0 %", inv)} of its malicious names",
                 f => Pct(f.OperatingPoints.First(p => p.MaliciousRejection == target).Approval));
+        }
+        foreach (var days in figures[0].MaliciousRejectionIfOnIndexFor.Select(p => p.Days))
+        {
+            Row($"sensitivity: rejection rate, malicious, had each stayed on the index {days} days before being scored",
+                f => Pct(f.MaliciousRejectionIfOnIndexFor.First(p => p.Days == days).Rejection));
         }
         var test = figures.FirstOrDefault(f => f.Split == SplitPart.Test);
         if (test is not null)

@@ -30,6 +30,9 @@ public static class ModelFeatureSets
     /// <summary>
     /// Features computable in the same way for every class of the evaluation data: from the name, the latest version,
     /// and the download ranking. Summary, dates and links are absent from the malicious reports, so they are left out.
+    /// "Days on the index" can be built for both (a malicious name as a new upload: zero days) but is left out too: every
+    /// malicious name is zero days old by that construction, so the feature separates the classes perfectly on paper and
+    /// approves any package a week old in practice (EVALUATION.md, "Experiment: the age of a package").
     /// </summary>
     public static readonly IReadOnlyList<string> SameSourceFeatures =
     [
@@ -62,6 +65,7 @@ public static class ModelFeatureSets
         [FeatureCatalog.VersionShowsMaintenance.Id] = +1,
         [FeatureCatalog.VersionNotPep440.Id] = -1,
         [FeatureCatalog.DaysSinceFirstRelease.Id] = +1,
+        [FeatureCatalog.DaysOnIndex.Id] = +1,
         [FeatureCatalog.HasSourceRepo.Id] = +1,
         [FeatureCatalog.SummaryEmpty.Id] = -1,
         [FeatureCatalog.SummaryPlaceholder.Id] = -1,
@@ -144,6 +148,10 @@ public static class ModelTraining
             ["droppedForWrongSign"] = string.Join(", ", dropped),
             ["data"] = $"{ReferenceData.SnapshotFile}; {ReferenceData.ReferenceAllowlistFile}; {ReferenceData.CoreAllowlistFile}; {ReferenceData.MaliciousFile}",
         };
+        if (settings.Split.MaliciousAsNewUploads)
+        {
+            training["maliciousAsNewUploads"] = "true";
+        }
         return new TrainingResult(provisional with { Threshold = threshold, Training = training }, examples, fit.Iterations);
     }
 
@@ -162,6 +170,7 @@ public static class ModelTraining
             t.TryGetValue("seed", out var seed) ? int.Parse(seed, inv) : defaults.Seed,
             t.TryGetValue("longTailSample", out var tail) ? int.Parse(tail, inv) : defaults.LongTailSample,
             t.TryGetValue("trainShare", out var tr) ? double.Parse(tr, inv) : defaults.TrainShare,
-            t.TryGetValue("validationShare", out var va) ? double.Parse(va, inv) : defaults.ValidationShare);
+            t.TryGetValue("validationShare", out var va) ? double.Parse(va, inv) : defaults.ValidationShare,
+            t.TryGetValue("maliciousAsNewUploads", out var fresh) && bool.Parse(fresh));
     }
 }

@@ -91,6 +91,7 @@ public static class ReferenceData
     /// <summary>
     /// A snapshot row as the mirror sees it at sync time: latest version and its month, download rank (popularity data present:
     /// no rank means not among the most downloaded), summary. First release, release count and links are not in the snapshot: unknown.
+    /// The package was on the index by the end of its latest release's month at the latest: a lower bound for its age, never more.
     /// </summary>
     public static PackageMetadataRecord ToRecord(SnapshotRow row) => new()
     {
@@ -100,6 +101,7 @@ public static class ReferenceData
         LatestVersion = row.Version,
         Versions = row.Version is null ? [] : [new ReleaseInfo(row.Version, row.LatestMonth)],
         LatestRelease = row.LatestMonth,
+        KnownOnIndexBy = row.LatestMonth is { } month ? Min(month.AddMonths(1), SnapshotDate) : null,
         DownloadRank = row.Rank,
         PopularityKnown = true,
         Summary = row.Summary,
@@ -119,6 +121,18 @@ public static class ReferenceData
         Versions = row.Versions.Select(v => new ReleaseInfo(v, null)).ToList(),
         PopularityKnown = true,
     };
+
+    /// <summary>
+    /// The record as a brand-new project seen at sync time: first released when observed (zero days on the index). An assumption
+    /// the malicious reports do not state; used only by the age experiment (<see cref="SplitSettings.MaliciousAsNewUploads"/>).
+    /// </summary>
+    public static PackageMetadataRecord AsNewUpload(PackageMetadataRecord record) => record with { FirstRelease = record.ObservedAt };
+
+    /// <summary>The same record observed <paramref name="days"/> days later (a package that stayed on the index that long unnoticed).</summary>
+    public static PackageMetadataRecord AgedBy(PackageMetadataRecord record, int days) =>
+        record with { ObservedAt = record.ObservedAt?.AddDays(days) };
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     /// <summary>
     /// Finds the shared data folder: the given path if any, else a <c>shared/data</c> folder next to a parent of <paramref name="start"/>

@@ -23,6 +23,7 @@ public static class FeatureCatalog
     public static readonly FeatureDefinition VersionNotPep440 = new("version_not_pep440", "version does not follow PEP 440", true, "latest version");
     public static readonly FeatureDefinition VersionPreRelease = new("version_is_prerelease", "latest version is a pre-release or development build", true, "latest version");
     public static readonly FeatureDefinition DaysSinceFirstRelease = new("days_since_first_release", "days since first release (log scale)", false, "first release date");
+    public static readonly FeatureDefinition DaysOnIndex = new("days_on_index_at_least", "days the package has been on the index, at least: since its first release, or, when that is unknown, since a date it is known to have been there (log scale)", false, "first release date, or latest release date");
     public static readonly FeatureDefinition DaysSinceLatestRelease = new("days_since_latest_release", "days since latest release (log scale)", false, "latest release date");
     public static readonly FeatureDefinition ReleasesLastYear = new("releases_in_last_year", "releases in the last year", false, "dated version list");
     public static readonly FeatureDefinition ReleaseCount = new("release_count", "number of releases (log scale)", false, "release count");
@@ -40,7 +41,7 @@ public static class FeatureCatalog
         NameLength, NameDigitShare, NameEndsWithDigits, NameWords, NameConsonantRun, NameVowelShare, NameLongestWord, NamePlausibility,
         NearestPopularDistance, TypoOfPopular, ExtendsPopular, JoinsPopularNames, IsPopular, DownloadPopularity,
         VersionPlaceholder, VersionDependencyConfusion, VersionShowsMaintenance, VersionNotPep440, VersionPreRelease,
-        DaysSinceFirstRelease, DaysSinceLatestRelease, ReleasesLastYear, ReleaseCount, ReleaseCadence,
+        DaysSinceFirstRelease, DaysOnIndex, DaysSinceLatestRelease, ReleasesLastYear, ReleaseCount, ReleaseCadence,
         HasSourceRepo, SummaryEmpty, SummaryPlaceholder, MaintainerCount, DependencyCount, HasLicense, KnownAdvisories,
     ];
 

@@ -81,6 +81,8 @@ public sealed class PackageFeatureExtractor
         // Release history.
         var observed = record.ObservedAt;
         Add(FeatureCatalog.DaysSinceFirstRelease, DaysLog(observed, record.FirstRelease), ShownDays(observed, record.FirstRelease));
+        var onIndexSince = record.FirstRelease ?? record.KnownOnIndexBy ?? record.LatestRelease;
+        Add(FeatureCatalog.DaysOnIndex, DaysLog(observed, onIndexSince), ShownDays(observed, onIndexSince));
         Add(FeatureCatalog.DaysSinceLatestRelease, DaysLog(observed, record.LatestRelease), ShownDays(observed, record.LatestRelease));
         double? lastYear = null;
         if (observed is not null && record.ReleaseCount is not null && record.Versions.Count > 0 && record.Versions.All(v => v.UploadedAt is not null))

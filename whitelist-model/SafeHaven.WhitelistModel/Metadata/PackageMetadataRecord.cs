@@ -66,6 +66,12 @@ public sealed record PackageMetadataRecord
 
     public DateTimeOffset? LatestRelease { get; init; }
 
+    /// <summary>
+    /// A date by which the package is known to have been on the index, for a source that gives no first-release date
+    /// (e.g. the end of the month of its latest release): a lower bound for its age. Null: unknown.
+    /// </summary>
+    public DateTimeOffset? KnownOnIndexBy { get; init; }
+
     /// <summary>Number of releases, when the source tells it (not inferred from a partial version list).</summary>
     public int? ReleaseCount { get; init; }
 
