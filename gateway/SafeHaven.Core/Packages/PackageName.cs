@@ -35,7 +35,6 @@ public static class PackageName
         return builder.ToString();
     }
 
-    /// <summary>True when <paramref name="name"/> is already in PEP 503 normal form.</summary>
     /// <summary>Lower-case letters, digits and single '-' only: already normalised (the common case, checked without allocating).</summary>
     private static bool IsPlainNormalized(string name)
     {
@@ -50,6 +49,7 @@ public static class PackageName
         return true;
     }
 
+    /// <summary>True when <paramref name="name"/> is already in PEP 503 normal form.</summary>
     public static bool IsNormalizedPyPI(string name) => string.Equals(name, NormalizePyPI(name), StringComparison.Ordinal);
 
     /// <summary>

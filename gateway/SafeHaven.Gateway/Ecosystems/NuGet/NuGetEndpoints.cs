@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -37,13 +36,16 @@ public static class NuGetEndpoints
 
     private static IResult ServiceIndex(HttpContext context) => Json(context, NuGetRenderer.ServiceIndex(BaseUrl(context.Request)));
 
-    private static IResult Json(HttpContext context, byte[] body, string? staleReason = null)
+    private static IResult Json(HttpContext context, byte[] body, string? staleReason = null) =>
+        Json(context, RenderedPage.Create(body), staleReason);
+
+    private static IResult Json(HttpContext context, RenderedPage page, string? staleReason = null)
     {
         if (staleReason is not null)
         {
             PolicyResponses.MarkStale(context, staleReason);
         }
-        var etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 16)) + "\"";
+        var etag = page.ETag;
         context.Response.Headers.ETag = etag;
         context.Response.Headers.CacheControl = "max-age=60";
         var ifNoneMatch = context.Request.Headers.IfNoneMatch;
@@ -51,7 +53,7 @@ public static class NuGetEndpoints
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
-        return Results.Bytes(body, JsonType);
+        return Results.Bytes(page.Body, JsonType);
     }
 
     private static async Task<(PackageLookup.Found? Found, IResult? Failure)> LookupAsync(HttpContext context, string id, NuGetMirror mirror, CancellationToken cancellationToken)
@@ -67,7 +69,7 @@ public static class NuGetEndpoints
     private static async Task<IResult> VersionsAsync(HttpContext context, string id, NuGetMirror mirror, CancellationToken cancellationToken)
     {
         var (found, failure) = await LookupAsync(context, id, mirror, cancellationToken).ConfigureAwait(false);
-        return found is null ? failure! : Json(context, NuGetRenderer.FlatContainerVersions(found.View), found.StaleReason);
+        return found is null ? failure! : Json(context, found.View.VersionList, found.StaleReason);
     }
 
     private static async Task<IResult> RegistrationAsync(HttpContext context, string id, NuGetMirror mirror, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using NuGet.Versioning;
 using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Http;
 
 namespace SafeHaven.Gateway.Ecosystems.NuGet;
 
@@ -11,6 +12,8 @@ namespace SafeHaven.Gateway.Ecosystems.NuGet;
 public sealed class NuGetPackageView
 {
     public static readonly EcosystemPolicyTraits Traits = new("NuGet", VersionsEqual);
+
+    private readonly Lazy<RenderedPage> _versionList;
 
     public NuGetPackageView(NuGetPackageState state, PolicySnapshot policy, AllowlistClosure? closure, DateTimeOffset now)
     {
@@ -36,7 +39,11 @@ public sealed class NuGetPackageView
         Decisions = decisions;
         Visible = visible;
         ValidUntil = nextChange ?? DateTimeOffset.MaxValue;
+        _versionList = new Lazy<RenderedPage>(() => RenderedPage.Create(NuGetRenderer.FlatContainerVersions(this)));
     }
+
+    /// <summary>The flat-container version list (<c>index.json</c>), rendered once for this view.</summary>
+    public RenderedPage VersionList => _versionList.Value;
 
     public NuGetPackageState State { get; }
     public long PolicyGeneration { get; }

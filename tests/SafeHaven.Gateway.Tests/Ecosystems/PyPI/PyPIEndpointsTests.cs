@@ -1,4 +1,5 @@
 using SafeHaven.Gateway.Ecosystems.PyPI;
+using SafeHaven.Gateway.Http;
 
 namespace SafeHaven.Gateway.Tests.Ecosystems.PyPI;
 
