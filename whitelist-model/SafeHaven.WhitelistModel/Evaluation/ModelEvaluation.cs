@@ -34,7 +34,7 @@ public sealed record SplitFigures
     public required IReadOnlyList<OperatingPoint> OperatingPoints { get; init; }
     /// <summary>
     /// The rejection rate of malicious names, at the model's threshold, had each of them stayed on the index unnoticed for this
-    /// many days before the mirror scored it (the evaluation otherwise scores them as new uploads).
+    /// many days before the mirror scored it (otherwise each is scored as observed at its report date).
     /// </summary>
     public required IReadOnlyList<(int Days, double Rejection)> MaliciousRejectionIfOnIndexFor { get; init; }
     public required IReadOnlyList<string> RejectedAllowlisted { get; init; }
