@@ -40,6 +40,9 @@ public static class GatewayServiceCollectionExtensions
             var other => throw new OptionsValidationException(nameof(DatabaseOptions.Provider), typeof(DatabaseOptions),
                 [$"SafeHaven:Database:Provider '{other}' is not available in this build (supported: sqlite)."]),
         });
+        services.AddSingleton<IFirstSeenStore>(_ => string.IsNullOrWhiteSpace(options.Database.ConnectionString)
+            ? SqliteFirstSeenStore.ForFile(options.ResolveDataPath("safehaven.db"))
+            : new SqliteFirstSeenStore(options.Database.ConnectionString));
         // The blob store SafeHaven:BlobStore:Provider names: filesystem (embedded default) or s3 (any S3-compatible store).
         services.AddSafeHavenBlobStore(options);
 

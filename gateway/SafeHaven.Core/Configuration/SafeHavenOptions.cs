@@ -113,6 +113,41 @@ public sealed class MirrorOptions
     /// not set here are treated as possibly true when closing the allowlist over dependencies.
     /// </summary>
     public Dictionary<string, string> TargetEnvironment { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// <c>/healthz</c> turns degraded when the tier hides at least this share of the upstream versions the mirror
+    /// has looked at for a reason an operator can act on (no usable date, cannot be verified).
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double DegradedHiddenShare { get; set; } = 0.1;
+
+    /// <summary>
+    /// NuGet: SHA-256 fingerprints (hex) of the certificates whose repository signature vouches for a package when
+    /// upstream gives no hash of its own. A package signed by none of them, and with no upstream hash, is not listed.
+    /// </summary>
+    public List<string> TrustedSigners { get; set; } = [];
+
+    /// <summary>HTTP(S) proxy the appliance reaches this upstream through (the site's egress proxy), e.g. <c>http://proxy.example:3128</c>.</summary>
+    public string? Proxy { get; set; }
+
+    /// <summary>Credentials for a private upstream registry; sent only to the configured upstream and file origins, never logged.</summary>
+    public UpstreamCredentialOptions Credentials { get; set; } = new();
+}
+
+/// <summary>
+/// How the appliance signs in to a private upstream: <c>basic</c> (a user name and a password read from a file) or
+/// <c>bearer</c> (a token read from a file). Secrets are read from files so they stay out of configuration dumps.
+/// </summary>
+public sealed class UpstreamCredentialOptions
+{
+    /// <summary><c>none</c> (default), <c>basic</c> or <c>bearer</c>.</summary>
+    public string Scheme { get; set; } = "none";
+
+    /// <summary>For <c>basic</c>: the user name.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>The file holding the password (basic) or token (bearer); surrounding whitespace is ignored.</summary>
+    public string? SecretFile { get; set; }
 }
 
 public sealed class PolicyOptions

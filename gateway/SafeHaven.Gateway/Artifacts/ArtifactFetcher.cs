@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Storage;
+using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Artifacts;
@@ -38,12 +39,14 @@ public sealed class ArtifactFetcher
     private readonly IBlobStore _blobs;
     private readonly IIndexCacheStore _store;
     private readonly UpstreamHttp _upstream;
+    private readonly MirrorStatus _health;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly ConcurrentDictionary<string, Lazy<Task<BlobDigest>>> _downloads = new(StringComparer.Ordinal);
 
-    public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, ILogger logger, CancellationToken stopping)
+    public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, MirrorStatus health, ILogger logger, CancellationToken stopping)
     {
+        _health = health;
         _ecosystem = ecosystem;
         _blobs = blobs;
         _store = store;
@@ -83,7 +86,19 @@ public sealed class ArtifactFetcher
         {
             try
             {
-                return await DownloadAsync(source).ConfigureAwait(false);
+                var digest = await DownloadAsync(source).ConfigureAwait(false);
+                _health.RecordArtifactSuccess(DateTimeOffset.UtcNow);
+                return digest;
+            }
+            catch (UpstreamIntegrityException e)
+            {
+                _health.RecordArtifactFailure(DateTimeOffset.UtcNow, e.Message, integrity: true);
+                throw;
+            }
+            catch (UpstreamUnavailableException e)
+            {
+                _health.RecordArtifactFailure(DateTimeOffset.UtcNow, e.Message, integrity: false);
+                throw;
             }
             finally
             {
@@ -193,10 +208,13 @@ public sealed class ArtifactFetcher
             {
                 _logger.LogError("Upstream content of {Ecosystem} artifact {Name} does not match its index (expected SHA-256 {Expected}, got {Actual}); connection aborted, nothing stored",
                     _ecosystem, source.DisplayName, expected, actual);
+                _health.RecordArtifactFailure(DateTimeOffset.UtcNow,
+                    $"upstream content of {source.DisplayName} does not match its index (expected SHA-256 {expected}, got {actual}); the connection was aborted", integrity: true);
                 context.Abort();
                 return;
             }
             await writer.CommitAsync(expected, cancellationToken).ConfigureAwait(false);
+            _health.RecordArtifactSuccess(DateTimeOffset.UtcNow);
             if (heldCount > 0)
             {
                 await context.Response.Body.WriteAsync(held.AsMemory(0, heldCount), cancellationToken).ConfigureAwait(false);

@@ -39,6 +39,7 @@ public static class MirrorInfrastructure
             sp.GetRequiredService<IBlobStore>(),
             sp.GetRequiredService<IIndexCacheStore>(),
             sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),
+            sp.GetRequiredService<MirrorHealth>().Get(ecosystem),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger($"SafeHaven.Gateway.Artifacts.{ecosystem}"),
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         return services;

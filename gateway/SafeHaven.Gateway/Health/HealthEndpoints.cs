@@ -16,6 +16,18 @@ namespace SafeHaven.Gateway.Health;
 /// </summary>
 public static class HealthEndpoints
 {
+    /// <summary>Hidden-version reasons an operator can act on, so a large share of them degrades the mirror.</summary>
+    private static readonly string[] ActionableHiddenCodes = [VersionDecision.NoUploadDate, VersionDecision.Unverifiable];
+
+    private static readonly Dictionary<string, string> ActionableHiddenMeaning = new(StringComparer.Ordinal)
+    {
+        [VersionDecision.NoUploadDate] = "no upstream date and no first-seen time old enough; they appear once their quarantine has passed",
+        [VersionDecision.Unverifiable] = "upstream gives no hash and no trusted signature, so they cannot be verified",
+    };
+
+    /// <summary>How long a failed artifact verification keeps <c>/healthz</c> degraded after later fetches succeed.</summary>
+    private static readonly TimeSpan IntegrityAlarmWindow = TimeSpan.FromHours(24);
+
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
         app.MapGet("/readyz", (ReadinessState readiness) =>
@@ -53,6 +65,23 @@ public static class HealthEndpoints
                 {
                     degraded.Add($"{ecosystem}: {closure.Unsatisfied.Count} allowlist dependencies cannot be satisfied (see /api/mirrors/{ecosystem}/closure)");
                 }
+                var coverage = status.Coverage();
+                foreach (var code in ActionableHiddenCodes)
+                {
+                    var hidden = coverage.HiddenByCode.GetValueOrDefault(code);
+                    if (coverage.Upstream > 0 && hidden > 0 && hidden >= mirror.DegradedHiddenShare * coverage.Upstream)
+                    {
+                        degraded.Add($"{ecosystem}: {hidden} of {coverage.Upstream} upstream versions seen are hidden as '{code}' ({100.0 * hidden / coverage.Upstream:0.#} %): {ActionableHiddenMeaning[code]}");
+                    }
+                }
+                if (status.LastArtifactFailure is { } artifactFailure && (status.LastArtifactSuccess is null || artifactFailure > status.LastArtifactSuccess))
+                {
+                    degraded.Add($"{ecosystem}: the last artifact fetch failed at {artifactFailure:O}: {status.LastArtifactError}");
+                }
+                else if (status.LastIntegrityFailure is { } integrity && now - integrity < IntegrityAlarmWindow)
+                {
+                    degraded.Add($"{ecosystem}: an upstream artifact failed verification at {integrity:O} ({status.ArtifactIntegrityFailures} since start); nothing of it was stored or served");
+                }
                 mirrors[ecosystem] = new
                 {
                     upstreamLastSuccess = status.LastSuccess,
@@ -62,6 +91,12 @@ public static class HealthEndpoints
                     oldestIndexFetchedAt = oldest,
                     oldestIndexAgeDays = ageDays is null ? (double?)null : Math.Round(ageDays.Value, 3),
                     maximumLagDays = snapshot.Policy.MaximumLag.TotalDays,
+                    artifactLastSuccess = status.LastArtifactSuccess,
+                    artifactLastFailure = status.LastArtifactFailure,
+                    artifactLastError = status.LastArtifactError,
+                    artifactFailures = status.ArtifactFailures,
+                    artifactIntegrityFailures = status.ArtifactIntegrityFailures,
+                    coverage = new { packages = coverage.Packages, upstreamVersions = coverage.Upstream, hidden = coverage.HiddenByCode },
                     closure = closure is null ? null : new { computedAt = closure.ComputedAt, packages = closure.Packages.Count, unsatisfied = closure.Unsatisfied.Count },
                 };
             }
