@@ -203,6 +203,10 @@ internal static class ApplianceHost
             {
                 problems.Add($"SafeHaven:Mirrors:{ecosystem}:Upstream: '{mirror.Upstream}' is not an absolute http(s) URL");
             }
+            if (mirror.Enabled)
+            {
+                problems.AddRange(SafeHaven.Gateway.Upstreams.UpstreamAccess.Validate(ecosystem, mirror));
+            }
         }
         if (!options.Database.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
         {

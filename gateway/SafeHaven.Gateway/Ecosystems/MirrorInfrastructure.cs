@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -22,7 +21,9 @@ public static class MirrorInfrastructure
     {
         var upstream = new Uri(mirror.Upstream!.EndsWith('/') ? mirror.Upstream : mirror.Upstream + "/");
         services.AddKeyedSingleton(ecosystem, (_, _) => new UpstreamHttp(upstream, mirror.FileOrigins,
-            TimeSpan.FromSeconds(mirror.UpstreamTimeoutSeconds), CreateClient(decompress: true), CreateClient(decompress: false)));
+            TimeSpan.FromSeconds(mirror.UpstreamTimeoutSeconds),
+            UpstreamAccess.CreateClient(mirror, decompress: true), UpstreamAccess.CreateClient(mirror, decompress: false),
+            UpstreamCredentials.From(mirror.Credentials)));
         services.AddKeyedSingleton(ecosystem, (sp, _) => new UpstreamDocumentCache(
             ecosystem,
             sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),
@@ -44,17 +45,4 @@ public static class MirrorInfrastructure
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         return services;
     }
-
-    private static HttpClient CreateClient(bool decompress) => new(new SocketsHttpHandler
-    {
-        AutomaticDecompression = decompress ? DecompressionMethods.All : DecompressionMethods.None,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        ConnectTimeout = TimeSpan.FromSeconds(15),
-        AllowAutoRedirect = false, // redirects are followed by UpstreamHttp, which checks each hop's origin
-        UseProxy = false,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan, // per-request timeouts; artifact bodies may take long
-        DefaultRequestHeaders = { { "User-Agent", "SafeHaven-Appliance/1.0" } },
-    };
 }

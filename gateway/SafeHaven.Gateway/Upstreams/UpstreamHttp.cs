@@ -23,10 +23,19 @@ public sealed class UpstreamHttp
     private readonly HttpClient _artifactClient;
     private readonly HashSet<string> _allowedOrigins;
     private readonly TimeSpan _timeout;
+    private readonly UpstreamCredentials? _credentials;
+    private readonly string _upstreamOrigin;
 
-    public UpstreamHttp(Uri baseUrl, IEnumerable<string> fileOrigins, TimeSpan timeout, HttpClient indexClient, HttpClient artifactClient)
+    /// <param name="credentials">
+    /// Sent only to the upstream's own origin: a redirect to a file host (a CDN, a pre-signed object-store URL)
+    /// never carries them.
+    /// </param>
+    public UpstreamHttp(Uri baseUrl, IEnumerable<string> fileOrigins, TimeSpan timeout, HttpClient indexClient, HttpClient artifactClient,
+        UpstreamCredentials? credentials = null)
     {
         BaseUrl = baseUrl;
+        _credentials = credentials;
+        _upstreamOrigin = Origin(baseUrl);
         _indexClient = indexClient;
         _artifactClient = artifactClient;
         _timeout = timeout;
@@ -102,6 +111,10 @@ public sealed class UpstreamHttp
             Check(url);
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             prepare(request);
+            if (_credentials is not null && string.Equals(Origin(url), _upstreamOrigin, StringComparison.OrdinalIgnoreCase))
+            {
+                request.Headers.Authorization = _credentials.Header();
+            }
             var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)

@@ -23,7 +23,12 @@ public sealed class NginxServer : IAsyncDisposable
     public string Root { get; }
     public Uri BaseUrl => new($"http://127.0.0.1:{Port}/");
 
-    public static async Task<NginxServer> StartAsync(string root)
+    /// <summary>The access log (remote user, <c>Via</c> header and whether an Authorization header came), when asked for.</summary>
+    public string AccessLogPath => Path.Combine(_prefix, "logs", "access.log");
+
+    /// <param name="serverDirectives">Extra directives inside the <c>server</c> block (authentication, say).</param>
+    /// <param name="accessLog">Whether to write <see cref="AccessLogPath"/>.</param>
+    public static async Task<NginxServer> StartAsync(string root, string? serverDirectives = null, bool accessLog = false)
     {
         var nginx = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nginx is not installed (apt-get install nginx-light); .ci/run installs it.");
@@ -39,7 +44,8 @@ public sealed class NginxServer : IAsyncDisposable
             error_log {{prefix}}/logs/error.log warn;
             events { worker_connections 256; }
             http {
-                access_log off;
+                log_format safehaven '$request_method $request_uri $status user=$remote_user via="$http_via"';
+                access_log {{(accessLog ? prefix + "/logs/access.log safehaven" : "off")}};
                 client_body_temp_path {{prefix}}/body;
                 proxy_temp_path {{prefix}}/proxy;
                 fastcgi_temp_path {{prefix}}/fastcgi;
@@ -56,6 +62,7 @@ public sealed class NginxServer : IAsyncDisposable
                     listen 127.0.0.1:{{port}};
                     root {{root}};
                     index index.json index.html;
+                    {{serverDirectives ?? ""}}
                 }
             }
             """);
