@@ -64,20 +64,21 @@ public sealed class CranPackageDatabase
         switch (value)
         {
             case RStrings matrix when matrix.Dim is [var r, var c] && matrix.Attribute("dimnames") is RList { Values: [_, RStrings names] }:
-                if ((long)r * c != matrix.Values.Length || names.Values.Length != c)
+                if ((long)r * c != matrix.Count || names.Values.Length != c)
                 {
-                    throw new UpstreamFormatException($"its dimensions {r}x{c} do not match its {matrix.Values.Length} cells");
+                    throw new UpstreamFormatException($"its dimensions {r}x{c} do not match its {matrix.Count} cells");
                 }
                 rows = r;
                 columns = name =>
                 {
+                    // Only the wanted columns' cells are decoded.
                     var index = Array.IndexOf(names.Values, name);
-                    return index < 0 ? null : (IReadOnlyList<string?>)new ArraySegment<string?>(matrix.Values, index * r, r);
+                    return index < 0 ? null : (IReadOnlyList<string?>)Enumerable.Range(index * r, r).Select(cell => matrix[cell]).ToArray();
                 };
                 break;
             case RList frame when frame.Inherits("data.frame"):
-                rows = frame.Values.Length == 0 ? 0 : (frame.Values[0] as RStrings)?.Values.Length ?? 0;
-                columns = name => frame[name] is RStrings { } column && column.Values.Length == rows ? column.Values : (IReadOnlyList<string?>?)null;
+                rows = frame.Values.Length == 0 ? 0 : (frame.Values[0] as RStrings)?.Count ?? 0;
+                columns = name => frame[name] is RStrings { } column && column.Count == rows ? column.Values : (IReadOnlyList<string?>?)null;
                 break;
             default:
                 throw new UpstreamFormatException($"it is a {value.Type}, not a character matrix with column names or a data frame");

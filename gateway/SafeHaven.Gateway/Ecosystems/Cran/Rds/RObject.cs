@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace SafeHaven.Gateway.Ecosystems.Cran.Rds;
 
 /// <summary>R's internal type codes (<c>SEXPTYPE</c>) for the objects an <c>.rds</c> file can hold.</summary>
@@ -111,11 +113,60 @@ public sealed class RNull : RObject
     public override RType Type => RType.Nil;
 }
 
-/// <summary>A character vector (<c>STRSXP</c>); <c>NA_character_</c> is null.</summary>
-public sealed class RStrings(string?[] values) : RObject
+/// <summary>
+/// A character vector (<c>STRSXP</c>); <c>NA_character_</c> is null. As read from a file, the strings are kept as
+/// the bytes R wrote and decoded only when asked for (<see cref="this[int]"/>), so a large matrix of which a few
+/// columns are wanted (CRAN's packages.rds) costs its bytes, not a .NET string per cell.
+/// </summary>
+public sealed class RStrings : RObject
 {
+    private readonly byte[]? _bytes;
+    private readonly int[]? _starts;
+    private readonly int[]? _lengths;
+    private readonly byte[]? _encodingIndexes;
+    private readonly Encoding[]? _encodings;
+    private string?[]? _values;
+
+    public RStrings(string?[] values)
+    {
+        _values = values;
+        Count = values.Length;
+    }
+
+    /// <summary>
+    /// Packed form: element i is <paramref name="bytes"/>[starts[i] .. +lengths[i]] in encodings[encodingIndexes[i]],
+    /// or NA when lengths[i] is -1.
+    /// </summary>
+    internal RStrings(byte[] bytes, int[] starts, int[] lengths, byte[] encodingIndexes, Encoding[] encodings)
+    {
+        _bytes = bytes;
+        _starts = starts;
+        _lengths = lengths;
+        _encodingIndexes = encodingIndexes;
+        _encodings = encodings;
+        Count = starts.Length;
+    }
+
     public override RType Type => RType.String;
-    public string?[] Values { get; } = values;
+
+    public int Count { get; }
+
+    /// <summary>One element, decoded on demand.</summary>
+    public string? this[int index]
+    {
+        get
+        {
+            if (_values is not null)
+            {
+                return _values[index];
+            }
+            var length = _lengths![index];
+            return length < 0 ? null : _encodings![_encodingIndexes![index]].GetString(_bytes!, _starts![index], length);
+        }
+    }
+
+    /// <summary>Every element, decoded (once) on first use.</summary>
+    public string?[] Values => _values ??= Enumerable.Range(0, Count).Select(i => this[i]).ToArray();
 }
 
 /// <summary>An integer vector (<c>INTSXP</c>); <c>NA_integer_</c> is <see cref="NA"/>.</summary>

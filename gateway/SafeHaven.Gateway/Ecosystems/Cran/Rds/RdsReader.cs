@@ -303,17 +303,7 @@ public sealed class RdsReader
                 return WithAttributes(new RComplexes(ReadDoubles(length * 2)), hasAttributes, depth);
             }
             case (int)RType.String:
-            {
-                var length = ReadLength(4);
-                var values = new Grower<string?>(length);
-                for (long i = 0; i < length; i++)
-                {
-                    var element = ReadItem(_input.ReadInt(), depth + 1) as RChar
-                        ?? throw new RdsFormatException("an element of a character vector is not a string");
-                    values.Add(element.Value);
-                }
-                return WithAttributes(new RStrings(values.ToArray()), hasAttributes, depth);
-            }
+                return WithAttributes(ReadStrings(), hasAttributes, depth);
             case (int)RType.List:
             case (int)RType.Expression:
             {
@@ -492,6 +482,47 @@ public sealed class RdsReader
         };
     }
 
+    /// <summary>A character vector, kept packed: the bytes of every element in one growing buffer.</summary>
+    private RStrings ReadStrings()
+    {
+        var length = ReadLength(4);
+        var starts = new Grower<int>(length);
+        var lengths = new Grower<int>(length);
+        var encodings = new Grower<byte>(length);
+        var bytes = new byte[(int)Math.Min(length * 16, 64 * 1024)];
+        var used = 0;
+        for (long i = 0; i < length; i++)
+        {
+            if ((++_items & 0xfff) == 0)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+            }
+            var flags = _input.ReadInt();
+            if ((flags & 0xff) != (int)RType.Char)
+            {
+                throw new RdsFormatException($"an element of a character vector is of type {flags & 0xff}, not a string");
+            }
+            var size = ReadCharLength();
+            starts.Add(used);
+            lengths.Add(size);
+            encodings.Add(EncodingIndexOf(flags >> 12));
+            if (size > 0)
+            {
+                if (used + (long)size > bytes.Length)
+                {
+                    Array.Resize(ref bytes, (int)Math.Min(Math.Max(used + (long)size, bytes.Length * 2L), Array.MaxLength));
+                }
+                _input.ReadInto(bytes.AsSpan(used, size), "string");
+                used += size;
+            }
+            if ((flags & HasAttributesBit) != 0)
+            {
+                ReadItem(_input.ReadInt(), 1);
+            }
+        }
+        return new RStrings(bytes, starts.ToArray(), lengths.ToArray(), encodings.ToArray(), [StrictUtf8, Encoding.Latin1, _nativeEncoding]);
+    }
+
     private List<string?> ReadStringVector(int depth)
     {
         if (_input.ReadInt() != 0)
@@ -513,10 +544,17 @@ public sealed class RdsReader
 
     private RChar ReadCharValue(int levels)
     {
+        var length = ReadCharLength();
+        return length == -1 ? RChar.NA : new RChar(EncodingOf(levels).GetString(_input.ReadBytes(length, "string")));
+    }
+
+    /// <summary>A CHARSXP's byte count (-1 for NA), checked against the limits before anything is read.</summary>
+    private int ReadCharLength()
+    {
         var length = _input.ReadInt();
         if (length == -1)
         {
-            return RChar.NA;
+            return -1;
         }
         if (length < 0 || length > _limits.MaximumStringBytes)
         {
@@ -526,13 +564,21 @@ public sealed class RdsReader
         {
             throw new RdsFormatException($"a string claims {length} bytes, more than the {_input.Remaining} the reader may still read");
         }
-        var bytes = _input.ReadBytes(length, "string");
-        var encoding = (levels & Utf8Mask) != 0 ? StrictUtf8
-            : (levels & (Latin1Mask | BytesMask)) != 0 ? Encoding.Latin1
-            : (levels & AsciiMask) != 0 ? StrictUtf8
-            : _nativeEncoding;
-        return new RChar(encoding.GetString(bytes));
+        return length;
     }
+
+    /// <summary>The index into <c>[UTF-8, Latin-1, native]</c> of a CHARSXP's encoding.</summary>
+    private static byte EncodingIndexOf(int levels) =>
+        (levels & Utf8Mask) != 0 ? (byte)0
+        : (levels & (Latin1Mask | BytesMask)) != 0 ? (byte)1
+        : (levels & AsciiMask) != 0 ? (byte)0
+        : (byte)2;
+
+    private Encoding EncodingOf(int levels) =>
+        (levels & Utf8Mask) != 0 ? StrictUtf8
+        : (levels & (Latin1Mask | BytesMask)) != 0 ? Encoding.Latin1
+        : (levels & AsciiMask) != 0 ? StrictUtf8
+        : _nativeEncoding;
 
     /// <summary>A vector length (long vectors included), checked against what may still be read at <paramref name="bytesPerElement"/> each.</summary>
     private long ReadLength(int bytesPerElement)
@@ -627,16 +673,21 @@ public sealed class RdsReader
         public byte[] ReadBytes(int count, string what)
         {
             var result = new byte[count];
+            ReadInto(result, what);
+            return result;
+        }
+
+        public void ReadInto(Span<byte> destination, string what)
+        {
             var done = 0;
-            while (done < count)
+            while (done < destination.Length)
             {
-                var chunk = Math.Min(count - done, _buffer.Length);
+                var chunk = Math.Min(destination.Length - done, _buffer.Length);
                 Ensure(chunk, what);
-                _buffer.AsSpan(_position, chunk).CopyTo(result.AsSpan(done));
+                _buffer.AsSpan(_position, chunk).CopyTo(destination[done..]);
                 _position += chunk;
                 done += chunk;
             }
-            return result;
         }
 
         private void Ensure(int count, string what)
