@@ -192,6 +192,7 @@ public sealed class RInstallTests(CranUpstreamFixture upstream)
         Assert.Equal("1.0", result.Installed["shalpha"]);
         using var missing = await Http.GetAsync(new Uri(appliance.BaseUrl, "cran/src/contrib/Archive/shalpha/shalpha_0.9.tar.gz"));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("healthy", (await HealthAsync(appliance)).GetProperty("status").GetString());
     }
 
     [Fact]
@@ -254,6 +255,10 @@ public sealed class RInstallTests(CranUpstreamFixture upstream)
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("does not match the hash its index gives (expected MD5", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var health = await HealthAsync(appliance);
+        Assert.Equal("degraded", health.GetProperty("status").GetString());
+        Assert.Contains(Problems(health), p => p.StartsWith("cran: the last artifact fetch failed", StringComparison.Ordinal) && p.Contains(CranUpstreamFixture.TamperedFile, StringComparison.Ordinal));
     }
 
     [Fact]
