@@ -127,6 +127,14 @@ public sealed partial class CranMirror
         {
             return _documents.RefreshNowAsync(key, UpstreamUrl(key), Accept, IndexCodec.Instance, cancellationToken);
         }
+        if (key is PackageDatabaseKey)
+        {
+            return _documents.RefreshNowAsync(key, UpstreamUrl(key), Accept, CranDatabaseCodec<CranPackageDatabase>.Packages, cancellationToken);
+        }
+        if (key is ArchiveDatabaseKey)
+        {
+            return _documents.RefreshNowAsync(key, UpstreamUrl(key), Accept, CranDatabaseCodec<CranArchiveDatabase>.Archive, cancellationToken);
+        }
         if (key.StartsWith(ArchivePrefix, StringComparison.Ordinal) && key.EndsWith('/')
             && key[ArchivePrefix.Length..^1] is var package && CranDependencies.IsValidName(package))
         {
