@@ -4,16 +4,28 @@ using System.Text;
 
 namespace SafeHaven.EndToEnd.Tests.Support;
 
-/// <summary>A tiny R package to build: what its DESCRIPTION says, and when it was published.</summary>
+/// <summary>
+/// A tiny R package to build: what its DESCRIPTION says, and when it was published. By default it is dated the
+/// way CRAN dates it: <c>Date/Publication</c> in its DESCRIPTION, a row in <c>web/packages/packages.rds</c>
+/// (current versions) or a file time in <c>src/contrib/Meta/archive.rds</c> (archived ones). Each can be left
+/// out to imitate an upstream that dates it less well.
+/// </summary>
 public sealed record RPackageSpec(
     string Name, string Version, DateTimeOffset Published, bool Archived = false,
-    string? Depends = null, string? Imports = null, string? LinkingTo = null, string? Suggests = null);
+    string? Depends = null, string? Imports = null, string? LinkingTo = null, string? Suggests = null,
+    bool InDatabase = true, bool DescriptionDate = true);
 
 /// <summary>
-/// Builds a static CRAN-like upstream from real source packages: each tiny package is made with <c>R CMD build</c>
-/// (its DESCRIPTION carrying <c>Date/Publication</c>, as CRAN adds on publication), current versions go to
-/// <c>src/contrib/</c> indexed by <c>tools::write_PACKAGES</c>, older ones to <c>src/contrib/Archive/&lt;pkg&gt;/</c>
-/// with a directory listing page like CRAN's.
+/// Builds a static upstream laid out like CRAN from real source packages: each tiny package is made with
+/// <c>R CMD build</c> (its DESCRIPTION carrying <c>Date/Publication</c>, as CRAN adds on publication); current
+/// versions go to <c>src/contrib/</c>, indexed by <c>tools::write_PACKAGES</c> with its <b>default fields</b>, as
+/// CRAN's own <c>PACKAGES</c> is (so no <c>Date/Publication</c> there); older ones go to
+/// <c>src/contrib/Archive/&lt;pkg&gt;/</c> with a directory listing page like CRAN's. R itself then writes CRAN's two
+/// databases: <c>web/packages/packages.rds</c> (a character matrix, one row per current package, with
+/// <c>Date/Publication</c>) and <c>src/contrib/Meta/archive.rds</c> (<c>file.info()</c> of the archived tarballs,
+/// after their file times are set to their publication dates, split by package). Left out on purpose: the other
+/// columns of CRAN's packages.rds (Title, Author, Maintainer, ... - only <c>PACKAGES</c>' fields are there),
+/// binary packages, <c>src/contrib/Meta/current.rds</c> and the web pages.
 /// </summary>
 public sealed class CranUpstreamBuilder(string root)
 {
@@ -62,9 +74,39 @@ public sealed class CranUpstreamBuilder(string root)
         {
             Directory.Delete(sources, recursive: true);
         }
-        await ProcessRunner.RunCheckedAsync("Rscript", ["--vanilla", "-e",
-            "tools::write_PACKAGES('.', type = 'source', fields = 'Date/Publication'); invisible(file.remove('PACKAGES.rds'))"],
+        // The dates R writes into the databases: current versions to packages.rds, archived tarballs' file times.
+        var dates = Path.Combine(Root, "dates.tsv");
+        File.WriteAllLines(dates, packages.Where(p => p.InDatabase).Select(p =>
+            $"{(p.Archived ? "archive" : "current")}\t{p.Name}\t{p.Version}\t{p.Published.ToUnixTimeSeconds()}"));
+        const string script = """
+            dates <- read.delim(commandArgs(TRUE)[1], header = FALSE, col.names = c("kind", "package", "version", "time"), colClasses = "character")
+            # PACKAGES as CRAN writes it: write_PACKAGES with its default fields.
+            tools::write_PACKAGES(".", type = "source")
+            # web/packages/packages.rds: a character matrix with Date/Publication for every current package listed.
+            db <- read.dcf("PACKAGES")
+            current <- dates[dates$kind == "current", ]
+            key <- paste(db[, "Package"], db[, "Version"])
+            at <- match(key, paste(current$package, current$version))
+            published <- format(as.POSIXct(as.numeric(current$time[at]), origin = "1970-01-01", tz = "UTC"), "%Y-%m-%d %H:%M:%S UTC")
+            db <- cbind(db, "Date/Publication" = published)[!is.na(at), , drop = FALSE]
+            dir.create("../../web/packages", recursive = TRUE, showWarnings = FALSE)
+            saveRDS(db, "../../web/packages/packages.rds")
+            # src/contrib/Meta/archive.rds: file.info() of the archived tarballs, their times set first, by package.
+            archived <- dates[dates$kind == "archive", ]
+            if (nrow(archived) > 0 && dir.exists("Archive")) {
+              files <- file.path(archived$package, paste0(archived$package, "_", archived$version, ".tar.gz"))
+              for (i in seq_along(files)) {
+                Sys.setFileTime(file.path("Archive", files[i]), as.POSIXct(as.numeric(archived$time[i]), origin = "1970-01-01", tz = "UTC"))
+              }
+              info <- file.info(file.path("Archive", files))
+              rownames(info) <- files
+              dir.create("Meta", showWarnings = FALSE)
+              saveRDS(split(info, archived$package), "Meta/archive.rds")
+            }
+            """;
+        await ProcessRunner.RunCheckedAsync("Rscript", ["--vanilla", "-e", script, dates],
             workingDirectory: Contrib, environment: REnvironment(), timeout: TimeSpan.FromMinutes(2));
+        File.Delete(dates);
         foreach (var archive in Directory.Exists(Path.Combine(Contrib, "Archive")) ? Directory.GetDirectories(Path.Combine(Contrib, "Archive")) : [])
         {
             WriteListing(archive);
@@ -96,7 +138,7 @@ public sealed class CranUpstreamBuilder(string root)
         Field("Imports", spec.Imports);
         Field("LinkingTo", spec.LinkingTo);
         Field("Suggests", spec.Suggests);
-        Field("Date/Publication", FormatDate(spec.Published));
+        Field("Date/Publication", spec.DescriptionDate ? FormatDate(spec.Published) : null);
         File.WriteAllText(Path.Combine(directory, "DESCRIPTION"), description.ToString());
         File.WriteAllText(Path.Combine(directory, "LICENSE"), "YEAR: 2026\nCOPYRIGHT HOLDER: SafeHaven tests\n");
         var function = spec.Name + "_version";
@@ -122,6 +164,9 @@ public sealed class CranUpstreamBuilder(string root)
         html.Append("</pre></body></html>\n");
         File.WriteAllText(Path.Combine(directory, "index.html"), html.ToString());
     }
+
+    public string PackageDatabase => Path.Combine(Root, "web", "packages", "packages.rds");
+    public string ArchiveDatabase => Path.Combine(Contrib, "Meta", "archive.rds");
 
     /// <summary>Changes a tarball after indexing, so its MD5 no longer matches <c>PACKAGES</c>.</summary>
     public void Tamper(string fileName)

@@ -18,7 +18,7 @@ public sealed class CranClosureSource(CranMirror mirror, TimeProvider time) : IC
         {
             return ClosureResolution.Failed($"'{request.Name}' is not an R package name");
         }
-        var index = await mirror.GetIndexAsync(cancellationToken).ConfigureAwait(false);
+        var index = await mirror.GetDatedIndexAsync(cancellationToken).ConfigureAwait(false);
         if (index.Document is not { } state)
         {
             return ClosureResolution.Failed($"'{request.Name}' could not be read: {(index.NotFound ? "upstream has no src/contrib/PACKAGES" : index.StaleReason)}");
@@ -46,7 +46,7 @@ public sealed class CranClosureSource(CranMirror mirror, TimeProvider time) : IC
 
     public async Task<IReadOnlyList<ClosureRequest>> GetDependenciesAsync(ClosureNode node, CancellationToken cancellationToken)
     {
-        var index = await mirror.GetIndexAsync(cancellationToken).ConfigureAwait(false);
+        var index = await mirror.GetDatedIndexAsync(cancellationToken).ConfigureAwait(false);
         if (index.Document is not { } state)
         {
             throw new ClosureSourceException($"'{node.Name}' could not be read again");

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
 using SafeHaven.Core.Packages;
+using SafeHaven.Gateway.Ecosystems.Cran.Dates;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.Cran;
@@ -23,6 +24,7 @@ public sealed class CranPackage
         RVersion.TryParse(VersionText, out var version);
         Version = version;
         Published = CranDates.Parse(record["Date/Publication"]);
+        DateSource = Published is null ? null : archived ? CranDateSource.Description : CranDateSource.Packages;
         Md5 = md5 ?? record["MD5sum"]?.Trim();
         UpstreamPath = archived ? null : NullIfEmpty(record["Path"]?.Trim().Trim('/'));
         try
@@ -36,12 +38,33 @@ public sealed class CranPackage
         }
     }
 
+    private CranPackage(CranPackage other, DateTimeOffset published, CranDateSource source)
+    {
+        Record = other.Record;
+        Archived = other.Archived;
+        Name = other.Name;
+        VersionText = other.VersionText;
+        Version = other.Version;
+        Md5 = other.Md5;
+        UpstreamPath = other.UpstreamPath;
+        Dependencies = other.Dependencies;
+        DependencyError = other.DependencyError;
+        Published = published;
+        DateSource = source;
+    }
+
+    /// <summary>The same version dated from another source (the index's own record is left as upstream wrote it).</summary>
+    public CranPackage WithDate(DateTimeOffset published, CranDateSource source) => new(this, published, source);
+
     public DcfRecord Record { get; }
     public bool Archived { get; }
     public string Name { get; }
     public string VersionText { get; }
     public RVersion? Version { get; }
     public DateTimeOffset? Published { get; }
+
+    /// <summary>Where <see cref="Published"/> came from; null when no date is known.</summary>
+    public CranDateSource? DateSource { get; }
 
     /// <summary>The MD5 upstream gives (current versions), or the one computed from the stored tarball (archived).</summary>
     public string? Md5 { get; }

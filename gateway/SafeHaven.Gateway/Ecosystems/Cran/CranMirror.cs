@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -6,6 +8,8 @@ using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Artifacts;
+using SafeHaven.Gateway.Ecosystems.Cran.Dates;
+using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.Cran;
@@ -45,6 +49,15 @@ public sealed partial class CranMirror
 
     public const string PackagesGzKey = "src/contrib/PACKAGES.gz";
     public const string PackagesKey = "src/contrib/PACKAGES";
+
+    /// <summary>CRAN's package database, at the repository root beside <c>src/</c>: <c>Date/Publication</c> of every current package.</summary>
+    public const string PackageDatabaseKey = "web/packages/packages.rds";
+
+    /// <summary>CRAN's archive database: the file times of archived tarballs.</summary>
+    public const string ArchiveDatabaseKey = "src/contrib/Meta/archive.rds";
+
+    /// <summary>Index-cache ecosystem of <c>Date/Publication</c> values read from current tarballs' DESCRIPTION.</summary>
+    public const string DescriptionDatesStore = "cran-description-dates";
     private const string ArchivePrefix = "src/contrib/Archive/";
     private const string Accept = "*/*";
 
@@ -57,12 +70,24 @@ public sealed partial class CranMirror
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _building = new(1, 1);
     private readonly TimeSpan _retryAfterFailure;
+    private readonly IFirstSeenStore _firstSeen;
+    private readonly MirrorStatus _health;
+    private readonly SemaphoreSlim _dating = new(1, 1);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _firstSeenKnown = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _descriptionDates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _descriptionUndated = new(StringComparer.Ordinal);
+    private volatile bool _descriptionDatesLoaded;
+    private long _learnedGeneration;
+    private DatedEntry? _dated;
     private CachedView? _filtered;
     private CachedView? _unfiltered;
 
     public CranMirror(UpstreamDocumentCache documents, ArtifactFetcher artifacts, IIndexCacheStore store, IMemoryCache memory,
-        TierPolicyProvider policy, AllowlistClosureRegistry closures, TimeProvider time, ILogger logger, TimeSpan retryAfterFailure)
+        TierPolicyProvider policy, AllowlistClosureRegistry closures, TimeProvider time, ILogger logger, TimeSpan retryAfterFailure,
+        IFirstSeenStore firstSeen, MirrorStatus health)
     {
+        _firstSeen = firstSeen;
+        _health = health;
         _documents = documents;
         Artifacts = artifacts;
         _store = store;
@@ -78,7 +103,9 @@ public sealed partial class CranMirror
 
     public PolicySnapshot Policy => _policy.Current;
 
-    private sealed record CachedView(CranView View, CranIndexState State, long Generation, AllowlistClosure? Closure, DateTimeOffset ValidUntil);
+    private sealed record CachedView(CranView View, CranDatedIndex Index, long Generation, AllowlistClosure? Closure, DateTimeOffset ValidUntil);
+
+    private sealed record DatedEntry(CranDatedIndex Index, DateTimeOffset CheckedAt);
 
     private Uri UpstreamUrl(string relative) => new(_documents.Upstream.BaseUrl, relative);
 
@@ -99,6 +126,14 @@ public sealed partial class CranMirror
         if (key is PackagesGzKey or PackagesKey)
         {
             return _documents.RefreshNowAsync(key, UpstreamUrl(key), Accept, IndexCodec.Instance, cancellationToken);
+        }
+        if (key is PackageDatabaseKey)
+        {
+            return _documents.RefreshNowAsync(key, UpstreamUrl(key), Accept, CranDatabaseCodec<CranPackageDatabase>.Packages, cancellationToken);
+        }
+        if (key is ArchiveDatabaseKey)
+        {
+            return _documents.RefreshNowAsync(key, UpstreamUrl(key), Accept, CranDatabaseCodec<CranArchiveDatabase>.Archive, cancellationToken);
         }
         if (key.StartsWith(ArchivePrefix, StringComparison.Ordinal) && key.EndsWith('/')
             && key[ArchivePrefix.Length..^1] is var package && CranDependencies.IsValidName(package))
@@ -121,7 +156,7 @@ public sealed partial class CranMirror
             return new CranViewLookup.Unavailable(admission.Reason!, ClosurePending: true);
         }
         var closure = admission.Closure;
-        var index = await GetIndexAsync(cancellationToken).ConfigureAwait(false);
+        var index = await GetDatedIndexAsync(cancellationToken).ConfigureAwait(false);
         if (index.Document is not { } state)
         {
             return new CranViewLookup.Unavailable(index.NotFound ? "upstream has no src/contrib/PACKAGES" : index.StaleReason ?? "upstream unavailable");
@@ -147,11 +182,8 @@ public sealed partial class CranMirror
                 choices.Add(choice);
                 failed |= archiveFailed;
             }
-            var view = new CranView(state, policy, closure, choices, now);
-            foreach (var (name, reason) in view.Excluded)
-            {
-                _logger.LogInformation("{Ecosystem} package {Package} is not listed at tier {Tier}: {Reason}", Ecosystem, name, policy.Policy.Tier, reason);
-            }
+            var view = new CranView(state.State, policy, closure, choices, now);
+            Report(view, policy.Policy);
             var validUntil = failed && now + _retryAfterFailure < view.ValidUntil ? now + _retryAfterFailure : view.ValidUntil;
             var cached = new CachedView(view, state, policy.Generation, closure, validUntil);
             if (applyAllowlist)
@@ -170,24 +202,63 @@ public sealed partial class CranMirror
         }
     }
 
-    private CranView? Current(bool applyAllowlist, CranIndexState state, PolicySnapshot policy, AllowlistClosure? closure)
+    /// <summary>
+    /// Tells the operator what the view hides: coverage per package for <c>/healthz</c> (current versions upstream,
+    /// and how many are hidden for each reason), and each decision in the log once per package, not per rebuild.
+    /// </summary>
+    private void Report(CranView view, TierPolicy policy)
+    {
+        foreach (var choice in view.Choices.Values)
+        {
+            var current = choice.Candidates.Where(c => !c.Package.Archived).ToList();
+            var hidden = current.Where(c => !c.Decision.Visible).GroupBy(c => c.Decision.Code, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            _health.RecordCoverage(choice.Name, new PackageCoverage(current.Count, hidden));
+            if (choice.Chosen is null && choice.Reason is { } reason)
+            {
+                var code = current.Select(c => c.Decision.Code).FirstOrDefault() ?? "absent";
+                if (_health.IsNewDecision(choice.Name, code, reason))
+                {
+                    _logger.LogInformation("{Ecosystem} package {Package} is not listed at tier {Tier} ({Code}): {Reason}", Ecosystem, choice.Name, policy.Tier, code, reason);
+                }
+            }
+            else if (choice.Chosen is { Archived: true } archived && current.Count > 0)
+            {
+                var why = string.Join("; ", current.Select(c => $"{c.Package.VersionText}: {c.Decision.Reason}"));
+                if (_health.IsNewDecision(choice.Name, "archived-fallback", archived.VersionText + "\n" + why))
+                {
+                    _logger.LogInformation("{Ecosystem} package {Package} is listed at tier {Tier} as archived version {Version} (dated by {Source}), because the current version is hidden: {Reason}",
+                        Ecosystem, choice.Name, policy.Tier, archived.VersionText, archived.DateSource is { } source ? CranDateSources.Describe(source) : "nothing", why);
+                }
+            }
+        }
+        foreach (var (name, reason) in view.Excluded)
+        {
+            if (_health.IsNewDecision(name, CranView.DependenciesUnavailable, reason))
+            {
+                _logger.LogInformation("{Ecosystem} package {Package} is not listed at tier {Tier}: {Reason}", Ecosystem, name, policy.Tier, reason);
+            }
+        }
+    }
+
+    private CranView? Current(bool applyAllowlist, CranDatedIndex state, PolicySnapshot policy, AllowlistClosure? closure)
     {
         var cached = applyAllowlist ? _filtered : _unfiltered;
-        return cached is not null && ReferenceEquals(cached.State, state) && cached.Generation == policy.Generation
+        return cached is not null && ReferenceEquals(cached.Index, state) && cached.Generation == policy.Generation
             && ReferenceEquals(cached.Closure, closure) && _time.GetUtcNow() < cached.ValidUntil
             ? cached.View
             : null;
     }
 
     /// <summary>The version R would see of one package, the allowlist aside (what the closure resolves against).</summary>
-    public async Task<(CranChoice Choice, bool ArchiveFailed)> ChooseAsync(CranIndexState state, string name, TierPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<(CranChoice Choice, bool ArchiveFailed)> ChooseAsync(CranDatedIndex state, string name, TierPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var current = state.ByName.TryGetValue(name, out var list) ? list : [];
         if (!CranChoice.NeedsArchive(current, policy, now))
         {
             return (CranChoice.Choose(name, current, null, policy, now), false);
         }
-        // Every current version is still in quarantine: the newest archived version past it, newest first.
+        // Every current version is still in quarantine or undated: the newest archived version past it, newest first.
         var archived = new List<CranPackage>();
         try
         {
@@ -199,6 +270,7 @@ public sealed partial class CranMirror
                 {
                     continue;
                 }
+                package = await DateArchivedAsync(state.ArchiveDatabase, package, cancellationToken).ConfigureAwait(false);
                 archived.Add(package);
                 if (CranChoice.Decide(package, policy, now).Visible)
                 {
@@ -309,8 +381,9 @@ public sealed partial class CranMirror
         {
             return admission.ClosurePending
                 ? new CranFileLookup.Unavailable(admission.Reason!, ClosurePending: true)
-                : new CranFileLookup.Hidden(VersionDecision.NotAllowlisted, admission.Reason!);
+                : await ExplainRefusalAsync(name, admission, policy, cancellationToken).ConfigureAwait(false);
         }
+        var dated = await GetDatedIndexAsync(cancellationToken).ConfigureAwait(false);
 
         CranPackage? package;
         string? stale = null;
@@ -324,6 +397,10 @@ public sealed partial class CranMirror
                     return new CranFileLookup.NotFound($"upstream's archive has no {name} {version}");
                 }
                 package = await GetArchivedPackageAsync(name, version, cancellationToken).ConfigureAwait(false);
+                if (package is not null)
+                {
+                    package = await DateArchivedAsync(dated.Document?.ArchiveDatabase, package, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (UpstreamIntegrityException e)
             {
@@ -340,18 +417,33 @@ public sealed partial class CranMirror
         }
         else
         {
-            var index = await GetIndexAsync(cancellationToken).ConfigureAwait(false);
-            if (index.Document is not { } state)
+            if (dated.Document is not { } state)
             {
-                return new CranFileLookup.Unavailable(index.StaleReason ?? "upstream has no src/contrib/PACKAGES");
+                return new CranFileLookup.Unavailable(dated.StaleReason ?? "upstream has no src/contrib/PACKAGES");
             }
-            stale = index.StaleReason;
+            stale = dated.StaleReason;
             package = state.ByName.TryGetValue(name, out var list)
                 ? list.FirstOrDefault(p => p.VersionText == version && p.UpstreamPath == directory)
                 : null;
             if (package is null)
             {
                 return new CranFileLookup.NotFound($"upstream's PACKAGES has no {relativePath}");
+            }
+            if (package.DateSource == CranDateSource.FirstSeen)
+            {
+                // Upstream dates it nowhere: fetch and verify the tarball once and read its DESCRIPTION's date.
+                try
+                {
+                    package = await LearnDescriptionDateAsync(package, cancellationToken).ConfigureAwait(false);
+                }
+                catch (UpstreamIntegrityException e)
+                {
+                    return new CranFileLookup.Unavailable(e.Message);
+                }
+                catch (Exception e) when (e is UpstreamUnavailableException or InvalidDataException or FormatException)
+                {
+                    _logger.LogWarning("{Ecosystem}: the DESCRIPTION of {File} could not be read for its date: {Reason}", Ecosystem, package.FileName, e.Message);
+                }
             }
         }
 
@@ -369,6 +461,231 @@ public sealed partial class CranMirror
             }
         }
         return new CranFileLookup.Found(SourceOf(package), stale);
+    }
+
+    /// <summary>
+    /// Why an allowlist refusal happened, in its real cause: an approved package with no visible version (all in
+    /// quarantine, undated, unverifiable) or with unsatisfiable dependencies says so, rather than "not on the
+    /// approved list".
+    /// </summary>
+    private async Task<CranFileLookup> ExplainRefusalAsync(string name, AllowlistAdmission admission, TierPolicy policy, CancellationToken cancellationToken)
+    {
+        var refused = new CranFileLookup.Hidden(VersionDecision.NotAllowlisted, admission.Reason!);
+        if (admission.Closure is not { } closure || !closure.Roots.Contains(name, StringComparer.Ordinal))
+        {
+            return refused;
+        }
+        var dated = await GetDatedIndexAsync(cancellationToken).ConfigureAwait(false);
+        if (dated.Document is { } index)
+        {
+            var (choice, _) = await ChooseAsync(index, name, policy, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (choice.Chosen is null && choice.Reason is { } reason)
+            {
+                var code = choice.Candidates.Select(c => c.Decision.Code).FirstOrDefault() ?? VersionDecision.NotAllowlisted;
+                return new CranFileLookup.Hidden(code, $"tier {policy.Tier}: '{name}' is approved, but {reason}");
+            }
+        }
+        if (closure.Unsatisfied.FirstOrDefault(u => u.Root == name) is { } unsatisfied)
+        {
+            return new CranFileLookup.Hidden(CranView.DependenciesUnavailable,
+                $"tier {policy.Tier}: '{name}' is approved, but its dependencies cannot be satisfied: {string.Join(" -> ", unsatisfied.Path)} needs {unsatisfied.Requirement}: {unsatisfied.Reason}");
+        }
+        return refused;
+    }
+
+    /// <summary>Upstream's <c>PACKAGES</c> with every current version dated from the best source there is (see <see cref="CranDateSource"/>).</summary>
+    public async Task<DocumentLookup<CranDatedIndex>> GetDatedIndexAsync(CancellationToken cancellationToken)
+    {
+        var index = await GetIndexAsync(cancellationToken).ConfigureAwait(false);
+        return index.Document is { } state
+            ? new DocumentLookup<CranDatedIndex>(await DateAsync(state, cancellationToken).ConfigureAwait(false), false, index.StaleReason)
+            : new DocumentLookup<CranDatedIndex>(null, index.NotFound, index.StaleReason);
+    }
+
+    private bool IsFresh(DatedEntry? cached, CranIndexState state, long generation, DateTimeOffset now) =>
+        cached is not null && ReferenceEquals(cached.Index.State, state) && cached.Index.Generation == generation && now < cached.CheckedAt + _retryAfterFailure;
+
+    private async Task<CranDatedIndex> DateAsync(CranIndexState state, CancellationToken cancellationToken)
+    {
+        if (IsFresh(_dated, state, Interlocked.Read(ref _learnedGeneration), _time.GetUtcNow()))
+        {
+            return _dated!.Index;
+        }
+        await _dating.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var now = _time.GetUtcNow();
+            var generation = Interlocked.Read(ref _learnedGeneration);
+            var cached = _dated;
+            if (IsFresh(cached, state, generation, now))
+            {
+                return cached!.Index;
+            }
+            // Both databases are optional upstream: a 404 is normal, an unreadable one is logged (by the document
+            // cache, and here once) and dates fall back to the next source.
+            var packages = await GetOptionalDatabaseAsync(PackageDatabaseKey, CranDatabaseCodec<CranPackageDatabase>.Packages, cancellationToken).ConfigureAwait(false);
+            var archive = await GetOptionalDatabaseAsync(ArchiveDatabaseKey, CranDatabaseCodec<CranArchiveDatabase>.Archive, cancellationToken).ConfigureAwait(false);
+            if (cached is not null && ReferenceEquals(cached.Index.State, state) && cached.Index.Generation == generation
+                && ReferenceEquals(cached.Index.PackageDatabase, packages) && ReferenceEquals(cached.Index.ArchiveDatabase, archive))
+            {
+                _dated = cached with { CheckedAt = now };
+                return cached.Index;
+            }
+            await EnsureDescriptionDatesLoadedAsync(cancellationToken).ConfigureAwait(false);
+            var dated = new CranPackage[state.Packages.Count];
+            var undated = new List<int>();
+            for (var i = 0; i < dated.Length; i++)
+            {
+                var package = state.Packages[i];
+                dated[i] = package.Published is not null ? package
+                    : packages?.DateOf(package.Name, package.VersionText) is { } published ? package.WithDate(published, CranDateSource.PackageDatabase)
+                    : _descriptionDates.TryGetValue(package.FileName, out var described) ? package.WithDate(described, CranDateSource.Description)
+                    : package;
+                if (dated[i].Published is null)
+                {
+                    undated.Add(i);
+                }
+            }
+            var firstSeen = await FirstSeenAsync(undated.Select(i => dated[i].FileName).ToList(), now, cancellationToken).ConfigureAwait(false);
+            foreach (var i in undated)
+            {
+                if (firstSeen.TryGetValue(dated[i].FileName, out var seen))
+                {
+                    dated[i] = dated[i].WithDate(seen, CranDateSource.FirstSeen);
+                }
+            }
+            var byName = dated.GroupBy(p => p.Name, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (IReadOnlyList<CranPackage>)g.ToList(), StringComparer.Ordinal);
+            var index = new CranDatedIndex(state, packages, archive, generation, byName);
+            if (undated.Count > 0 && _health.IsNewDecision("(index)", "first-seen", undated.Count.ToString(CultureInfo.InvariantCulture)))
+            {
+                _logger.LogInformation("{Ecosystem}: {Count} of {Total} current versions have no date in PACKAGES, {PackageDatabase} or a DESCRIPTION read so far; they are dated by this appliance's first-seen clock",
+                    Ecosystem, undated.Count, dated.Length, packages is null ? PackageDatabaseKey + " (absent or unreadable)" : PackageDatabaseKey);
+            }
+            _dated = new DatedEntry(index, now);
+            return index;
+        }
+        finally
+        {
+            _dating.Release();
+        }
+    }
+
+    private async Task<T?> GetOptionalDatabaseAsync<T>(string key, IDocumentCodec<T> codec, CancellationToken cancellationToken) where T : class
+    {
+        var lookup = await _documents.GetAsync(key, UpstreamUrl(key), Accept, codec, cancellationToken).ConfigureAwait(false);
+        if (lookup.Document is null && !lookup.NotFound && lookup.StaleReason is { } reason && _health.IsNewDecision(key, "unreadable", reason))
+        {
+            _logger.LogWarning("{Ecosystem}: upstream {Key} cannot be used, so dates fall back to the next source: {Reason}", Ecosystem, key, reason);
+        }
+        return lookup.Document;
+    }
+
+    /// <summary>The first-seen time of each tarball file, recorded now for files never seen before (never moved later).</summary>
+    private async Task<IReadOnlyDictionary<string, DateTimeOffset>> FirstSeenAsync(IReadOnlyCollection<string> files, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var unknown = new List<string>();
+        foreach (var file in files)
+        {
+            if (_firstSeenKnown.TryGetValue(file, out var seen))
+            {
+                result[file] = seen;
+            }
+            else
+            {
+                unknown.Add(file);
+            }
+        }
+        if (unknown.Count == 0)
+        {
+            return result;
+        }
+        try
+        {
+            foreach (var (file, seen) in await _firstSeen.GetOrRecordAsync(Ecosystem, unknown, now, cancellationToken).ConfigureAwait(false))
+            {
+                _firstSeenKnown[file] = seen;
+                result[file] = seen;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Without the clock these versions stay undated, which Tier 2+ hides (and /healthz counts).
+            _logger.LogError(e, "{Ecosystem}: the first-seen clock could not be read or written for {Count} files", Ecosystem, unknown.Count);
+        }
+        return result;
+    }
+
+    /// <summary>An archived version's date: its file time in archive.rds, else its DESCRIPTION's Date/Publication, else first-seen.</summary>
+    private async Task<CranPackage> DateArchivedAsync(CranArchiveDatabase? archive, CranPackage package, CancellationToken cancellationToken)
+    {
+        if (archive?.DateOf(package.Name, package.VersionText) is { } mtime)
+        {
+            return package.WithDate(mtime, CranDateSource.ArchiveDatabase);
+        }
+        if (package.Published is not null)
+        {
+            return package;
+        }
+        var seen = await FirstSeenAsync([package.FileName], _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return seen.TryGetValue(package.FileName, out var first) ? package.WithDate(first, CranDateSource.FirstSeen) : package;
+    }
+
+    private async Task EnsureDescriptionDatesLoadedAsync(CancellationToken cancellationToken)
+    {
+        if (_descriptionDatesLoaded)
+        {
+            return;
+        }
+        foreach (var file in await _store.ListFetchedBeforeAsync(DescriptionDatesStore, DateTimeOffset.MaxValue, int.MaxValue, cancellationToken).ConfigureAwait(false))
+        {
+            var stored = await _store.GetAsync(DescriptionDatesStore, file, cancellationToken).ConfigureAwait(false);
+            if (stored is not null && long.TryParse(Encoding.UTF8.GetString(stored.Content), CultureInfo.InvariantCulture, out var ms))
+            {
+                _descriptionDates[file] = DateTimeOffset.FromUnixTimeMilliseconds(ms);
+            }
+        }
+        _descriptionDatesLoaded = true;
+    }
+
+    /// <summary>
+    /// A current version upstream dates nowhere else, dated by the <c>Date/Publication</c> of the DESCRIPTION in its
+    /// tarball: fetched and verified against <c>MD5sum</c> once, read once, remembered. Views are rebuilt with it.
+    /// </summary>
+    public async Task<CranPackage> LearnDescriptionDateAsync(CranPackage package, CancellationToken cancellationToken)
+    {
+        var file = package.FileName;
+        if (_descriptionDates.TryGetValue(file, out var known))
+        {
+            return package.WithDate(known, CranDateSource.Description);
+        }
+        if (_descriptionUndated.ContainsKey(file))
+        {
+            return package;
+        }
+        var digest = await Artifacts.EnsureStoredAsync(SourceOf(package), cancellationToken).ConfigureAwait(false);
+        DcfRecord? description;
+        await using (var stream = await Artifacts.Blobs.OpenReadAsync(digest, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidDataException($"stored blob {digest} disappeared"))
+        {
+            description = await CranDescriptionReader.ReadAsync(stream, package.Name, cancellationToken).ConfigureAwait(false);
+        }
+        var date = description is not null && description["Package"]?.Trim() == package.Name && description["Version"]?.Trim() == package.VersionText
+            ? CranDates.Parse(description["Date/Publication"])
+            : null;
+        if (date is not { } published)
+        {
+            _descriptionUndated[file] = file;
+            _logger.LogInformation("{Ecosystem}: {File} has no Date/Publication in its DESCRIPTION; it stays dated by first-seen", Ecosystem, file);
+            return package;
+        }
+        await _store.PutAsync(DescriptionDatesStore, file,
+            new CachedIndex(Encoding.UTF8.GetBytes(published.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)), _time.GetUtcNow(), null), cancellationToken).ConfigureAwait(false);
+        _descriptionDates[file] = published;
+        Interlocked.Increment(ref _learnedGeneration);
+        _logger.LogInformation("{Ecosystem}: {File} is dated {Date:O} by the Date/Publication in its verified DESCRIPTION", Ecosystem, file, published);
+        return package.WithDate(published, CranDateSource.Description);
     }
 
     private sealed class IndexCodec : IDocumentCodec<CranIndexState>

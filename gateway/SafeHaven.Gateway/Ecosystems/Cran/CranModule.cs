@@ -7,6 +7,7 @@ using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Artifacts;
+using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.Cran;
@@ -28,7 +29,9 @@ public sealed class CranModule : IEcosystemModule
             sp.GetRequiredService<AllowlistClosureRegistry>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("SafeHaven.Gateway.Ecosystems.Cran"),
-            TimeSpan.FromSeconds(Math.Clamp(mirror.IndexTtlSeconds, 5, 60))));
+            TimeSpan.FromSeconds(Math.Clamp(mirror.IndexTtlSeconds, 5, 60)),
+            sp.GetRequiredService<IFirstSeenStore>(),
+            sp.GetRequiredService<MirrorHealth>().Get(Name)));
         services.AddSingleton(sp => new CranClosureSource(sp.GetRequiredService<CranMirror>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IMirrorEcosystem, CranMirrorEcosystem>();
     }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SafeHaven.Core.Packages;
 using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Ecosystems.Cran.Dates;
 
 namespace SafeHaven.Gateway.Ecosystems.Cran;
 
@@ -34,10 +35,29 @@ public sealed record CranChoice(string Name, CranPackage? Chosen, IReadOnlyList<
                 ? new VersionDecision(false, VersionDecision.UnknownVersion, $"tier {policy.Tier}: '{package.VersionText}' of {package.Name} is not an R package version")
                 : new VersionDecision(true, VersionDecision.PassThrough, $"tier {policy.Tier}: pass-through");
         }
-        return policy.EvaluateVersion(new VersionFacts("cran", package.Name, package.VersionText, package.Published), Traits, now);
+        var decision = policy.EvaluateVersion(new VersionFacts("cran", package.Name, package.VersionText, package.Published), Traits, now);
+        if (package.DateSource == CranDateSource.FirstSeen && decision.Code == VersionDecision.Quarantined)
+        {
+            // Only the appliance's own clock dates it: held as undated until that clock has run the delay.
+            return decision with
+            {
+                Code = VersionDecision.NoUploadDate,
+                Reason = $"tier {policy.Tier}: upstream publishes no date for {package.FileName} (not in PACKAGES, web/packages/packages.rds, " +
+                    $"src/contrib/Meta/archive.rds nor its DESCRIPTION); this appliance first saw it {package.Published!.Value.UtcDateTime:yyyy-MM-dd HH:mm}Z " +
+                    $"and holds it until {decision.VisibleFrom!.Value.UtcDateTime:yyyy-MM-dd HH:mm}Z ({policy.MinimumAge.TotalDays:0}-day delay)",
+            };
+        }
+        return decision;
     }
 
-    /// <summary>Decides every current version; true when the archive should be consulted (all held back by the quarantine).</summary>
+    /// <summary>Hidden only until time passes: by the quarantine, or by the first-seen clock of an undated version.</summary>
+    public static bool IsHeldBack(VersionDecision decision) =>
+        !decision.Visible && decision.Code is VersionDecision.Quarantined or VersionDecision.NoUploadDate;
+
+    /// <summary>
+    /// Decides every current version; true when the archive should be consulted: none is visible and at least one
+    /// is held back by the quarantine or is undated (so an older, dated version may stand in for it).
+    /// </summary>
     public static bool NeedsArchive(IReadOnlyList<CranPackage> current, TierPolicy policy, DateTimeOffset now)
     {
         if (!policy.AppliesQuarantine)
@@ -45,7 +65,7 @@ public sealed record CranChoice(string Name, CranPackage? Chosen, IReadOnlyList<
             return false;
         }
         var decisions = current.Select(p => Decide(p, policy, now)).ToList();
-        return decisions.All(d => !d.Visible) && decisions.Any(d => d.Code == VersionDecision.Quarantined);
+        return decisions.All(d => !d.Visible) && decisions.Any(d => IsHeldBack(d) || d.Code == VersionDecision.NoUploadDate);
     }
 
     /// <summary>
@@ -69,14 +89,26 @@ public sealed record CranChoice(string Name, CranPackage? Chosen, IReadOnlyList<
                 }
             }
         }
-        string? reason = null;
-        if (chosen is null)
+        return new CranChoice(name, chosen, candidates, chosen is null ? NoVersionReason(name, candidates, policy) : null);
+    }
+
+    /// <summary>Why no version of a package is visible, in the words an operator and a user need.</summary>
+    private static string NoVersionReason(string name, IReadOnlyList<CranCandidate> candidates, TierPolicy policy)
+    {
+        if (candidates.Count == 0)
         {
-            reason = candidates.Count == 0
-                ? $"upstream has no package '{name}'"
-                : $"no version of '{name}' is visible at tier {policy.Tier}: " + string.Join("; ", candidates.Select(c => $"{c.Package.VersionText}: {c.Decision.Reason}").Take(5));
+            return $"upstream has no package '{name}'";
         }
-        return new CranChoice(name, chosen, candidates, reason);
+        var details = string.Join("; ", candidates.Select(c => $"{c.Package.VersionText}: {c.Decision.Reason}").Take(5));
+        if (candidates.All(c => IsHeldBack(c.Decision) && c.Decision.ChangesAt is not null))
+        {
+            var until = candidates.Min(c => c.Decision.ChangesAt!.Value);
+            var undated = candidates.All(c => c.Decision.Code == VersionDecision.NoUploadDate);
+            return (undated
+                ? $"every version of '{name}' is undated upstream and held by this appliance's first-seen clock until {until.UtcDateTime:yyyy-MM-dd HH:mm}Z"
+                : $"every version of '{name}' is in quarantine until {until.UtcDateTime:yyyy-MM-dd HH:mm}Z at the earliest") + $" (tier {policy.Tier}): {details}";
+        }
+        return $"no version of '{name}' is visible at tier {policy.Tier}: {details}";
     }
 
     private static CranPackage? Newest(IEnumerable<CranCandidate> candidates)
