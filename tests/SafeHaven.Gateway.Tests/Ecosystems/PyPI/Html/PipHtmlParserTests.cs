@@ -194,3 +194,51 @@ public sealed class PipHtmlParserTests
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(30));
     }
 }
+
+/// <summary>The appliance's own pages, read by Debian's pip 23.0.1 (the pip PEP 714 exists for).</summary>
+public sealed class RenderedPagesReadByDebiansPipTests
+{
+    private static readonly PyPIFile[] Files =
+    [
+        new()
+        {
+            Filename = "shpkg-1.0-py3-none-any.whl", Url = "https://files.example/shpkg-1.0-py3-none-any.whl",
+            Sha256 = new string('a', 64), CoreMetadata = true, CoreMetadataSha256 = new string('b', 64), RequiresPython = ">=3.8", Size = 10,
+            UploadTime = "2024-01-01T00:00:00Z",
+        },
+        new() { Filename = "shpkg-1.0.tar.gz", Url = "https://files.example/shpkg-1.0.tar.gz", Sha256 = new string('c', 64), CoreMetadata = true },
+        new() { Filename = "shpkg-0.9.tar.gz", Url = "https://files.example/shpkg-0.9.tar.gz", Sha256 = new string('d', 64), Yanked = true, YankedReason = "broken > 1.0" },
+    ];
+
+    [Fact]
+    public void JsonPagesDoNotCrashIt()
+    {
+        var json = Encoding.UTF8.GetString(SimpleIndexRenderer.RenderProject("shpkg", Files, ["0.9", "1.0"], SimpleFormat.Json));
+
+        // Debian's pip reads "dist-info-metadata" from JSON and crashes ("unhashable type: 'dict'") on the object form.
+        Assert.DoesNotContain("dist-info-metadata", json, StringComparison.Ordinal);
+        var links = PythonReference.PipLinks([(json, "http://127.0.0.1:8080/pypi/simple/shpkg/")], SimpleContentNegotiation.JsonV1).Single();
+
+        Assert.Equal(["shpkg-1.0-py3-none-any.whl", "shpkg-1.0.tar.gz", "shpkg-0.9.tar.gz"], links.Select(l => l.Filename));
+        Assert.Equal([new string('a', 64), new string('c', 64), new string('d', 64)], links.Select(l => l.Sha256));
+        Assert.Equal("http://127.0.0.1:8080/pypi/packages/shpkg/shpkg-1.0-py3-none-any.whl", links[0].Url);
+        Assert.Equal(">=3.8", links[0].RequiresPython);
+        Assert.Equal("broken > 1.0", links[2].YankedReason);
+        Assert.All(links, l => Assert.Null(l.DistInfoMetadata)); // it downloads the file instead of the PEP 658 metadata
+    }
+
+    [Fact]
+    public void HtmlPagesGiveItTheMetadataFiles()
+    {
+        var html = Encoding.UTF8.GetString(SimpleIndexRenderer.RenderProject("shpkg", Files, ["0.9", "1.0"], SimpleFormat.Html));
+
+        var links = PythonReference.PipLinks([(html, "http://127.0.0.1:8080/pypi/simple/shpkg/")], SimpleContentNegotiation.HtmlV1).Single();
+
+        Assert.Equal(["shpkg-1.0-py3-none-any.whl", "shpkg-1.0.tar.gz", "shpkg-0.9.tar.gz"], links.Select(l => l.Filename));
+        Assert.Equal("sha256=" + new string('b', 64), links[0].DistInfoMetadata);
+        Assert.Equal("true", links[1].DistInfoMetadata);
+        Assert.Null(links[2].DistInfoMetadata);
+        Assert.Equal(">=3.8", links[0].RequiresPython);
+        Assert.Equal("broken > 1.0", links[2].YankedReason);
+    }
+}

@@ -40,7 +40,7 @@ internal static class PythonReference
         from pip._internal.index.collector import IndexContent, parse_links
         out = []
         for page in json.load(sys.stdin):
-            content = IndexContent(page["html"].encode("utf-8"), "text/html", encoding="utf-8", url=page["url"])
+            content = IndexContent(page["html"].encode("utf-8"), page["type"], encoding="utf-8", url=page["url"])
             links = []
             for link in parse_links(content):
                 links.append({
@@ -67,9 +67,9 @@ internal static class PythonReference
             .ToList();
     }
 
-    public static IReadOnlyList<List<PipLink>> PipLinks(IReadOnlyList<(string Html, string Url)> pages)
+    public static IReadOnlyList<List<PipLink>> PipLinks(IReadOnlyList<(string Html, string Url)> pages, string contentType = "text/html")
     {
-        using var output = Run(PipLinksScript, JsonSerializer.Serialize(pages.Select(p => new { html = p.Html, url = p.Url })));
+        using var output = Run(PipLinksScript, JsonSerializer.Serialize(pages.Select(p => new { html = p.Html, url = p.Url, type = contentType })));
         return output.RootElement.EnumerateArray().Select(page => page.EnumerateArray().Select(l => new PipLink(
             l.GetProperty("url").GetString()!, l.GetProperty("filename").GetString()!, l.GetProperty("sha256").GetString(),
             l.GetProperty("requires_python").GetString(), l.GetProperty("yanked_reason").GetString(), l.GetProperty("dist_info_metadata").GetString())).ToList()).ToList();
