@@ -212,7 +212,10 @@ public static partial class SimpleIndexParser
             if (fragment >= 0)
             {
                 url = href[..fragment];
-                // pip reads hashes from the fragment as query pairs (#sha256=...&egg=...); the first sha256 wins.
+                // The fragment is read as '&'-separated pairs (#sha256=...&egg=...) and the first sha256 is the one
+                // verified. pip differs only on odd fragments: 23.0.1 takes everything after the first "<hash>=" as
+                // the value, 23.2 the first hash of any kind. Clients never see upstream's fragment: the appliance
+                // publishes its own "#sha256=" of the file it has verified.
                 foreach (var pair in href[(fragment + 1)..].Split('&'))
                 {
                     if (pair.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase))

@@ -94,7 +94,7 @@ public static class SimpleIndexRenderer
                     json.WriteString("requires-python", file.RequiresPython);
                 }
                 // PEP 714: JSON carries "core-metadata" only. The old PEP 658 key "dist-info-metadata" is never written:
-                // pip 22.3-23.0 (Debian 12's pip is 23.0.1) read it and crash on the object form with
+                // older pips (Debian 12's 23.0.1 among them) read it and crash on the object form with
                 // "TypeError: unhashable type: 'dict'". Those pips fall back to downloading the file itself.
                 if (file.CoreMetadata && file.CoreMetadataSha256 is not null)
                 {
@@ -158,7 +158,7 @@ public static class SimpleIndexRenderer
             }
             if (file.CoreMetadata)
             {
-                // PEP 714 keeps both attributes in HTML: pip before 23.2 (Debian 12's 23.0.1) reads only
+                // PEP 714 keeps both attributes in HTML: pip 23.0.1 (Debian 12's) reads only
                 // data-dist-info-metadata, a string there, which it handles; newer clients read data-core-metadata.
                 var value = file.CoreMetadataSha256 is null ? "true" : "sha256=" + file.CoreMetadataSha256;
                 html.Append(" data-dist-info-metadata=\"").Append(value).Append("\" data-core-metadata=\"").Append(value).Append('"');
