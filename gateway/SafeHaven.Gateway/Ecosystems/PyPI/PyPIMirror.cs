@@ -152,7 +152,7 @@ public sealed class PyPIMirror
         if (view.ApprovedOutsideClosure && view.VisibleEntries.Count == 0)
         {
             var (code, reason) = view.NothingVisible(policy.Policy.Tier);
-            if (_health.IsNewDecision(name, "approved-nothing-visible", code))
+            if (_health.IsNewDecision(name, "approved-nothing-visible", code ?? "no-files"))
             {
                 _logger.LogWarning("pypi {Project} refused: {Reason}", name, reason);
             }

@@ -122,12 +122,15 @@ public sealed class PyPIProjectView
     /// </summary>
     public static string FirstSeenKey(string normalizedName, PyPIFile file) => $"{normalizedName}/{file.Filename}#sha256={file.Sha256}";
 
-    /// <summary>The most common reason files are hidden, and a sentence for people saying why nothing is visible.</summary>
-    public (string Code, string Reason) NothingVisible(int tier)
+    /// <summary>
+    /// The most common reason files are hidden, and a sentence for people saying why nothing is visible; the code is
+    /// null when upstream lists no files at all (nothing is hidden, there is nothing).
+    /// </summary>
+    public (string? Code, string Reason) NothingVisible(int tier)
     {
         if (State.Entries.Count == 0)
         {
-            return (VersionDecision.UnknownVersion, $"tier {tier}: '{State.NormalizedName}' is approved, but upstream lists no files for it");
+            return (null, $"tier {tier}: '{State.NormalizedName}' is approved, but upstream lists no files for it");
         }
         var code = HiddenByCode.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
         var counts = string.Join(", ", HiddenByCode.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Value} {p.Key}"));

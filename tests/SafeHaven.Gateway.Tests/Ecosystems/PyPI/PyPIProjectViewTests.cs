@@ -321,6 +321,32 @@ public sealed class PyPIProjectViewTests : IDisposable
     }
 
     [Fact]
+    public void AnApprovedProjectWithNothingVisibleSaysWhy()
+    {
+        var state = new PyPIProjectState("requests", new PyPIProject
+        {
+            Name = "requests",
+            Files =
+            [
+                File("requests-2.32.0-py3-none-any.whl", "2024-05-29T08:00:00.000000Z", Sha(5)), // quarantined
+                File("requests-2.32.0.tar.gz", null, Sha(6)),                                     // no date
+                File("requests-2.32.1.tar.gz", null, Sha(7)),                                     // no date
+            ],
+        }, Now);
+
+        var view = new PyPIProjectView(state, Policy(3), null, Now, approvedOutsideClosure: true);
+        var (code, reason) = view.NothingVisible(3);
+
+        Assert.Empty(view.VisibleEntries);
+        Assert.True(view.ApprovedOutsideClosure);
+        Assert.Equal(VersionDecision.NoUploadDate, code);
+        Assert.StartsWith("tier 3: 'requests' is approved, but none of its 3 upstream files is visible at this tier (2 no-upload-date, 1 quarantined); for example: ", reason, StringComparison.Ordinal);
+
+        var empty = new PyPIProjectView(new PyPIProjectState("requests", new PyPIProject { Name = "requests", Files = [] }, Now), Policy(3), null, Now, approvedOutsideClosure: true);
+        Assert.Equal((null, "tier 3: 'requests' is approved, but upstream lists no files for it"), empty.NothingVisible(3));
+    }
+
+    [Fact]
     public void ANewFileUnderAnOldNameHasItsOwnFirstSeenKey()
     {
         var a = File("requests-2.30.0.tar.gz", null, Sha(1));
