@@ -98,6 +98,10 @@ public static class PyPIEndpoints
         var lookup = await mirror.GetProjectAsync(normalized, cancellationToken).ConfigureAwait(false);
         switch (lookup)
         {
+            case ProjectLookup.Found { View: { ApprovedOutsideClosure: true, VisibleEntries.Count: 0 } view }:
+                // Approved, but nothing of it is visible: say why (quarantine, no date, unverifiable), not "not approved".
+                var (code, reason) = view.NothingVisible(mirror.Policy.Policy.Tier);
+                return code is null ? PolicyResponses.NotFound(reason) : PolicyResponses.Hidden(context, code, reason);
             case ProjectLookup.Found found:
                 if (found.StaleReason is not null)
                 {

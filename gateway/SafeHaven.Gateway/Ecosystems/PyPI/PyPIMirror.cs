@@ -1,8 +1,12 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Blobs;
+using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Artifacts;
+using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
@@ -22,10 +26,16 @@ public sealed class PyPIMirror
     private readonly TierPolicyProvider _policy;
     private readonly AllowlistClosureRegistry _closures;
     private readonly TimeProvider _time;
+    private readonly IFirstSeenStore _firstSeen;
+    private readonly MirrorStatus _health;
+    private readonly ILogger _logger;
     private readonly Func<string, Uri> _urlOf;
 
+    /// <summary>First-seen times per fetched upstream page, looked up once per page (they never move).</summary>
+    private readonly ConditionalWeakTable<PyPIProjectState, IReadOnlyDictionary<string, DateTimeOffset>> _firstSeenByState = new();
+
     public PyPIMirror(UpstreamDocumentCache documents, ArtifactFetcher artifacts, IMemoryCache memory, TierPolicyProvider policy,
-        AllowlistClosureRegistry closures, TimeProvider time)
+        AllowlistClosureRegistry closures, TimeProvider time, IFirstSeenStore firstSeen, MirrorStatus health, ILogger<PyPIMirror> logger)
     {
         _documents = documents;
         Artifacts = artifacts;
@@ -33,6 +43,9 @@ public sealed class PyPIMirror
         _policy = policy;
         _closures = closures;
         _time = time;
+        _firstSeen = firstSeen;
+        _health = health;
+        _logger = logger;
         _urlOf = UrlOf;
     }
 
@@ -50,9 +63,20 @@ public sealed class PyPIMirror
     {
         var policy = _policy.Current;
         var admission = applyAllowlist ? _closures.Admit(policy, Ecosystem, normalizedName) : AllowlistAdmission.Open;
+        var approvedOutsideClosure = false;
         if (!admission.Admitted)
         {
-            return ProjectLookup.Refused(admission);
+            if (admission.ClosurePending || admission.Closure is not { } refusedBy || !refusedBy.Roots.Contains(normalizedName, StringComparer.Ordinal))
+            {
+                if (!admission.ClosurePending && _health.IsNewDecision(normalizedName, VersionDecision.NotAllowlisted, admission.Reason!))
+                {
+                    _logger.LogInformation("pypi {Project} refused: {Reason}", normalizedName, admission.Reason);
+                }
+                return ProjectLookup.Refused(admission);
+            }
+            // On the approved list, but the closure could not resolve it (no visible version when it was computed):
+            // not "not approved". It is shown for what is visible now, and refused with the real cause if nothing is.
+            approvedOutsideClosure = true;
         }
         var closure = admission.Closure;
 
@@ -68,12 +92,71 @@ public sealed class PyPIMirror
         var viewKey = (closure is null ? "pypi-view-all:" : "pypi-view:") + normalizedName;
         if (!_memory.TryGetValue(viewKey, out PyPIProjectView? view)
             || view is null || !ReferenceEquals(view.State, state) || view.PolicyGeneration != policy.Generation
-            || !ReferenceEquals(view.Closure, closure) || now >= view.ValidUntil)
+            || !ReferenceEquals(view.Closure, closure) || view.ApprovedOutsideClosure != approvedOutsideClosure || now >= view.ValidUntil)
         {
-            view = new PyPIProjectView(state, policy, closure, now);
+            var firstSeen = await FirstSeenAsync(state, now, cancellationToken).ConfigureAwait(false);
+            view = new PyPIProjectView(state, policy, closure, now, firstSeen, approvedOutsideClosure);
             _memory.Set(viewKey, view, new MemoryCacheEntryOptions { Size = state.EstimatedSize * 4 });
+            Report(view, policy);
         }
         return new ProjectLookup.Found(view, lookup.StaleReason);
+    }
+
+    /// <summary>
+    /// The first-seen time of every file upstream gives no upload time for, recorded now for files never seen
+    /// before (at every tier, so the clock has been running when a site raises its tier). Looked up once per
+    /// fetched page. If the store cannot answer, the files have no date and stay hidden at Tier 2+ (fail closed).
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, DateTimeOffset>?> FirstSeenAsync(PyPIProjectState state, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_firstSeenByState.TryGetValue(state, out var known))
+        {
+            return known;
+        }
+        var keys = state.Entries.Where(PyPIProjectView.NeedsFirstSeen).Select(e => PyPIProjectView.FirstSeenKey(state.NormalizedName, e.File)).ToList();
+        if (keys.Count == 0)
+        {
+            return null;
+        }
+        try
+        {
+            var seen = await _firstSeen.GetOrRecordAsync(Ecosystem, keys, now, cancellationToken).ConfigureAwait(false);
+            _firstSeenByState.AddOrUpdate(state, seen);
+            return seen;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogError(e, "pypi {Project}: first-seen times could not be read or recorded; its files without an upstream upload time stay hidden at tier 2+", state.NormalizedName);
+            return null;
+        }
+    }
+
+    /// <summary>Coverage for /healthz, and one log line per project and decision (not per request).</summary>
+    private void Report(PyPIProjectView view, PolicySnapshot policy)
+    {
+        var name = view.State.NormalizedName;
+        _health.RecordCoverage(name, new Health.PackageCoverage(view.State.Entries.Count, view.HiddenByCode));
+        foreach (var code in (string[])[VersionDecision.NoUploadDate, VersionDecision.Unverifiable, VersionDecision.UnknownVersion])
+        {
+            var hidden = view.HiddenByCode.GetValueOrDefault(code);
+            if (hidden == 0)
+            {
+                continue;
+            }
+            var reason = $"{hidden} of {view.State.Entries.Count} upstream files hidden as '{code}'";
+            if (_health.IsNewDecision(name, code, reason))
+            {
+                _logger.LogWarning("pypi {Project}: {Reason}; for example: {Example}", name, reason, view.Decisions.Values.First(d => d.Code == code).Reason);
+            }
+        }
+        if (view.ApprovedOutsideClosure && view.VisibleEntries.Count == 0)
+        {
+            var (code, reason) = view.NothingVisible(policy.Policy.Tier);
+            if (_health.IsNewDecision(name, "approved-nothing-visible", code ?? "no-files"))
+            {
+                _logger.LogWarning("pypi {Project} refused: {Reason}", name, reason);
+            }
+        }
     }
 
     /// <summary>The names a client may list at the root index, and the stale reason if upstream could not be re-read.</summary>

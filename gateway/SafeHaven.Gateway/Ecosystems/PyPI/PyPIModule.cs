@@ -1,10 +1,13 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Catalog;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Artifacts;
+using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
@@ -23,7 +26,10 @@ public sealed class PyPIModule : IEcosystemModule
             sp.GetRequiredService<IMemoryCache>(),
             sp.GetRequiredService<TierPolicyProvider>(),
             sp.GetRequiredService<AllowlistClosureRegistry>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IFirstSeenStore>(),
+            sp.GetRequiredService<MirrorHealth>().Get(Name),
+            sp.GetRequiredService<ILogger<PyPIMirror>>()));
         services.AddSingleton(sp => new PyPIClosureSource(sp.GetRequiredService<PyPIMirror>(), mirror));
         services.AddSingleton<IMirrorEcosystem, PyPIMirrorEcosystem>();
     }

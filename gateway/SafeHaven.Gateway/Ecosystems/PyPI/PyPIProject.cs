@@ -26,6 +26,12 @@ public sealed record PyPIProject
 {
     public required string Name { get; init; }
     public required IReadOnlyList<PyPIFile> Files { get; init; }
+
+    /// <summary>
+    /// PEP 700 <c>versions</c> as upstream lists them (it may name versions that have no files left), or null
+    /// when upstream gives none (PEP 503 HTML, or JSON api-version 1.0).
+    /// </summary>
+    public IReadOnlyList<string>? Versions { get; init; }
 }
 
 /// <summary>The root index: project names only.</summary>

@@ -13,39 +13,84 @@ public sealed class PyPIProjectView
 {
     public static readonly EcosystemPolicyTraits Traits = new("PyPI", VersionsEqual);
 
+    private static readonly IReadOnlyDictionary<string, DateTimeOffset> NoneSeen = new Dictionary<string, DateTimeOffset>();
+
     private readonly Lazy<RenderedPage>[] _pages;
 
-    public PyPIProjectView(PyPIProjectState state, PolicySnapshot policy, AllowlistClosure? closure, DateTimeOffset now)
+    /// <param name="firstSeen">
+    /// The appliance's first-seen time of each file upstream gives no upload time for, by <see cref="FirstSeenKey"/>:
+    /// the clock of last resort for the quarantine. A file with neither stays hidden at Tier 2+.
+    /// </param>
+    /// <param name="approvedOutsideClosure">
+    /// Tier 3+: the project is on the approved list, but the closure could not resolve it (no version was visible
+    /// when it was computed). It is shown for what is visible now, and a page with nothing visible is refused with the real cause.
+    /// </param>
+    public PyPIProjectView(PyPIProjectState state, PolicySnapshot policy, AllowlistClosure? closure, DateTimeOffset now,
+        IReadOnlyDictionary<string, DateTimeOffset>? firstSeen = null, bool approvedOutsideClosure = false)
     {
         State = state;
         PolicyGeneration = policy.Generation;
         Closure = closure;
+        FirstSeen = firstSeen ?? NoneSeen;
+        ApprovedOutsideClosure = approvedOutsideClosure;
         var decisions = new Dictionary<string, VersionDecision>(StringComparer.Ordinal);
+        var hiddenByCode = new Dictionary<string, int>(StringComparer.Ordinal);
         var visible = new List<PyPIFileEntry>();
+        var visibleVersions = new HashSet<string>(StringComparer.Ordinal);
+        var versionsWithFiles = new HashSet<string>(StringComparer.Ordinal);
         DateTimeOffset? nextChange = null;
         foreach (var entry in state.Entries)
         {
-            var decision = Decide(state.NormalizedName, entry, policy.Policy, now);
+            DateTimeOffset? seen = NeedsFirstSeen(entry) && FirstSeen.TryGetValue(FirstSeenKey(state.NormalizedName, entry.File), out var at) ? at : null;
+            var decision = Decide(state.NormalizedName, entry, policy.Policy, now, seen);
             decisions[entry.File.Filename] = decision;
+            if (entry.Version is not null)
+            {
+                versionsWithFiles.Add(entry.Version);
+            }
             if (decision.Visible)
             {
                 visible.Add(entry);
+                if (entry.Version is not null)
+                {
+                    visibleVersions.Add(entry.Version);
+                }
             }
-            else if (decision.ChangesAt is { } changesAt && (nextChange is null || changesAt < nextChange))
+            else
             {
-                nextChange = changesAt;
+                hiddenByCode[decision.Code] = hiddenByCode.GetValueOrDefault(decision.Code) + 1;
+                if (decision.ChangesAt is { } changesAt && (nextChange is null || changesAt < nextChange))
+                {
+                    nextChange = changesAt;
+                }
             }
         }
         Decisions = decisions;
+        HiddenByCode = hiddenByCode;
         VisibleEntries = visible;
-        Versions = visible.Where(e => e.ParsedVersion is not null)
-            .GroupBy(e => e.ParsedVersion!)
-            .Select(g => g.Key)
-            .Order()
-            .Select(v => v.ToString())
-            .ToList();
+        if (state.Project.Versions is { } upstreamVersions)
+        {
+            // PEP 700: upstream's own list (it may name versions whose files are gone), less the versions the tier
+            // hides entirely: every file of them hidden. A version with no files at all has nothing to hide.
+            Versions = upstreamVersions
+                .Where(v => !versionsWithFiles.Contains(VersionKey(v)) || visibleVersions.Contains(VersionKey(v)))
+                .ToList();
+        }
+        else
+        {
+            // No upstream list (PEP 503 HTML): the versions of the visible files.
+            Versions = visible.Where(e => e.ParsedVersion is not null)
+                .GroupBy(e => e.ParsedVersion!)
+                .Select(g => g.Key)
+                .Order()
+                .Select(v => v.ToString())
+                .ToList();
+        }
         ValidUntil = nextChange ?? DateTimeOffset.MaxValue;
-        var files = visible.Select(e => e.File).ToList();
+        // upload-time is passed through exactly as upstream wrote it, and only then: a first-seen time is the
+        // appliance's own clock and is never presented as upstream's (pip's --uploaded-prior-to and uv's
+        // exclude-newer need the real value). An upload-time the appliance cannot read is not passed on either.
+        var files = visible.Select(e => e.Uploaded is null && e.File.UploadTime is not null ? e.File with { UploadTime = null } : e.File).ToList();
         _pages = Enum.GetValues<SimpleFormat>()
             .Select(format => new Lazy<RenderedPage>(() => RenderedPage.Create(SimpleIndexRenderer.RenderProject(state.NormalizedName, files, Versions, format))))
             .ToArray();
@@ -54,19 +99,52 @@ public sealed class PyPIProjectView
     public PyPIProjectState State { get; }
     public long PolicyGeneration { get; }
     public AllowlistClosure? Closure { get; }
+    public IReadOnlyDictionary<string, DateTimeOffset> FirstSeen { get; }
+    public bool ApprovedOutsideClosure { get; }
     public IReadOnlyDictionary<string, VersionDecision> Decisions { get; }
+
+    /// <summary>How many upstream files the tier hides, by decision code.</summary>
+    public IReadOnlyDictionary<string, int> HiddenByCode { get; }
+
     public IReadOnlyList<PyPIFileEntry> VisibleEntries { get; }
     public IReadOnlyList<string> Versions { get; }
     public DateTimeOffset ValidUntil { get; }
 
     public RenderedPage Page(SimpleFormat format) => _pages[(int)format].Value;
 
+    /// <summary>Whether a file's quarantine falls back to the appliance's first-seen time: upstream gives no (readable) upload time for it.</summary>
+    public static bool NeedsFirstSeen(PyPIFileEntry entry) =>
+        entry.Uploaded is null && entry.File.Sha256 is not null && Core.Blobs.BlobDigest.TryParse(entry.File.Sha256, out _);
+
+    /// <summary>
+    /// The first-seen identity of a file: project, file name and upstream SHA-256. A file replaced under the same
+    /// name is a new file and waits out the quarantine again.
+    /// </summary>
+    public static string FirstSeenKey(string normalizedName, PyPIFile file) => $"{normalizedName}/{file.Filename}#sha256={file.Sha256}";
+
+    /// <summary>
+    /// The most common reason files are hidden, and a sentence for people saying why nothing is visible; the code is
+    /// null when upstream lists no files at all (nothing is hidden, there is nothing).
+    /// </summary>
+    public (string? Code, string Reason) NothingVisible(int tier)
+    {
+        if (State.Entries.Count == 0)
+        {
+            return (null, $"tier {tier}: '{State.NormalizedName}' is approved, but upstream lists no files for it");
+        }
+        var code = HiddenByCode.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
+        var counts = string.Join(", ", HiddenByCode.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Value} {p.Key}"));
+        var example = Decisions.Values.First(d => d.Code == code).Reason;
+        return (code, $"tier {tier}: '{State.NormalizedName}' is approved, but none of its {State.Entries.Count} upstream files is visible at this tier ({counts}); for example: {example}");
+    }
+
     /// <summary>
     /// The decision for one file. A file is judged by its own upload time, so a file added to an old release
     /// waits out the quarantine like a new release does. Files upstream gives no SHA-256 for are never offered:
-    /// they could not be verified.
+    /// they could not be verified. A file with no upstream upload time is judged by <paramref name="firstSeen"/>,
+    /// the appliance's own first sight of it; while that holds it back, its code is <c>no-upload-date</c>.
     /// </summary>
-    public static VersionDecision Decide(string normalizedName, PyPIFileEntry entry, TierPolicy policy, DateTimeOffset now)
+    public static VersionDecision Decide(string normalizedName, PyPIFileEntry entry, TierPolicy policy, DateTimeOffset now, DateTimeOffset? firstSeen = null)
     {
         if (entry.File.Sha256 is null || !Core.Blobs.BlobDigest.TryParse(entry.File.Sha256, out _))
         {
@@ -78,8 +156,24 @@ public sealed class PyPIProjectView
                 ? new VersionDecision(false, VersionDecision.UnknownVersion, $"tier {policy.Tier}: the version of {entry.File.Filename} cannot be read from its name")
                 : new VersionDecision(true, VersionDecision.PassThrough, $"tier {policy.Tier}: pass-through");
         }
+        if (entry.Uploaded is null && firstSeen is { } seen && policy.AppliesQuarantine)
+        {
+            var byFirstSeen = policy.EvaluateVersion(new VersionFacts("pypi", normalizedName, entry.Version, seen), Traits, now);
+            var days = policy.MinimumAge.TotalDays;
+            return byFirstSeen.Code switch
+            {
+                VersionDecision.Quarantined => new VersionDecision(false, VersionDecision.NoUploadDate,
+                    $"tier {policy.Tier}: upstream gives no upload time for {entry.File.Filename}; this appliance first saw it at {seen.UtcDateTime:yyyy-MM-dd HH:mm}Z, so it is held until {byFirstSeen.VisibleFrom!.Value.UtcDateTime:yyyy-MM-dd HH:mm}Z ({days:0}-day delay from first sight)",
+                    byFirstSeen.VisibleFrom),
+                VersionDecision.Aged => new VersionDecision(true, VersionDecision.Aged,
+                    $"tier {policy.Tier}: no upstream upload time; first seen by this appliance {seen.UtcDateTime:yyyy-MM-dd}, past the {days:0}-day quarantine"),
+                _ => byFirstSeen,
+            };
+        }
         return policy.EvaluateVersion(new VersionFacts("pypi", normalizedName, entry.Version, entry.Uploaded), Traits, now);
     }
+
+    private static string VersionKey(string version) => Pep440Version.TryParse(version, out var parsed) ? parsed.ToString() : version;
 
     private static bool VersionsEqual(string left, string right) =>
         Pep440Version.TryParse(left, out var l) && Pep440Version.TryParse(right, out var r) ? l.Equals(r) : left == right;

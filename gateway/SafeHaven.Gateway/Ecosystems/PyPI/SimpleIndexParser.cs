@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SafeHaven.Core.Packages;
+using SafeHaven.Gateway.Ecosystems.PyPI.Html;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
@@ -16,9 +17,6 @@ public static partial class SimpleIndexParser
 {
     [GeneratedRegex(@"<a\s(?<attrs>[^>]*)>(?<text>.*?)</a\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
     private static partial Regex Anchor();
-
-    [GeneratedRegex(@"(?<name>[a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:""(?<v1>[^""]*)""|'(?<v2>[^']*)'|(?<v3>[^\s""'=<>`]+)))?", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
-    private static partial Regex Attribute();
 
     public static bool IsJson(string? contentType) =>
         contentType is not null && (contentType.StartsWith(SimpleContentNegotiation.JsonV1, StringComparison.OrdinalIgnoreCase)
@@ -134,12 +132,27 @@ public static partial class SimpleIndexParser
                     UploadTime = StringOrNull(file, "upload-time"),
                 });
             }
-            return new PyPIProject { Name = name, Files = files };
+            return new PyPIProject { Name = name, Files = files, Versions = ReadVersions(root) };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new UpstreamFormatException($"upstream page for '{normalizedName}' is not valid PEP 691 JSON: {e.Message}", e);
         }
+    }
+
+    /// <summary>PEP 700 <c>versions</c> exactly as upstream lists them, or null when upstream gives none.</summary>
+    private static List<string>? ReadVersions(JsonElement root)
+    {
+        if (!root.TryGetProperty("versions", out var versions) || versions.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+        var result = new List<string>(versions.GetArrayLength());
+        foreach (var version in versions.EnumerateArray())
+        {
+            result.Add(version.GetString() is { Length: > 0 } text ? text : throw new UpstreamFormatException("a PEP 700 version that is not a string"));
+        }
+        return result;
     }
 
     private static (bool, string?) ReadCoreMetadata(JsonElement file)
@@ -167,71 +180,85 @@ public static partial class SimpleIndexParser
     private static string? StringOrNull(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    /// <summary>
+    /// Reads a PEP 503 page as pip does (<see cref="PipHtmlParser"/>): every <c>&lt;a href&gt;</c>, resolved against
+    /// the first <c>&lt;base href&gt;</c> (itself resolved against the page URL) or the page URL; the file name is the
+    /// last segment of the link's path, percent-decoded (pip ignores the anchor text); the SHA-256 comes from the
+    /// URL fragment. Links to directories (a path ending in '/', such as a static server's <c>../</c>) are not files.
+    /// </summary>
     private static PyPIProject ParseProjectHtml(string html, Uri pageUrl, string normalizedName)
     {
         RequireHtml(html);
-        var files = new List<PyPIFile>();
-        foreach (Match anchor in Anchor().Matches(html))
+        var links = PipHtmlParser.ParseLinks(html);
+        var baseUrl = pageUrl;
+        if (!string.IsNullOrEmpty(links.BaseHref))
         {
-            var attributes = ParseAttributes(anchor.Groups["attrs"].Value);
-            if (!attributes.TryGetValue("href", out var href) || string.IsNullOrEmpty(href))
+            if (!Uri.TryCreate(pageUrl, links.BaseHref, out var resolvedBase) || (resolvedBase.Scheme != Uri.UriSchemeHttp && resolvedBase.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new UpstreamFormatException($"<base href> '{links.BaseHref}' is not an http(s) URL");
+            }
+            baseUrl = resolvedBase;
+        }
+        var files = new List<PyPIFile>();
+        foreach (var attributes in links.Anchors)
+        {
+            if (attributes.GetValueOrDefault("href") is not { Length: > 0 } href)
             {
                 continue;
             }
-            var filename = WebUtility.HtmlDecode(anchor.Groups["text"].Value).Trim();
             string? sha256 = null;
-            var fragment = href.IndexOf('#', StringComparison.Ordinal);
             var url = href;
+            var fragment = href.IndexOf('#', StringComparison.Ordinal);
             if (fragment >= 0)
             {
-                var hash = href[(fragment + 1)..];
                 url = href[..fragment];
-                if (hash.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase))
+                // The fragment is read as '&'-separated pairs (#sha256=...&egg=...) and the first sha256 is the one
+                // verified. pip differs only on odd fragments: 23.0.1 takes everything after the first "<hash>=" as
+                // the value, 23.2 the first hash of any kind. Clients never see upstream's fragment: the appliance
+                // publishes its own "#sha256=" of the file it has verified.
+                foreach (var pair in href[(fragment + 1)..].Split('&'))
                 {
-                    sha256 = hash[7..].ToLowerInvariant();
+                    if (pair.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase))
+                    {
+                        sha256 = pair[7..].ToLowerInvariant();
+                        break;
+                    }
                 }
             }
-            if (filename.Length == 0)
+            var absolute = ResolveUri(baseUrl, url);
+            var path = absolute.AbsolutePath;
+            if (path.EndsWith('/'))
             {
-                filename = Uri.UnescapeDataString(url[(url.LastIndexOf('/') + 1)..]);
+                continue;
             }
+            var filename = Uri.UnescapeDataString(path[(path.LastIndexOf('/') + 1)..]);
             CheckFilename(filename);
-            var coreMetadata = attributes.TryGetValue("data-core-metadata", out var cm) ? cm
-                : attributes.TryGetValue("data-dist-info-metadata", out var dim) ? dim : null;
+            // PEP 714: data-core-metadata, else the older data-dist-info-metadata. A valueless attribute says
+            // nothing (pip reads None), so no metadata file is advertised for it.
+            var coreMetadata = attributes.GetValueOrDefault("data-core-metadata") ?? attributes.GetValueOrDefault("data-dist-info-metadata");
             string? coreMetadataSha = null;
             if (coreMetadata is not null && coreMetadata.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase))
             {
                 coreMetadataSha = coreMetadata[7..].ToLowerInvariant();
             }
-            attributes.TryGetValue("data-yanked", out var yankedReason);
+            // PEP 592: the attribute's presence marks the file yanked, with or without a reason. (pip itself reads a
+            // valueless data-yanked as not yanked; treating it as yanked is the cautious reading.)
+            var yanked = attributes.TryGetValue("data-yanked", out var yankedReason);
             files.Add(new PyPIFile
             {
                 Filename = filename,
-                Url = Resolve(pageUrl, url),
+                Url = absolute.GetLeftPart(UriPartial.Query),
                 Sha256 = sha256,
-                RequiresPython = attributes.TryGetValue("data-requires-python", out var rp) ? rp : null,
-                CoreMetadata = coreMetadata is not null && !coreMetadata.Equals("false", StringComparison.OrdinalIgnoreCase),
+                RequiresPython = attributes.GetValueOrDefault("data-requires-python"),
+                CoreMetadata = coreMetadata is { Length: > 0 } && !coreMetadata.Equals("false", StringComparison.OrdinalIgnoreCase),
                 CoreMetadataSha256 = coreMetadataSha,
-                Yanked = attributes.ContainsKey("data-yanked"),
+                Yanked = yanked,
                 YankedReason = string.IsNullOrEmpty(yankedReason) ? null : yankedReason,
                 Size = null,
                 UploadTime = null,
             });
         }
-        return new PyPIProject { Name = normalizedName, Files = files };
-    }
-
-    private static Dictionary<string, string> ParseAttributes(string text)
-    {
-        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (Match attribute in Attribute().Matches(text))
-        {
-            var value = attribute.Groups["v1"].Success ? attribute.Groups["v1"].Value
-                : attribute.Groups["v2"].Success ? attribute.Groups["v2"].Value
-                : attribute.Groups["v3"].Success ? attribute.Groups["v3"].Value : "";
-            result.TryAdd(attribute.Groups["name"].Value, WebUtility.HtmlDecode(value));
-        }
-        return result;
+        return new PyPIProject { Name = normalizedName, Files = files, Versions = null };
     }
 
     private static void CheckFilename(string filename)
@@ -242,12 +269,14 @@ public static partial class SimpleIndexParser
         }
     }
 
-    private static string Resolve(Uri pageUrl, string url)
+    private static string Resolve(Uri pageUrl, string url) => ResolveUri(pageUrl, url).GetLeftPart(UriPartial.Query);
+
+    private static Uri ResolveUri(Uri pageUrl, string url)
     {
         if (!Uri.TryCreate(pageUrl, url, out var absolute) || (absolute.Scheme != Uri.UriSchemeHttp && absolute.Scheme != Uri.UriSchemeHttps))
         {
             throw new UpstreamFormatException($"file URL '{url}' is not an http(s) URL");
         }
-        return absolute.GetLeftPart(UriPartial.Query);
+        return absolute;
     }
 }

@@ -93,26 +93,18 @@ public static class SimpleIndexRenderer
                 {
                     json.WriteString("requires-python", file.RequiresPython);
                 }
-                if (file.CoreMetadata)
+                // PEP 714: JSON carries "core-metadata" only. The old PEP 658 key "dist-info-metadata" is never written:
+                // older pips (Debian 12's 23.0.1 among them) read it and crash on the object form with
+                // "TypeError: unhashable type: 'dict'". Those pips fall back to downloading the file itself.
+                if (file.CoreMetadata && file.CoreMetadataSha256 is not null)
                 {
-                    // PEP 714 name, plus the PEP 658 name older clients read.
-                    foreach (var key in (string[])["core-metadata", "dist-info-metadata"])
-                    {
-                        if (file.CoreMetadataSha256 is null)
-                        {
-                            json.WriteBoolean(key, true);
-                        }
-                        else
-                        {
-                            json.WriteStartObject(key);
-                            json.WriteString("sha256", file.CoreMetadataSha256);
-                            json.WriteEndObject();
-                        }
-                    }
+                    json.WriteStartObject("core-metadata");
+                    json.WriteString("sha256", file.CoreMetadataSha256);
+                    json.WriteEndObject();
                 }
                 else
                 {
-                    json.WriteBoolean("core-metadata", false);
+                    json.WriteBoolean("core-metadata", file.CoreMetadata);
                 }
                 if (file.Yanked)
                 {
@@ -166,6 +158,8 @@ public static class SimpleIndexRenderer
             }
             if (file.CoreMetadata)
             {
+                // PEP 714 keeps both attributes in HTML: pip 23.0.1 (Debian 12's) reads only
+                // data-dist-info-metadata, a string there, which it handles; newer clients read data-core-metadata.
                 var value = file.CoreMetadataSha256 is null ? "true" : "sha256=" + file.CoreMetadataSha256;
                 html.Append(" data-dist-info-metadata=\"").Append(value).Append("\" data-core-metadata=\"").Append(value).Append('"');
             }

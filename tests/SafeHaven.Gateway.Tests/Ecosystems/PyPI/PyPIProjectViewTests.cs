@@ -245,6 +245,116 @@ public sealed class PyPIProjectViewTests : IDisposable
         Assert.Equal(["2.9.0", "2.10.0.dev1", "2.10.0rc1", "2.10.0rc2", "2.10.0", "2.10.0.post1", "10.0", "1!0.1"], view.Versions);
     }
 
+    /// <summary>An upstream like pytz's on PyPI: PEP 700 lists more versions than there are files (old files deleted).</summary>
+    private static PyPIProjectState WithUpstreamVersions(IReadOnlyList<string> versions) => new("requests", Requests().Project with { Versions = versions }, Now);
+
+    [Fact]
+    public void UpstreamVersionsPassThroughLessTheVersionsHiddenEntirely()
+    {
+        // 2.0 and 2.1.0 have no files left upstream; 2.29.0 has only an unverifiable file; 2.32.0's files are all
+        // hidden at Tier 2 (quarantined, undated); 2.30.0 is visible; 2.31 (= 2.31.0) is fast-tracked.
+        var state = WithUpstreamVersions(["2.0", "2.1.0", "2.28.0", "2.29.0", "2.30.0", "2.31", "2.32.0"]);
+
+        var tier0 = new PyPIProjectView(state, Policy(0), null, Now);
+        var tier2 = new PyPIProjectView(state, Policy(2), null, Now);
+
+        Assert.Equal(["2.0", "2.1.0", "2.30.0", "2.31", "2.32.0"], tier0.Versions);
+        Assert.Equal(["2.0", "2.1.0", "2.30.0", "2.31"], tier2.Versions);
+        var json = System.Text.Json.JsonDocument.Parse(tier2.Page(SimpleFormat.Json).Body);
+        Assert.Equal(["2.0", "2.1.0", "2.30.0", "2.31"], json.RootElement.GetProperty("versions").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
+    public void FirstSeenHoldsBackAFileWithoutUploadTimeAndThenLetsItThrough()
+    {
+        var state = Requests();
+        var undated = state.ByFilename["requests-2.32.0.tar.gz"];
+        Assert.True(PyPIProjectView.NeedsFirstSeen(undated));
+        Assert.False(PyPIProjectView.NeedsFirstSeen(state.ByFilename["requests-2.30.0.tar.gz"])); // upstream date
+        Assert.False(PyPIProjectView.NeedsFirstSeen(state.ByFilename["requests-2.29.0.tar.gz"])); // unverifiable anyway
+        var seenAt = Now.AddDays(-2);
+        var firstSeen = new Dictionary<string, DateTimeOffset> { [PyPIProjectView.FirstSeenKey("requests", undated.File)] = seenAt };
+
+        var held = new PyPIProjectView(state, Policy(2), null, Now, firstSeen);
+        var decision = held.Decisions["requests-2.32.0.tar.gz"];
+        Assert.False(decision.Visible);
+        Assert.Equal(VersionDecision.NoUploadDate, decision.Code);
+        Assert.Contains("first saw it at", decision.Reason, StringComparison.Ordinal);
+        Assert.Equal(seenAt.AddDays(7), decision.VisibleFrom);
+        Assert.True(held.ValidUntil <= seenAt.AddDays(7));
+        Assert.Equal(1, held.HiddenByCode[VersionDecision.NoUploadDate]);
+
+        var later = new PyPIProjectView(state, Policy(2), null, seenAt.AddDays(7), firstSeen);
+        Assert.True(later.Decisions["requests-2.32.0.tar.gz"].Visible);
+        Assert.Contains("first seen by this appliance", later.Decisions["requests-2.32.0.tar.gz"].Reason, StringComparison.Ordinal);
+        Assert.False(later.HiddenByCode.ContainsKey(VersionDecision.NoUploadDate));
+
+        // Without a first-seen time there is no clock at all: hidden, and time alone will not change that.
+        var unknown = new PyPIProjectView(state, Policy(2), null, Now.AddYears(1));
+        Assert.Equal(VersionDecision.NoUploadDate, unknown.Decisions["requests-2.32.0.tar.gz"].Code);
+        Assert.Null(unknown.Decisions["requests-2.32.0.tar.gz"].ChangesAt);
+    }
+
+    [Fact]
+    public void AFirstSeenTimeIsNeverServedAsUpstreamsUploadTime()
+    {
+        var state = new PyPIProjectState("requests", new PyPIProject
+        {
+            Name = "requests",
+            Files =
+            [
+                File("requests-2.30.0.tar.gz", null, Sha(1)),
+                File("requests-2.31.0.tar.gz", "not a time", Sha(2)),
+                File("requests-2.32.0.tar.gz", "2023-05-03T17:48:55.762946Z", Sha(3)),
+            ],
+        }, Now);
+        var firstSeen = state.Entries.Where(PyPIProjectView.NeedsFirstSeen).ToDictionary(e => PyPIProjectView.FirstSeenKey("requests", e.File), _ => Now.AddDays(-30));
+
+        var view = new PyPIProjectView(state, Policy(2), null, Now, firstSeen);
+
+        Assert.Equal(3, view.VisibleEntries.Count);
+        var json = System.Text.Json.JsonDocument.Parse(view.Page(SimpleFormat.Json).Body);
+        var files = json.RootElement.GetProperty("files").EnumerateArray().ToList();
+        Assert.False(files[0].TryGetProperty("upload-time", out _));
+        Assert.False(files[1].TryGetProperty("upload-time", out _)); // unreadable upstream value: not passed on
+        Assert.Equal("2023-05-03T17:48:55.762946Z", files[2].GetProperty("upload-time").GetString());
+    }
+
+    [Fact]
+    public void AnApprovedProjectWithNothingVisibleSaysWhy()
+    {
+        var state = new PyPIProjectState("requests", new PyPIProject
+        {
+            Name = "requests",
+            Files =
+            [
+                File("requests-2.32.0-py3-none-any.whl", "2024-05-29T08:00:00.000000Z", Sha(5)), // quarantined
+                File("requests-2.32.0.tar.gz", null, Sha(6)),                                     // no date
+                File("requests-2.32.1.tar.gz", null, Sha(7)),                                     // no date
+            ],
+        }, Now);
+
+        var view = new PyPIProjectView(state, Policy(3), null, Now, approvedOutsideClosure: true);
+        var (code, reason) = view.NothingVisible(3);
+
+        Assert.Empty(view.VisibleEntries);
+        Assert.True(view.ApprovedOutsideClosure);
+        Assert.Equal(VersionDecision.NoUploadDate, code);
+        Assert.StartsWith("tier 3: 'requests' is approved, but none of its 3 upstream files is visible at this tier (2 no-upload-date, 1 quarantined); for example: ", reason, StringComparison.Ordinal);
+
+        var empty = new PyPIProjectView(new PyPIProjectState("requests", new PyPIProject { Name = "requests", Files = [] }, Now), Policy(3), null, Now, approvedOutsideClosure: true);
+        Assert.Equal((null, "tier 3: 'requests' is approved, but upstream lists no files for it"), empty.NothingVisible(3));
+    }
+
+    [Fact]
+    public void ANewFileUnderAnOldNameHasItsOwnFirstSeenKey()
+    {
+        var a = File("requests-2.30.0.tar.gz", null, Sha(1));
+        var b = a with { Sha256 = Sha(2) };
+
+        Assert.NotEqual(PyPIProjectView.FirstSeenKey("requests", a), PyPIProjectView.FirstSeenKey("requests", b));
+    }
+
     [Fact]
     public void DecideMatchesTheViewsDecisions()
     {

@@ -199,16 +199,40 @@ public sealed class SimpleIndexParserTests
     }
 
     [Theory]
-    [InlineData("<a href=\"https://files.example/x.tar.gz\">../x.tar.gz</a>")]
-    [InlineData("<a href=\"https://files.example/x.tar.gz\">a/x.tar.gz</a>")]
-    [InlineData("<a href=\"https://files.example/x.tar.gz\">..</a>")]
-    [InlineData("<a href=\"https://files.example/x.tar.gz\">a\\x.tar.gz</a>")]
-    [InlineData("<a href=\"https://files.example/x.tar.gz\">..&#47;x.tar.gz</a>")]
-    [InlineData("<a href=\"https://files.example/..%2Fx.tar.gz\"></a>")]
-    [InlineData("<a href=\"https://files.example/dir/\"></a>")]
+    // pip takes the file name from the link's path, percent-decoded, never from the anchor text.
+    [InlineData("<a href=\"https://files.example/..%2Fx.tar.gz\">x.tar.gz</a>")]
+    [InlineData("<a href=\"https://files.example/a%2Fx.tar.gz\">x.tar.gz</a>")]
+    [InlineData("<a href=\"https://files.example/a%5Cx.tar.gz\">x.tar.gz</a>")]
+    [InlineData("<a href=\"https://files.example/x%00.tar.gz\">x.tar.gz</a>")]
+    [InlineData("<a href=\"https://files.example/x%0A.tar.gz\">x.tar.gz</a>")]
     public void UnsafeFilenamesAreRejectedInHtml(string anchor)
     {
         Assert.Throws<UpstreamFormatException>(() => ParseHtml(HtmlPage(anchor)));
+    }
+
+    [Fact]
+    public void TheFileNameComesFromTheLinkNotTheAnchorText()
+    {
+        var project = ParseHtml(HtmlPage("""
+            <a href="https://files.example/requests-2.31.0.tar.gz#sha256=00">../../etc/passwd</a>
+            <a href="https://files.example/requests-2.30.0.tar.gz"></a>
+            <a href="https://files.example/requests%202.29.0.tar.gz">requests-2.29.0.tar.gz</a>
+            """));
+
+        Assert.Equal(["requests-2.31.0.tar.gz", "requests-2.30.0.tar.gz", "requests 2.29.0.tar.gz"], project.Files.Select(f => f.Filename));
+    }
+
+    [Fact]
+    public void DirectoryLinksAreNotFiles()
+    {
+        // A static server's listing links to its parent and to folders; pip ignores them, and so does the appliance.
+        var project = ParseHtml(HtmlPage("""
+            <a href="../">../</a>
+            <a href="https://files.example/dir/">dir/</a>
+            <a href="requests-2.31.0.tar.gz#sha256=00">requests-2.31.0.tar.gz</a>
+            """));
+
+        Assert.Equal("requests-2.31.0.tar.gz", Assert.Single(project.Files).Filename);
     }
 
     [Theory]
@@ -357,6 +381,8 @@ public sealed class SimpleIndexParserTests
     [Theory]
     [InlineData("#sha256=58CD2187C01E70E6E26505BCA751777AA9F2EE0B7F4300988B709F44E013003F", PyPIPages.Sha256Whl2310)]
     [InlineData("#md5=5b0a2e8b1e2c8ac6bcd57b5bbfe2d0a9", null)]
+    [InlineData("#md5=5b0a2e8b1e2c8ac6bcd57b5bbfe2d0a9&sha256=58cd2187c01e70e6e26505bca751777aa9f2ee0b7f4300988b709f44e013003f", PyPIPages.Sha256Whl2310)]
+    [InlineData("#sha256=58cd2187c01e70e6e26505bca751777aa9f2ee0b7f4300988b709f44e013003f&amp;egg=requests", PyPIPages.Sha256Whl2310)]
     [InlineData("", null)]
     public void HtmlHashFragment(string fragment, string? sha256)
     {
