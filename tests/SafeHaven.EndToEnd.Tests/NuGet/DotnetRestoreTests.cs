@@ -194,6 +194,48 @@ public sealed class DotnetRestoreTests(NuGetUpstreamFixture upstream)
     }
 
     [Fact]
+    public async Task A_different_file_later_served_for_a_verified_version_is_refused_by_the_pin()
+    {
+        // A private upstream this test can change: a compromised upstream can replace a file and its hash together.
+        var root = Directory.CreateTempSubdirectory("safehaven-nuget-repinned-").FullName;
+        var nginx = await NginxServer.StartAsync(root);
+        await using var _ = nginx;
+        var settings = upstream.Settings(0);
+        settings["Mirrors:nuget:Upstream"] = await NuGetUpstreamFixture.BuildAsync(root, nginx.BaseUrl);
+        settings["Mirrors:nuget:IndexTtlSeconds"] = "0";
+        await using var appliance = await ApplianceProcess.StartAsync(settings);
+
+        var first = await DotnetRestore.RunAsync(ServiceIndex(appliance), ("ShLib", "[0.9.0]"));
+        Assert.True(first.Succeeded, Describe(first, appliance));
+        var original = Path.Combine(root, "v3", "flatcontainer", "shlib", "0.9.0", "shlib.0.9.0.nupkg");
+        var storedHex = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(original)));
+
+        // Upstream now serves another ShLib 0.9.0 and publishes its hash; the appliance's stored copy is gone
+        // (a lost disk, a pruned store), so it has to fetch again.
+        await new NuGetUpstreamBuilder(root, nginx.BaseUrl)
+            .Add(new TinyNuGetPackage("ShLib", "0.9.0", NuGetUpstreamFixture.Now.AddDays(-90), [new TinyNuGetGroup("netstandard2.0", [("ShOther", "[1.0.0, )")])]))
+            .WriteAsync();
+        File.Delete(Path.Combine(appliance.DataDirectory, "blobs", "sha256", storedHex[..2], storedHex));
+
+        var url = new Uri(appliance.BaseUrl, "nuget/v3/flatcontainer/shlib/0.9.0/shlib.0.9.0.nupkg");
+        using (var refused = await Http.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+            Assert.Contains("upstream now serves a different file", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var hidden = await Http.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+            Assert.Equal("unverifiable", hidden.Headers.GetValues("X-SafeHaven-Policy").Single());
+        }
+        Assert.Contains("shlib 0.9.0 refused: upstream now serves a different file", appliance.Log, StringComparison.Ordinal);
+        var health = await GetJsonAsync(appliance, "healthz");
+        Assert.Equal("degraded", health.GetProperty("status").GetString());
+        Assert.Equal(1, health.GetProperty("mirrors").GetProperty("nuget").GetProperty("artifactIntegrityFailures").GetInt64());
+        Directory.Delete(root, recursive: true);
+    }
+
+    [Fact]
     public async Task Upstream_down_or_answering_garbage_keeps_serving_the_last_good_copy_marked_stale()
     {
         // A private upstream this test can break.
