@@ -35,6 +35,9 @@ public sealed record ArtifactSource(Uri Url, string DisplayName, BlobDigest? Sha
 /// </summary>
 public interface IArtifactVerifier
 {
+    /// <summary>Where the temporary copy goes: a disk directory (the data directory, not a RAM-backed /tmp); null for the system's.</summary>
+    string? TemporaryDirectory => null;
+
     Task VerifyAsync(Stream file, CancellationToken cancellationToken);
 }
 
@@ -131,8 +134,8 @@ public sealed class ArtifactFetcher
         // A verifier reads the whole file (a zip's central directory is at its end): it gets a temporary copy on
         // disk, written alongside the store, deleted when closed.
         await using var copy = source.Verifier is null ? null : new FileStream(
-            Path.Combine(Path.GetTempPath(), "safehaven-verify-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
-            BlockSize, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            Path.Combine(Directory.CreateDirectory(source.Verifier.TemporaryDirectory ?? Path.GetTempPath()).FullName, "safehaven-verify-" + Guid.NewGuid().ToString("N")),
+            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, BlockSize, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         var buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
         try
         {

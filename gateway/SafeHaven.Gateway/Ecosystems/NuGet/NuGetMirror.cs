@@ -55,8 +55,9 @@ public sealed class NuGetMirror
 
     public NuGetMirror(Uri serviceIndexUrl, UpstreamDocumentCache documents, ArtifactFetcher artifacts, IIndexCacheStore store, IMemoryCache memory,
         TierPolicyProvider policy, AllowlistClosureRegistry closures, TimeProvider time,
-        IFirstSeenStore firstSeen, MirrorStatus health, ILogger logger, IEnumerable<string> trustedSigners)
+        IFirstSeenStore firstSeen, MirrorStatus health, ILogger logger, IEnumerable<string> trustedSigners, string? temporaryDirectory = null)
     {
+        TemporaryDirectory = temporaryDirectory;
         ServiceIndexUrl = serviceIndexUrl;
         _documents = documents;
         Artifacts = artifacts;
@@ -76,6 +77,9 @@ public sealed class NuGetMirror
     public IReadOnlySet<string> TrustedSigners { get; }
 
     public NuGetFactsStore Facts => _facts;
+
+    /// <summary>Where downloaded packages are copied to be verified before they are stored (the data directory's <c>tmp</c>).</summary>
+    public string? TemporaryDirectory { get; }
 
     /// <summary>A fingerprint as configured (hex, with or without ':' or spaces, any case), as upper-case hex.</summary>
     public static string NormalizeFingerprint(string text) =>
@@ -341,7 +345,7 @@ public sealed class NuGetMirror
             ?? throw new UpstreamUnavailableException($"{source.DisplayName} vanished from the store");
         await using (stream.ConfigureAwait(false))
         {
-            await using var copy = new FileStream(Path.Combine(Path.GetTempPath(), "safehaven-verify-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
+            await using var copy = new FileStream(Path.Combine(Directory.CreateDirectory(TemporaryDirectory ?? Path.GetTempPath()).FullName, "safehaven-verify-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
                 FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
             await stream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
             copy.Position = 0;
@@ -356,6 +360,8 @@ public sealed class NuGetMirror
     /// </summary>
     private sealed class PackageVerifier(NuGetMirror mirror, string lowerId, NuGetVersionEntry entry, ExpectedHash? upstreamSha512, bool requireSignature) : IArtifactVerifier
     {
+        public string? TemporaryDirectory => mirror.TemporaryDirectory;
+
         public async Task VerifyAsync(Stream file, CancellationToken cancellationToken)
         {
             var name = $"{lowerId}.{entry.Normalized}.nupkg";

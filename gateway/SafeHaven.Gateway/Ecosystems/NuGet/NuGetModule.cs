@@ -32,7 +32,8 @@ public sealed class NuGetModule : IEcosystemModule
             sp.GetRequiredService<IFirstSeenStore>(),
             sp.GetRequiredService<Health.MirrorHealth>().Get(Name),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(NuGetMirror).FullName!),
-            mirror.TrustedSigners));
+            mirror.TrustedSigners,
+            options.ResolveDataPath("tmp")));
         services.AddSingleton(sp => new NuGetClosureSource(sp.GetRequiredService<NuGetMirror>(), mirror.TargetFrameworks));
         services.AddSingleton<IMirrorEcosystem, NuGetMirrorEcosystem>();
     }
