@@ -207,6 +207,20 @@ internal static class ApplianceHost
             {
                 problems.AddRange(SafeHaven.Gateway.Upstreams.UpstreamAccess.Validate(ecosystem, mirror));
             }
+            for (var i = 0; i < mirror.TrustedSigners.Count; i++)
+            {
+                if (!SafeHaven.Gateway.Ecosystems.NuGet.NuGetMirror.IsValidFingerprint(mirror.TrustedSigners[i]))
+                {
+                    problems.Add($"SafeHaven:Mirrors:{ecosystem}:TrustedSigners:{i}: '{mirror.TrustedSigners[i]}' is not a SHA-256 certificate fingerprint (64 hex digits)");
+                }
+            }
+            for (var i = 0; i < mirror.TargetFrameworks.Count; i++)
+            {
+                if (global::NuGet.Frameworks.NuGetFramework.Parse(mirror.TargetFrameworks[i]).IsUnsupported)
+                {
+                    problems.Add($"SafeHaven:Mirrors:{ecosystem}:TargetFrameworks:{i}: '{mirror.TargetFrameworks[i]}' is not a NuGet target framework (e.g. net10.0)");
+                }
+            }
         }
         if (!options.Database.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
         {

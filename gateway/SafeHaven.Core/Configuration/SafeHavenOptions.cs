@@ -127,6 +127,13 @@ public sealed class MirrorOptions
     /// </summary>
     public List<string> TrustedSigners { get; set; } = [];
 
+    /// <summary>
+    /// NuGet: the target frameworks of the environment's projects (e.g. <c>net10.0</c>). When set, the Tier 3+ closure
+    /// follows, for each, only the dependency group restore would pick (the nearest compatible one), as pip markers are
+    /// evaluated for PyPI; when empty, every group of every framework is followed.
+    /// </summary>
+    public List<string> TargetFrameworks { get; set; } = [];
+
     /// <summary>HTTP(S) proxy the appliance reaches this upstream through (the site's egress proxy), e.g. <c>http://proxy.example:3128</c>.</summary>
     public string? Proxy { get; set; }
 

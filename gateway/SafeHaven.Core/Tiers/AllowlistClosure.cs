@@ -2,8 +2,12 @@ using System.Collections.Frozen;
 
 namespace SafeHaven.Core.Tiers;
 
-/// <summary>A dependency to resolve: a package, an ecosystem-specific version constraint, and requested extras.</summary>
-public sealed record ClosureRequest(string Name, string Constraint, IReadOnlySet<string> Extras);
+/// <summary>
+/// A dependency to resolve: a package, an ecosystem-specific version constraint, and requested extras.
+/// <see cref="IsRoot"/> marks an allowlist entry itself (its constraint, often empty, is the entry's), as opposed to a
+/// dependency of a resolved version: an ecosystem may follow more versions of a root than the one a dependency picks.
+/// </summary>
+public sealed record ClosureRequest(string Name, string Constraint, IReadOnlySet<string> Extras, bool IsRoot = false);
 
 /// <summary>A resolved package version whose own dependencies are followed.</summary>
 public sealed record ClosureNode(string Name, string Version, IReadOnlySet<string> Extras);
@@ -94,12 +98,12 @@ public sealed class AllowlistClosure
         var requiredBy = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         var unsatisfied = new List<UnsatisfiedDependency>();
         var visited = new HashSet<string>(StringComparer.Ordinal);
-        var resolutions = new Dictionary<(string, string, string), ClosureResolution>();
+        var resolutions = new Dictionary<(string, string, string, bool), ClosureResolution>();
         var queue = new Queue<(ClosureRequest Request, string Root, IReadOnlyList<string> Path)>();
 
         foreach (var entry in allowlist.Entries)
         {
-            queue.Enqueue((new ClosureRequest(entry.Name, "", entry.Extras), entry.Name, [entry.Name]));
+            queue.Enqueue((new ClosureRequest(entry.Name, entry.Constraint, entry.Extras, IsRoot: true), entry.Name, [entry.Name]));
         }
 
         while (queue.Count > 0)
@@ -107,7 +111,7 @@ public sealed class AllowlistClosure
             cancellationToken.ThrowIfCancellationRequested();
             var (request, root, path) = queue.Dequeue();
             var extrasKey = string.Join(',', request.Extras.Order(StringComparer.Ordinal));
-            if (!resolutions.TryGetValue((request.Name, request.Constraint, extrasKey), out var resolution))
+            if (!resolutions.TryGetValue((request.Name, request.Constraint, extrasKey, request.IsRoot), out var resolution))
             {
                 try
                 {
@@ -117,7 +121,7 @@ public sealed class AllowlistClosure
                 {
                     resolution = ClosureResolution.Failed(e.Message);
                 }
-                resolutions[(request.Name, request.Constraint, extrasKey)] = resolution;
+                resolutions[(request.Name, request.Constraint, extrasKey, request.IsRoot)] = resolution;
             }
             if (resolution.Node is not { } node)
             {
@@ -203,6 +207,13 @@ public sealed class AllowlistClosureRegistry
         }
         if (normalizedName is not null && !closure.Contains(normalizedName))
         {
+            // An approved package the closure could not resolve is refused for that reason, not as "not approved".
+            if (closure.Roots.Contains(normalizedName, StringComparer.Ordinal))
+            {
+                var why = closure.Unsatisfied.FirstOrDefault(u => u.Root == normalizedName && u.Path.Count == 1)?.Reason ?? "no version of it can be served";
+                return new AllowlistAdmission(false, closure,
+                    $"tier {tier}: '{normalizedName}' is on the approved list, but no version of it is visible at this tier: {why}", ClosurePending: false);
+            }
             return new AllowlistAdmission(false, closure,
                 $"tier {tier}: '{normalizedName}' is not on the approved list nor a dependency of an approved package", ClosurePending: false);
         }

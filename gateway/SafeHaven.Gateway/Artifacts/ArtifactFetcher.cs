@@ -12,8 +12,12 @@ using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Artifacts;
 
-/// <summary>A hash an upstream index promises for an artifact, in an algorithm other than SHA-256 (CRAN's MD5, NuGet's SHA-512).</summary>
-public sealed record ExpectedHash(HashAlgorithmName Algorithm, byte[] Value)
+/// <summary>
+/// A hash an upstream index promises for an artifact, in an algorithm other than SHA-256 (CRAN's MD5, NuGet's SHA-512).
+/// <paramref name="Promise"/> says who promised it, for the error message (upstream's index, or the appliance's pin of
+/// the first verified download).
+/// </summary>
+public sealed record ExpectedHash(HashAlgorithmName Algorithm, byte[] Value, string Promise = "the hash its index gives")
 {
     public override string ToString() => $"{Algorithm.Name} {Convert.ToHexStringLower(Value)}";
 }
@@ -21,8 +25,21 @@ public sealed record ExpectedHash(HashAlgorithmName Algorithm, byte[] Value)
 /// <summary>
 /// One upstream artifact: where it comes from and what it must hash to. When upstream gives no SHA-256, the
 /// digest of the first verified copy is remembered by URL, so later requests are served from the store.
+/// A <see cref="Verifier"/> checks the whole downloaded file (a signature, say) before it is committed to the store.
 /// </summary>
-public sealed record ArtifactSource(Uri Url, string DisplayName, BlobDigest? Sha256, ExpectedHash? Other = null);
+public sealed record ArtifactSource(Uri Url, string DisplayName, BlobDigest? Sha256, ExpectedHash? Other = null, IArtifactVerifier? Verifier = null);
+
+/// <summary>
+/// Checks a downloaded artifact from a seekable temporary copy on disk (never a buffer in memory) before the store
+/// commits it. Throws <see cref="UpstreamIntegrityException"/> to refuse it: then nothing is stored or served.
+/// </summary>
+public interface IArtifactVerifier
+{
+    /// <summary>Where the temporary copy goes: a disk directory (the data directory, not a RAM-backed /tmp); null for the system's.</summary>
+    string? TemporaryDirectory => null;
+
+    Task VerifyAsync(Stream file, CancellationToken cancellationToken);
+}
 
 /// <summary>Upstream content did not match the hash its index promised; nothing was stored.</summary>
 public sealed class UpstreamIntegrityException(string message, Exception? inner = null) : Exception(message, inner);
@@ -114,6 +131,11 @@ public sealed class ArtifactFetcher
         await using var body = await response.Content.ReadAsStreamAsync(_stopping).ConfigureAwait(false);
         await using var writer = await _blobs.BeginWriteAsync(_stopping).ConfigureAwait(false);
         using var other = source.Other is null ? null : IncrementalHash.CreateHash(source.Other.Algorithm);
+        // A verifier reads the whole file (a zip's central directory is at its end): it gets a temporary copy on
+        // disk, written alongside the store, deleted when closed.
+        await using var copy = source.Verifier is null ? null : new FileStream(
+            Path.Combine(Directory.CreateDirectory(source.Verifier.TemporaryDirectory ?? Path.GetTempPath()).FullName, "safehaven-verify-" + Guid.NewGuid().ToString("N")),
+            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, BlockSize, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         var buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
         try
         {
@@ -122,6 +144,10 @@ public sealed class ArtifactFetcher
             {
                 other?.AppendData(buffer, 0, read);
                 await writer.WriteAsync(buffer.AsMemory(0, read), _stopping).ConfigureAwait(false);
+                if (copy is not null)
+                {
+                    await copy.WriteAsync(buffer.AsMemory(0, read), _stopping).ConfigureAwait(false);
+                }
             }
         }
         finally
@@ -130,7 +156,21 @@ public sealed class ArtifactFetcher
         }
         if (other is not null && !other.GetHashAndReset().AsSpan().SequenceEqual(source.Other!.Value))
         {
-            throw Mismatch(source, source.Other.ToString(), "a different " + source.Other.Algorithm.Name);
+            throw Mismatch(source, source.Other.ToString(), "a different " + source.Other.Algorithm.Name, promise: source.Other.Promise);
+        }
+        if (copy is not null)
+        {
+            await copy.FlushAsync(_stopping).ConfigureAwait(false);
+            copy.Position = 0;
+            try
+            {
+                await source.Verifier!.VerifyAsync(copy, _stopping).ConfigureAwait(false);
+            }
+            catch (UpstreamIntegrityException e)
+            {
+                _logger.LogError("Upstream {Ecosystem} artifact {Name} failed verification: {Reason}; nothing stored", _ecosystem, source.DisplayName, e.Message);
+                throw;
+            }
         }
         BlobDigest digest;
         try
@@ -150,12 +190,12 @@ public sealed class ArtifactFetcher
         return digest;
     }
 
-    private UpstreamIntegrityException Mismatch(ArtifactSource source, string expected, string actual, Exception? inner = null)
+    private UpstreamIntegrityException Mismatch(ArtifactSource source, string expected, string actual, Exception? inner = null, string promise = "the hash its index gives")
     {
-        _logger.LogError("Upstream content of {Ecosystem} artifact {Name} does not match its index: expected {Expected}, got {Actual}; nothing stored",
-            _ecosystem, source.DisplayName, expected, actual);
+        _logger.LogError("Upstream content of {Ecosystem} artifact {Name} does not match {Promise}: expected {Expected}, got {Actual}; nothing stored",
+            _ecosystem, source.DisplayName, promise, expected, actual);
         return new UpstreamIntegrityException(
-            $"upstream content of {source.DisplayName} does not match the hash its index gives (expected {expected}, got {actual}); it was not stored or served", inner);
+            $"upstream content of {source.DisplayName} does not match {promise} (expected {expected}, got {actual}); it was not stored or served", inner);
     }
 
     /// <summary>
@@ -255,7 +295,7 @@ public sealed class ArtifactFetcher
         {
             try
             {
-                if (large && source.Sha256 is not null && !HttpMethods.IsHead(context.Request.Method))
+                if (large && source.Sha256 is not null && source.Verifier is null && !HttpMethods.IsHead(context.Request.Method))
                 {
                     await StreamWhileStoringAsync(context, source, contentType, cancellationToken).ConfigureAwait(false);
                     return Results.Empty;

@@ -87,7 +87,8 @@ internal static class PolicyEndpoints
     }
 
     private static string Format(AllowlistEntry entry) =>
-        entry.Extras.Count == 0 ? entry.Name : $"{entry.Name}[{string.Join(",", entry.Extras.Order(StringComparer.Ordinal))}]";
+        (entry.Extras.Count == 0 ? entry.Name : $"{entry.Name}[{string.Join(",", entry.Extras.Order(StringComparer.Ordinal))}]")
+        + (entry.Constraint.Length == 0 ? "" : "@" + entry.Constraint);
 
     private static IResult UnknownEcosystem() =>
         ManagementJson.Invalid("ecosystem", $"Unknown ecosystem (one of: {string.Join(", ", Names.Ecosystems)}).");

@@ -128,4 +128,32 @@ public sealed class AllowlistTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void An_entry_may_name_a_version_constraint_after_an_at_sign()
+    {
+        var list = Allowlist.Parse(["Microsoft.OpenApi@[2.0.0, 3.0.0)  # the 2.x line only", "NuGet.Packaging"], n => TierPolicyProvider.NormalizeForEcosystem("nuget", n));
+
+        Assert.Equal(["microsoft.openapi", "nuget.packaging"], list.Entries.Select(e => e.Name));
+        Assert.Equal("[2.0.0, 3.0.0)", list.Entries[0].Constraint);
+        Assert.Equal("", list.Entries[1].Constraint);
+        Assert.Throws<FormatException>(() => Allowlist.Parse(["NuGet.Packaging@"], PyPI));
+    }
+
+    [Fact]
+    public void An_approved_package_the_closure_could_not_resolve_is_refused_for_that_reason()
+    {
+        var registry = new AllowlistClosureRegistry();
+        registry.Publish(new AllowlistClosure("nuget", DateTimeOffset.UnixEpoch, ["approved.lib"], [],
+            [new UnsatisfiedDependency("approved.lib", ["approved.lib"], "approved.lib", "no visible version of 'approved.lib' satisfies 'any'")],
+            new Dictionary<string, IReadOnlySet<string>>()));
+        var policy = new PolicySnapshot(1, new TierPolicy(3, TimeSpan.FromDays(7), TimeSpan.FromDays(42), SafeHaven.Core.Advisories.AdvisoryIndex.Empty), new Dictionary<string, Allowlist>());
+
+        var approved = registry.Admit(policy, "nuget", "approved.lib");
+        var other = registry.Admit(policy, "nuget", "other.lib");
+
+        Assert.False(approved.Admitted);
+        Assert.Equal("tier 3: 'approved.lib' is on the approved list, but no version of it is visible at this tier: no visible version of 'approved.lib' satisfies 'any'", approved.Reason);
+        Assert.Contains("is not on the approved list", other.Reason, StringComparison.Ordinal);
+    }
 }

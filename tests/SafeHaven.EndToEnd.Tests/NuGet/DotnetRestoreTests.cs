@@ -116,6 +116,12 @@ public sealed class DotnetRestoreTests(NuGetUpstreamFixture upstream)
         Assert.Equal("1.0.0", restored.Restored["ShLib"]);
         Assert.Equal(2, restored.Restored.Count);
 
+        // A project pinning the older ShApp gets its own dependencies: the closure follows every visible version.
+        var pinned = await DotnetRestore.RunAsync(ServiceIndex(appliance), ("ShApp", "[0.9.0]"));
+        Assert.True(pinned.Succeeded, Describe(pinned, appliance));
+        Assert.Equal("0.9.0", pinned.Restored["ShApp"]);
+        Assert.Equal("1.0.0", pinned.Restored["ShLegacy"]);
+
         var refused = await DotnetRestore.RunAsync(ServiceIndex(appliance), ("ShOther", "1.0.0"));
         Assert.False(refused.Succeeded);
         Assert.Contains("NU1101", refused.Process.Output, StringComparison.Ordinal);
@@ -127,11 +133,11 @@ public sealed class DotnetRestoreTests(NuGetUpstreamFixture upstream)
 
         // The closure follows every dependency group (ShWin only for net48), and search lists exactly it.
         // (The closure report under /api/ needs a management token; the job's log and search show the same.)
-        Assert.Matches(@"nuget allowlist closure: 1 approved[^,]*, 3 visible, 0 unsatisfied", appliance.Log);
+        Assert.Matches(@"nuget allowlist closure: 1 approved[^,]*, 4 visible, 0 unsatisfied", appliance.Log);
         var win = await GetJsonAsync(appliance, "nuget/v3/flatcontainer/shwin/index.json");
         Assert.Equal(["1.0.0"], win.GetProperty("versions").EnumerateArray().Select(v => v.GetString()!).ToArray());
         var search = await GetJsonAsync(appliance, "nuget/v3/query?q=&take=10");
-        Assert.Equal(["ShApp", "ShLib", "ShWin"], search.GetProperty("data").EnumerateArray().Select(p => p.GetProperty("id").GetString()!).ToArray());
+        Assert.Equal(["ShApp", "ShLegacy", "ShLib", "ShWin"], search.GetProperty("data").EnumerateArray().Select(p => p.GetProperty("id").GetString()!).ToArray());
     }
 
     [Fact]
@@ -146,7 +152,7 @@ public sealed class DotnetRestoreTests(NuGetUpstreamFixture upstream)
         // The closure report under /api/ needs a management token; the closure job's log and /healthz say the same.
         Assert.Contains("nuget allowlist entry shbroken cannot be satisfied: shbroken -> shmissing needs shmissing [1.0.0, ): upstream has no package 'shmissing'",
             appliance.Log, StringComparison.Ordinal);
-        Assert.Matches(@"nuget allowlist closure: 2 approved[^,]*, 4 visible, 1 unsatisfied", appliance.Log);
+        Assert.Matches(@"nuget allowlist closure: 2 approved[^,]*, 5 visible, 1 unsatisfied", appliance.Log);
 
         var health = await GetJsonAsync(appliance, "healthz");
         Assert.Equal("degraded", health.GetProperty("status").GetString());
@@ -168,16 +174,65 @@ public sealed class DotnetRestoreTests(NuGetUpstreamFixture upstream)
         Assert.False(Directory.Exists(Path.Combine(result.PackagesFolder, "shtampered", "1.0.0")) &&
             Directory.EnumerateFiles(Path.Combine(result.PackagesFolder, "shtampered", "1.0.0"), "*.nupkg").Any());
 
+        // Refused once (502 to the client that asked), then no longer listed: a direct request is a 404 with the reason.
+        Assert.Contains("shtampered 1.0.0 refused: its SHA-512 is", appliance.Log, StringComparison.Ordinal);
         var url = new Uri(appliance.BaseUrl, "nuget/v3/flatcontainer/shtampered/1.0.0/shtampered.1.0.0.nupkg");
         for (var attempt = 0; attempt < 2; attempt++)
         {
             using var response = await Http.GetAsync(url);
-            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Contains("does not match the hash its index gives (expected SHA512", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("unverifiable", response.Headers.GetValues("X-SafeHaven-Policy").Single());
+            Assert.Contains("upstream's index gives", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
+        var versions = await GetJsonAsync(appliance, "nuget/v3/flatcontainer/shtampered/index.json");
+        Assert.Empty(versions.GetProperty("versions").EnumerateArray());
+        var health = await GetJsonAsync(appliance, "healthz");
+        Assert.Equal("degraded", health.GetProperty("status").GetString());
+        Assert.True(health.GetProperty("mirrors").GetProperty("nuget").GetProperty("artifactIntegrityFailures").GetInt64() >= 1);
         var tamperedHash = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(upstream.Root, "v3", "flatcontainer", "shtampered", "1.0.0", "shtampered.1.0.0.nupkg"))));
         Assert.Empty(Directory.EnumerateFiles(appliance.DataDirectory, tamperedHash, SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task A_different_file_later_served_for_a_verified_version_is_refused_by_the_pin()
+    {
+        // A private upstream this test can change: a compromised upstream can replace a file and its hash together.
+        var root = Directory.CreateTempSubdirectory("safehaven-nuget-repinned-").FullName;
+        var nginx = await NginxServer.StartAsync(root);
+        await using var _ = nginx;
+        var settings = upstream.Settings(0);
+        settings["Mirrors:nuget:Upstream"] = await NuGetUpstreamFixture.BuildAsync(root, nginx.BaseUrl);
+        settings["Mirrors:nuget:IndexTtlSeconds"] = "0";
+        await using var appliance = await ApplianceProcess.StartAsync(settings);
+
+        var first = await DotnetRestore.RunAsync(ServiceIndex(appliance), ("ShLib", "[0.9.0]"));
+        Assert.True(first.Succeeded, Describe(first, appliance));
+        var original = Path.Combine(root, "v3", "flatcontainer", "shlib", "0.9.0", "shlib.0.9.0.nupkg");
+        var storedHex = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(original)));
+
+        // Upstream now serves another ShLib 0.9.0 and publishes its hash; the appliance's stored copy is gone
+        // (a lost disk, a pruned store), so it has to fetch again.
+        await new NuGetUpstreamBuilder(root, nginx.BaseUrl)
+            .Add(new TinyNuGetPackage("ShLib", "0.9.0", NuGetUpstreamFixture.Now.AddDays(-90), [new TinyNuGetGroup("netstandard2.0", [("ShOther", "[1.0.0, )")])]))
+            .WriteAsync();
+        File.Delete(Path.Combine(appliance.DataDirectory, "blobs", "sha256", storedHex[..2], storedHex));
+
+        var url = new Uri(appliance.BaseUrl, "nuget/v3/flatcontainer/shlib/0.9.0/shlib.0.9.0.nupkg");
+        using (var refused = await Http.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+            Assert.Contains("upstream now serves a different file", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var hidden = await Http.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+            Assert.Equal("unverifiable", hidden.Headers.GetValues("X-SafeHaven-Policy").Single());
+        }
+        Assert.Contains("shlib 0.9.0 refused: upstream now serves a different file", appliance.Log, StringComparison.Ordinal);
+        var health = await GetJsonAsync(appliance, "healthz");
+        Assert.Equal("degraded", health.GetProperty("status").GetString());
+        Assert.Equal(1, health.GetProperty("mirrors").GetProperty("nuget").GetProperty("artifactIntegrityFailures").GetInt64());
+        Directory.Delete(root, recursive: true);
     }
 
     [Fact]

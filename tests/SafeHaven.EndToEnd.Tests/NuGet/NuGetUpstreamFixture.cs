@@ -50,6 +50,9 @@ public sealed class NuGetUpstreamFixture : IAsyncLifetime
             new("ShAlpha", "3.0.0", fresh),
             new("ShFixed", "1.0.0", old),
             new("ShFixed", "1.1.0", fresh),
+            // An older ShApp needed ShLegacy, which the newest no longer does: a project pinning 0.9.0 needs it.
+            new("ShApp", "0.9.0", older, [new TinyNuGetGroup("netstandard2.0", [("ShLegacy", "[1.0.0, )")])]),
+            new("ShLegacy", "1.0.0", older),
             new("ShApp", "1.0.0", old, [
                 new TinyNuGetGroup("net48", [("ShWin", "[1.0.0, )")]),
                 new TinyNuGetGroup("netstandard2.0", [("ShLib", "[1.0.0, )")]),

@@ -190,3 +190,86 @@ public sealed class NuGetUpstreamBuilder(string root, Uri baseUrl)
         zip.CreateEntry("lib/netstandard2.0/_._");
     }
 }
+
+/// <summary>A real package file to publish on a bare feed: its id and version as the feed spells them, and the file.</summary>
+public sealed record RealNuGetPackage(string Id, string Version, string File);
+
+/// <summary>
+/// Builds a <b>bare</b> NuGet v3 feed, the least complete shape a real feed has: the one reachable from these machines
+/// (and many private feeds) serves a service index with only <c>PackageBaseAddress/3.0.0</c> and
+/// <c>RegistrationsBaseUrl/3.6.0</c>, and registration leaves whose <c>catalogEntry</c> carries only <c>id</c>,
+/// <c>version</c> and <c>listed</c>: no <c>published</c>, no <c>packageHash</c>, no <c>dependencyGroups</c>, no
+/// <c>packageContent</c>, no catalog, no search. The packages are real signed <c>.nupkg</c> files (copied byte for byte).
+/// </summary>
+public static class BareNuGetFeed
+{
+    /// <summary>The local NuGet package folder, which <c>dotnet restore SafeHaven.sln</c> fills with the public gallery's signed originals.</summary>
+    public static string LocalPackagesFolder =>
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+
+    /// <summary>A package from the local package folder; fails with what to do when the solution's restore has not put it there.</summary>
+    public static RealNuGetPackage FromLocalFolder(string id, string version)
+    {
+        var lower = id.ToLowerInvariant();
+        var file = Path.Combine(LocalPackagesFolder, lower, version, $"{lower}.{version}.nupkg");
+        if (!File.Exists(file))
+        {
+            throw new InvalidOperationException($"{file} is missing: run 'dotnet restore SafeHaven.sln' first (the solution restores {id} {version})");
+        }
+        return new RealNuGetPackage(id, version, file);
+    }
+
+    /// <summary>Writes the feed into <paramref name="root"/> for a server at <paramref name="baseUrl"/>; returns its service index URL.</summary>
+    public static async Task<string> WriteAsync(string root, Uri baseUrl, IEnumerable<RealNuGetPackage> packages)
+    {
+        var url = baseUrl.ToString();
+        var v3 = Path.Combine(root, "v3");
+        Directory.CreateDirectory(v3);
+        await File.WriteAllTextAsync(Path.Combine(v3, "index.json"), new JsonObject
+        {
+            ["version"] = "3.0.0",
+            ["resources"] = new JsonArray(
+                new JsonObject { ["@id"] = url + "v3/flatcontainer/", ["@type"] = "PackageBaseAddress/3.0.0" },
+                new JsonObject { ["@id"] = url + "v3/registration/", ["@type"] = "RegistrationsBaseUrl/3.6.0" }),
+        }.ToJsonString());
+        foreach (var package in packages.GroupBy(p => p.Id.ToLowerInvariant()))
+        {
+            var lower = package.Key;
+            var versions = new JsonArray();
+            var leaves = new JsonArray();
+            foreach (var version in package)
+            {
+                var directory = Path.Combine(v3, "flatcontainer", lower, version.Version);
+                Directory.CreateDirectory(directory);
+                File.Copy(version.File, Path.Combine(directory, $"{lower}.{version.Version}.nupkg"));
+                versions.Add(version.Version);
+                leaves.Add(new JsonObject
+                {
+                    ["catalogEntry"] = new JsonObject { ["id"] = version.Id, ["version"] = version.Version, ["listed"] = true },
+                });
+            }
+            await File.WriteAllTextAsync(Path.Combine(v3, "flatcontainer", lower, "index.json"), new JsonObject { ["versions"] = versions }.ToJsonString());
+            var registration = Path.Combine(v3, "registration", lower);
+            Directory.CreateDirectory(registration);
+            await File.WriteAllTextAsync(Path.Combine(registration, "index.json"), new JsonObject
+            {
+                ["count"] = 1,
+                ["items"] = new JsonArray(new JsonObject { ["count"] = leaves.Count, ["items"] = leaves }),
+            }.ToJsonString());
+        }
+        return url + "v3/index.json";
+    }
+
+    /// <summary>
+    /// Re-zips a signed package with one more file, keeping its signature file: what a compromised mirror would
+    /// serve. The zip stays valid, but the content no longer matches the hash inside the signature.
+    /// </summary>
+    public static void TamperSigned(string nupkg)
+    {
+        using var zip = ZipFile.Open(nupkg, ZipArchiveMode.Update);
+        using var writer = new StreamWriter(zip.CreateEntry("tools/init.ps1").Open());
+        writer.Write("Write-Host 'tampered'");
+    }
+}

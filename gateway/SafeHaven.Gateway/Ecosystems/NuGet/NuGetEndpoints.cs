@@ -1,7 +1,8 @@
-using System.IO.Compression;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using NuGet.Packaging;
+using NuGet.Packaging.Core;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Artifacts;
 using SafeHaven.Gateway.Http;
@@ -171,20 +172,22 @@ public static class NuGetEndpoints
             {
                 try
                 {
-                    using var zip = new ZipArchive(seekable, ZipArchiveMode.Read, leaveOpen: true);
-                    var entry = zip.Entries.FirstOrDefault(e => !e.FullName.Contains('/') && e.FullName.EndsWith(".nuspec", StringComparison.OrdinalIgnoreCase));
+                    // NuGet.Packaging finds the package's one .nuspec (at the root, by its rules).
+                    using var reader = new PackageArchiveReader(seekable, leaveStreamOpen: true);
+                    var path = reader.GetNuspecFile();
+                    var entry = reader.GetEntry(path);
                     if (entry is null || entry.Length > MaximumNuspecBytes)
                     {
                         return PolicyResponses.BadGateway($"{source.DisplayName} has no usable .nuspec");
                     }
                     using var buffer = new MemoryStream((int)entry.Length);
-                    await using (var content = await entry.OpenAsync(cancellationToken).ConfigureAwait(false))
+                    await using (var content = reader.GetStream(path))
                     {
                         await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
                     }
                     return Results.Bytes(buffer.ToArray(), "application/xml", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue("\"" + digest.Hex + "-nuspec\""));
                 }
-                catch (InvalidDataException e)
+                catch (Exception e) when (e is InvalidDataException or PackagingException)
                 {
                     return PolicyResponses.BadGateway($"{source.DisplayName} is not a readable package: {e.Message}");
                 }

@@ -1,8 +1,13 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
+using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Artifacts;
+using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.NuGet;
@@ -31,10 +36,28 @@ public sealed class NuGetMirror
     private readonly TierPolicyProvider _policy;
     private readonly AllowlistClosureRegistry _closures;
     private readonly TimeProvider _time;
+    private readonly NuGetFactsStore _facts;
+    private readonly IFirstSeenStore _firstSeen;
+    private readonly MirrorStatus _health;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _learning = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _verifySlots = new(MaximumConcurrentVerifications);
+
+    /// <summary>How many packages are fetched and verified at once to learn their dates or dependencies.</summary>
+    public const int MaximumConcurrentVerifications = 4;
+
+    /// <summary>
+    /// How long building a package's view at Tier 2+ waits for the versions with no upstream date to be fetched and
+    /// verified (their signature timestamp is their date). What is not learnt by then goes on in the background; the
+    /// first-seen time applies meanwhile, and the view is rebuilt when the rest is known.
+    /// </summary>
+    public static readonly TimeSpan DateLearningWait = TimeSpan.FromSeconds(60);
 
     public NuGetMirror(Uri serviceIndexUrl, UpstreamDocumentCache documents, ArtifactFetcher artifacts, IIndexCacheStore store, IMemoryCache memory,
-        TierPolicyProvider policy, AllowlistClosureRegistry closures, TimeProvider time)
+        TierPolicyProvider policy, AllowlistClosureRegistry closures, TimeProvider time,
+        IFirstSeenStore firstSeen, MirrorStatus health, ILogger logger, IEnumerable<string> trustedSigners, string? temporaryDirectory = null)
     {
+        TemporaryDirectory = temporaryDirectory;
         ServiceIndexUrl = serviceIndexUrl;
         _documents = documents;
         Artifacts = artifacts;
@@ -43,6 +66,30 @@ public sealed class NuGetMirror
         _policy = policy;
         _closures = closures;
         _time = time;
+        _facts = new NuGetFactsStore(store);
+        _firstSeen = firstSeen;
+        _health = health;
+        _logger = logger;
+        TrustedSigners = trustedSigners.Select(NormalizeFingerprint).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>SHA-256 fingerprints (upper-case hex) of the repository signers trusted to vouch for a package (<c>SafeHaven:Mirrors:nuget:TrustedSigners</c>).</summary>
+    public IReadOnlySet<string> TrustedSigners { get; }
+
+    public NuGetFactsStore Facts => _facts;
+
+    /// <summary>Where downloaded packages are copied to be verified before they are stored (the data directory's <c>tmp</c>).</summary>
+    public string? TemporaryDirectory { get; }
+
+    /// <summary>A fingerprint as configured (hex, with or without ':' or spaces, any case), as upper-case hex.</summary>
+    public static string NormalizeFingerprint(string text) =>
+        new string(text.Where(c => c is not (':' or ' ' or '-')).ToArray()).ToUpperInvariant();
+
+    /// <summary>Whether a configured fingerprint is a SHA-256 fingerprint (64 hex digits once separators are dropped).</summary>
+    public static bool IsValidFingerprint(string text)
+    {
+        var normalized = NormalizeFingerprint(text);
+        return normalized.Length == 64 && normalized.All(char.IsAsciiHexDigit);
     }
 
     /// <summary>The configured upstream service index (<c>SafeHaven:Mirrors:nuget:Upstream</c>).</summary>
@@ -146,12 +193,211 @@ public sealed class NuGetMirror
         var viewKey = (closure is null ? "nuget-view-all:" : "nuget-view:") + lowerId;
         if (!_memory.TryGetValue(viewKey, out NuGetPackageView? view)
             || view is null || !ReferenceEquals(view.State, entry.State) || view.PolicyGeneration != policy.Generation
-            || !ReferenceEquals(view.Closure, closure) || now >= view.ValidUntil)
+            || !ReferenceEquals(view.Closure, closure) || now >= view.ValidUntil || view.Knowledge.Generation != _facts.Generation(lowerId))
         {
-            view = new NuGetPackageView(entry.State, policy, closure, now);
+            var knowledge = await GatherKnowledgeAsync(entry.State, policy, now, cancellationToken).ConfigureAwait(false);
+            view = new NuGetPackageView(entry.State, policy, closure, _time.GetUtcNow(), knowledge);
             _memory.Set(viewKey, view, new MemoryCacheEntryOptions { Size = entry.State.EstimatedSize * 2 });
+            ReportView(view);
         }
         return new PackageLookup.Found(view, stale.Count == 0 ? null : string.Join("; ", stale));
+    }
+
+    /// <summary>
+    /// What is known of the package's versions beyond the registration. At Tier 2+, a version with no upstream
+    /// <c>published</c> and no verified signature date gets a first-seen time (recorded once), and its package is
+    /// fetched and verified to learn the signature's timestamp: a few at a time, each once, waiting at most
+    /// <see cref="DateLearningWait"/>; the rest goes on in the background and the view is rebuilt when it is known.
+    /// </summary>
+    private async Task<NuGetKnowledge> GatherKnowledgeAsync(NuGetPackageState state, PolicySnapshot policy, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var lowerId = state.LowerId;
+        var generation = _facts.Generation(lowerId);
+        var facts = await _facts.GetAsync(lowerId, state.Entries.Select(e => e.Normalized), cancellationToken).ConfigureAwait(false);
+        IReadOnlyDictionary<string, DateTimeOffset> firstSeen = new Dictionary<string, DateTimeOffset>();
+        if (policy.Policy.AppliesQuarantine)
+        {
+            var undated = state.Entries
+                .Where(e => e.Published is null && facts.GetValueOrDefault(e.Normalized)?.SignedAt is null && _facts.RefusalOf(lowerId, e.Normalized) is null)
+                .ToList();
+            if (undated.Count > 0)
+            {
+                var seen = await _firstSeen.GetOrRecordAsync(Ecosystem, undated.Select(e => lowerId + "/" + e.Normalized).ToList(), now, cancellationToken).ConfigureAwait(false);
+                firstSeen = undated.Where(e => seen.ContainsKey(lowerId + "/" + e.Normalized))
+                    .ToDictionary(e => e.Normalized, e => seen[lowerId + "/" + e.Normalized], StringComparer.Ordinal);
+                var toLearn = undated.Where(e => !facts.ContainsKey(e.Normalized) && (e.Verifiable || TrustedSigners.Count > 0)).ToList();
+                if (toLearn.Count > 0)
+                {
+                    var learning = Task.WhenAll(toLearn.Select(e => LearnAsync(lowerId, e)));
+                    try
+                    {
+                        await learning.WaitAsync(DateLearningWait, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        _logger.LogInformation("nuget {Id}: still verifying {Count} versions to learn their dates; first-seen times apply until then", lowerId, toLearn.Count);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // Each failure is recorded (refusal) or retried next time (upstream unavailable).
+                    }
+                    generation = _facts.Generation(lowerId);
+                    facts = await _facts.GetAsync(lowerId, state.Entries.Select(e => e.Normalized), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        var refusals = state.Entries
+            .Select(e => (e.Normalized, Reason: _facts.RefusalOf(lowerId, e.Normalized)))
+            .Where(r => r.Reason is not null)
+            .ToDictionary(r => r.Normalized, r => r.Reason!, StringComparer.Ordinal);
+        return new NuGetKnowledge(facts, refusals, firstSeen, TrustedSigners.Count > 0, generation);
+    }
+
+    /// <summary>Coverage for <c>/healthz</c>, and each hiding reason an operator can act on logged once per package.</summary>
+    private void ReportView(NuGetPackageView view)
+    {
+        var lowerId = view.State.LowerId;
+        _health.RecordCoverage(lowerId, new PackageCoverage(view.State.Entries.Count, view.HiddenByCode));
+        foreach (var code in new[] { VersionDecision.Unverifiable, VersionDecision.NoUploadDate })
+        {
+            var hidden = view.State.Entries.Where(e => view.Decisions[e.Normalized].Code == code).ToList();
+            if (hidden.Count == 0)
+            {
+                continue;
+            }
+            var reason = $"{hidden.Count} of {view.State.Entries.Count} versions hidden as '{code}', e.g. {view.Decisions[hidden[^1].Normalized].Reason}";
+            if (_health.IsNewDecision(lowerId, code, reason))
+            {
+                _logger.LogWarning("nuget {Id}: {Reason}", lowerId, reason);
+            }
+        }
+        if (view.Visible.Count == 0 && view.State.Entries.Count > 0
+            && _health.IsNewDecision(lowerId, "no-visible-version", view.State.Entries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            _logger.LogWarning("nuget {Id}: none of its {Count} upstream versions is visible at this tier", lowerId, view.State.Entries.Count);
+        }
+    }
+
+    /// <summary>
+    /// Fetches, verifies and stores one version's package (once, however many ask; a few at a time), so its signed
+    /// date and <c>.nuspec</c> dependencies are known. Failures are recorded as refusals by the verifier, or (upstream
+    /// unavailable) left to be retried.
+    /// </summary>
+    public Task LearnAsync(string lowerId, NuGetVersionEntry entry)
+    {
+        var key = lowerId + "/" + entry.Normalized;
+        var lazy = _learning.GetOrAdd(key, _ => new Lazy<Task>(async () =>
+        {
+            try
+            {
+                await _verifySlots.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    await EnsureVerifiedAsync(lowerId, entry, CancellationToken.None).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _verifySlots.Release();
+                }
+            }
+            finally
+            {
+                _learning.TryRemove(key, out Lazy<Task>? _);
+            }
+        }));
+        return lazy.Value;
+    }
+
+    /// <summary>
+    /// The version's verified facts, fetching and verifying the package first when they are not known. Throws
+    /// <see cref="UpstreamIntegrityException"/> when the package is refused, <see cref="UpstreamUnavailableException"/>
+    /// when it cannot be fetched, <see cref="ClosureSourceException"/> when it cannot be verified at all.
+    /// </summary>
+    public async Task<NuGetVersionFacts> EnsureVerifiedAsync(string lowerId, NuGetVersionEntry entry, CancellationToken cancellationToken)
+    {
+        if (await _facts.GetAsync(lowerId, entry.Normalized, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            return known;
+        }
+        if (_facts.RefusalOf(lowerId, entry.Normalized) is { } refused)
+        {
+            throw new UpstreamIntegrityException($"{lowerId} {entry.Normalized} was refused: {refused}");
+        }
+        var (source, error) = await SourceOfAsync(lowerId, entry, cancellationToken).ConfigureAwait(false);
+        if (source is null)
+        {
+            throw new ClosureSourceException(error!);
+        }
+        var digest = await Artifacts.EnsureStoredAsync(source, cancellationToken).ConfigureAwait(false);
+        if (await _facts.GetAsync(lowerId, entry.Normalized, cancellationToken).ConfigureAwait(false) is { } learnt)
+        {
+            return learnt;
+        }
+        // Stored before this appliance verified packages itself (by upstream's hash): verify the stored copy.
+        await VerifyStoredAsync(digest, source, cancellationToken).ConfigureAwait(false);
+        return await _facts.GetAsync(lowerId, entry.Normalized, cancellationToken).ConfigureAwait(false)
+            ?? throw new UpstreamIntegrityException($"{lowerId} {entry.Normalized} could not be verified");
+    }
+
+    private async Task VerifyStoredAsync(BlobDigest digest, ArtifactSource source, CancellationToken cancellationToken)
+    {
+        var stream = await Artifacts.Blobs.OpenReadAsync(digest, cancellationToken).ConfigureAwait(false)
+            ?? throw new UpstreamUnavailableException($"{source.DisplayName} vanished from the store");
+        await using (stream.ConfigureAwait(false))
+        {
+            await using var copy = new FileStream(Path.Combine(Directory.CreateDirectory(TemporaryDirectory ?? Path.GetTempPath()).FullName, "safehaven-verify-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
+                FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            await stream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            copy.Position = 0;
+            await source.Verifier!.VerifyAsync(copy, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Checks a downloaded package before the store commits it: upstream's SHA-512 when it gives one, the pin of the
+    /// first verified download, and (when no upstream hash vouches for it) the trusted repository signature. Records
+    /// what it learns (the pin, the signed date, the <c>.nuspec</c> dependencies) or the refusal.
+    /// </summary>
+    private sealed class PackageVerifier(NuGetMirror mirror, string lowerId, NuGetVersionEntry entry, ExpectedHash? upstreamSha512, bool requireSignature) : IArtifactVerifier
+    {
+        public string? TemporaryDirectory => mirror.TemporaryDirectory;
+
+        public async Task VerifyAsync(Stream file, CancellationToken cancellationToken)
+        {
+            var name = $"{lowerId}.{entry.Normalized}.nupkg";
+            NuGetVerifiedPackage verified;
+            try
+            {
+                verified = await NuGetPackageVerifier.VerifyAsync(file, lowerId, entry.Normalized, mirror.TrustedSigners, requireSignature, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NuGetVerificationException e)
+            {
+                throw mirror.Refuse(lowerId, entry.Normalized, e.Message);
+            }
+            if (upstreamSha512 is not null && Convert.ToBase64String(upstreamSha512.Value) != verified.Sha512)
+            {
+                throw mirror.Refuse(lowerId, entry.Normalized, $"its SHA-512 is {verified.Sha512}, not the {Convert.ToBase64String(upstreamSha512.Value)} upstream's index gives");
+            }
+            var pinned = await mirror._facts.GetAsync(lowerId, entry.Normalized, cancellationToken).ConfigureAwait(false);
+            if (pinned is not null && pinned.Sha512 != verified.Sha512)
+            {
+                throw mirror.Refuse(lowerId, entry.Normalized,
+                    $"upstream now serves a different file (SHA-512 {verified.Sha512}) from the one first verified here at {pinned.VerifiedAt:O} (SHA-512 {pinned.Sha512})");
+            }
+            await mirror._facts.RecordVerifiedAsync(lowerId, entry.Normalized,
+                pinned ?? new NuGetVersionFacts(verified.Sha512, verified.SignedAt, verified.Signer, verified.DependencyGroups, mirror._time.GetUtcNow()),
+                cancellationToken).ConfigureAwait(false);
+            mirror._logger.LogInformation("nuget {Name} verified: {How}", name,
+                verified.Signer is null ? "by upstream's hash" : $"repository signature by {verified.Signer}, timestamped {verified.SignedAt:O}");
+        }
+    }
+
+    /// <summary>Records a refused package (hidden from then on) and returns the integrity error that stops it being stored.</summary>
+    private UpstreamIntegrityException Refuse(string lowerId, string version, string reason)
+    {
+        _facts.RecordRefusal(lowerId, version, reason);
+        _logger.LogError("nuget {Id} {Version} refused: {Reason}; nothing stored or served, and the version is no longer listed", lowerId, version, reason);
+        return new UpstreamIntegrityException($"{lowerId}.{version}.nupkg was refused: {reason}; it was not stored or served");
     }
 
     /// <summary>
@@ -211,8 +457,10 @@ public sealed class NuGetMirror
     }
 
     /// <summary>
-    /// Where a package comes from and what it must hash to. The hash is the registration's <c>packageHash</c>, or
-    /// else the upstream catalog leaf's. Returns the reason instead when the package cannot be verified.
+    /// Where a package comes from and how it is verified: against the registration's <c>packageHash</c>, or else
+    /// the upstream catalog leaf's; or else, when trusted signers are configured, by its repository signature; and
+    /// always against the SHA-512 pinned at its first verified download. Returns the reason instead when the
+    /// package cannot be verified.
     /// </summary>
     public async Task<(ArtifactSource? Source, string? Error)> SourceOfAsync(string lowerId, NuGetVersionEntry entry, CancellationToken cancellationToken)
     {
@@ -222,33 +470,53 @@ public sealed class NuGetMirror
         {
             return (null, $"upstream names no download location for {fileName}");
         }
+        var (sha512, sha256, hashError) = await UpstreamHashAsync(lowerId, entry, fileName, cancellationToken).ConfigureAwait(false);
+        var vouched = sha512 is not null || sha256 is not null;
+        if (!vouched && TrustedSigners.Count == 0)
+        {
+            var pinned = await _facts.GetAsync(lowerId, entry.Normalized, cancellationToken).ConfigureAwait(false);
+            if (pinned is null)
+            {
+                return (null, hashError ?? $"upstream gives no package hash for {fileName} and no trusted signers are configured, so it cannot be verified");
+            }
+            // Verified here before: the pin vouches for it.
+            sha512 = new ExpectedHash(HashAlgorithmName.SHA512, Convert.FromBase64String(pinned.Sha512), "the SHA-512 pinned at its first verified download");
+            vouched = true;
+        }
+        var verifier = new PackageVerifier(this, lowerId, entry, sha512, requireSignature: !vouched);
+        return (new ArtifactSource(url, fileName, sha256, Other: null, verifier), null);
+    }
+
+    /// <summary>The registration's hash, else the upstream catalog leaf's (when it names one), else none and why.</summary>
+    private async Task<(ExpectedHash? Sha512, BlobDigest? Sha256, string? Error)> UpstreamHashAsync(string lowerId, NuGetVersionEntry entry, string fileName, CancellationToken cancellationToken)
+    {
         if (entry.Sha512 is not null || entry.Sha256 is not null)
         {
-            return (new ArtifactSource(url, fileName, entry.Sha256, entry.Sha512), null);
+            return (entry.Sha512, entry.Sha256, null);
         }
         if (entry.Leaf.CatalogUrl is not { } catalogText || !Uri.TryCreate(catalogText, UriKind.Absolute, out var catalogUrl))
         {
-            return (null, $"upstream gives no package hash for {fileName}, so it cannot be verified");
+            return (null, null, null);
         }
         if (!_documents.Upstream.IsAllowed(catalogUrl))
         {
-            return (null, $"the catalog leaf of {fileName} is on {catalogUrl.GetLeftPart(UriPartial.Authority)}, not a configured upstream origin, so {fileName} cannot be verified");
+            return (null, null, $"the catalog leaf of {fileName} is on {catalogUrl.GetLeftPart(UriPartial.Authority)}, not a configured upstream origin, so {fileName} cannot be verified");
         }
         // Catalog leaves never change, so one good copy is enough: it is cached like any index document.
         var leaf = await _documents.GetAsync(CatalogPrefix + catalogUrl.AbsoluteUri, catalogUrl, Accept, CatalogCodec.Instance, cancellationToken).ConfigureAwait(false);
         if (leaf.Document is not { } catalog)
         {
-            return (null, $"the catalog leaf with the hash of {fileName} could not be read: {(leaf.NotFound ? "upstream has no such document" : leaf.StaleReason)}");
+            return (null, null, $"the catalog leaf with the hash of {fileName} could not be read: {(leaf.NotFound ? "upstream has no such document" : leaf.StaleReason)}");
         }
         if (!string.Equals(catalog.Id, lowerId, StringComparison.OrdinalIgnoreCase)
             || !NuGetPackageState.TryNormalize(catalog.Version, out var catalogVersion) || catalogVersion != entry.Normalized)
         {
-            return (null, $"the catalog leaf of {fileName} describes {catalog.Id} {catalog.Version}, so it cannot vouch for {fileName}");
+            return (null, null, $"the catalog leaf of {fileName} describes {catalog.Id} {catalog.Version}, so it cannot vouch for {fileName}");
         }
         var (sha512, sha256) = NuGetPackageState.ParseHash(catalog.PackageHash, catalog.PackageHashAlgorithm);
         return sha512 is null && sha256 is null
-            ? (null, $"upstream gives no usable package hash for {fileName}, so it cannot be verified")
-            : (new ArtifactSource(url, fileName, sha256, sha512), null);
+            ? (null, null, $"upstream gives no usable package hash for {fileName}, so it cannot be verified")
+            : (sha512, sha256, null);
     }
 
     private async Task<Uri?> DownloadUrlAsync(string lowerId, NuGetVersionEntry entry, CancellationToken cancellationToken)

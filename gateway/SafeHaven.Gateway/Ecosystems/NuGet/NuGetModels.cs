@@ -26,7 +26,11 @@ public sealed record NuGetLeaf
     public string? CatalogUrl { get; init; }
     public string? PackageHash { get; init; }
     public string? PackageHashAlgorithm { get; init; }
-    public IReadOnlyList<NuGetDependencyGroup> DependencyGroups { get; init; } = [];
+    /// <summary>
+    /// The registration's dependency groups; null when it gives none, which means <em>unknown</em> (bare feeds leave
+    /// them out), never "no dependencies": the verified package's <c>.nuspec</c> then says.
+    /// </summary>
+    public IReadOnlyList<NuGetDependencyGroup>? DependencyGroups { get; init; }
     public string? Authors { get; init; }
     public string? Description { get; init; }
     public string? Summary { get; init; }

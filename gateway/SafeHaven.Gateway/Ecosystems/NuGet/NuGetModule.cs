@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Catalog;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Storage;
@@ -27,8 +28,13 @@ public sealed class NuGetModule : IEcosystemModule
             sp.GetRequiredService<IMemoryCache>(),
             sp.GetRequiredService<TierPolicyProvider>(),
             sp.GetRequiredService<AllowlistClosureRegistry>(),
-            sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new NuGetClosureSource(sp.GetRequiredService<NuGetMirror>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IFirstSeenStore>(),
+            sp.GetRequiredService<Health.MirrorHealth>().Get(Name),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(NuGetMirror).FullName!),
+            mirror.TrustedSigners,
+            options.ResolveDataPath("tmp")));
+        services.AddSingleton(sp => new NuGetClosureSource(sp.GetRequiredService<NuGetMirror>(), mirror.TargetFrameworks));
         services.AddSingleton<IMirrorEcosystem, NuGetMirrorEcosystem>();
     }
 

@@ -125,14 +125,22 @@ public static class NuGetRenderer
         w.WriteEndArray();
         w.WriteBoolean("listed", entry.Leaf.Listed);
         w.WriteString("packageContent", PackageContentUrl(baseUrl, lowerId, entry.Normalized));
-        WritePublished(w, entry);
+        WritePublished(w, view, entry);
         w.WriteString("registration", RegistrationIndexUrl(baseUrl, lowerId));
         w.WriteEndObject();
     });
 
-    private static void WritePublished(Utf8JsonWriter w, NuGetVersionEntry entry) =>
-        // Upstream's string passes through unchanged; unlisted versions carry NuGet's 1900 placeholder.
-        w.WriteString("published", entry.Leaf.Published ?? "1900-01-01T00:00:00+00:00");
+    /// <summary>
+    /// The date the policy judged the version by (upstream's string unchanged, else the signature timestamp or the
+    /// first-seen time), or nothing at all: never a made-up date (NuGet clients read the 1900 placeholder as "unlisted").
+    /// </summary>
+    private static void WritePublished(Utf8JsonWriter w, NuGetPackageView view, NuGetVersionEntry entry)
+    {
+        if (view.PublishedText(entry) is { } published)
+        {
+            w.WriteString("published", published);
+        }
+    }
 
     private static void WriteLeaf(Utf8JsonWriter w, string baseUrl, NuGetPackageView view, NuGetVersionEntry entry)
     {
@@ -148,7 +156,7 @@ public static class NuGetRenderer
         w.WriteString("@type", "PackageDetails");
         w.WriteString("id", leaf.Id);
         w.WriteString("version", entry.Version.ToFullString());
-        WritePublished(w, entry);
+        WritePublished(w, view, entry);
         w.WriteBoolean("listed", leaf.Listed);
         w.WriteString("authors", leaf.Authors ?? "");
         w.WriteString("description", leaf.Description ?? "");
@@ -170,10 +178,30 @@ public static class NuGetRenderer
             w.WriteString("packageHash", leaf.PackageHash);
             w.WriteString("packageHashAlgorithm", entry.Sha512 is not null ? "SHA512" : "SHA256");
         }
+        else if (view.Knowledge.Facts.GetValueOrDefault(entry.Normalized) is { } verified)
+        {
+            // The SHA-512 pinned at the first verified download: what the appliance serves for this version.
+            w.WriteString("packageHash", verified.Sha512);
+            w.WriteString("packageHashAlgorithm", "SHA512");
+        }
         w.WriteString("packageContent", content);
+        // The registration's groups, else the verified .nuspec's; left out while unknown (never written as "none").
+        var groups = view.DependencyGroupsOf(entry);
+        if (groups is not null)
+        {
+            WriteDependencyGroups(w, baseUrl, leafUrl, groups);
+        }
+        w.WriteEndObject();
+        w.WriteString("packageContent", content);
+        w.WriteString("registration", RegistrationIndexUrl(baseUrl, lowerId));
+        w.WriteEndObject();
+    }
+
+    private static void WriteDependencyGroups(Utf8JsonWriter w, string baseUrl, string leafUrl, IReadOnlyList<NuGetDependencyGroup> groups)
+    {
         w.WriteStartArray("dependencyGroups");
         var groupIndex = 0;
-        foreach (var group in leaf.DependencyGroups)
+        foreach (var group in groups)
         {
             w.WriteStartObject();
             w.WriteString("@id", $"{leafUrl}#dependencygroup/{groupIndex++}");
@@ -194,10 +222,6 @@ public static class NuGetRenderer
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteString("packageContent", content);
-        w.WriteString("registration", RegistrationIndexUrl(baseUrl, lowerId));
-        w.WriteEndObject();
     }
 
     private static void OptionalString(Utf8JsonWriter w, string name, string? value)

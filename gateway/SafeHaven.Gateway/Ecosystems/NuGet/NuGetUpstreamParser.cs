@@ -154,12 +154,13 @@ public static class NuGetUpstreamParser
         return leaves;
     }
 
-    private static List<NuGetDependencyGroup> ParseDependencyGroups(JsonElement entry, string lowerId)
+    /// <summary>The leaf's dependency groups; null when the leaf has none (unknown: the .nuspec says, never "no dependencies").</summary>
+    private static List<NuGetDependencyGroup>? ParseDependencyGroups(JsonElement entry, string lowerId)
     {
         var groups = new List<NuGetDependencyGroup>();
         if (!entry.TryGetProperty("dependencyGroups", out var array) || array.ValueKind == JsonValueKind.Null)
         {
-            return groups;
+            return null;
         }
         if (array.ValueKind != JsonValueKind.Array)
         {

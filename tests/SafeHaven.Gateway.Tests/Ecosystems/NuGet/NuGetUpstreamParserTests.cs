@@ -70,9 +70,9 @@ public sealed class NuGetUpstreamParserTests
         Assert.Equal("abc=", first.PackageHash);
         Assert.Equal("Ann, Bob", first.Authors);
         Assert.Equal(["json", "fast"], first.Tags);
-        Assert.Equal(3, first.DependencyGroups.Count);
-        Assert.Equal("Win.Only", first.DependencyGroups[0].Dependencies.Single().Id);
-        Assert.Empty(first.DependencyGroups[2].Dependencies);
+        Assert.Equal(3, first.DependencyGroups!.Count);
+        Assert.Equal("Win.Only", first.DependencyGroups![0].Dependencies.Single().Id);
+        Assert.Empty(first.DependencyGroups![2].Dependencies);
         Assert.False(leaves[1].Listed);
         Assert.Null(leaves[1].PackageContent);
 
