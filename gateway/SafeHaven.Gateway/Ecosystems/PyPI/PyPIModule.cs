@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Catalog;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Tiers;
@@ -23,7 +24,8 @@ public sealed class PyPIModule : IEcosystemModule
             sp.GetRequiredService<IMemoryCache>(),
             sp.GetRequiredService<TierPolicyProvider>(),
             sp.GetRequiredService<AllowlistClosureRegistry>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<PyPIMirror>()));
         services.AddSingleton(sp => new PyPIClosureSource(sp.GetRequiredService<PyPIMirror>(), mirror));
         services.AddSingleton<IMirrorEcosystem, PyPIMirrorEcosystem>();
     }
