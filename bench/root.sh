@@ -88,7 +88,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 alive() { kill -0 "$1" 2>/dev/null || die "$2 (pid $1) is not running any more; see $OUT/logs/"; }
 stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
-kib() { awk -v k="$2" "/^$1:/{print \$2; found=1} END{if(!found) print 0}" "/proc/$k/status"; }
+kib() { awk "/^$1:/{print \$2; found=1} END{if(!found) print 0}" "/proc/$2/status"; }
 mib() { awk -v v="$1" 'BEGIN{printf "%.1f", v/1024}'; }
 reset_hwm() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || log "cannot reset VmHWM of $1"; }
 
@@ -107,7 +107,8 @@ UP="http://127.0.0.1:$UP_PORT"; SH="http://127.0.0.1:$SH_PORT"; NG="http://127.0
 log "fixture: the root index from $TSV (written once, reused while the snapshot is unchanged)"
 python3 "$BENCH_DIR/make_root_fixture.py" --tsv "$TSV" --out "$OUT/upstream" >"$R/fixture.json"
 NAMES=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["names"])' "$R/fixture.json")
-check "upstream root: $NAMES names; $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"PEP 691 JSON {d[\"json_bytes\"]/2**20:.1f} MiB, PEP 503 HTML {d[\"html_bytes\"]/2**20:.1f} MiB")' "$R/fixture.json")"
+SIZES=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("PEP 691 JSON %.1f MiB, PEP 503 HTML %.1f MiB" % (d["json_bytes"]/2**20, d["html_bytes"]/2**20))' "$R/fixture.json")
+check "upstream root: $NAMES names; $SIZES"
 
 SH_DLL="$REPO/appliance/SafeHaven.Appliance/bin/Release/net10.0/safehaven.dll"
 if [[ $SKIP_BUILD != 1 ]]; then
@@ -151,7 +152,7 @@ sleep 1
 COLD_HWM=$(kib VmHWM "$SH_PID"); AFTER_JSON=$(kib VmRSS "$SH_PID")
 [[ $st == 200 ]] || die "first request: status $st"
 got=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["projects"]))' "$OUT/nginx/root/root.json")
-check "cold first request, JSON upstream (fetch ${size} B answer, parse, render JSON, gzip): ${cold_s} s, status $st, $got names (upstream $NAMES); RSS peak $(mib "$COLD_HWM") MiB, after $(mib "$AFTER_JSON") MiB"
+check "cold first request, JSON upstream (fetch, parse, render JSON, gzip, answer ${size} B): ${cold_s} s, status $st, $got names (upstream $NAMES); RSS peak $(mib "$COLD_HWM") MiB, after $(mib "$AFTER_JSON") MiB"
 [[ $got == "$NAMES" ]] || die "SafeHaven lists $got names, upstream $NAMES"
 grep -o 'Rendered the PyPI root index[^)]*)' "$OUT/logs/safehaven.log" | head -1 | sed 's/^/  log: /' >&2 || true
 read -r st warm_s size <<<"$(timed_get "$PIP_ACCEPT" "$GZ" "$OUT/nginx/root/root.json.gz")"

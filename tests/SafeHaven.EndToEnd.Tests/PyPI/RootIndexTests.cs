@@ -67,6 +67,20 @@ public sealed class RootIndexTests(PyPIUpstreamFixture upstream)
     private static int Count(string log, string line) =>
         log.Split('\n').Count(l => l.Contains(line, StringComparison.Ordinal));
 
+    /// <summary>How many times the appliance logged <paramref name="line"/>, waiting up to 5 s for <paramref name="expected"/> (the console log is written asynchronously) and 0.3 s more.</summary>
+    private static async Task<int> CountAsync(ApplianceProcess appliance, string line, int expected)
+    {
+        var count = Count(appliance.Log, line);
+        for (var attempt = 0; count < expected && attempt < 50; attempt++)
+        {
+            await Task.Delay(100);
+            count = Count(appliance.Log, line);
+        }
+        // And a moment more, so that one render too many would show.
+        await Task.Delay(300);
+        return Count(appliance.Log, line);
+    }
+
     private static Task WriteRootAsync(string directory, IEnumerable<string> names)
     {
         var root = new JsonObject
@@ -138,13 +152,15 @@ public sealed class RootIndexTests(PyPIUpstreamFixture upstream)
             Assert.Equal(html.Body, Gunzip(html2.Body));
             var htmlText = Encoding.UTF8.GetString(html.Body);
             Assert.Contains("<a href=\"zope.interface/\">zope.interface</a>", htmlText, StringComparison.Ordinal);
-            Assert.Contains("<a href=\"caf%C3%A9/\">café</a>", htmlText, StringComparison.Ordinal);
+            Assert.Contains("<a href=\"caf%C3%A9/\">caf&#233;</a>", htmlText, StringComparison.Ordinal);
             Assert.Equal(names.Count, htmlText.Split("<a href=").Length - 1);
 
             // Real clients: curl --compressed and Debian's own pip (its vendored requests, pip's Accept header).
-            var curl = await ProcessRunner.RunAsync("curl", ["-sS", "--compressed", "-H", "Accept: " + PipAccept, "-o", "-", appliance.PyPIIndexUrl]);
+            var curlBody = Path.Combine(root, "curl-body");
+            var curl = await ProcessRunner.RunAsync("curl", ["-sS", "--compressed", "-H", "Accept: " + PipAccept, "-o", curlBody, "-w", "%header{content-encoding}", appliance.PyPIIndexUrl]);
             Assert.True(curl.ExitCode == 0, curl.Output);
-            Assert.Equal(Encoding.UTF8.GetString(plain.Body), curl.StandardOutput);
+            Assert.Equal("gzip", curl.StandardOutput.Trim());
+            Assert.Equal(plain.Body, await File.ReadAllBytesAsync(curlBody));
             var pip = await ProcessRunner.RunAsync("/usr/bin/python3", ["-c", """
                 import sys
                 from pip._vendor import requests
@@ -158,14 +174,14 @@ public sealed class RootIndexTests(PyPIUpstreamFixture upstream)
             Assert.Equal("gzip", pipLines[0]);
             Assert.Equal(names, pipLines[1..]);
 
-            Assert.Equal(1, Count(appliance.Log, RenderedJson));
-            Assert.Equal(1, Count(appliance.Log, RenderedHtml));
+            Assert.Equal(1, await CountAsync(appliance, RenderedJson, 1));
+            Assert.Equal(1, await CountAsync(appliance, RenderedHtml, 1));
 
             // The TTL passes with upstream unchanged: upstream answers 304, nothing is rendered again.
             await Task.Delay(TimeSpan.FromSeconds(3));
             var unchanged = await GetAsync(appliance, PipAccept);
             Assert.Equal(plain.ETag, unchanged.ETag);
-            Assert.Equal(1, Count(appliance.Log, RenderedJson));
+            Assert.Equal(1, await CountAsync(appliance, RenderedJson, 1));
 
             // Upstream changes and the TTL passes: one new render, a new ETag, the new name listed.
             names.Add("brand-new-project");
@@ -178,7 +194,7 @@ public sealed class RootIndexTests(PyPIUpstreamFixture upstream)
             Assert.Equal(HttpStatusCode.OK, (await GetAsync(appliance, PipAccept, ifNoneMatch: plain.ETag)).Status);
             var changedGzip = await GetAsync(appliance, PipAccept, gzip: true);
             Assert.Equal(changed.Body, Gunzip(changedGzip.Body));
-            Assert.Equal(2, Count(appliance.Log, RenderedJson));
+            Assert.Equal(2, await CountAsync(appliance, RenderedJson, 2));
 
             // Upstream goes away: the last good render is served, marked stale, with the same ETag.
             await nginx.StopAsync();
@@ -189,7 +205,7 @@ public sealed class RootIndexTests(PyPIUpstreamFixture upstream)
             Assert.Equal(changed.Body, stale.Body);
             Assert.NotNull(stale.Stale);
             Assert.Equal(HttpStatusCode.NotModified, (await GetAsync(appliance, PipAccept, ifNoneMatch: changed.ETag)).Status);
-            Assert.Equal(2, Count(appliance.Log, RenderedJson));
+            Assert.Equal(2, await CountAsync(appliance, RenderedJson, 2));
         }
         finally
         {
@@ -230,7 +246,7 @@ public sealed class RootIndexTests(PyPIUpstreamFixture upstream)
         var back = await GetOnceClosureIsReadyAsync(appliance);
         Assert.Equal(["shapp", "shlib"], JsonNames(back.Body));
         Assert.Equal(tier3.ETag, back.ETag);
-        Assert.Equal(3, Count(appliance.Log, RenderedJson));
+        Assert.Equal(3, await CountAsync(appliance, RenderedJson, 3));
     }
 
     /// <summary>At Tier 3+ the root answers 503 while the allowlist closure is being computed.</summary>

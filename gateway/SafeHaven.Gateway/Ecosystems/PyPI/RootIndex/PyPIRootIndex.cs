@@ -33,7 +33,7 @@ public sealed class PyPIRootIndex
         var task = renders.For(format).Value;
         if (task.IsFaulted)
         {
-            // A failed render is not kept: the next request tries again.
+            // A failed render is not kept: this request starts another.
             lock (_lock)
             {
                 if (ReferenceEquals(_current, renders))
@@ -41,6 +41,7 @@ public sealed class PyPIRootIndex
                     _current = null;
                 }
             }
+            task = Current(source, namesOf).For(format).Value;
         }
         return task.WaitAsync(cancellationToken);
     }
@@ -75,11 +76,24 @@ public sealed class PyPIRootIndex
         return Task.Run(() =>
         {
             var page = RenderedRootIndex.Render(names, format, CancellationToken.None);
+            ReturnTransientMemory();
             _logger.LogInformation(
                 "Rendered the PyPI root index as {Format}: {Count} names, {Bytes} bytes, {GzipBytes} gzip, in {Milliseconds:0} ms (ETag {ETag})",
                 format == SimpleFormat.Json ? "JSON" : "HTML", page.Count, page.Body.Length, page.Gzip.Length, page.RenderTime.TotalMilliseconds, page.ETag);
             return page;
         });
+    }
+
+    /// <summary>
+    /// A root render comes after fetching and parsing the upstream root: at PyPI's size ~80 MB of short-lived large
+    /// arrays (the upstream document, the parse buffer, the stored copy, the previous renders), which the GC would
+    /// otherwise keep committed as RSS. One compacting collection per render (per upstream or policy change, not per
+    /// request) gives it back to the system; it pauses requests for a few tens of milliseconds once.
+    /// </summary>
+    private static void ReturnTransientMemory()
+    {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     private sealed class Renders

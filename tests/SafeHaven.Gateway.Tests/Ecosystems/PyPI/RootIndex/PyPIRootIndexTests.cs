@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Text;
-using System.Text.Json;
 using SafeHaven.Gateway.Ecosystems.PyPI;
 using SafeHaven.Gateway.Ecosystems.PyPI.RootIndex;
 
@@ -58,32 +57,49 @@ public sealed class PyPIRootIndexTests
         Assert.Equal(2, index.RenderCount);
     }
 
-    [Theory]
-    [InlineData(SimpleFormat.Json)]
-    [InlineData(SimpleFormat.Html)]
-    public void RenderedPageMatchesTheSimpleRendererAndItsGzipDecompressesToIt(SimpleFormat format)
+    [Fact]
+    public void HtmlIsPep503WithEscapedLinksAndGzipDecompressesToIt()
     {
-        string[] list = ["requests", "Django", "zope.interface", "a&b", "café", "x<y"];
-        var names = PyPIRootNames.FromNames(list);
+        var names = PyPIRootNames.FromNames(["requests", "zope.interface", "a&b", "café", "x<y"]);
 
-        var page = RenderedRootIndex.Render(names, format, CancellationToken.None);
+        var page = RenderedRootIndex.Render(names, SimpleFormat.Html, CancellationToken.None);
         var body = Encoding.UTF8.GetString(page.Body.ToArray());
 
-        Assert.Equal(Encoding.UTF8.GetString(SimpleIndexRenderer.RenderRoot(list, format)), body);
+        Assert.Equal("""
+            <!DOCTYPE html>
+            <html>
+              <head>
+                <meta name="pypi:repository-version" content="1.1">
+                <title>Simple index</title>
+              </head>
+              <body>
+                <a href="requests/">requests</a><br/>
+                <a href="zope.interface/">zope.interface</a><br/>
+                <a href="a%26b/">a&amp;b</a><br/>
+                <a href="caf%C3%A9/">caf&#233;</a><br/>
+                <a href="x%3Cy/">x&lt;y</a><br/>
+              </body>
+            </html>
+
+            """.Replace("\r\n", "\n", StringComparison.Ordinal), body);
         Assert.Equal(body, Gunzip(page.Gzip));
-        Assert.Equal(list, SimpleIndexParser.ParseRoot(page.Body.ToArray(), SimpleContentNegotiation.ContentType(format)).Names);
+        Assert.Equal(["requests", "zope.interface", "a&b", "café", "x<y"], SimpleIndexParser.ParseRoot(page.Body.ToArray(), "text/html").Names);
+        Assert.Equal(5, page.Count);
+    }
+
+    [Fact]
+    public void JsonIsPep691AndGzipDecompressesToIt()
+    {
+        var names = PyPIRootNames.FromNames(["requests", "café", "quote\"d", "x<y"]);
+
+        var page = RenderedRootIndex.Render(names, SimpleFormat.Json, CancellationToken.None);
+        var body = Encoding.UTF8.GetString(page.Body.ToArray());
+
+        Assert.Equal("""{"meta":{"api-version":"1.1"},"projects":[{"name":"requests"},{"name":"café"},{"name":"quote\"d"},{"name":"x<y"}]}""", body);
+        Assert.Equal(body, Gunzip(page.Gzip));
         Assert.Equal(page.ETag[..^1] + "-gzip\"", page.GzipETag);
-        Assert.Equal(6, page.Count);
-        if (format == SimpleFormat.Json)
-        {
-            using var document = JsonDocument.Parse(body);
-            Assert.Equal(6, document.RootElement.GetProperty("projects").GetArrayLength());
-        }
-        else
-        {
-            Assert.Contains("<a href=\"a%26b/\">a&amp;b</a>", body, StringComparison.Ordinal);
-            Assert.Contains("<a href=\"x%3Cy/\">x&lt;y</a>", body, StringComparison.Ordinal);
-        }
+        Assert.NotEqual(page.ETag, RenderedRootIndex.Render(PyPIRootNames.FromNames(["requests"]), SimpleFormat.Json, CancellationToken.None).ETag);
+        Assert.Equal(page.ETag, RenderedRootIndex.Render(names, SimpleFormat.Json, CancellationToken.None).ETag);
     }
 
     [Theory]
