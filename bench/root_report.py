@@ -52,7 +52,8 @@ def main() -> int:
         disturbed = s.get("rounds_disturbed", 0) + n.get("rounds_disturbed", 0)
         rows.append(
             f"| ({scenario}) {label}, {e.get('ROOT_CONNS', '16')} connections | {num(s.get('requests_per_sec'), 1)} | {num(n.get('requests_per_sec'), 1)} "
-            f"| {num(ratio, 2)}x | {num(p99, 1)} ms{' ✅' if p99 is not None and p99 < 50 else ' ❌'} | {num(n.get('latency_p99_ms'), 1)} ms "
+            f"| {num(ratio, 2)}x | {num(s.get('latency_p50_ms'), 1)} / **{num(p99, 1)} ms**{' ✅' if p99 is not None and p99 < 50 else ' ❌'} "
+            f"| {num(n.get('latency_p50_ms'), 1)} / {num(n.get('latency_p99_ms'), 1)} ms "
             f"| {mib(hwm)}{' ✅' if hwm and int(hwm) < 400 * 1024 else ' ❌'} | {errors} errors; {disturbed} disturbed rounds; other CPU per round {s.get('rounds_cpu_other_cores')} |")
     html_cold = (e.get("HTML_COLD") or "").split()
     git = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent.parent), "describe", "--always", "--dirty"],
@@ -69,7 +70,7 @@ def main() -> int:
         f"wrk on CPU {e.get('CLIENT_CPUS')}; `wrk -t1 -c{e.get('ROOT_CONNS', '16')}`, {e.get('ROUNDS')} interleaved rounds of {e.get('ROUND_SECONDS')} s, median round; "
         f"{e.get('NETWORK')}. Targets: p99 < 50 ms and SafeHaven RSS < 400 MB at 16 connections.",
         "",
-        "| scenario | SafeHaven req/s | nginx req/s | ratio | SafeHaven p99 | nginx p99 | SafeHaven peak RSS (VmHWM) | notes |",
+        "| scenario | SafeHaven req/s | nginx req/s | ratio | SafeHaven p50 / p99 | nginx p50 / p99 | SafeHaven peak RSS (VmHWM) | notes |",
         "|---|---|---|---|---|---|---|---|",
         *rows,
         "",

@@ -8,6 +8,8 @@ namespace SafeHaven.Gateway.Ecosystems.PyPI.RootIndex;
 /// </summary>
 public sealed class RootIndexResult(RenderedRootIndex page, SimpleFormat format, bool gzip) : IResult
 {
+    private const int SliceBytes = 64 * 1024;
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
@@ -36,7 +38,13 @@ public sealed class RootIndexResult(RenderedRootIndex page, SimpleFormat format,
         var cancellationToken = httpContext.RequestAborted;
         foreach (var segment in body.Segments)
         {
-            await response.Body.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+            // Megabytes per answer: written in slices, each queued behind the other clients' work, so that one answer
+            // whose writes complete at once (loopback, a fast client) does not run to its end while the others wait.
+            for (var offset = 0; offset < segment.Length; offset += SliceBytes)
+            {
+                await response.Body.WriteAsync(segment.Slice(offset, Math.Min(SliceBytes, segment.Length - offset)), cancellationToken).ConfigureAwait(false);
+                await Task.Yield();
+            }
         }
     }
 
