@@ -4,6 +4,8 @@
 #   bash bench/run.sh                 full run; writes bench/RESULTS.md
 #   bash bench/run.sh --nginx-only    no appliance: tests fixtures, upstream, nginx and wrk
 #                                     (writes bench/out/RESULTS.nginx-only.md, not RESULTS.md)
+#   bash bench/run.sh --root-only     only the PyPI root index at PyPI scale (bench/root.sh, ~3 minutes;
+#                                     updates the root-index section of RESULTS.md)
 #
 # Knobs (environment): ROUNDS=3 ROUND_SECONDS=5 WARMUP=5 MAX_OTHER_CPU=0.25 RETRIES=2 QUIET_BUDGET=300 PAGE_CONNS=32 WHEEL_CONNS=4 SERVER_CPUS=0
 # CLIENT_CPUS=1 UPSTREAM_FORMAT=negotiate|html LINKS=absolute|relative SKIP_BUILD=0 NGINX_SENDFILE=on|off
@@ -20,7 +22,8 @@ MODE=full
 for a in "$@"; do
     case "$a" in
         --nginx-only) MODE=nginx-only ;;
-        -h|--help) sed -n "2,14p" "$0"; exit 0 ;;
+        --root-only) exec bash "$BENCH_DIR/root.sh" ;;
+        -h|--help) sed -n "2,16p" "$0"; exit 0 ;;
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done
@@ -388,5 +391,9 @@ EOF
 if [[ $MODE != full ]]; then RESULTS="$OUT/RESULTS.nginx-only.md"
 elif [[ -n "${SAFEHAVEN_CMD:-}" ]]; then RESULTS="$OUT/RESULTS.harness-test.md"  # not the real appliance
 else RESULTS="$BENCH_DIR/RESULTS.md"; fi
+# The root-index section is written by bench/root.sh; a full run keeps it.
+ROOT_SECTION=""
+[[ -f $RESULTS ]] && ROOT_SECTION=$(sed -n '/<!-- root-index:begin -->/,/<!-- root-index:end -->/p' "$RESULTS")
 py report --results "$R" --out "$RESULTS" --table-out "$R/table.md"
+[[ -z $ROOT_SECTION ]] || printf '\n%s\n' "$ROOT_SECTION" >>"$RESULTS"
 log "wrote $RESULTS"

@@ -133,6 +133,24 @@ public sealed class UpstreamHttp
     private static async Task<byte[]> ReadBoundedAsync(HttpContent content, long limit, CancellationToken cancellationToken)
     {
         await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        if (content.Headers.ContentLength is { } length && length <= limit)
+        {
+            // One exact-size array: a growing buffer plus its final copy would hold a large index (the ~30 MB PyPI root) twice.
+            var exact = new byte[length];
+            try
+            {
+                await stream.ReadExactlyAsync(exact, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException e)
+            {
+                throw new UpstreamUnavailableException("upstream index ended before its Content-Length", e);
+            }
+            if (await stream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0)
+            {
+                throw new UpstreamUnavailableException("upstream index is longer than its Content-Length");
+            }
+            return exact;
+        }
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;

@@ -7,6 +7,7 @@ using Microsoft.Net.Http.Headers;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Packages;
 using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Ecosystems.PyPI.RootIndex;
 using SafeHaven.Gateway.Http;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
@@ -67,16 +68,17 @@ public static class PyPIEndpoints
         {
             return NotAcceptable();
         }
-        var (names, staleOrError) = await mirror.GetProjectNamesAsync(cancellationToken).ConfigureAwait(false);
-        if (names is null)
+        var root = await mirror.GetRootIndexAsync(format, cancellationToken).ConfigureAwait(false);
+        if (root.Page is not { } page)
         {
-            return mirror.Policy.Policy.RequiresAllowlist ? PolicyResponses.NotReady(staleOrError!) : PolicyResponses.BadGateway(staleOrError!);
+            return root.NotReady ? PolicyResponses.NotReady(root.StaleOrError!) : PolicyResponses.BadGateway(root.StaleOrError!);
         }
-        if (staleOrError is not null)
+        if (root.StaleOrError is not null)
         {
-            PolicyResponses.MarkStale(context, staleOrError);
+            PolicyResponses.MarkStale(context, root.StaleOrError);
         }
-        return Page(context, RenderedPage.Create(SimpleIndexRenderer.RenderRoot(names, format)), format, cached: false);
+        // Rendered once per upstream change or policy change; gzip is pre-compressed, a 304 costs no render.
+        return new RootIndexResult(page, format, GzipAccepted.Get(context.Request.Headers.AcceptEncoding.ToString()));
     }
 
     private static async Task<IResult> ProjectAsync(HttpContext context, string project, PyPIMirror mirror, CancellationToken cancellationToken)
@@ -113,11 +115,11 @@ public static class PyPIEndpoints
         }
     }
 
-    private static IResult Page(HttpContext context, RenderedPage page, SimpleFormat format, bool cached = true)
+    private static IResult Page(HttpContext context, RenderedPage page, SimpleFormat format)
     {
         var headers = context.Response.Headers;
-        // Pages kept in the view cache also have a gzip form; one rendered per request (the root) is sent as is.
-        var gzip = cached && GzipAccepted.Get(context.Request.Headers.AcceptEncoding.ToString());
+        // Pages kept in the view cache also have a gzip form.
+        var gzip = GzipAccepted.Get(context.Request.Headers.AcceptEncoding.ToString());
         var etag = gzip ? page.GzipETag : page.ETag;
         headers.Vary = "Accept, Accept-Encoding";
         headers.ETag = etag;

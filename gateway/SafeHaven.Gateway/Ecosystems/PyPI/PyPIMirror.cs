@@ -6,6 +6,7 @@ using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Artifacts;
+using SafeHaven.Gateway.Ecosystems.PyPI.RootIndex;
 using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Upstreams;
 
@@ -30,6 +31,7 @@ public sealed class PyPIMirror
     private readonly MirrorStatus _health;
     private readonly ILogger _logger;
     private readonly Func<string, Uri> _urlOf;
+    private readonly PyPIRootIndex _root;
 
     /// <summary>First-seen times per fetched upstream page, looked up once per page (they never move).</summary>
     private readonly ConditionalWeakTable<PyPIProjectState, IReadOnlyDictionary<string, DateTimeOffset>> _firstSeenByState = new();
@@ -37,6 +39,7 @@ public sealed class PyPIMirror
     public PyPIMirror(UpstreamDocumentCache documents, ArtifactFetcher artifacts, IMemoryCache memory, TierPolicyProvider policy,
         AllowlistClosureRegistry closures, TimeProvider time, IFirstSeenStore firstSeen, MirrorStatus health, ILogger<PyPIMirror> logger)
     {
+        _root = new PyPIRootIndex(logger);
         _documents = documents;
         Artifacts = artifacts;
         _memory = memory;
@@ -159,20 +162,37 @@ public sealed class PyPIMirror
         }
     }
 
-    /// <summary>The names a client may list at the root index, and the stale reason if upstream could not be re-read.</summary>
-    public async Task<(IReadOnlyList<string>? Names, string? StaleOrError)> GetProjectNamesAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The root index as the tier lets clients see it: every upstream name at Tier 0-2, the allowlist closure at Tier 3+.
+    /// Rendered once per upstream change or closure (see <see cref="PyPIRootIndex"/>), not per request.
+    /// </summary>
+    public async Task<RootIndexLookup> GetRootIndexAsync(SimpleFormat format, CancellationToken cancellationToken)
     {
         var policy = _policy.Current;
         if (policy.Policy.RequiresAllowlist)
         {
             var closure = _closures.Get(Ecosystem);
-            return closure is null
-                ? (null, "the allowlist closure is still being computed")
-                : (closure.Packages.Order(StringComparer.Ordinal).ToList(), null);
+            if (closure is null)
+            {
+                return new RootIndexLookup(null, "the allowlist closure is still being computed", NotReady: true);
+            }
+            var page = await _root.GetAsync(closure, ClosureNames, format, cancellationToken).ConfigureAwait(false);
+            return new RootIndexLookup(page, null, NotReady: false);
         }
         var lookup = await _documents.GetAsync(RootKey, _urlOf, UpstreamAccept, RootCodec.Instance, cancellationToken).ConfigureAwait(false);
-        return lookup.Document is { } list ? (list.Names, lookup.StaleReason) : (null, lookup.StaleReason ?? "upstream has no root index");
+        if (lookup.Document is not { } names)
+        {
+            return new RootIndexLookup(null, lookup.StaleReason ?? "upstream has no root index", NotReady: false);
+        }
+        var rendered = await _root.GetAsync(names, static n => n, format, cancellationToken).ConfigureAwait(false);
+        return new RootIndexLookup(rendered, lookup.StaleReason, NotReady: false);
     }
+
+    private static readonly Func<AllowlistClosure, PyPIRootNames> ClosureNames =
+        closure => PyPIRootNames.FromNames(closure.Packages.Order(StringComparer.Ordinal));
+
+    /// <summary>How many root renders this process has started (each upstream change or policy change costs one per representation).</summary>
+    public int RootRenderCount => _root.RenderCount;
 
     /// <summary>Re-reads a cached document from upstream now (the scheduled refresh).</summary>
     public Task RefreshNowAsync(string key, CancellationToken cancellationToken) => key == RootKey
@@ -204,18 +224,20 @@ public sealed class PyPIMirror
         public long SizeOf(PyPIProjectState value) => value.EstimatedSize;
     }
 
-    private sealed class RootCodec : IDocumentCodec<PyPIProjectList>
+    private sealed class RootCodec : IDocumentCodec<PyPIRootNames>
     {
         public static readonly RootCodec Instance = new();
 
-        public PyPIProjectList Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
+        public PyPIRootNames Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
             SimpleIndexParser.ParseRoot(document.Content, document.ContentType);
 
-        public byte[] Serialize(PyPIProjectList value) => JsonSerializer.SerializeToUtf8Bytes(value, PyPIStorageJsonContext.Default.PyPIProjectList);
+        public byte[] Serialize(PyPIRootNames value) => value.Serialize();
 
-        public PyPIProjectList Deserialize(string key, byte[] content, DateTimeOffset fetchedAt) =>
-            JsonSerializer.Deserialize(content, PyPIStorageJsonContext.Default.PyPIProjectList)!;
+        public PyPIRootNames Deserialize(string key, byte[] content, DateTimeOffset fetchedAt) => PyPIRootNames.Deserialize(content);
 
-        public long SizeOf(PyPIProjectList value) => 64 + value.Names.Sum(n => 32L + n.Length * 2);
+        public long SizeOf(PyPIRootNames value) => value.EstimatedSize;
     }
 }
+
+/// <summary>The rendered root index, or why there is none (<paramref name="NotReady"/>: 503, else 502); a stale reason when upstream could not be re-read.</summary>
+public sealed record RootIndexLookup(RenderedRootIndex? Page, string? StaleOrError, bool NotReady);

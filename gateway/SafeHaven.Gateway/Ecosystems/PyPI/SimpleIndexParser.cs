@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using SafeHaven.Core.Packages;
 using SafeHaven.Gateway.Ecosystems.PyPI.Html;
+using SafeHaven.Gateway.Ecosystems.PyPI.RootIndex;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
@@ -15,9 +15,6 @@ namespace SafeHaven.Gateway.Ecosystems.PyPI;
 /// </summary>
 public static partial class SimpleIndexParser
 {
-    [GeneratedRegex(@"<a\s(?<attrs>[^>]*)>(?<text>.*?)</a\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
-    private static partial Regex Anchor();
-
     public static bool IsJson(string? contentType) =>
         contentType is not null && (contentType.StartsWith(SimpleContentNegotiation.JsonV1, StringComparison.OrdinalIgnoreCase)
             || contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
@@ -26,28 +23,8 @@ public static partial class SimpleIndexParser
     public static PyPIProject ParseProject(ReadOnlySpan<byte> content, string? contentType, Uri pageUrl, string normalizedName) =>
         IsJson(contentType) ? ParseProjectJson(content, pageUrl, normalizedName) : ParseProjectHtml(Decode(content), pageUrl, normalizedName);
 
-    public static PyPIProjectList ParseRoot(ReadOnlySpan<byte> content, string? contentType)
-    {
-        if (IsJson(contentType))
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(content.ToArray());
-                CheckApiVersion(document.RootElement);
-                var names = document.RootElement.GetProperty("projects").EnumerateArray()
-                    .Select(p => p.GetProperty("name").GetString() ?? throw new UpstreamFormatException("a project without a name"))
-                    .ToList();
-                return new PyPIProjectList(names);
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                throw new UpstreamFormatException($"upstream root index is not valid PEP 691 JSON: {e.Message}", e);
-            }
-        }
-        var html = Decode(content);
-        RequireHtml(html);
-        return new PyPIProjectList(Anchor().Matches(html).Select(m => WebUtility.HtmlDecode(m.Groups["text"].Value).Trim()).Where(n => n.Length > 0).ToList());
-    }
+    /// <summary>The names of an upstream root index (see <see cref="PyPIRootNames.Parse"/>: a streaming parse into a compact buffer).</summary>
+    public static PyPIRootNames ParseRoot(ReadOnlySpan<byte> content, string? contentType) => PyPIRootNames.Parse(content, contentType);
 
     private static string Decode(ReadOnlySpan<byte> content)
     {

@@ -22,37 +22,12 @@ public static class SimpleIndexRenderer
     public static byte[] RenderProject(string normalizedName, IReadOnlyList<PyPIFile> files, IReadOnlyList<string> versions, SimpleFormat format) =>
         format == SimpleFormat.Json ? RenderProjectJson(normalizedName, files, versions) : RenderProjectHtml(normalizedName, files);
 
+    /// <summary>The root index as one array (small lists; the served root is rendered by <see cref="RootIndex.PyPIRootIndex"/>).</summary>
     public static byte[] RenderRoot(IEnumerable<string> names, SimpleFormat format)
     {
-        if (format == SimpleFormat.Json)
-        {
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-            using (var json = new Utf8JsonWriter(buffer, WriterOptions))
-            {
-                json.WriteStartObject();
-                WriteMeta(json);
-                json.WriteStartArray("projects");
-                foreach (var name in names)
-                {
-                    json.WriteStartObject();
-                    json.WriteString("name", name);
-                    json.WriteEndObject();
-                }
-                json.WriteEndArray();
-                json.WriteEndObject();
-            }
-            return buffer.WrittenSpan.ToArray();
-        }
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"").Append(ApiVersion)
-            .Append("\">\n    <title>Simple index</title>\n  </head>\n  <body>\n");
-        foreach (var name in names)
-        {
-            var encoded = WebUtility.HtmlEncode(name);
-            html.Append("    <a href=\"").Append(WebUtility.HtmlEncode(Uri.EscapeDataString(name))).Append("/\">").Append(encoded).Append("</a><br/>\n");
-        }
-        html.Append("  </body>\n</html>\n");
-        return Encoding.UTF8.GetBytes(html.ToString());
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        RootIndex.RootIndexRenderer.Render(RootIndex.PyPIRootNames.FromNames(names), format, buffer);
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static void WriteMeta(Utf8JsonWriter json)
