@@ -13,7 +13,8 @@ namespace SafeHaven.EndToEnd.Tests.NuGet;
 /// <item>NuGet.Packaging 8.0.0 and its net10.0 closure (NuGet.Configuration, NuGet.Common, NuGet.Frameworks,
 /// NuGet.Versioning, Newtonsoft.Json, System.Security.Cryptography.Pkcs and .ProtectedData): three levels of
 /// transitive dependencies, signed with two different repository certificates of the public gallery;</item>
-/// <item>Microsoft.OpenApi 2.12.2 and 2.13.0: one id with two versions, for a pinned older version;</item>
+/// <item>Microsoft.OpenApi 2.12.2 and 2.13.0: one id with two versions, for a pinned older version (the test project
+/// has the solution's restore download 2.12.2 with a <c>PackageDownload</c>, since nothing references it);</item>
 /// <item>System.CommandLine 2.0.0: a package no allowlist below approves;</item>
 /// <item>Dapper 2.1.86, re-zipped with one more file after signing (tampered): its signature no longer matches.</item>
 /// </list>
