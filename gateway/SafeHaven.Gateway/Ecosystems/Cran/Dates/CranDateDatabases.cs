@@ -39,19 +39,24 @@ public static class CranDateSources
 
 /// <summary>
 /// The dates CRAN's package database (<c>web/packages/packages.rds</c>: a character matrix, one row per current
-/// package, with a <c>Date/Publication</c> column) gives, by package and version. Immutable.
+/// package, with a <c>Date/Publication</c> column) gives, by package and version. A package may have more than
+/// one row (CRAN repeats some, e.g. recommended packages): each version keeps its own date, and a version
+/// given twice keeps the later date (the conservative one). Immutable.
 /// </summary>
 public sealed class CranPackageDatabase
 {
-    private readonly Dictionary<string, (string Version, DateTimeOffset Published)> _byName;
+    private readonly Dictionary<(string Package, string Version), DateTimeOffset> _byVersion;
 
-    private CranPackageDatabase(Dictionary<string, (string, DateTimeOffset)> byName) => _byName = byName;
+    private CranPackageDatabase(Dictionary<(string, string), DateTimeOffset> byVersion) => _byVersion = byVersion;
 
-    public int Count => _byName.Count;
+    public int Count => _byVersion.Count;
 
     /// <summary>The date of exactly this version, or null when the database has another version or none.</summary>
     public DateTimeOffset? DateOf(string package, string version) =>
-        _byName.TryGetValue(package, out var entry) && entry.Version == version ? entry.Published : null;
+        _byVersion.TryGetValue((package, version), out var published) ? published : null;
+
+    private static void Add(Dictionary<(string, string), DateTimeOffset> byVersion, string package, string version, DateTimeOffset published) =>
+        byVersion[(package, version)] = byVersion.TryGetValue((package, version), out var other) && other > published ? other : published;
 
     /// <summary>Reads the database from R's object: a character matrix with column names (as CRAN writes it), or a data frame.</summary>
     public static CranPackageDatabase FromR(RObject value)
@@ -86,22 +91,22 @@ public sealed class CranPackageDatabase
         var packages = Column("Package", columns);
         var versions = Column("Version", columns);
         var dates = Column("Date/Publication", columns);
-        var byName = new Dictionary<string, (string, DateTimeOffset)>(StringComparer.Ordinal);
+        var byVersion = new Dictionary<(string, string), DateTimeOffset>();
         for (var i = 0; i < rows; i++)
         {
             if (packages[i] is { Length: > 0 } package && versions[i] is { Length: > 0 } version && CranDates.Parse(dates[i]) is { } date)
             {
-                byName[package] = (version, date);
+                Add(byVersion, package.Trim(), version.Trim(), date);
             }
         }
-        return new CranPackageDatabase(byName);
+        return new CranPackageDatabase(byVersion);
     }
 
     /// <summary>The durable form: <c>package TAB version TAB unix-milliseconds</c> per line.</summary>
     public byte[] Serialize()
     {
         var text = new StringBuilder();
-        foreach (var (package, (version, published)) in _byName)
+        foreach (var ((package, version), published) in _byVersion)
         {
             text.Append(package).Append('\t').Append(version).Append('\t').Append(published.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
@@ -110,19 +115,19 @@ public sealed class CranPackageDatabase
 
     public static CranPackageDatabase Deserialize(byte[] content)
     {
-        var byName = new Dictionary<string, (string, DateTimeOffset)>(StringComparer.Ordinal);
+        var byVersion = new Dictionary<(string, string), DateTimeOffset>();
         foreach (var line in Encoding.UTF8.GetString(content).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Split('\t');
             if (parts.Length == 3 && long.TryParse(parts[2], CultureInfo.InvariantCulture, out var ms))
             {
-                byName[parts[0]] = (parts[1], DateTimeOffset.FromUnixTimeMilliseconds(ms));
+                Add(byVersion, parts[0], parts[1], DateTimeOffset.FromUnixTimeMilliseconds(ms));
             }
         }
-        return new CranPackageDatabase(byName);
+        return new CranPackageDatabase(byVersion);
     }
 
-    public long EstimatedSize => 128 + _byName.Sum(p => 96L + (p.Key.Length + p.Value.Version.Length) * 2);
+    public long EstimatedSize => 128 + _byVersion.Sum(p => 96L + (p.Key.Package.Length + p.Key.Version.Length) * 2);
 }
 
 /// <summary>

@@ -27,6 +27,16 @@ public sealed class CranDateDatabasesTests(RFiles files) : IClassFixture<RFiles>
         Assert.Equal(2, CranPackageDatabase.Deserialize(database.Serialize()).Count);
     }
 
+    [Fact]
+    public void A_package_given_in_several_rows_keeps_each_versions_date_and_the_later_of_two_for_one_version()
+    {
+        var database = CranPackageDatabase.FromR(RdsReader.Read(files.Read("packages_dup.rds")));
+
+        Assert.Equal(new DateTimeOffset(2023, 12, 2, 8, 0, 0, TimeSpan.Zero), database.DateOf("beta", "2.0-1"));
+        Assert.Equal(new DateTimeOffset(2023, 1, 1, 0, 0, 0, TimeSpan.Zero), database.DateOf("beta", "1.9"));
+        Assert.Equal(new DateTimeOffset(2024, 1, 15, 10, 20, 3, TimeSpan.Zero), database.DateOf("alpha", "1.0"));
+    }
+
     [Theory]
     [MemberData(nameof(RdsReaderTests.Variants), MemberType = typeof(RdsReaderTests))]
     public void Archive_rds_gives_each_archived_tarballs_file_time(string variant)

@@ -43,6 +43,8 @@ public sealed class RFiles : IDisposable
               saveRDS(archive, file.path(d, paste0("archive", suffix, ".rds")), version = v, compress = z)
               saveRDS(misc, file.path(d, paste0("misc", suffix, ".rds")), version = v, compress = z)
             }
+            dup <- rbind(db, c("beta", "2.0-1", NA, "2023-12-02 08:00:00 UTC"), c("beta", "1.9", NA, "2023-01-01 00:00:00 UTC"))
+            saveRDS(dup, file.path(d, "packages_dup.rds"))
             saveRDS(db, file.path(d, "packages_xz.rds"), compress = "xz")
             saveRDS(db, file.path(d, "packages_bzip2.rds"), compress = "bzip2")
             saveRDS(db, file.path(d, "packages_ascii.rds"), ascii = TRUE, compress = FALSE)
