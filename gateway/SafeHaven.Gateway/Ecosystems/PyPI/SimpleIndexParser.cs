@@ -162,6 +162,10 @@ public static partial class SimpleIndexParser
     /// the first <c>&lt;base href&gt;</c> (itself resolved against the page URL) or the page URL; the file name is the
     /// last segment of the link's path, percent-decoded (pip ignores the anchor text); the SHA-256 comes from the
     /// URL fragment. Links to directories (a path ending in '/', such as a static server's <c>../</c>) are not files.
+    /// Two deliberate differences from pip: a relative <c>&lt;base href&gt;</c> is resolved against the page URL, as
+    /// browsers do (pip would join links to it as given and end with an unusable relative URL); and an href with a
+    /// backslash is refused, since .NET would read it as '/' where pip would percent-encode it, so the two would
+    /// name different files.
     /// </summary>
     private static PyPIProject ParseProjectHtml(string html, Uri pageUrl, string normalizedName)
     {
@@ -201,6 +205,10 @@ public static partial class SimpleIndexParser
                         break;
                     }
                 }
+            }
+            if (url.Contains('\\', StringComparison.Ordinal))
+            {
+                throw new UpstreamFormatException($"file URL '{url}' contains a backslash");
             }
             var absolute = ResolveUri(baseUrl, url);
             var path = absolute.AbsolutePath;

@@ -205,6 +205,7 @@ public sealed class SimpleIndexParserTests
     [InlineData("<a href=\"https://files.example/a%5Cx.tar.gz\">x.tar.gz</a>")]
     [InlineData("<a href=\"https://files.example/x%00.tar.gz\">x.tar.gz</a>")]
     [InlineData("<a href=\"https://files.example/x%0A.tar.gz\">x.tar.gz</a>")]
+    [InlineData("<a href=\"dir\\x.tar.gz\">x.tar.gz</a>")]
     public void UnsafeFilenamesAreRejectedInHtml(string anchor)
     {
         Assert.Throws<UpstreamFormatException>(() => ParseHtml(HtmlPage(anchor)));
@@ -220,6 +221,17 @@ public sealed class SimpleIndexParserTests
             """));
 
         Assert.Equal(["requests-2.31.0.tar.gz", "requests-2.30.0.tar.gz", "requests 2.29.0.tar.gz"], project.Files.Select(f => f.Filename));
+    }
+
+    [Theory]
+    [InlineData("https://files.example/store/", "https://files.example/store/requests-2.31.0.tar.gz")]
+    [InlineData("/store/", "https://pypi.org/store/requests-2.31.0.tar.gz")]   // relative: against the page, as browsers do
+    [InlineData("", "https://pypi.org/simple/requests/requests-2.31.0.tar.gz")] // empty: the page itself, as pip does
+    public void LinksAreResolvedAgainstTheFirstBaseHref(string baseHref, string expected)
+    {
+        var project = ParseHtml($"""<html><head><base target="_self"><base href="{baseHref}"><base href="https://ignored.example/"></head><body><a href="requests-2.31.0.tar.gz">x</a></body></html>""");
+
+        Assert.Equal(expected, Assert.Single(project.Files).Url);
     }
 
     [Fact]
