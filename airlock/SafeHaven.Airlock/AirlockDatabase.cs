@@ -1,3 +1,4 @@
+using SafeHaven.Core.Storage;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -55,16 +56,12 @@ public sealed class AirlockDatabase
 
     public static AirlockDatabase ForFile(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        return new AirlockDatabase(new SqliteConnectionStringBuilder { DataSource = path, Cache = SqliteCacheMode.Private }.ToString());
+        return new AirlockDatabase(SqliteFiles.ConnectionStringFor(path));
     }
 
     internal SqliteConnection Open()
     {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
-        return connection;
+        return SqliteFiles.Open(_connectionString, foreignKeys: true);
     }
 }
 

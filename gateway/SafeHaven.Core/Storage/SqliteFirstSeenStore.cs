@@ -26,16 +26,12 @@ public sealed class SqliteFirstSeenStore : IFirstSeenStore
 
     public static SqliteFirstSeenStore ForFile(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        return new SqliteFirstSeenStore(new SqliteConnectionStringBuilder { DataSource = path, Cache = SqliteCacheMode.Private }.ToString());
+        return new SqliteFirstSeenStore(SqliteFiles.ConnectionStringFor(path));
     }
 
     private SqliteConnection Open()
     {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("PRAGMA busy_timeout = 5000;");
-        return connection;
+        return SqliteFiles.Open(_connectionString);
     }
 
     public async Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOrRecordAsync(

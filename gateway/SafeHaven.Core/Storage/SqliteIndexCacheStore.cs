@@ -28,16 +28,12 @@ public sealed class SqliteIndexCacheStore : IIndexCacheStore
 
     public static SqliteIndexCacheStore ForFile(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        return new SqliteIndexCacheStore(new SqliteConnectionStringBuilder { DataSource = path, Cache = SqliteCacheMode.Private }.ToString());
+        return new SqliteIndexCacheStore(SqliteFiles.ConnectionStringFor(path));
     }
 
     private SqliteConnection Open()
     {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("PRAGMA busy_timeout = 5000;");
-        return connection;
+        return SqliteFiles.Open(_connectionString);
     }
 
     public async Task<CachedIndex?> GetAsync(string ecosystem, string key, CancellationToken cancellationToken)

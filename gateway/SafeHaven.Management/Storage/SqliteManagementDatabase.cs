@@ -1,3 +1,4 @@
+using SafeHaven.Core.Storage;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using SafeHaven.Core.Configuration;
@@ -44,10 +45,7 @@ internal sealed class SqliteManagementDatabase
 
     public SqliteConnection Open()
     {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        connection.Execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;");
-        return connection;
+        return SqliteFiles.Open(_connectionString, foreignKeys: true, busyTimeoutMilliseconds: 10000);
     }
 
     /// <summary>Runs <paramref name="change"/> and appends the audit entry it returns, atomically.</summary>
