@@ -141,13 +141,9 @@ public sealed class UpstreamHttp
             {
                 await stream.ReadExactlyAsync(exact, cancellationToken).ConfigureAwait(false);
             }
-            catch (EndOfStreamException e)
+            catch (IOException e)
             {
-                throw new UpstreamUnavailableException("upstream index ended before its Content-Length", e);
-            }
-            if (await stream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0)
-            {
-                throw new UpstreamUnavailableException("upstream index is longer than its Content-Length");
+                throw new UpstreamUnavailableException($"upstream index ended before its Content-Length of {length} bytes: {e.Message}", e);
             }
             return exact;
         }
