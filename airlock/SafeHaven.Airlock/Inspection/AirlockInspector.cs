@@ -55,13 +55,16 @@ public sealed class AirlockInspector
         BlobDigest digest;
         long size;
         ContentFormat format;
+        long? zipPrefix;
         await using (var hashing = new HashingStream(await open(cancellationToken).ConfigureAwait(false)))
         {
             var peek = await PeekStream.OpenAsync(hashing, ContentSniffer.HeadSize, cancellationToken).ConfigureAwait(false);
             format = ContentSniffer.Detect(peek.Head);
-            await peek.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            var tail = new TailCollector();
+            await peek.CopyToAsync(tail, cancellationToken).ConfigureAwait(false);
             digest = BlobDigest.FromHash(hashing.GetHash());
             size = hashing.Count;
+            zipPrefix = format == ContentFormat.Plain ? ZipLocator.FindPrefix(tail.Tail(), tail.Written) : null;
         }
         var walk = new InspectionWalk(_options);
         if (recorded is { } expected && expected != digest)
@@ -71,12 +74,24 @@ public sealed class AirlockInspector
         }
 
         // Pass 2: the listing and the blocking rules.
-        if (format != ContentFormat.Plain)
+        if (format != ContentFormat.Plain || zipPrefix is not null || ContentSniffer.ClaimedByName(path) is not null)
         {
             try
             {
-                await using var content = await open(cancellationToken).ConfigureAwait(false);
-                await InspectContentAsync(content, path, depth: 0, walk, cancellationToken).ConfigureAwait(false);
+                var content = await open(cancellationToken).ConfigureAwait(false);
+                if (zipPrefix is not null && !content.CanSeek)
+                {
+                    // A zip behind a prefix is found from its end: it needs random access.
+                    var forwardOnly = content;
+                    await using (forwardOnly.ConfigureAwait(false))
+                    {
+                        content = await SpoolAsync(forwardOnly, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                await using (content.ConfigureAwait(false))
+                {
+                    await InspectContentAsync(content, path, depth: 0, walk, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (InspectionStoppedException e)
             {
@@ -110,17 +125,48 @@ public sealed class AirlockInspector
     {
         var seekStart = source.CanSeek ? source.Position : -1;
         await using var peek = await PeekStream.OpenAsync(new NonClosingStream(source), ContentSniffer.HeadSize, cancellationToken).ConfigureAwait(false);
-        var format = ContentSniffer.Detect(peek.Head);
+        var format = ContentSniffer.Detect(peek.Head, out var description);
         if (format != ContentFormat.Plain && depth > _options.MaxNestingDepth)
         {
-            walk.Add(path, FindingKind.NestingTooDeep, $"'{path}' is a {format.ToString().ToLowerInvariant()} nested deeper than {_options.MaxNestingDepth} levels");
+            walk.Add(path, FindingKind.NestingTooDeep, $"'{path}' is a {description} nested deeper than {_options.MaxNestingDepth} levels");
             return;
         }
         switch (format)
         {
             case ContentFormat.Gzip:
-                await InspectGzipAsync(peek, path, depth, walk, cancellationToken).ConfigureAwait(false);
+                await InspectCompressedAsync(peek, path, depth, walk, s => new GZipStream(s, CompressionMode.Decompress), cancellationToken).ConfigureAwait(false);
                 break;
+            case ContentFormat.Xz:
+                await InspectCompressedAsync(peek, path, depth, walk, s => new SharpCompress.Compressors.Xz.XZStream(s), cancellationToken).ConfigureAwait(false);
+                break;
+            case ContentFormat.Bzip2:
+                await InspectCompressedAsync(peek, path, depth, walk, s => BZip2(s), cancellationToken).ConfigureAwait(false);
+                break;
+            case ContentFormat.Zstd:
+                await InspectCompressedAsync(peek, path, depth, walk, s => new ZstdSharp.DecompressionStream(s), cancellationToken).ConfigureAwait(false);
+                break;
+            case ContentFormat.Ar:
+                await ArLister.ListAsync(peek, path, walk, (member, memberPath, ct) => InspectContentAsync(member, memberPath, depth + 1, walk, ct), cancellationToken)
+                    .ConfigureAwait(false);
+                break;
+            case ContentFormat.SevenZip or ContentFormat.Rar:
+                if (seekStart >= 0)
+                {
+                    source.Position = seekStart;
+                    await InspectSharpCompressAsync(new WindowStream(source, seekStart), path, depth, walk, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await using var spooled = await SpoolAsync(peek, cancellationToken).ConfigureAwait(false);
+                    await InspectSharpCompressAsync(spooled, path, depth, walk, cancellationToken).ConfigureAwait(false);
+                }
+                return;
+            case ContentFormat.Unreadable:
+                walk.Add(path, FindingKind.Uninspectable, $"'{path}' is {description} content, which the inspector cannot list: blocked as uninspectable");
+                break;
+            case ContentFormat.Plain:
+                await InspectPlainAsync(peek, source, seekStart, path, depth, walk, cancellationToken).ConfigureAwait(false);
+                return;
             case ContentFormat.Tar:
                 await InspectTarAsync(peek, path, depth, walk, cancellationToken).ConfigureAwait(false);
                 break;
@@ -128,7 +174,7 @@ public sealed class AirlockInspector
                 if (seekStart >= 0)
                 {
                     source.Position = seekStart;
-                    await InspectZipAsync(source, path, depth, walk, cancellationToken).ConfigureAwait(false);
+                    await InspectZipAsync(new WindowStream(source, seekStart), path, depth, walk, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -147,10 +193,53 @@ public sealed class AirlockInspector
         await peek.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task InspectGzipAsync(Stream compressed, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
+    /// <summary>
+    /// Plain-looking content: drained (so any decompressor above is measured) while its tail is kept, because a zip is
+    /// found from its end and may sit behind any prefix. A name that claims an archive format blocks it too.
+    /// </summary>
+    private async Task InspectPlainAsync(Stream peek, Stream source, long seekStart, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
+    {
+        var tail = new TailCollector();
+        await peek.CopyToAsync(tail, cancellationToken).ConfigureAwait(false);
+        if (ZipLocator.FindPrefix(tail.Tail(), tail.Written) is { } prefix)
+        {
+            if (prefix < 0)
+            {
+                walk.Add(path, FindingKind.Uninspectable, $"'{path}' ends with a zip directory that points before its start: blocked as uninspectable");
+            }
+            else if (seekStart >= 0)
+            {
+                if (depth > _options.MaxNestingDepth)
+                {
+                    walk.Add(path, FindingKind.NestingTooDeep, $"'{path}' is a zip nested deeper than {_options.MaxNestingDepth} levels");
+                    return;
+                }
+                walk.Entries.Add(new ArchiveEntryInfo($"{path}!/(prefix)", prefix, ArchiveEntryKind.Other, $"{prefix} bytes before the zip"));
+                await InspectZipAsync(new WindowStream(source, seekStart + prefix), path, depth, walk, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                walk.Add(path, FindingKind.Uninspectable,
+                    $"'{path}' holds a zip behind {prefix} bytes of other data (self-extracting style) inside another archive: blocked as uninspectable");
+            }
+            return;
+        }
+        if (ContentSniffer.ClaimedByName(path) is { } claimed)
+        {
+            walk.Add(path, FindingKind.Uninspectable,
+                $"'{path}' is named as {claimed} but its content is no format the inspector can list: blocked as uninspectable");
+        }
+    }
+
+    private static Stream BZip2(Stream compressed) =>
+        SharpCompress.Compressors.BZip2.BZip2Stream.Create(compressed, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: false, tolerateTruncatedStream: false);
+
+    /// <summary>One compression layer: the decompressed side is measured against the compressed bytes consumed.</summary>
+    private async Task InspectCompressedAsync(
+        Stream compressed, string path, int depth, InspectionWalk walk, Func<Stream, Stream> decompressor, CancellationToken cancellationToken)
     {
         var counting = new CountingStream(new NonClosingStream(compressed));
-        await using var gzip = new GZipStream(counting, CompressionMode.Decompress);
+        await using var gzip = decompressor(counting);
         var innerPath = $"{path}!/{InnerName(path)}";
         await using var guarded = new BombGuardStream(gzip, () => counting.Count, walk.Budget, innerPath);
         await InspectContentAsync(guarded, innerPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
@@ -160,6 +249,7 @@ public sealed class AirlockInspector
     {
         await using var reader = new TarReader(content, leaveOpen: true);
         var links = new HashSet<string>(StringComparer.Ordinal);
+        var tree = new VirtualTree();
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
         {
             var name = entry.Name;
@@ -175,6 +265,10 @@ public sealed class AirlockInspector
                 TarEntryType.Fifo => ArchiveEntryKind.Fifo,
                 _ => ArchiveEntryKind.Other,
             };
+            if (entry.EntryType == TarEntryType.GlobalExtendedAttributes)
+            {
+                continue; // Metadata for the entries that follow, not a member.
+            }
             var target = kind is ArchiveEntryKind.SymbolicLink or ArchiveEntryKind.HardLink ? entry.LinkName : null;
             walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Length, kind, target));
             walk.CheckMember(entryPath, name, links);
@@ -186,6 +280,9 @@ public sealed class AirlockInspector
                     {
                         links.Add(ArchivePaths.Normalise(name));
                     }
+                    break;
+                case ArchiveEntryKind.Other:
+                    walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is a tar entry of type {entry.EntryType}, which the inspector does not clear");
                     break;
                 case ArchiveEntryKind.Device or ArchiveEntryKind.Fifo:
                     walk.Add(entryPath, FindingKind.SpecialFile, $"entry '{name}' is a {DescribeSpecial(entry.EntryType)}, which may not enter");
@@ -200,7 +297,9 @@ public sealed class AirlockInspector
                     }
                     break;
             }
+            walk.Place(tree, entryPath, name, kind, target);
         }
+        walk.FinishTree(tree, $"{path}!/");
     }
 
     private async Task InspectZipAsync(Stream seekable, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
@@ -209,6 +308,7 @@ public sealed class AirlockInspector
         await using var zip = await ZipArchive.CreateAsync(seekable, ZipArchiveMode.Read, leaveOpen: true, entryNameEncoding: null, cancellationToken)
             .ConfigureAwait(false);
         var links = new HashSet<string>(StringComparer.Ordinal);
+        var tree = new VirtualTree();
         foreach (var entry in zip.Entries)
         {
             var name = entry.FullName;
@@ -229,11 +329,19 @@ public sealed class AirlockInspector
             {
                 walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Length, kind));
                 walk.Add(entryPath, FindingKind.SpecialFile, $"entry '{name}' is a device, FIFO or socket, which may not enter");
+                walk.Place(tree, entryPath, name, kind, null);
+                continue;
+            }
+            if (entry.IsEncrypted)
+            {
+                walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Length, kind));
+                walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is encrypted: blocked as uninspectable");
                 continue;
             }
             if (kind == ArchiveEntryKind.Directory)
             {
                 walk.Entries.Add(new ArchiveEntryInfo(entryPath, 0, kind));
+                walk.Place(tree, entryPath, name, kind, null);
                 continue;
             }
             // Ratio against the compressed size, clamped to the archive: a header can lie, the bytes cannot.
@@ -246,11 +354,58 @@ public sealed class AirlockInspector
                 walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Length, kind, target));
                 walk.CheckLink(entryPath, name, target, symbolic: true);
                 links.Add(ArchivePaths.Normalise(name));
+                walk.Place(tree, entryPath, name, kind, target);
                 continue;
             }
             walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Length, kind));
+            walk.Place(tree, entryPath, name, kind, null);
             await InspectContentAsync(guarded, entryPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
         }
+        walk.FinishTree(tree, $"{path}!/");
+    }
+
+    /// <summary>
+    /// 7z and rar, read by SharpCompress entry by entry in archive order (solid blocks are decompressed once). Each
+    /// entry's output is measured against the whole archive's size (solid archives give no per-entry compressed
+    /// size); the total-size and entry limits apply as everywhere.
+    /// </summary>
+    private async Task InspectSharpCompressAsync(Stream seekable, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
+    {
+        var archiveLength = Math.Max(1, seekable.Length);
+        using var archive = SharpCompress.Archives.ArchiveFactory.OpenArchive(seekable, new SharpCompress.Readers.ReaderOptions { LeaveStreamOpen = true });
+        using var reader = archive.ExtractAllEntries();
+        var links = new HashSet<string>(StringComparer.Ordinal);
+        var tree = new VirtualTree();
+        while (reader.MoveToNextEntry())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var entry = reader.Entry;
+            var name = entry.Key ?? "";
+            var entryPath = $"{path}!/{name}";
+            walk.Budget.AddEntry(entryPath);
+            var target = string.IsNullOrEmpty(entry.LinkTarget) ? null : entry.LinkTarget;
+            var kind = entry.IsDirectory ? ArchiveEntryKind.Directory : target is not null ? ArchiveEntryKind.SymbolicLink : ArchiveEntryKind.File;
+            walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Size, kind, target));
+            walk.CheckMember(entryPath, name, links);
+            if (entry.IsEncrypted)
+            {
+                walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is encrypted: blocked as uninspectable");
+                continue;
+            }
+            if (target is not null)
+            {
+                walk.CheckLink(entryPath, name, target, symbolic: true);
+                links.Add(ArchivePaths.Normalise(name));
+            }
+            walk.Place(tree, entryPath, name, kind, target);
+            if (kind == ArchiveEntryKind.File)
+            {
+                await using var data = reader.OpenEntryStream();
+                await using var guarded = new BombGuardStream(data, () => archiveLength, walk.Budget, entryPath);
+                await InspectContentAsync(guarded, entryPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        walk.FinishTree(tree, $"{path}!/");
     }
 
     private static async Task<string> ReadLinkTargetAsync(Stream data, CancellationToken cancellationToken)
@@ -292,14 +447,18 @@ public sealed class AirlockInspector
     private static string InnerName(string path)
     {
         var last = path[(path.LastIndexOf('/') + 1)..];
-        foreach (var (suffix, replacement) in new[] { (".tgz", ".tar"), (".gz", ""), (".gzip", "") })
+        foreach (var (suffix, replacement) in new[]
+                 {
+                     (".tgz", ".tar"), (".txz", ".tar"), (".tbz2", ".tar"), (".tbz", ".tar"), (".tzst", ".tar"),
+                     (".gz", ""), (".gzip", ""), (".xz", ""), (".bz2", ""), (".zst", ""), (".zstd", ""),
+                 })
         {
             if (last.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && last.Length > suffix.Length)
             {
                 return last[..^suffix.Length] + replacement;
             }
         }
-        return "(gzip content)";
+        return "(compressed content)";
     }
 
     private static string DescribeSpecial(TarEntryType type) => type switch

@@ -42,6 +42,8 @@ internal sealed class GitBundleLister(InspectionOptions options)
                 .Select(parts => (Sha: parts[0], Head: parts[1]))
                 .ToList();
             // Heads naming the same commit (HEAD and its branch) are listed once, under the branch.
+            var checkedTrees = new HashSet<string>(StringComparer.Ordinal);
+            var targets = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var group in parsed.GroupBy(h => h.Sha))
             {
                 var (sha, head) = group.OrderBy(h => h.Head == "HEAD" ? 1 : 0).First();
@@ -50,11 +52,15 @@ internal sealed class GitBundleLister(InspectionOptions options)
                 var tree = await GitAsync(["-C", repo, "ls-tree", "-r", "-l", "-z", "--full-tree", sha + "^{tree}"], env, path, "ls-tree", cancellationToken)
                     .ConfigureAwait(false);
                 var links = new HashSet<string>(StringComparer.Ordinal);
+                var virtualTree = new VirtualTree();
                 foreach (var record in tree.Split('\0', StringSplitOptions.RemoveEmptyEntries))
                 {
-                    await AddTreeEntryAsync(record, headPath, repo, env, links, walk, cancellationToken).ConfigureAwait(false);
+                    await AddTreeEntryAsync(record, headPath, repo, env, links, virtualTree, targets, walk, cancellationToken).ConfigureAwait(false);
                 }
+                walk.FinishTree(virtualTree, $"{headPath}/");
+                checkedTrees.Add((await GitAsync(["-C", repo, "rev-parse", sha + "^{tree}"], env, path, "rev-parse", cancellationToken).ConfigureAwait(false)).Trim());
             }
+            await CheckHistoryAsync(repo, env, path, checkedTrees, targets, walk, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -71,8 +77,86 @@ internal sealed class GitBundleLister(InspectionOptions options)
         }
     }
 
+    /// <summary>
+    /// Every commit in the bundle's history, not only the heads: a link that leads out is as dangerous in a commit a
+    /// researcher checks out later as in the head. One <c>git log --raw</c> finds the commits that add, change or
+    /// remove a symbolic link; the full tree of each of those (unless a head already had that tree) is resolved as a
+    /// checkout would build it. A link found escaping is reported once, at the first commit (newest first) that has it.
+    /// </summary>
+    private async Task CheckHistoryAsync(
+        string repo, Dictionary<string, string> env, string path, HashSet<string> checkedTrees, Dictionary<string, string> targets,
+        InspectionWalk walk, CancellationToken cancellationToken)
+    {
+        var log = await GitAsync(["-C", repo, "log", "--all", "-m", "--root", "--raw", "--no-renames", "--no-abbrev", "--format=commit %H %T"],
+            env, path, "log", cancellationToken).ConfigureAwait(false);
+        var touched = new List<(string Commit, string Tree)>();
+        (string Commit, string Tree)? current = null;
+        foreach (var line in log.Split('\n'))
+        {
+            if (line.StartsWith("commit ", StringComparison.Ordinal))
+            {
+                var parts = line.Split(' ');
+                current = parts.Length == 3 ? (parts[1], parts[2]) : null;
+            }
+            else if (line.StartsWith(':') && current is { } commit
+                     && (line.StartsWith(":120000 ", StringComparison.Ordinal) || line.AsSpan(1).StartsWith("000000 120000 ") || line.Contains(" 120000 ", StringComparison.Ordinal))
+                     && !checkedTrees.Contains(commit.Tree))
+            {
+                checkedTrees.Add(commit.Tree);
+                touched.Add(commit);
+            }
+        }
+        var reported = new HashSet<(string, string)>();
+        foreach (var (commit, treeId) in touched)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var commitPath = $"{path}!/(history)/{commit}";
+            var listing = await GitAsync(["-C", repo, "ls-tree", "-r", "-z", "--full-tree", treeId], env, path, "ls-tree", cancellationToken).ConfigureAwait(false);
+            var virtualTree = new VirtualTree();
+            var links = new List<(string Name, string Target)>();
+            foreach (var record in listing.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var tab = record.IndexOf('\t', StringComparison.Ordinal);
+                var fields = tab < 0 ? [] : record[..tab].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length < 3 || fields[0] != "120000")
+                {
+                    continue;
+                }
+                var name = record[(tab + 1)..];
+                walk.Budget.AddEntry($"{commitPath}/{name}");
+                var target = await ReadLinkAsync(repo, env, fields[2], $"{commitPath}/{name}", targets, cancellationToken).ConfigureAwait(false);
+                links.Add((name, target));
+                var problem = ArchivePaths.CheckLink(name, target, symbolic: true)?.Reason ?? virtualTree.AddSymbolicLink(name, target);
+                if (problem is not null && reported.Add((name, target)))
+                {
+                    walk.Add($"{commitPath}/{name}", FindingKind.LinkEscape, $"in commit {commit} (history, not a head): {problem}");
+                }
+            }
+            foreach (var (name, reason) in virtualTree.CheckFinishedLinks())
+            {
+                var target = links.FirstOrDefault(l => l.Name == name).Target ?? "";
+                if (reported.Add((name, target)))
+                {
+                    walk.Add($"{commitPath}/{name}", FindingKind.LinkEscape, $"in commit {commit} (history, not a head): {reason}");
+                }
+            }
+        }
+    }
+
+    private async Task<string> ReadLinkAsync(
+        string repo, Dictionary<string, string> env, string objectId, string entryPath, Dictionary<string, string> targets, CancellationToken cancellationToken)
+    {
+        if (!targets.TryGetValue(objectId, out var target))
+        {
+            target = await GitAsync(["-C", repo, "cat-file", "blob", objectId], env, entryPath, "cat-file", cancellationToken).ConfigureAwait(false);
+            targets[objectId] = target;
+        }
+        return target;
+    }
+
     private async Task AddTreeEntryAsync(
-        string record, string headPath, string repo, Dictionary<string, string> env, HashSet<string> links, InspectionWalk walk, CancellationToken cancellationToken)
+        string record, string headPath, string repo, Dictionary<string, string> env, HashSet<string> links, VirtualTree virtualTree,
+        Dictionary<string, string> targets, InspectionWalk walk, CancellationToken cancellationToken)
     {
         // "<mode> <type> <object> <size>\t<path>"
         var tab = record.IndexOf('\t', StringComparison.Ordinal);
@@ -95,7 +179,7 @@ internal sealed class GitBundleLister(InspectionOptions options)
         };
         if (kind == ArchiveEntryKind.SymbolicLink)
         {
-            target = (await GitAsync(["-C", repo, "cat-file", "blob", objectId], env, entryPath, "cat-file", cancellationToken).ConfigureAwait(false));
+            target = await ReadLinkAsync(repo, env, objectId, entryPath, targets, cancellationToken).ConfigureAwait(false);
         }
         walk.Entries.Add(new ArchiveEntryInfo(entryPath, size, kind, target));
         walk.CheckMember(entryPath, name, links);
@@ -104,6 +188,7 @@ internal sealed class GitBundleLister(InspectionOptions options)
             walk.CheckLink(entryPath, name, target, symbolic: true);
             links.Add(ArchivePaths.Normalise(name));
         }
+        walk.Place(virtualTree, entryPath, name, kind == ArchiveEntryKind.Other ? ArchiveEntryKind.File : kind, target);
     }
 
     private async Task<string> GitAsync(string[] args, Dictionary<string, string> env, string path, string what, CancellationToken cancellationToken)

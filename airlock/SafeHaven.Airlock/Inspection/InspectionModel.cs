@@ -21,6 +21,11 @@ public enum FindingKind
     TooManyEntries,
     /// <summary>The archive could not be read to the end (corrupt, truncated or deliberately malformed).</summary>
     Malformed,
+    /// <summary>
+    /// An archive or compressed format (recognised by its content or its name) that the inspector cannot list, so its
+    /// contents cannot be cleared: blocked rather than let through as plain data.
+    /// </summary>
+    Uninspectable,
     /// <summary>The virus scanner found something.</summary>
     Malware,
     /// <summary>A check could not be completed (scanner timeout or error, tool missing).</summary>

@@ -199,38 +199,3 @@ internal sealed class PeekStream : ReadOnlyWrapperStream
         return await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 }
-
-internal enum ContentFormat
-{
-    Plain,
-    Zip,
-    Tar,
-    Gzip,
-    GitBundle,
-}
-
-internal static class ContentSniffer
-{
-    public const int HeadSize = 512;
-
-    public static ContentFormat Detect(ReadOnlySpan<byte> head)
-    {
-        if (head.StartsWith("PK\u0003\u0004"u8) || head.StartsWith("PK\u0005\u0006"u8))
-        {
-            return ContentFormat.Zip;
-        }
-        if (head.Length >= 2 && head[0] == 0x1f && head[1] == 0x8b)
-        {
-            return ContentFormat.Gzip;
-        }
-        if (head.StartsWith("# v2 git bundle\n"u8) || head.StartsWith("# v3 git bundle\n"u8))
-        {
-            return ContentFormat.GitBundle;
-        }
-        if (head.Length >= 262 && head.Slice(257, 5).SequenceEqual("ustar"u8))
-        {
-            return ContentFormat.Tar;
-        }
-        return ContentFormat.Plain;
-    }
-}

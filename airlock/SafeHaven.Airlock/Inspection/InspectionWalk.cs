@@ -31,4 +31,40 @@ internal sealed class InspectionWalk(InspectionOptions options)
             Add(entryPath, problem.Kind, problem.Reason);
         }
     }
+
+    /// <summary>
+    /// Places an entry in the archive's virtual tree, as an extractor would, and blocks it when it (or the link it is)
+    /// resolves outside the root. An entry already blocked for its name or link is not reported twice.
+    /// </summary>
+    public void Place(VirtualTree tree, string entryPath, string name, ArchiveEntryKind kind, string? target)
+    {
+        if (ArchivePaths.CheckName(name) is not null)
+        {
+            return;
+        }
+        var problem = kind switch
+        {
+            ArchiveEntryKind.Directory => tree.AddDirectory(name),
+            ArchiveEntryKind.SymbolicLink => tree.AddSymbolicLink(name, target ?? ""),
+            ArchiveEntryKind.HardLink => tree.AddHardLink(name, target ?? ""),
+            _ => tree.AddFile(name),
+        };
+        if (problem is not null && !Findings.Any(f => f.Path == entryPath))
+        {
+            Add(entryPath, FindingKind.LinkEscape, problem);
+        }
+    }
+
+    /// <summary>After an archive's last entry: links that lead out of the finished tree.</summary>
+    public void FinishTree(VirtualTree tree, string entryPrefix)
+    {
+        foreach (var (name, reason) in tree.CheckFinishedLinks())
+        {
+            var entryPath = entryPrefix + name;
+            if (!Findings.Any(f => f.Path == entryPath))
+            {
+                Add(entryPath, FindingKind.LinkEscape, reason);
+            }
+        }
+    }
 }
