@@ -92,6 +92,9 @@ internal sealed class CountingStream(Stream inner) : ReadOnlyWrapperStream(inner
 {
     public long Count { get; private set; }
 
+    /// <summary>Bytes read so far (some decoders, SharpCompress's xz among them, ask a forward-only stream for it).</summary>
+    public override long Position { get => Count; set => throw new NotSupportedException(); }
+
     protected override void OnRead(ReadOnlySpan<byte> data) => Count += data.Length;
 }
 
