@@ -33,22 +33,23 @@ internal static class ZipLocator
             long directorySize = BinaryPrimitives.ReadUInt32LittleEndian(tail.Slice(i + 12, 4));
             long directoryOffset = BinaryPrimitives.ReadUInt32LittleEndian(tail.Slice(i + 16, 4));
             long directoryEnd = tailStart + i;
-            if (directoryOffset == 0xFFFFFFFF || directorySize == 0xFFFFFFFF)
+            // Zip64: a locator just before the end record, and the zip64 end record before that (used whenever the
+            // locator is there: a writer may go zip64 for the entry count alone, leaving the 32-bit fields valid).
+            var locator = i - 20;
+            if (locator >= 0 && tail[locator..].StartsWith("PK\u0006\u0007"u8))
             {
-                // Zip64: a locator just before the end record, and the zip64 end record before that.
-                var locator = i - 20;
-                if (locator < 0 || !tail[locator..].StartsWith("PK\u0006\u0007"u8))
-                {
-                    return -1;
-                }
-                var record = locator - 56;
-                if (record < 0 || !tail[record..].StartsWith("PK\u0006\u0006"u8))
+                var record = tail[..locator].LastIndexOf("PK\u0006\u0006"u8);
+                if (record < 0 || locator - record < 56)
                 {
                     return -1;
                 }
                 directorySize = (long)BinaryPrimitives.ReadUInt64LittleEndian(tail.Slice(record + 40, 8));
                 directoryOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(tail.Slice(record + 48, 8));
                 directoryEnd = tailStart + record;
+            }
+            else if (directoryOffset == 0xFFFFFFFF || directorySize == 0xFFFFFFFF)
+            {
+                return -1;
             }
             return directoryEnd - directorySize - directoryOffset;
         }

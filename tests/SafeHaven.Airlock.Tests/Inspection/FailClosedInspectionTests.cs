@@ -307,6 +307,49 @@ public sealed class FailClosedInspectionTests : IDisposable
         Assert.EndsWith("usr/share/doc/shadow", finding.Path, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("zeros.xz", "xz", new[] { "xz", "-c" })]
+    [InlineData("zeros.zst", "zstd", new[] { "zstd", "-q", "-c" })]
+    [InlineData("zeros.bz2", "bzip2", new[] { "bzip2", "-c" })]
+    public async Task Bomb_limits_apply_to_every_decompressor_while_streaming(string name, string format, string[] compressor)
+    {
+        var zeros = Write("zeros", new byte[16 * 1024 * 1024]);
+        var bomb = Compress(zeros, compressor, name);
+        Assert.True(new FileInfo(bomb).Length < 16 * 1024 * 1024 / 100, "the fixture compresses better than the limit");
+
+        var result = await InspectFileAsync(name, bomb);
+
+        Assert.Equal(format, result.Format);
+        var finding = Assert.Single(result.Findings);
+        Assert.Equal(FindingKind.DecompressionBomb, finding.Kind);
+        Assert.Contains("stopped while decompressing", finding.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Zip64_behind_a_prefix_is_found_from_its_zip64_end_record()
+    {
+        // More than 65,535 entries makes System.IO.Compression write zip64 end records.
+        var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            for (var i = 0; i < 65_600; i++)
+            {
+                zip.CreateEntry($"f/{i}", CompressionLevel.NoCompression);
+            }
+            using var last = zip.CreateEntry("zz-last.txt").Open();
+            last.Write(Text("the last entry"));
+        }
+        var bytes = buffer.ToArray();
+        Assert.Equal("PK\u0006\u0006"u8.ToArray(), bytes[(bytes.Length - 22 - 20 - 56)..(bytes.Length - 22 - 20 - 52)]);
+
+        var result = await InspectFileAsync("big.run", Write("big.run", [.. Stub(512), .. bytes]));
+
+        AssertClean(result);
+        Assert.Equal(65_600 + 2, result.Entries.Count);
+        Assert.Contains("big.run!/zz-last.txt", result.Entries.Select(e => e.Path));
+        Assert.Equal(512, Assert.Single(result.Entries, e => e.Path == "big.run!/(prefix)").Size);
+    }
+
     private static void AssertClean(FileInspection result) =>
         Assert.True(result.Verdict == InspectionVerdict.Clean, string.Join("\n", result.Findings.Select(f => $"{f.Path}: {f.Kind}: {f.Reason}")));
 
