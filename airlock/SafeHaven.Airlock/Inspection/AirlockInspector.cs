@@ -384,12 +384,37 @@ public sealed class AirlockInspector
             var entryPath = $"{path}!/{name}";
             walk.Budget.AddEntry(entryPath);
             var target = string.IsNullOrEmpty(entry.LinkTarget) ? null : entry.LinkTarget;
-            var kind = entry.IsDirectory ? ArchiveEntryKind.Directory : target is not null ? ArchiveEntryKind.SymbolicLink : ArchiveEntryKind.File;
+            // 7z keeps a Unix mode in the high half of its attributes (flag 0x8000), rar from Unix hosts keeps it whole:
+            // a link stored that way is a file whose content is the target.
+            var attributes = entry.Attrib ?? 0;
+            var unixType = ((attributes & 0x8000) != 0 && (attributes >> 16) != 0 ? attributes >> 16 : attributes) & 0xF000;
+            var storedLink = target is null && !entry.IsDirectory && unixType == 0xA000;
+            var kind = entry.IsDirectory ? ArchiveEntryKind.Directory
+                : target is not null || storedLink ? ArchiveEntryKind.SymbolicLink
+                : unixType is 0x2000 or 0x6000 ? ArchiveEntryKind.Device
+                : unixType is 0x1000 or 0xC000 ? ArchiveEntryKind.Fifo
+                : ArchiveEntryKind.File;
+            if (storedLink && !entry.IsEncrypted)
+            {
+                await using var linkData = reader.OpenEntryStream();
+                target = await ReadLinkTargetAsync(linkData, cancellationToken).ConfigureAwait(false);
+            }
             walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Size, kind, target));
             walk.CheckMember(entryPath, name, links);
             if (entry.IsEncrypted)
             {
                 walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is encrypted: blocked as uninspectable");
+                continue;
+            }
+            if (kind is ArchiveEntryKind.Device or ArchiveEntryKind.Fifo)
+            {
+                walk.Add(entryPath, FindingKind.SpecialFile, $"entry '{name}' is a device, FIFO or socket, which may not enter");
+                walk.Place(tree, entryPath, name, kind, null);
+                continue;
+            }
+            if ((attributes & 0x400) != 0 && target is null)
+            {
+                walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is a Windows reparse point (a link whose target is not stored readably): blocked as uninspectable");
                 continue;
             }
             if (target is not null)
