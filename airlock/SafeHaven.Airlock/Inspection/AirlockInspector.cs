@@ -6,10 +6,13 @@ using SafeHaven.Core.Blobs;
 namespace SafeHaven.Airlock.Inspection;
 
 /// <summary>
-/// Inspects airlock files: the manifest line (size, SHA-256), an entry-by-entry listing of zip, tar, gzip and git
-/// bundle archives (nested ones too) without extracting anything, the blocking rules (traversal, absolute paths,
-/// links out of the root, device and FIFO entries, decompression bombs measured while streaming, nesting depth) and,
-/// when configured, a ClamAV scan.
+/// Inspects airlock files: the manifest line (size, SHA-256), an entry-by-entry listing of every archive and
+/// compression format it can read (tar in its V7, ustar, GNU and PAX dialects; zip, also behind a prefix and zip64;
+/// gzip, xz, bzip2, zstd; 7z and rar through SharpCompress; ar and .deb; git bundles with their whole history), nested
+/// ones too, without extracting anything; the blocking rules (traversal, absolute paths, links resolved over a
+/// virtual tree as an extractor would build it, device and FIFO entries, decompression bombs measured while streaming,
+/// nesting depth) and, when configured, a ClamAV scan. It fails closed: a format recognised by its bytes or claimed by
+/// its name that no reader here lists (lz4, lzma, lzip, cpio, rpm, cab, ...) is blocked as uninspectable.
 /// </summary>
 /// <remarks>
 /// Zip and git bundles need random access: a seekable source is read in place, otherwise the archive (its stored,

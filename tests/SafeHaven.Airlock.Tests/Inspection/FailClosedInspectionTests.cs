@@ -259,6 +259,21 @@ public sealed class FailClosedInspectionTests : IDisposable
     }
 
     [Fact]
+    public async Task Cpio_archive_named_harmlessly_is_blocked_as_uninspectable_by_its_magic()
+    {
+        // A newc cpio header (what rpm payloads and initramfs use) for a symlink 'pw' -> '/etc/passwd'.
+        var target = "/etc/passwd";
+        var header = "070701" + string.Concat(new[] { 1, 0xA1FF, 0, 0, 1, 0, target.Length, 0, 0, 0, 0, 3, 0 }.Select(v => v.ToString("X8")));
+        var bytes = Encoding.ASCII.GetBytes(header + "pw\0" + new string('\0', (4 - ((110 + 3) % 4)) % 4) + target);
+
+        var result = await InspectFileAsync("notes.txt", Write("notes.txt", bytes));
+
+        var finding = Assert.Single(result.Findings);
+        Assert.Equal((FindingKind.Uninspectable, "notes.txt"), (finding.Kind, finding.Path));
+        Assert.Contains("is cpio content", finding.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Random_bytes_named_as_a_7z_archive_are_blocked_as_uninspectable()
     {
         var bytes = new byte[4096];
