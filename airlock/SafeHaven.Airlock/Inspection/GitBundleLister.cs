@@ -98,8 +98,9 @@ internal sealed class GitBundleLister(InspectionOptions options)
                 var parts = line.Split(' ');
                 current = parts.Length == 3 ? (parts[1], parts[2]) : null;
             }
+            // ":<old mode> <new mode> <old id> <new id> <status>\t<path>": a link added, changed or removed.
             else if (line.StartsWith(':') && current is { } commit
-                     && (line.StartsWith(":120000 ", StringComparison.Ordinal) || line.AsSpan(1).StartsWith("000000 120000 ") || line.Contains(" 120000 ", StringComparison.Ordinal))
+                     && line.Split(' ', 3) is [var oldMode, var newMode, _] && (oldMode == ":120000" || newMode == "120000")
                      && !checkedTrees.Contains(commit.Tree))
             {
                 checkedTrees.Add(commit.Tree);
