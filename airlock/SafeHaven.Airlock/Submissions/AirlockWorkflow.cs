@@ -33,8 +33,10 @@ public sealed record DepositSession(AirlockTokenRecord Token, Submission Submiss
 public sealed partial class AirlockWorkflow(
     SqliteSubmissionStore submissions, IVolumeStore volumes, UploadService uploads, IUploadSessionStore uploadSessions,
     IBlobStore files, AirlockTokens tokens, AirlockInspector inspector, IAuditLog audit, IProjectStore projects,
-    IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null)
+    IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null, AirlockOptions? options = null)
 {
+    private readonly AirlockStorageOptions _storage = options?.Storage ?? new AirlockStorageOptions();
+
     public const string DocumentVolumeName = "documents";
     public static readonly TimeSpan DefaultDepositWindow = TimeSpan.FromDays(3);
 
@@ -119,6 +121,10 @@ public sealed partial class AirlockWorkflow(
         {
             throw new AirlockWorkflowException(AirlockError.Conflict, e.Message);
         }
+        catch (InsufficientStorageException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, e.Message);
+        }
         try
         {
             BlobDigest stored;
@@ -139,6 +145,11 @@ public sealed partial class AirlockWorkflow(
             await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.agreement.stored", $"{project}/{workPackage}/{path}", project,
                 ("sha256", stored.Hex), ("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("volume", volume.Id)), cancellationToken).ConfigureAwait(false);
             return file;
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            await uploadSessions.AbortAsync(session.Id, CancellationToken.None).ConfigureAwait(false);
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, $"The disk is full: the agreement was not stored ({e.Message}).");
         }
         catch
         {
@@ -198,6 +209,13 @@ public sealed partial class AirlockWorkflow(
             }
             throw new AirlockWorkflowException(AirlockError.Conflict, $"'{path}' is already being uploaded with another size, hash or chunk size.");
         }
+        var manifest = await volumes.GetManifestAsync(session.Submission.VolumeId, cancellationToken).ConfigureAwait(false);
+        var used = (manifest?.TotalSize ?? 0) + await uploadSessions.OpenDeclaredBytesAsync(session.Submission.VolumeId, cancellationToken).ConfigureAwait(false);
+        if (size > _storage.MaxSubmissionBytes - used)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage,
+                $"Quota exceeded: the submission holds or expects {used} bytes; {size} more would pass its quota of {_storage.MaxSubmissionBytes} bytes (SafeHaven:Airlock:Storage:MaxSubmissionBytes).");
+        }
         try
         {
             var started = await uploads.BeginAsync(session.Submission.VolumeId, path, size, sha256, chunkSize, cancellationToken).ConfigureAwait(false);
@@ -211,6 +229,10 @@ public sealed partial class AirlockWorkflow(
         {
             throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
         }
+        catch (InsufficientStorageException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, e.Message);
+        }
     }
 
     public async Task<UploadStatus> UploadStatusAsync(DepositSession session, string uploadId, CancellationToken cancellationToken)
@@ -221,7 +243,7 @@ public sealed partial class AirlockWorkflow(
             : throw new AirlockWorkflowException(AirlockError.NotFound, $"No upload '{uploadId}' in this deposit.");
     }
 
-    public async Task PutChunkAsync(DepositSession session, string uploadId, int index, Stream data, BlobDigest sha256, CancellationToken cancellationToken)
+    public async Task PutChunkAsync(DepositSession session, string uploadId, long index, Stream data, BlobDigest sha256, CancellationToken cancellationToken)
     {
         await UploadStatusAsync(session, uploadId, cancellationToken).ConfigureAwait(false);
         try
@@ -236,6 +258,10 @@ public sealed partial class AirlockWorkflow(
         {
             throw new AirlockWorkflowException(AirlockError.WrongState, e.Message);
         }
+        catch (InsufficientStorageException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, e.Message);
+        }
     }
 
     public async Task<VolumeFile> CompleteUploadAsync(DepositSession session, string uploadId, CancellationToken cancellationToken)
@@ -248,6 +274,24 @@ public sealed partial class AirlockWorkflow(
         catch (UploadRejectedException e)
         {
             throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
+        }
+        catch (AirlockConflictException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongState, e.Message);
+        }
+        catch (InsufficientStorageException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, e.Message);
+        }
+    }
+
+    /// <summary>The depositor abandons an open upload: it ends and its chunks are removed.</summary>
+    public async Task AbortUploadAsync(DepositSession session, string uploadId, CancellationToken cancellationToken)
+    {
+        await UploadStatusAsync(session, uploadId, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await uploads.AbortAsync(uploadId, cancellationToken).ConfigureAwait(false);
         }
         catch (AirlockConflictException e)
         {
