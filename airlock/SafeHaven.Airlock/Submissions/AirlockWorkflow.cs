@@ -121,6 +121,10 @@ public sealed partial class AirlockWorkflow(
         {
             throw new AirlockWorkflowException(AirlockError.Conflict, e.Message);
         }
+        catch (ArgumentException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
+        }
         catch (InsufficientStorageException e)
         {
             throw new AirlockWorkflowException(AirlockError.InsufficientStorage, e.Message);

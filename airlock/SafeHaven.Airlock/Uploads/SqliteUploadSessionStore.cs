@@ -92,6 +92,14 @@ public sealed class SqliteUploadSessionStore(AirlockDatabase database) : IUpload
             "DELETE FROM airlock_upload_chunks WHERE upload_id = @uploadId", new { uploadId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<string>> OpenPathsAsync(string volumeId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT path FROM airlock_uploads WHERE volume_id = @volumeId AND state = 'open'",
+            new { volumeId }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+    }
+
     public async Task<long> OpenDeclaredBytesAsync(string volumeId, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();

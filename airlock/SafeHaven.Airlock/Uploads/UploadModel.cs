@@ -50,6 +50,9 @@ public interface IUploadSessionStore
     /// <summary>Forgets every chunk row of the upload (after their blobs were released).</summary>
     Task DeleteChunksAsync(string uploadId, CancellationToken cancellationToken);
 
+    /// <summary>Paths of the open uploads into the volume.</summary>
+    Task<IReadOnlyList<string>> OpenPathsAsync(string volumeId, CancellationToken cancellationToken);
+
     /// <summary>The bytes still declared by open uploads into the volume (counted against its quota).</summary>
     Task<long> OpenDeclaredBytesAsync(string volumeId, CancellationToken cancellationToken);
 

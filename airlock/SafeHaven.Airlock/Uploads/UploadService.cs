@@ -31,6 +31,11 @@ public sealed class UploadService(
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>
+    /// Opens an upload of <paramref name="path"/> (normalised to NFC). Refuses (<see cref="ArgumentException"/>) a
+    /// path that is not a trustworthy name or clashes with one already in the volume, (<see cref="AirlockConflictException"/>)
+    /// a path already taken, and (<see cref="InsufficientStorageException"/>) a size over the quota or the free space.
+    /// </summary>
     public async Task<UploadSession> BeginAsync(
         string volumeId, string path, long size, BlobDigest sha256, int chunkSize, CancellationToken cancellationToken)
     {
@@ -48,6 +53,11 @@ public sealed class UploadService(
         if (manifest?.Files.Any(f => f.Path == path) == true)
         {
             throw new AirlockConflictException($"Volume '{volumeId}' already has a file '{path}'.");
+        }
+        var open = await sessions.OpenPathsAsync(volumeId, cancellationToken).ConfigureAwait(false);
+        if (VolumePath.Clash(path, (manifest?.Files.Select(f => f.Path) ?? []).Concat(open)) is { } clash)
+        {
+            throw new ArgumentException(clash);
         }
         await CheckRoomAsync(volumeId, manifest?.TotalSize ?? 0, size, cancellationToken).ConfigureAwait(false);
         var session = new UploadSession(Guid.NewGuid().ToString("N"), volumeId, path, size, sha256, chunkSize, UploadState.Open, _time.GetUtcNow());
