@@ -26,6 +26,12 @@ public sealed class AirlockOptions
     /// <summary>How often the integrity job re-hashes every stored volume.</summary>
     public double IntegrityIntervalHours { get; set; } = 24;
 
+    /// <summary>
+    /// The longest an inspection may run: past it the submission moves from <c>scanning</c> to <c>failed</c>
+    /// (rescannable) with the reason.
+    /// </summary>
+    public int ScanTimeoutSeconds { get; set; } = 3600;
+
     public InspectionOptions Inspection { get; set; } = new();
 
     public AirlockStorageOptions Storage { get; set; } = new();
@@ -79,6 +85,10 @@ public static class AirlockServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(options);
         var airlock = configuration?.GetSection(AirlockOptions.Section).Get<AirlockOptions>() ?? new AirlockOptions();
+        if (airlock.ScanTimeoutSeconds <= 0)
+        {
+            throw new InvalidOperationException($"{AirlockOptions.Section}:ScanTimeoutSeconds must be positive (is {airlock.ScanTimeoutSeconds}).");
+        }
         if (airlock.Storage.Validate() is { Count: > 0 } invalid)
         {
             throw new InvalidOperationException(string.Join(" ", invalid));

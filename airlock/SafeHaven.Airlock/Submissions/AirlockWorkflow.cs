@@ -36,6 +36,7 @@ public sealed partial class AirlockWorkflow(
     IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null, AirlockOptions? options = null)
 {
     private readonly AirlockStorageOptions _storage = options?.Storage ?? new AirlockStorageOptions();
+    private readonly TimeSpan _scanTimeout = TimeSpan.FromSeconds(options?.ScanTimeoutSeconds ?? 3600);
 
     public const string DocumentVolumeName = "documents";
     public static readonly TimeSpan DefaultDepositWindow = TimeSpan.FromDays(3);
@@ -339,7 +340,12 @@ public sealed partial class AirlockWorkflow(
 
     // ----- inspection -----
 
-    /// <summary>Runs inspection on a submitted (or failed, being rescanned) submission; never leaves it in <c>scanning</c>.</summary>
+    /// <summary>
+    /// Runs inspection on a submitted (or failed, being rescanned) submission; never leaves it in <c>scanning</c>.
+    /// Once started, the inspection no longer follows <paramref name="cancellationToken"/> (a depositor who
+    /// disconnects does not stop it half-way): it runs to its verdict or to <c>SafeHaven:Airlock:ScanTimeoutSeconds</c>,
+    /// after which the submission is <c>failed</c> (rescannable) with the reason.
+    /// </summary>
     public async Task<Submission> ScanAsync(string id, CancellationToken cancellationToken)
     {
         var submission = await GetAsync(id, cancellationToken).ConfigureAwait(false);
@@ -348,34 +354,46 @@ public sealed partial class AirlockWorkflow(
             var trigger = submission.State == SubmissionState.Failed ? SubmissionTrigger.Rescan : SubmissionTrigger.StartScan;
             submission = await MoveAsync(submission, trigger, "airlock", "inspection started", cancellationToken).ConfigureAwait(false);
         }
-        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, cancellationToken).ConfigureAwait(false))!;
+        var done = CancellationToken.None;
+        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, done).ConfigureAwait(false))!;
         InspectionReport report;
+        using var timeout = new CancellationTokenSource(_scanTimeout);
         try
         {
             // Inspection is long CPU work (decompressing whole archives); with the server's inline scheduling this request may
             // be running on a socket event thread, so move to the thread pool first.
             await Task.Yield();
-            report = await inspector.InspectAsync(manifest.Files.Select(f => (f.Path, f.Sha256)), files, cancellationToken).ConfigureAwait(false);
+            report = await inspector.InspectAsync(manifest.Files.Select(f => (f.Path, f.Sha256)), files, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock",
+                $"inspection timed out after {_scanTimeout.TotalSeconds:0} s (SafeHaven:Airlock:ScanTimeoutSeconds); rescan to try again", done).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogScanError(logger, submission.Id, e);
-            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {e.Message}", CancellationToken.None).ConfigureAwait(false);
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {e.Message}", done).ConfigureAwait(false);
+        }
+        if (timeout.IsCancellationRequested)
+        {
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock",
+                $"inspection timed out after {_scanTimeout.TotalSeconds:0} s (SafeHaven:Airlock:ScanTimeoutSeconds); rescan to try again", done).ConfigureAwait(false);
         }
         var findings = report.Files.SelectMany(f => f.Findings).ToList();
         if (report.Verdict == InspectionVerdict.Blocked)
         {
             var reason = string.Join("; ", findings.Where(f => f.Verdict == InspectionVerdict.Blocked).Take(20).Select(f => $"{f.Path}: {f.Kind}: {f.Reason}"));
-            return await MoveAsync(submission, SubmissionTrigger.ScanBlocked, "airlock", $"blocked by inspection: {reason}", cancellationToken).ConfigureAwait(false);
+            return await MoveAsync(submission, SubmissionTrigger.ScanBlocked, "airlock", $"blocked by inspection: {reason}", done).ConfigureAwait(false);
         }
         if (report.Verdict == InspectionVerdict.Failed)
         {
             var reason = string.Join("; ", findings.Take(20).Select(f => $"{f.Path}: {f.Reason}"));
-            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {reason}", cancellationToken).ConfigureAwait(false);
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {reason}", done).ConfigureAwait(false);
         }
         submission = await MoveAsync(submission, SubmissionTrigger.ScanPassed, "airlock",
-            $"inspection clean ({report.Files.Count} files)", cancellationToken).ConfigureAwait(false);
-        return await ApproveIfCompleteAsync(submission, cancellationToken).ConfigureAwait(false);
+            $"inspection clean ({report.Files.Count} files)", done).ConfigureAwait(false);
+        return await ApproveIfCompleteAsync(submission, done).ConfigureAwait(false);
     }
 
     /// <summary>Runs a failed inspection again (a scanner timeout is never final): the project's Project Manager or Investigator.</summary>
