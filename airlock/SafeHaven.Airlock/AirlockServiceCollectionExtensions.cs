@@ -26,7 +26,52 @@ public sealed class AirlockOptions
     /// <summary>How often the integrity job re-hashes every stored volume.</summary>
     public double IntegrityIntervalHours { get; set; } = 24;
 
+    /// <summary>
+    /// The longest an inspection may run: past it the submission moves from <c>scanning</c> to <c>failed</c>
+    /// (rescannable) with the reason.
+    /// </summary>
+    public int ScanTimeoutSeconds { get; set; } = 3600;
+
     public InspectionOptions Inspection { get; set; } = new();
+
+    public AirlockStorageOptions Storage { get; set; } = new();
+}
+
+/// <summary><c>SafeHaven:Airlock:Storage</c>: what deposits may declare, and the free space every store keeps.</summary>
+public sealed class AirlockStorageOptions
+{
+    private const long GiB = 1024L * 1024 * 1024;
+
+    /// <summary>Everything one submission may hold: its files plus what its open uploads declare (default 1 TiB).</summary>
+    public long MaxSubmissionBytes { get; set; } = 1024 * GiB;
+
+    /// <summary>Everything one airlock volume may hold, submission and document volumes alike (default 1 TiB).</summary>
+    public long MaxVolumeBytes { get; set; } = 1024 * GiB;
+
+    /// <summary>
+    /// Free space every store (data directory, file-system blob store) keeps: below it <c>/healthz</c> is degraded,
+    /// and a declaration that would leave less is refused with 507 (default 1 GiB).
+    /// </summary>
+    public long MinFreeBytes { get; set; } = GiB;
+
+    /// <summary>Every problem with these values (empty: none).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (MaxSubmissionBytes <= 0)
+        {
+            problems.Add($"{AirlockOptions.Section}:Storage:MaxSubmissionBytes must be positive (is {MaxSubmissionBytes}).");
+        }
+        if (MaxVolumeBytes <= 0)
+        {
+            problems.Add($"{AirlockOptions.Section}:Storage:MaxVolumeBytes must be positive (is {MaxVolumeBytes}).");
+        }
+        if (MinFreeBytes < 0)
+        {
+            problems.Add($"{AirlockOptions.Section}:Storage:MinFreeBytes must be 0 or more (is {MinFreeBytes}).");
+        }
+        return problems;
+    }
 }
 
 public static class AirlockServiceCollectionExtensions
@@ -40,12 +85,24 @@ public static class AirlockServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(options);
         var airlock = configuration?.GetSection(AirlockOptions.Section).Get<AirlockOptions>() ?? new AirlockOptions();
+        if (airlock.ScanTimeoutSeconds <= 0)
+        {
+            throw new InvalidOperationException($"{AirlockOptions.Section}:ScanTimeoutSeconds must be positive (is {airlock.ScanTimeoutSeconds}).");
+        }
+        if (airlock.Storage.Validate() is { Count: > 0 } invalid)
+        {
+            throw new InvalidOperationException(string.Join(" ", invalid));
+        }
         services.AddSingleton(airlock);
+        var stores = AirlockStorageHealth.StoresOf(options);
+        services.AddSingleton(new AirlockStorageHealth(stores, airlock.Storage.MinFreeBytes));
+        services.AddSingleton<SafeHaven.Gateway.Health.IHealthContributor>(sp => sp.GetRequiredService<AirlockStorageHealth>());
         services.AddSingleton(_ => AirlockDatabase.ForFile(options.ResolveDataPath("airlock.db")));
         services.AddSingleton<IVolumeStore>(sp => new SqliteVolumeStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
         services.AddSingleton<IUploadSessionStore>(sp => new SqliteUploadSessionStore(sp.GetRequiredService<AirlockDatabase>()));
         services.AddSingleton(sp => new UploadService(sp.GetRequiredService<IUploadSessionStore>(), sp.GetRequiredService<IVolumeStore>(),
-            sp.GetRequiredService<IBlobStore>(), new FileSystemBlobStore(options.ResolveDataPath("airlock-chunks")), sp.GetService<TimeProvider>()));
+            sp.GetRequiredService<IBlobStore>(), new FileSystemBlobStore(options.ResolveDataPath("airlock-chunks")), sp.GetService<TimeProvider>(),
+            new UploadLimits(airlock.Storage.MaxVolumeBytes, airlock.Storage.MinFreeBytes, stores.Select(s => s.Path).ToList())));
         services.AddSingleton(sp => new AirlockTokens(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
         services.AddSingleton(sp => new SqliteSubmissionStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
         services.AddSingleton(sp => new AirlockInspector(airlock.Inspection, airlock.Inspection.ClamdscanPath is { Length: > 0 } clamd

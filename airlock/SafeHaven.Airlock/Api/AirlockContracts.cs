@@ -44,7 +44,7 @@ public sealed record ReleasedView(string SubmissionId, string ReleaseToken, Date
 public sealed record DepositView(string SubmissionId, string Kind, string State, DateTimeOffset TokenExpiresAt, string? Script);
 
 public sealed record UploadStatusView(
-    string UploadId, string Path, long Size, string Sha256, int ChunkSize, int ChunkCount, IReadOnlyList<int> ReceivedChunks, int? NextMissingChunk, string State)
+    string UploadId, string Path, long Size, string Sha256, int ChunkSize, long ChunkCount, IReadOnlyList<long> ReceivedChunks, long? NextMissingChunk, string State)
 {
     public static UploadStatusView Of(UploadStatus s) => new(s.Session.Id, s.Session.Path, s.Session.Size, s.Session.Sha256.Hex, s.Session.ChunkSize,
         s.Session.ChunkCount, s.ReceivedChunks, s.NextMissingChunk, s.Session.State.ToString().ToLowerInvariant());

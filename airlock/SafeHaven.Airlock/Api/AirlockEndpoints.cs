@@ -103,7 +103,7 @@ internal static class AirlockEndpoints
             var session = await DepositAsync(http, workflow, ct).ConfigureAwait(false);
             return AirlockJson.Ok(UploadStatusView.Of(await workflow.UploadStatusAsync(session, uploadId, ct).ConfigureAwait(false)));
         });
-        deposit.MapPut("/uploads/{uploadId}/chunks/{index:int}", async (string uploadId, int index, HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
+        deposit.MapPut("/uploads/{uploadId}/chunks/{index:long}", async (string uploadId, long index, HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
         {
             AllowLargeBody(http);
             var session = await DepositAsync(http, workflow, ct).ConfigureAwait(false);
@@ -114,6 +114,12 @@ internal static class AirlockEndpoints
             await workflow.PutChunkAsync(session, uploadId, index, http.Request.Body, sha, ct).ConfigureAwait(false);
             return Results.NoContent();
         });
+        deposit.MapDelete("/uploads/{uploadId}", async (string uploadId, HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
+        {
+            var session = await DepositAsync(http, workflow, ct).ConfigureAwait(false);
+            await workflow.AbortUploadAsync(session, uploadId, ct).ConfigureAwait(false);
+            return Results.NoContent();
+        }).WithSummary("Abort an open upload: it ends and its received chunks are removed.");
         deposit.MapPost("/uploads/{uploadId}/complete", async (string uploadId, HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
         {
             var session = await DepositAsync(http, workflow, ct).ConfigureAwait(false);
@@ -150,6 +156,11 @@ internal static class AirlockEndpoints
         catch (AirlockWorkflowException e)
         {
             return AirlockJson.Problem(e);
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            // Whatever layer ran out of room (a blob, a SQLite write): 507 with the reason, never a generic 500.
+            return AirlockJson.Problem(new AirlockWorkflowException(AirlockError.InsufficientStorage, $"The disk is full: {e.Message}"));
         }
     }
 

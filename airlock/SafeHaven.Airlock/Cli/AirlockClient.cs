@@ -47,7 +47,7 @@ internal sealed class AirlockClient(HttpClient http) : IDisposable
         return node.Deserialize<UploadStatusView>(Json)!;
     }
 
-    public async Task PutChunkAsync(string depositToken, string uploadId, int index, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    public async Task PutChunkAsync(string depositToken, string uploadId, long index, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, $"airlock/deposit/uploads/{uploadId}/chunks/{index}")
         {

@@ -135,14 +135,14 @@ public static class AirlockCommand
                         task.Increment(received.Sum(i => ChunkLength(status, i)));
                         var buffer = new byte[Math.Min(chunkSize, Math.Max(1, file.Length))];
                         await using var stream = file.OpenRead();
-                        for (var i = 0; i < status.ChunkCount; i++)
+                        for (long i = 0; i < status.ChunkCount; i++)
                         {
                             if (received.Contains(i))
                             {
                                 continue;
                             }
                             var length = (int)ChunkLength(status, i);
-                            stream.Position = (long)i * status.ChunkSize;
+                            stream.Position = i * status.ChunkSize;
                             await stream.ReadExactlyAsync(buffer.AsMemory(0, length), ct).ConfigureAwait(false);
                             await client.PutChunkAsync(depositToken, status.UploadId, i, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
                             task.Increment(length);
@@ -157,8 +157,8 @@ public static class AirlockCommand
         }, bearer: false);
     }
 
-    private static long ChunkLength(UploadStatusView status, int index) =>
-        index == status.ChunkCount - 1 ? status.Size - ((long)index * status.ChunkSize) : status.ChunkSize;
+    private static long ChunkLength(UploadStatusView status, long index) =>
+        index == status.ChunkCount - 1 ? status.Size - (index * status.ChunkSize) : status.ChunkSize;
 
     private static List<(FileInfo File, string VolumePath)> Expand(IEnumerable<string> paths)
     {

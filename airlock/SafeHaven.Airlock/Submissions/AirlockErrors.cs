@@ -35,6 +35,8 @@ public enum AirlockError
     TokenUsed,
     /// <summary>422: the depositor's SHA-256 does not match what the appliance computed.</summary>
     HashMismatch,
+    /// <summary>507: a quota would be exceeded, or a store has no room (the disk is full).</summary>
+    InsufficientStorage,
 }
 
 public sealed class AirlockWorkflowException(AirlockError error, string message) : Exception(message)
@@ -62,6 +64,7 @@ public static class AirlockErrors
         [AirlockError.TokenExpired] = (StatusCodes.Status410Gone, "Token expired"),
         [AirlockError.TokenUsed] = (StatusCodes.Status410Gone, "Token already used"),
         [AirlockError.HashMismatch] = (StatusCodes.Status422UnprocessableEntity, "SHA-256 mismatch"),
+        [AirlockError.InsufficientStorage] = (StatusCodes.Status507InsufficientStorage, "Insufficient storage"),
     };
 
     public static int StatusOf(AirlockError error) => Problems[error].Status;

@@ -33,8 +33,11 @@ public sealed record DepositSession(AirlockTokenRecord Token, Submission Submiss
 public sealed partial class AirlockWorkflow(
     SqliteSubmissionStore submissions, IVolumeStore volumes, UploadService uploads, IUploadSessionStore uploadSessions,
     IBlobStore files, AirlockTokens tokens, AirlockInspector inspector, IAuditLog audit, IProjectStore projects,
-    IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null)
+    IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null, AirlockOptions? options = null)
 {
+    private readonly AirlockStorageOptions _storage = options?.Storage ?? new AirlockStorageOptions();
+    private readonly TimeSpan _scanTimeout = TimeSpan.FromSeconds(options?.ScanTimeoutSeconds ?? 3600);
+
     public const string DocumentVolumeName = "documents";
     public static readonly TimeSpan DefaultDepositWindow = TimeSpan.FromDays(3);
 
@@ -119,6 +122,14 @@ public sealed partial class AirlockWorkflow(
         {
             throw new AirlockWorkflowException(AirlockError.Conflict, e.Message);
         }
+        catch (ArgumentException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
+        }
+        catch (InsufficientStorageException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, e.Message);
+        }
         try
         {
             BlobDigest stored;
@@ -139,6 +150,11 @@ public sealed partial class AirlockWorkflow(
             await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.agreement.stored", $"{project}/{workPackage}/{path}", project,
                 ("sha256", stored.Hex), ("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("volume", volume.Id)), cancellationToken).ConfigureAwait(false);
             return file;
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            await uploadSessions.AbortAsync(session.Id, CancellationToken.None).ConfigureAwait(false);
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, $"The disk is full: the agreement was not stored ({e.Message}).");
         }
         catch
         {
@@ -198,6 +214,13 @@ public sealed partial class AirlockWorkflow(
             }
             throw new AirlockWorkflowException(AirlockError.Conflict, $"'{path}' is already being uploaded with another size, hash or chunk size.");
         }
+        var manifest = await volumes.GetManifestAsync(session.Submission.VolumeId, cancellationToken).ConfigureAwait(false);
+        var used = (manifest?.TotalSize ?? 0) + await uploadSessions.OpenDeclaredBytesAsync(session.Submission.VolumeId, cancellationToken).ConfigureAwait(false);
+        if (size > _storage.MaxSubmissionBytes - used)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage,
+                $"Quota exceeded: the submission holds or expects {used} bytes; {size} more would pass its quota of {_storage.MaxSubmissionBytes} bytes (SafeHaven:Airlock:Storage:MaxSubmissionBytes).");
+        }
         try
         {
             var started = await uploads.BeginAsync(session.Submission.VolumeId, path, size, sha256, chunkSize, cancellationToken).ConfigureAwait(false);
@@ -211,6 +234,10 @@ public sealed partial class AirlockWorkflow(
         {
             throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
         }
+        catch (InsufficientStorageException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, e.Message);
+        }
     }
 
     public async Task<UploadStatus> UploadStatusAsync(DepositSession session, string uploadId, CancellationToken cancellationToken)
@@ -221,7 +248,7 @@ public sealed partial class AirlockWorkflow(
             : throw new AirlockWorkflowException(AirlockError.NotFound, $"No upload '{uploadId}' in this deposit.");
     }
 
-    public async Task PutChunkAsync(DepositSession session, string uploadId, int index, Stream data, BlobDigest sha256, CancellationToken cancellationToken)
+    public async Task PutChunkAsync(DepositSession session, string uploadId, long index, Stream data, BlobDigest sha256, CancellationToken cancellationToken)
     {
         await UploadStatusAsync(session, uploadId, cancellationToken).ConfigureAwait(false);
         try
@@ -236,6 +263,10 @@ public sealed partial class AirlockWorkflow(
         {
             throw new AirlockWorkflowException(AirlockError.WrongState, e.Message);
         }
+        catch (InsufficientStorageException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, e.Message);
+        }
     }
 
     public async Task<VolumeFile> CompleteUploadAsync(DepositSession session, string uploadId, CancellationToken cancellationToken)
@@ -248,6 +279,24 @@ public sealed partial class AirlockWorkflow(
         catch (UploadRejectedException e)
         {
             throw new AirlockWorkflowException(AirlockError.Invalid, e.Message);
+        }
+        catch (AirlockConflictException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.WrongState, e.Message);
+        }
+        catch (InsufficientStorageException e)
+        {
+            throw new AirlockWorkflowException(AirlockError.InsufficientStorage, e.Message);
+        }
+    }
+
+    /// <summary>The depositor abandons an open upload: it ends and its chunks are removed.</summary>
+    public async Task AbortUploadAsync(DepositSession session, string uploadId, CancellationToken cancellationToken)
+    {
+        await UploadStatusAsync(session, uploadId, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await uploads.AbortAsync(uploadId, cancellationToken).ConfigureAwait(false);
         }
         catch (AirlockConflictException e)
         {
@@ -291,7 +340,12 @@ public sealed partial class AirlockWorkflow(
 
     // ----- inspection -----
 
-    /// <summary>Runs inspection on a submitted (or failed, being rescanned) submission; never leaves it in <c>scanning</c>.</summary>
+    /// <summary>
+    /// Runs inspection on a submitted (or failed, being rescanned) submission; never leaves it in <c>scanning</c>.
+    /// Once started, the inspection no longer follows <paramref name="cancellationToken"/> (a depositor who
+    /// disconnects does not stop it half-way): it runs to its verdict or to <c>SafeHaven:Airlock:ScanTimeoutSeconds</c>,
+    /// after which the submission is <c>failed</c> (rescannable) with the reason.
+    /// </summary>
     public async Task<Submission> ScanAsync(string id, CancellationToken cancellationToken)
     {
         var submission = await GetAsync(id, cancellationToken).ConfigureAwait(false);
@@ -300,34 +354,46 @@ public sealed partial class AirlockWorkflow(
             var trigger = submission.State == SubmissionState.Failed ? SubmissionTrigger.Rescan : SubmissionTrigger.StartScan;
             submission = await MoveAsync(submission, trigger, "airlock", "inspection started", cancellationToken).ConfigureAwait(false);
         }
-        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, cancellationToken).ConfigureAwait(false))!;
+        var done = CancellationToken.None;
+        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, done).ConfigureAwait(false))!;
         InspectionReport report;
+        using var timeout = new CancellationTokenSource(_scanTimeout);
         try
         {
             // Inspection is long CPU work (decompressing whole archives); with the server's inline scheduling this request may
             // be running on a socket event thread, so move to the thread pool first.
             await Task.Yield();
-            report = await inspector.InspectAsync(manifest.Files.Select(f => (f.Path, f.Sha256)), files, cancellationToken).ConfigureAwait(false);
+            report = await inspector.InspectAsync(manifest.Files.Select(f => (f.Path, f.Sha256)), files, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock",
+                $"inspection timed out after {_scanTimeout.TotalSeconds:0} s (SafeHaven:Airlock:ScanTimeoutSeconds); rescan to try again", done).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogScanError(logger, submission.Id, e);
-            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {e.Message}", CancellationToken.None).ConfigureAwait(false);
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {e.Message}", done).ConfigureAwait(false);
+        }
+        if (timeout.IsCancellationRequested)
+        {
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock",
+                $"inspection timed out after {_scanTimeout.TotalSeconds:0} s (SafeHaven:Airlock:ScanTimeoutSeconds); rescan to try again", done).ConfigureAwait(false);
         }
         var findings = report.Files.SelectMany(f => f.Findings).ToList();
         if (report.Verdict == InspectionVerdict.Blocked)
         {
             var reason = string.Join("; ", findings.Where(f => f.Verdict == InspectionVerdict.Blocked).Take(20).Select(f => $"{f.Path}: {f.Kind}: {f.Reason}"));
-            return await MoveAsync(submission, SubmissionTrigger.ScanBlocked, "airlock", $"blocked by inspection: {reason}", cancellationToken).ConfigureAwait(false);
+            return await MoveAsync(submission, SubmissionTrigger.ScanBlocked, "airlock", $"blocked by inspection: {reason}", done).ConfigureAwait(false);
         }
         if (report.Verdict == InspectionVerdict.Failed)
         {
             var reason = string.Join("; ", findings.Take(20).Select(f => $"{f.Path}: {f.Reason}"));
-            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {reason}", cancellationToken).ConfigureAwait(false);
+            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {reason}", done).ConfigureAwait(false);
         }
         submission = await MoveAsync(submission, SubmissionTrigger.ScanPassed, "airlock",
-            $"inspection clean ({report.Files.Count} files)", cancellationToken).ConfigureAwait(false);
-        return await ApproveIfCompleteAsync(submission, cancellationToken).ConfigureAwait(false);
+            $"inspection clean ({report.Files.Count} files)", done).ConfigureAwait(false);
+        return await ApproveIfCompleteAsync(submission, done).ConfigureAwait(false);
     }
 
     /// <summary>Runs a failed inspection again (a scanner timeout is never final): the project's Project Manager or Investigator.</summary>

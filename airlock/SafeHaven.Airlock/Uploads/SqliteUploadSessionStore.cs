@@ -52,7 +52,7 @@ public sealed class SqliteUploadSessionStore(AirlockDatabase database) : IUpload
             """, new { uploadId, chunk.Index, Sha256 = chunk.Sha256.Hex, chunk.Length }, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
-    public async Task ForgetChunkAsync(string uploadId, int index, CancellationToken cancellationToken)
+    public async Task ForgetChunkAsync(string uploadId, long index, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await connection.ExecuteAsync(new CommandDefinition(
@@ -66,7 +66,46 @@ public sealed class SqliteUploadSessionStore(AirlockDatabase database) : IUpload
         var rows = await connection.QueryAsync<ChunkRow>(new CommandDefinition(
             "SELECT idx AS Idx, sha256 AS Sha256, length AS Length FROM airlock_upload_chunks WHERE upload_id = @uploadId ORDER BY idx",
             new { uploadId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return rows.Select(r => new UploadChunk((int)r.Idx, BlobDigest.Parse(r.Sha256), r.Length)).ToList();
+        return rows.Select(r => new UploadChunk(r.Idx, BlobDigest.Parse(r.Sha256), r.Length)).ToList();
+    }
+
+    public async Task<IReadOnlyList<UploadChunk>> ListChunksAsync(string uploadId, long fromIndex, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var rows = await connection.QueryAsync<ChunkRow>(new CommandDefinition(
+            "SELECT idx AS Idx, sha256 AS Sha256, length AS Length FROM airlock_upload_chunks WHERE upload_id = @uploadId AND idx >= @fromIndex ORDER BY idx LIMIT @limit",
+            new { uploadId, fromIndex, limit }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => new UploadChunk(r.Idx, BlobDigest.Parse(r.Sha256), r.Length)).ToList();
+    }
+
+    public async Task<long> CountChunksAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM airlock_upload_chunks WHERE upload_id = @uploadId", new { uploadId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task DeleteChunksAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM airlock_upload_chunks WHERE upload_id = @uploadId", new { uploadId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<string>> OpenPathsAsync(string volumeId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT path FROM airlock_uploads WHERE volume_id = @volumeId AND state = 'open'",
+            new { volumeId }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+    }
+
+    public async Task<long> OpenDeclaredBytesAsync(string volumeId, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COALESCE(SUM(size), 0) FROM airlock_uploads WHERE volume_id = @volumeId AND state = 'open'",
+            new { volumeId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     public async Task CompleteAsync(string uploadId, VolumeFile file, CancellationToken cancellationToken)
@@ -90,8 +129,7 @@ public sealed class SqliteUploadSessionStore(AirlockDatabase database) : IUpload
             throw new AirlockConflictException($"Volume '{volumeId}' already has a file '{file.Path}'.");
         }
         await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE airlock_uploads SET state = 'completed' WHERE id = @uploadId;
-            DELETE FROM airlock_upload_chunks WHERE upload_id = @uploadId;
+            UPDATE airlock_uploads SET state = 'completed' WHERE id = @uploadId
             """, new { uploadId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -17,16 +17,17 @@ public enum UploadState
 public sealed record UploadSession(
     string Id, string VolumeId, string Path, long Size, BlobDigest Sha256, int ChunkSize, UploadState State, DateTimeOffset CreatedAt)
 {
-    public int ChunkCount => (int)((Size + ChunkSize - 1) / ChunkSize);
+    /// <summary>64-bit: a declaration of 2^31 chunks or more never overflows.</summary>
+    public long ChunkCount => Size == 0 ? 0 : ((Size - 1) / ChunkSize) + 1;
 
-    public long LengthOf(int index) => index == ChunkCount - 1 ? Size - ((long)index * ChunkSize) : ChunkSize;
+    public long LengthOf(long index) => index == ChunkCount - 1 ? Size - (index * ChunkSize) : ChunkSize;
 }
 
 /// <summary>A received chunk, stored as a blob in the chunk store.</summary>
-public sealed record UploadChunk(int Index, BlobDigest Sha256, long Length);
+public sealed record UploadChunk(long Index, BlobDigest Sha256, long Length);
 
 /// <summary>Where an upload stands: which chunks are stored and which one to send next (null when all are).</summary>
-public sealed record UploadStatus(UploadSession Session, IReadOnlyList<int> ReceivedChunks, int? NextMissingChunk);
+public sealed record UploadStatus(UploadSession Session, IReadOnlyList<long> ReceivedChunks, long? NextMissingChunk);
 
 /// <summary>Upload sessions and their received chunks; completion makes the file visible in its volume atomically.</summary>
 public interface IUploadSessionStore
@@ -37,13 +38,27 @@ public interface IUploadSessionStore
 
     Task RecordChunkAsync(string uploadId, UploadChunk chunk, CancellationToken cancellationToken);
 
-    Task ForgetChunkAsync(string uploadId, int index, CancellationToken cancellationToken);
+    Task ForgetChunkAsync(string uploadId, long index, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<UploadChunk>> ListChunksAsync(string uploadId, CancellationToken cancellationToken);
 
+    /// <summary>At most <paramref name="limit"/> received chunks with index at least <paramref name="fromIndex"/>, in order.</summary>
+    Task<IReadOnlyList<UploadChunk>> ListChunksAsync(string uploadId, long fromIndex, int limit, CancellationToken cancellationToken);
+
+    Task<long> CountChunksAsync(string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>Forgets every chunk row of the upload (after their blobs were released).</summary>
+    Task DeleteChunksAsync(string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>Paths of the open uploads into the volume.</summary>
+    Task<IReadOnlyList<string>> OpenPathsAsync(string volumeId, CancellationToken cancellationToken);
+
+    /// <summary>The bytes still declared by open uploads into the volume (counted against its quota).</summary>
+    Task<long> OpenDeclaredBytesAsync(string volumeId, CancellationToken cancellationToken);
+
     /// <summary>
-    /// In one transaction: adds <paramref name="file"/> to the session's volume (which must still take deposits),
-    /// marks the session completed and forgets its chunks.
+    /// In one transaction: adds <paramref name="file"/> to the session's volume (which must still take deposits)
+    /// and marks the session completed. Its chunk rows stay until <see cref="DeleteChunksAsync"/>.
     /// </summary>
     Task CompleteAsync(string uploadId, VolumeFile file, CancellationToken cancellationToken);
 
@@ -55,3 +70,58 @@ public interface IUploadSessionStore
 
 /// <summary>A chunk or upload that does not match what the client declared for it.</summary>
 public sealed class UploadRejectedException(string message) : Exception(message);
+
+/// <summary>
+/// A declaration over a quota, or a store without the room for it (the disk is full): HTTP 507 with the reason.
+/// </summary>
+public sealed class InsufficientStorageException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Limits on what uploads may declare; null members are unbounded.</summary>
+/// <param name="MaxVolumeBytes">Everything one volume may hold: its files plus what open uploads into it declare.</param>
+/// <param name="MinFreeBytes">Free space every store keeps: a declaration that would leave less is refused.</param>
+public sealed record UploadLimits(long? MaxVolumeBytes, long MinFreeBytes, IReadOnlyList<string> StorePaths);
+
+/// <summary>Recognises "the disk is full" whatever layer reports it.</summary>
+public static class DiskFull
+{
+    private const int Enospc = 28;
+    private const int Edquot = 122;
+    private const int SqliteFull = 13;
+
+    public static bool Is(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case IOException io when OperatingSystem.IsWindows()
+                    ? (io.HResult & 0xFFFF) is 0x70 or 0x27 // ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL
+                    : io.HResult is Enospc or Edquot || (io.HResult & 0xFFFF) is Enospc or Edquot:
+                case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SqliteFull }:
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Free bytes on the file system holding <paramref name="path"/> (the nearest existing ancestor), or null.</summary>
+    public static long? FreeBytes(string path) => Space(path)?.Free;
+
+    public static (long Free, long Total)? Space(string path)
+    {
+        try
+        {
+            var existing = Path.GetFullPath(path);
+            while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+            {
+                existing = parent;
+            }
+            var drive = new DriveInfo(existing);
+            return (drive.AvailableFreeSpace, drive.TotalSize);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
+}

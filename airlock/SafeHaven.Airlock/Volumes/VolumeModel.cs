@@ -45,33 +45,108 @@ public sealed record VolumeManifest(string VolumeId, IReadOnlyList<VolumeFile> F
     public BlobDigest VolumeDigest => BlobDigest.FromHash(SHA256.HashData(Encoding.UTF8.GetBytes(Render())));
 }
 
-/// <summary>Paths of files within a volume: relative, <c>/</c>-separated, no <c>.</c> or <c>..</c> segments.</summary>
+/// <summary>
+/// Paths of files within a volume: relative, <c>/</c>-separated, no <c>.</c> or <c>..</c> segments, in Unicode
+/// normalisation form C, and names a reviewer can trust: no control or format characters (bidi overrides,
+/// zero-width characters), no two paths of one volume equal but for case, and no path that is both a file and a
+/// directory.
+/// </summary>
 public static class VolumePath
 {
     public const int MaxLength = 1024;
 
-    /// <summary>The canonical form of <paramref name="path"/>, or an <see cref="ArgumentException"/> saying why not.</summary>
+    private static readonly ICU4N.Text.Normalizer2 Nfc = ICU4N.Text.Normalizer2.NFCInstance;
+
+    /// <summary>The canonical (NFC) form of <paramref name="path"/>, or an <see cref="ArgumentException"/> saying why not.</summary>
     public static string Normalise(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        // The appliance runs with invariant globalization (string.Normalize is a no-op there), so NFC comes from ICU4N's
+        // own Unicode data. Unpaired surrogates are refused below, after normalisation leaves them as they are.
+        if (!Nfc.IsNormalized(path))
+        {
+            path = Nfc.Normalize(path);
+        }
         if (path.Length == 0 || path.Length > MaxLength)
         {
-            throw new ArgumentException($"A volume path must have 1 to {MaxLength} characters.", nameof(path));
+            throw new ArgumentException($"A volume path must have 1 to {MaxLength} characters.");
         }
-        if (path.Any(c => char.IsControl(c) || c == '\\'))
+        for (var i = 0; i < path.Length; i++)
         {
-            throw new ArgumentException("A volume path may not contain control characters or backslashes.", nameof(path));
+            if (Refused(path, i) is { } what)
+            {
+                throw new ArgumentException(
+                    $"A volume path may not contain {what} (U+{(int)path[i]:X4} at position {i}): names must read the same to reviewers as to programs.");
+            }
+        }
+        if (path.Contains('\\', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A volume path may not contain backslashes.");
         }
         if (path.StartsWith('/'))
         {
-            throw new ArgumentException($"A volume path is relative: '{path}'.", nameof(path));
+            throw new ArgumentException($"A volume path is relative: '{path}'.");
         }
         var segments = path.Split('/');
         if (segments.Any(s => s is "" or "." or ".."))
         {
-            throw new ArgumentException($"A volume path may not have empty, '.' or '..' segments: '{path}'.", nameof(path));
+            throw new ArgumentException($"A volume path may not have empty, '.' or '..' segments: '{path}'.");
         }
         return path;
+    }
+
+    /// <summary>
+    /// Why <paramref name="path"/> (normalised) cannot join a volume that already has <paramref name="existing"/>
+    /// (files and paths being uploaded), or null: another path equal but for case, a file where
+    /// <paramref name="path"/> needs a directory, or a directory where it would be a file. An identical path is
+    /// not reported here (that is a plain conflict: files are never overwritten).
+    /// </summary>
+    public static string? Clash(string path, IEnumerable<string> existing)
+    {
+        ArgumentNullException.ThrowIfNull(existing);
+        foreach (var other in existing)
+        {
+            if (string.Equals(other, path, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            if (string.Equals(other, path, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"'{path}' differs only in case from '{other}', already in the volume.";
+            }
+            if (other.Length > path.Length && other[path.Length] == '/' && other.StartsWith(path, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"'{path}' would be a file, but the volume has '{other}' inside a directory of that name.";
+            }
+            if (path.Length > other.Length && path[other.Length] == '/' && path.StartsWith(other, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"'{path}' needs '{path[..other.Length]}' to be a directory, but the volume has a file '{other}'.";
+            }
+        }
+        return null;
+    }
+
+    private static string? Refused(string path, int i)
+    {
+        var c = path[i];
+        if (char.IsSurrogate(c))
+        {
+            var paired = char.IsHighSurrogate(c) ? i + 1 < path.Length && char.IsLowSurrogate(path[i + 1]) : i > 0 && char.IsHighSurrogate(path[i - 1]);
+            if (!paired)
+            {
+                return "an unpaired surrogate";
+            }
+            return char.IsHighSurrogate(c) && System.Globalization.CharUnicodeInfo.GetUnicodeCategory(path, i) == System.Globalization.UnicodeCategory.Format
+                ? "a format character"
+                : null;
+        }
+        return System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) switch
+        {
+            System.Globalization.UnicodeCategory.Control => "a control character",
+            System.Globalization.UnicodeCategory.Format => "a format character (bidirectional override, zero-width or other invisible formatting)",
+            System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator => "a line or paragraph separator",
+            _ => null,
+        };
     }
 }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Quartz;
@@ -36,10 +37,12 @@ internal sealed class AirlockApiHost : IAsyncDisposable
     public Uri BaseUrl { get; private set; } = null!;
     public string DataDirectory => Options.DataDirectory;
 
-    public static async Task<AirlockApiHost> StartAsync(int tier)
+    /// <param name="dataDirectory">Where the appliance keeps its data (default: a scratch directory deleted on dispose).</param>
+    /// <param name="settings">Configuration (e.g. <c>SafeHaven:Airlock:Storage:*</c>) the airlock reads.</param>
+    public static async Task<AirlockApiHost> StartAsync(int tier, string? dataDirectory = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var temp = new TempDirectory();
-        var options = new SafeHavenOptions { DataDirectory = temp.Path, Tier = 2 };
+        var options = new SafeHavenOptions { DataDirectory = dataDirectory ?? temp.Path, Tier = 2 };
         var stores = ManagementStores.Open(options);
         var audit = AuditRecord.Of("test", "setup", "setup");
         await stores.Projects.CreateProjectAsync(new ProjectRecord("proj", "P", DateTimeOffset.UtcNow, "test"), audit, CancellationToken.None);
@@ -66,7 +69,11 @@ internal sealed class AirlockApiHost : IAsyncDisposable
         builder.Services.AddProblemDetails();
         builder.Services.AddSafeHavenGateway(options);
         builder.Services.AddSafeHavenManagement(builder.Configuration, options);
-        builder.Services.AddSafeHavenAirlock(options);
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+        builder.Services.AddSafeHavenAirlock(options, builder.Configuration);
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = false);
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -100,6 +107,8 @@ internal sealed class AirlockApiHost : IAsyncDisposable
     }
 
     public string KeyOf(string user) => _keys[user];
+
+    public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
 
     public async ValueTask DisposeAsync()
     {

@@ -29,7 +29,7 @@ public sealed class S3UploadServiceTests(S3rverFixture s3rver) : IClassFixture<S
 
         for (var i = session.ChunkCount - 1; i >= 0; i--)
         {
-            var chunk = content.AsSpan(i * session.ChunkSize, (int)session.LengthOf(i)).ToArray();
+            var chunk = content.AsSpan((int)(i * session.ChunkSize), (int)session.LengthOf(i)).ToArray();
             await uploads.PutChunkAsync(session.Id, i, new MemoryStream(chunk), BlobDigest.Compute(chunk), TestContext.Token);
         }
         var file = await uploads.CompleteAsync(session.Id, TestContext.Token);
