@@ -77,6 +77,7 @@ public sealed class AuthenticationTests
             "/api/me", "/api/policy", "/api/allowlists/{ecosystem}", "/api/allowlists/{ecosystem}/entries", "/api/allowlists/{ecosystem}/entries/{name}/approve",
             "/api/sync", "/api/users", "/api/audit", "/api/audit/verify", "/api/projects", "/api/projects/{project}", "/api/projects/{project}/members",
             "/api/projects/{project}/workpackages", "/api/projects/{project}/workpackages/{workPackage}/classifications", "/api/mirrors/{ecosystem}/closure",
+            "/api/college/referees", "/api/college/referees/{user}",
         })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} missing from the OpenAPI document");
