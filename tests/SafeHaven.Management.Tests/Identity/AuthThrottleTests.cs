@@ -87,4 +87,44 @@ public sealed class AuthThrottleTests
         Assert.Equal(["address 192.0.2.1"], AuthThrottle.PartitionsOf(IPAddress.Parse("::ffff:192.0.2.1"), "eyJhbGciOi.x.y"));
         Assert.Equal(["address unknown"], AuthThrottle.PartitionsOf(null, null));
     }
+
+    [Fact]
+    public void A_burst_is_logged_once_not_per_refused_request()
+    {
+        var logger = new CountingLogger();
+        using var throttle = new AuthThrottle(Microsoft.Extensions.Options.Options.Create(new AuthOptions { Throttle = { MaxFailures = 2, WindowSeconds = 300 } }), logger);
+        var partitions = AuthThrottle.PartitionsOf(Attacker, null);
+        Assert.Null(throttle.Failed(partitions, "unknown API key"));
+        Assert.Null(throttle.Failed(partitions, "unknown API key"));
+        Assert.NotNull(throttle.Failed(partitions, "unknown API key"));
+        for (var i = 0; i < 100; i++)
+        {
+            var wait = throttle.Refusing(partitions);
+            Assert.NotNull(wait);
+            throttle.Refused(partitions, wait.Value);
+            throttle.Failed(partitions, "unknown API key");
+        }
+        Assert.Equal(1, logger.Warnings);
+        Assert.Contains("192.0.2.66", logger.Last, StringComparison.Ordinal);
+        Assert.Null(throttle.Refusing(AuthThrottle.PartitionsOf(Colleague, null)));
+    }
+
+    private sealed class CountingLogger : Microsoft.Extensions.Logging.ILogger<AuthThrottle>
+    {
+        public int Warnings { get; private set; }
+        public string Last { get; private set; } = "";
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning)
+            {
+                Warnings++;
+                Last = formatter(state, exception);
+            }
+        }
+    }
 }
