@@ -59,7 +59,7 @@ internal static class UsersCommand
         var name = new Argument<string>("name") { Description = "User name (letters, digits and . _ @ -)." };
         var role = new Option<string>("--role")
         {
-            Description = "SystemManager, ProgrammeManager (appliance-wide), or a project role with --project: ProjectManager, Investigator, Referee, DatasetProviderRepresentative, Researcher.",
+            Description = "SystemManager, ProgrammeManager, CollegeReferee (appliance-wide), or a project role with --project: ProjectManager, Investigator, Referee, DatasetProviderRepresentative, Researcher.",
             Required = true,
         };
         var project = new Option<string?>("--project") { Description = "The project a project role is held in (must exist)." };

@@ -67,6 +67,7 @@ public static class ManagementServiceCollectionExtensions
         services.AddSingleton<IProjectStore, SqliteProjectStore>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
         services.AddSingleton<ApiKeys>();
+        services.AddSingleton<AuthThrottle>();
         if (auth.Jwt.Enabled)
         {
             services.AddSingleton<IJwksSource>(sp => !string.IsNullOrWhiteSpace(auth.Jwt.JwksFile)

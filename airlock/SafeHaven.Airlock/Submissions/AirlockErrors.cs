@@ -13,6 +13,8 @@ public enum AirlockError
     WrongRole,
     /// <summary>403: a reviewer tried to sign off their own submission.</summary>
     SelfReview,
+    /// <summary>403: the caller already filled another required sign-off of this submission (one person, one sign-off).</summary>
+    SeparationOfDuties,
     /// <summary>403: the token was presented from outside the address range it is bound to.</summary>
     TokenOutsideRange,
     /// <summary>404: no such submission, file or work package (or not visible to the caller).</summary>
@@ -53,6 +55,7 @@ public static class AirlockErrors
         [AirlockError.TokenInvalid] = (StatusCodes.Status401Unauthorized, "Token not accepted"),
         [AirlockError.WrongRole] = (StatusCodes.Status403Forbidden, "Not your role"),
         [AirlockError.SelfReview] = (StatusCodes.Status403Forbidden, "Own submission"),
+        [AirlockError.SeparationOfDuties] = (StatusCodes.Status403Forbidden, "One person, one sign-off"),
         [AirlockError.TokenOutsideRange] = (StatusCodes.Status403Forbidden, "Outside the token's address range"),
         [AirlockError.NotFound] = (StatusCodes.Status404NotFound, "Not found"),
         [AirlockError.WrongState] = (StatusCodes.Status409Conflict, "Wrong state"),

@@ -486,7 +486,13 @@ public sealed partial class AirlockWorkflow(
         {
             throw new AirlockWorkflowException(AirlockError.WrongState, $"Decisions are recorded in review; the submission is {SubmissionStates.Name(submission.State)}.");
         }
-        var decided = (await submissions.ListSignOffsAsync(id, cancellationToken).ConfigureAwait(false)).Select(s => s.Role).ToHashSet();
+        var signOffs = await submissions.ListSignOffsAsync(id, cancellationToken).ConfigureAwait(false);
+        var decided = signOffs.Select(s => s.Role).ToHashSet();
+        if (signOffs.FirstOrDefault(s => s.Reviewer == caller.Name) is { } own && held.Any(r => !decided.Contains(r)))
+        {
+            throw new AirlockWorkflowException(AirlockError.SeparationOfDuties,
+                $"You already signed off this submission as {own.Role}; each required sign-off must come from a different person.");
+        }
         var role = held.Where(r => !decided.Contains(r)).Cast<Role?>().FirstOrDefault()
             ?? throw new AirlockWorkflowException(AirlockError.Conflict, $"Your role(s) {string.Join(", ", held)} have already signed off this submission.");
         var signOff = new SignOff(id, role, caller.Name, decision, reason, _time.GetUtcNow());
@@ -506,7 +512,9 @@ public sealed partial class AirlockWorkflow(
     /// <summary>What still stands between an in-review submission and approval (empty: nothing).</summary>
     public async Task<IReadOnlyList<string>> MissingForApprovalAsync(Submission submission, CancellationToken cancellationToken)
     {
+        // One person counts for one sign-off only (their earliest), even if a store holds more.
         var signed = (await submissions.ListSignOffsAsync(submission.Id, cancellationToken).ConfigureAwait(false))
+            .OrderBy(s => s.At).GroupBy(s => s.Reviewer, StringComparer.Ordinal).Select(g => g.First())
             .Where(s => s.Decision == ReviewDecision.Approve).Select(s => s.Role).ToHashSet();
         var missing = SignOffRules.RequiredFor(submission.Kind, submission.Tier).Where(r => !signed.Contains(r)).Select(r => $"{r} sign-off").ToList();
         if (SignOffRules.DepositorConfirmsHash.Contains(submission.Kind) && submission.HashConfirmedBy is null)

@@ -17,9 +17,10 @@ public static class ManagementPolicies
     /// <summary>System Manager or Programme Manager: appliance-wide oversight (sync status, audit, mirror reports).</summary>
     public const string Oversight = "safehaven:oversight";
 
-    /// <summary>System Manager, or a Referee of any project (the Referee college reviews hand-added allowlist entries).</summary>
+    /// <summary>System Manager, or a member of the Referee college (which reviews hand-added allowlist entries).</summary>
     public const string AllowlistReaders = "safehaven:allowlist-readers";
 
+    /// <summary>A member of the appliance-wide Referee college; a Referee of some project is not enough.</summary>
     public const string Referee = "safehaven:referee";
 
     internal static void Add(AuthorizationOptions options)
@@ -34,7 +35,7 @@ public static class ManagementPolicies
     }
 
     private static bool IsReferee(System.Security.Claims.ClaimsPrincipal user) =>
-        user.FindAll(Roles.ProjectRoleClaim).Any(c => c.Value.EndsWith("/" + nameof(Role.Referee), StringComparison.Ordinal));
+        user.HasClaim(Roles.GlobalRoleClaim, nameof(Role.CollegeReferee));
 }
 
 /// <summary>The fallback rule by URL space (see <see cref="ManagementPolicies"/>).</summary>

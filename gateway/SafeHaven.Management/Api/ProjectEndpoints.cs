@@ -10,7 +10,8 @@ namespace SafeHaven.Management.Api;
 
 /// <summary>
 /// <c>/api/projects</c>: Programme Managers create projects and appoint Project Managers and Investigators; a
-/// Project Manager adds existing users to their project as Researchers, Referees or Dataset Provider Representatives;
+/// Project Manager adds existing users to their project as Researchers, Dataset Provider Representatives or Referees
+/// (members of the appliance-wide Referee college that Programme Managers appoint, never the Project Manager themself);
 /// classifiers record a tier per work package. A project the caller holds no role in answers 404, as if absent.
 /// </summary>
 internal static class ProjectEndpoints
@@ -56,8 +57,34 @@ internal static class ProjectEndpoints
             .Produces<ProjectView>();
 
         api.MapPost("/projects/{project}/members", AddMemberAsync)
-            .WithSummary("Give an existing user a role in the project (Programme Manager: Project Manager, Investigator; the project's Project Manager: Researcher, Referee, Dataset Provider Representative).")
+            .WithSummary("Give an existing user a role in the project (Programme Manager: Project Manager, Investigator; the project's Project Manager: Researcher, Dataset Provider Representative, and Referee from the Referee college, never themself).")
             .Accepts<MemberRequest>("application/json").Produces<RoleAssignmentView>(StatusCodes.Status201Created);
+
+        api.MapGet("/college/referees", async (IUserStore users, CancellationToken cancellationToken) =>
+                ManagementJson.Ok(await CollegeAsync(users, cancellationToken).ConfigureAwait(false)))
+            .WithSummary("The members of the appliance-wide Referee college (any signed-in caller: Project Managers choose Referees from it).")
+            .Produces<List<RoleAssignmentView>>();
+
+        api.MapPost("/college/referees", AddCollegeRefereeAsync)
+            .RequireAuthorization(ManagementPolicies.ProgrammeManager)
+            .WithSummary("Appoint an existing user to the Referee college (Programme Manager).")
+            .Accepts<CollegeRefereeRequest>("application/json").Produces<RoleAssignmentView>(StatusCodes.Status201Created);
+
+        api.MapDelete("/college/referees/{user}", async (string user, HttpContext http, IUserStore users, CancellationToken cancellationToken) =>
+            {
+                if (!Names.IsUserName(user))
+                {
+                    return ManagementJson.Invalid("user", Names.UserRule);
+                }
+                var caller = Caller.From(http.User)!;
+                return await users.RemoveRoleAsync(user, Role.CollegeReferee, null,
+                    AuditRecord.Of(caller.Name, "college.referee.removed", user, null), cancellationToken).ConfigureAwait(false)
+                    ? Results.NoContent()
+                    : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not in the college", detail: $"{user} is not a member of the Referee college.");
+            })
+            .RequireAuthorization(ManagementPolicies.ProgrammeManager)
+            .WithSummary("Remove a user from the Referee college (Programme Manager).")
+            .Produces(StatusCodes.Status204NoContent);
 
         api.MapDelete("/projects/{project}/members/{user}/{role}", RemoveMemberAsync)
             .WithSummary("Take a role in the project away (whoever may give it).")
@@ -162,6 +189,43 @@ internal static class ProjectEndpoints
         return ManagementJson.Ok(await ViewAsync(record, projects, users, cancellationToken).ConfigureAwait(false), StatusCodes.Status201Created);
     }
 
+    private static async Task<List<RoleAssignmentView>> CollegeAsync(IUserStore users, CancellationToken cancellationToken)
+    {
+        var members = new List<RoleAssignmentView>();
+        foreach (var user in await users.ListUsersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (user.Disabled)
+            {
+                continue;
+            }
+            members.AddRange((await users.GetRolesAsync(user.Name, cancellationToken).ConfigureAwait(false))
+                .Where(a => a.Role == Role.CollegeReferee && a.Project is null).Select(RoleAssignmentView.Of));
+        }
+        return members;
+    }
+
+    private static async Task<IResult> AddCollegeRefereeAsync(HttpContext http, IUserStore users, IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+    {
+        var (request, problem) = await ManagementJson.ReadAsync<CollegeRefereeRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (request is null)
+        {
+            return problem!;
+        }
+        if (!Names.IsUserName(request.User))
+        {
+            return ManagementJson.Invalid("user", Names.UserRule);
+        }
+        if (await users.GetUserAsync(request.User, cancellationToken).ConfigureAwait(false) is not { Disabled: false })
+        {
+            return ManagementJson.Invalid("user", $"There is no active user {request.User}.");
+        }
+        var caller = Caller.From(http.User)!;
+        var added = await users.AssignRoleAsync(request.User, Role.CollegeReferee, null,
+            AuditRecord.Of(caller.Name, "college.referee.added", request.User, null), cancellationToken).ConfigureAwait(false);
+        var assignment = (await users.GetRolesAsync(request.User, cancellationToken).ConfigureAwait(false)).First(a => a.Project is null && a.Role == Role.CollegeReferee);
+        return ManagementJson.Ok(RoleAssignmentView.Of(assignment), added ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    }
+
     private static async Task<IResult> AddMemberAsync(string project, HttpContext http, IProjectStore projects, IUserStore users,
         IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
@@ -198,6 +262,18 @@ internal static class ProjectEndpoints
         if (await users.GetUserAsync(request.User, cancellationToken).ConfigureAwait(false) is not { Disabled: false })
         {
             return ManagementJson.Invalid("user", $"There is no active user {request.User}: people are added with 'safehaven users add' or by signing in through the identity provider.");
+        }
+        if (role == Role.Referee)
+        {
+            if (request.User == caller.Name)
+            {
+                return Forbidden($"A Project Manager never appoints themself Referee of {project}: ask another member of the Referee college.");
+            }
+            if (!(await users.GetRolesAsync(request.User, cancellationToken).ConfigureAwait(false)).Any(a => a.Role == Role.CollegeReferee && a.Project is null))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not in the Referee college",
+                    detail: $"{request.User} is not a member of the Referee college; a Programme Manager appoints college members (POST /api/college/referees).");
+            }
         }
         var added = await users.AssignRoleAsync(request.User, role, project,
             AuditRecord.Of(caller.Name, "project.member.added", request.User, project, ("role", role.ToString())), cancellationToken).ConfigureAwait(false);

@@ -49,3 +49,9 @@ public sealed record ClassificationRequest
     /// <summary>The role classified in, when the caller holds more than one classifier role in the project.</summary>
     public string? Role { get; init; }
 }
+
+/// <summary>Appoint a user to the appliance-wide Referee college.</summary>
+public sealed record CollegeRefereeRequest
+{
+    public required string User { get; init; }
+}

@@ -11,6 +11,9 @@ public sealed class AuthOptions
     /// <summary>OIDC/JWT bearer tokens from the institution's identity provider; on when <c>Issuer</c> is set.</summary>
     public JwtOptions Jwt { get; set; } = new();
 
+    /// <summary>Rate limit on failed authentication, per client address and per API key id.</summary>
+    public ThrottleOptions Throttle { get; set; } = new();
+
     /// <summary>Largest request body the management API reads.</summary>
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
 }
@@ -18,6 +21,16 @@ public sealed class AuthOptions
 public sealed class ApiKeyOptions
 {
     public bool Enabled { get; set; } = true;
+}
+
+public sealed class ThrottleOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Refused credentials allowed per window, per client address and per API key id; then 429.</summary>
+    public int MaxFailures { get; set; } = 10;
+
+    public int WindowSeconds { get; set; } = 60;
 }
 
 public sealed class JwtOptions
@@ -46,6 +59,13 @@ public sealed class JwtOptions
     public Dictionary<string, string> RoleMap { get; set; } = new(StringComparer.Ordinal);
 
     public int ClockSkewSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// User names whose identity-provider tokens are the same person as the API-key user of that name (and so hold
+    /// the roles the store gives that user). Any other token naming a user who has API keys is refused: identity-
+    /// provider users and API-key users are separate identities unless linked here.
+    /// </summary>
+    public List<string> LinkedUsers { get; set; } = [];
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Issuer);
 }

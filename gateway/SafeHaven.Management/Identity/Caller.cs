@@ -27,7 +27,7 @@ public sealed class Caller
     public bool Has(string project, Role role) => ProjectRoles.TryGetValue(project, out var roles) && roles.Contains(role);
 
     /// <summary>System and Programme Managers see every project; everyone else only the projects they hold a role in.</summary>
-    public bool CanSee(string project) => GlobalRoles.Count > 0 || ProjectRoles.ContainsKey(project);
+    public bool CanSee(string project) => Has(Role.SystemManager) || Has(Role.ProgrammeManager) || ProjectRoles.ContainsKey(project);
 
     public ClaimsPrincipal ToPrincipal(string scheme)
     {

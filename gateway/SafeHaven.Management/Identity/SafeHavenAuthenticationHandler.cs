@@ -12,16 +12,21 @@ public sealed class SafeHavenAuthenticationOptions : AuthenticationSchemeOptions
 
 /// <summary>
 /// <c>Authorization: Bearer</c> on <c>/api/</c>: an API key (<c>shk_...</c>) or an identity provider's JWT. The roles
-/// are the token's claims (JWT) together with the roles the management store holds for the same user name. Requests
+/// are the token's claims (JWT) together with the roles the management store holds for the same user name. A token
+/// naming a user who has API keys is refused unless that name is linked (<see cref="JwtOptions.LinkedUsers"/>), so an
+/// identity-provider account never inherits an API-key user's roles by sharing a name. Refused credentials are
+/// throttled per client address and key id (<see cref="AuthThrottle"/>): 429 with <c>Retry-After</c>. Requests
 /// outside <c>/api/</c> are never authenticated (the package mirrors are anonymous reads, and must never answer 401).
 /// Challenges and refusals answer RFC 7807 problem details.
 /// </summary>
 public sealed partial class SafeHavenAuthenticationHandler(
     IOptionsMonitor<SafeHavenAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    IUserStore users, ApiKeys apiKeys, IOptions<AuthOptions> auth, JwtValidator? jwt = null)
+    IUserStore users, ApiKeys apiKeys, IOptions<AuthOptions> auth, AuthThrottle throttle, JwtValidator? jwt = null)
     : AuthenticationHandler<SafeHavenAuthenticationOptions>(options, logger, encoder)
 {
     public const string SchemeName = "SafeHaven";
+
+    private TimeSpan? _retryAfter;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -34,6 +39,24 @@ public sealed partial class SafeHavenAuthenticationHandler(
         {
             return AuthenticateResult.NoResult();
         }
+        var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var partitions = AuthThrottle.PartitionsOf(Context.Connection.RemoteIpAddress, bearer);
+        if (throttle.Refusing(partitions) is { } wait)
+        {
+            _retryAfter = wait;
+            throttle.Refused(partitions, wait);
+            return AuthenticateResult.Fail("too many failed authentications from this address or for this key; try again later");
+        }
+        var result = await AuthenticateCoreAsync(header).ConfigureAwait(false);
+        if (result.Failure is { } failure && throttle.Failed(partitions, failure.Message) is { } crossed)
+        {
+            _retryAfter = crossed;
+        }
+        return result;
+    }
+
+    private async Task<AuthenticateResult> AuthenticateCoreAsync(string header)
+    {
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return AuthenticateResult.Fail("only Bearer credentials are accepted");
@@ -83,6 +106,12 @@ public sealed partial class SafeHavenAuthenticationHandler(
             }
         }
         var known = await users.GetUserAsync(name!, cancellationToken).ConfigureAwait(false);
+        if (known is not null && !jwtOptions.LinkedUsers.Contains(name!, StringComparer.Ordinal)
+            && (await users.ListApiKeysAsync(name, cancellationToken).ConfigureAwait(false)).Count > 0)
+        {
+            // Identity-provider users and API-key users are separate identities unless linked (SafeHaven:Auth:Jwt:LinkedUsers).
+            return AuthenticateResult.Fail($"the token names '{name}', an API-key user of this appliance not linked to the identity provider (SafeHaven:Auth:Jwt:LinkedUsers)");
+        }
         if (known is null)
         {
             await users.EnsureUserAsync(name!, AuditRecord.Of(name!, "user.first-seen", name!, null, ("issuer", jwtOptions.Issuer)), cancellationToken).ConfigureAwait(false);
@@ -131,6 +160,14 @@ public sealed partial class SafeHavenAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var failure = (await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false)).Failure?.Message;
+        if (_retryAfter is { } retryAfter)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Problems.WriteAsync(Context, StatusCodes.Status429TooManyRequests, "Too many failed authentications",
+                $"Too many refused credentials from this address or for this API key; try again in {seconds} s.").ConfigureAwait(false);
+            return;
+        }
         if (failure is not null)
         {
             Log.CredentialsRefused(Logger, Request.Method, Request.Path, failure);

@@ -39,8 +39,14 @@ public static class WorkPackageClassification
 
     public static bool IsClassifier(Role role) => Classifiers.Contains(role);
 
-    public static ClassificationOutcome Decide(IReadOnlyCollection<Classification> classifications)
+    /// <summary>
+    /// Decides the outcome. One person fills one classifier role: if the same person appears in two roles (written
+    /// past the API, which refuses it), only their earliest classification counts and the other role stays missing.
+    /// </summary>
+    public static ClassificationOutcome Decide(IReadOnlyCollection<Classification> recorded)
     {
+        var classifications = recorded.OrderBy(c => c.At).GroupBy(c => c.Classifier, StringComparer.Ordinal).Select(g => g.First()).ToList();
+        var ignored = recorded.Count - classifications.Count;
         if (classifications.Count == 0)
         {
             return new ClassificationOutcome(ClassificationState.Pending, null, null,
@@ -64,7 +70,8 @@ public static class WorkPackageClassification
         if (missing.Count > 0)
         {
             return new ClassificationOutcome(ClassificationState.Pending, null, highest, missing,
-                $"Waiting for {string.Join(", ", missing)} (tier {highest} proposed{(highest >= RefereeRequiredFromTier ? "; a Referee classifies from tier 2" : "")}).");
+                $"Waiting for {string.Join(", ", missing)} (tier {highest} proposed{(highest >= RefereeRequiredFromTier ? "; a Referee classifies from tier 2" : "")})."
+                + (ignored > 0 ? $" {ignored} classification(s) by someone who already classified in another role do not count: each role needs a different person." : ""));
         }
         return new ClassificationOutcome(ClassificationState.Agreed, highest, highest, [],
             $"All classifiers agree on tier {highest}.");

@@ -49,7 +49,8 @@ internal sealed class AirlockApiHost : IAsyncDisposable
         await stores.Projects.CreateWorkPackageAsync(new WorkPackageRecord("proj", "wp", "W", DateTimeOffset.UtcNow, "test"), audit, CancellationToken.None);
         var keys = new Dictionary<string, string>();
         foreach (var (user, role, project) in new (string, Role, string?)[] { ("pm", Role.ProjectManager, "proj"), ("inv", Role.Investigator, "proj"), ("ref", Role.Referee, "proj"),
-            ("dpr", Role.DatasetProviderRepresentative, "proj"), ("res", Role.Researcher, "proj"), ("sysadmin", Role.SystemManager, null), ("outsider", Role.Researcher, null) })
+            ("dpr", Role.DatasetProviderRepresentative, "proj"), ("res", Role.Researcher, "proj"), ("sysadmin", Role.SystemManager, null), ("outsider", Role.Researcher, null),
+            ("invref", Role.Investigator, "proj") })
         {
             await stores.Users.AddUserAsync(user, audit, CancellationToken.None);
             if (user != "outsider")
@@ -58,6 +59,8 @@ internal sealed class AirlockApiHost : IAsyncDisposable
             }
             keys[user] = (await stores.ApiKeys.CreateAsync(user, "test", CancellationToken.None)).Key;
         }
+        // invref is Investigator and Referee of proj: one person, who may fill one sign-off of a submission only.
+        await stores.Users.AssignRoleAsync("invref", Role.Referee, "proj", audit, CancellationToken.None);
         foreach (var (user, role) in new[] { ("inv", Role.Investigator), ("dpr", Role.DatasetProviderRepresentative), ("ref", Role.Referee) })
         {
             await stores.Projects.RecordClassificationAsync("proj", "wp", new Classification(user, role, tier, "test", DateTimeOffset.UtcNow), audit, CancellationToken.None);

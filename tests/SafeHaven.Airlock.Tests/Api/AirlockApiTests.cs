@@ -105,6 +105,30 @@ public sealed class AirlockApiTests
     }
 
     [Fact]
+    public async Task One_person_in_two_reviewer_roles_fills_one_tier_3_sign_off_and_the_second_is_a_403_problem()
+    {
+        await using var host = await AirlockApiHost.StartAsync(tier: 3);
+        using var anonymous = host.Client();
+        using var res = host.Client("res");
+        using var invref = host.Client("invref");
+        var opened = await JsonAsync(await res.PostAsJsonAsync("api/airlock/submissions", new { project = "proj", workPackage = "wp", kind = "software_ingress" }, Ct), HttpStatusCode.Created);
+        var id = opened["submission"]!["id"]!.GetValue<string>();
+        var token = opened["depositToken"]!.GetValue<string>();
+        await UploadAsync(anonymous, token, "tool.py", "print(2)\n"u8.ToArray());
+        Assert.Equal("in_review", (await JsonAsync(await anonymous.SendAsync(Deposit(HttpMethod.Post, "airlock/deposit/complete", token), Ct), HttpStatusCode.OK))["state"]!.GetValue<string>());
+
+        await JsonAsync(await invref.PostAsJsonAsync($"api/airlock/submissions/{id}/reviews", new { decision = "approve", reason = "as investigator" }, Ct), HttpStatusCode.OK);
+        var second = await invref.PostAsJsonAsync($"api/airlock/submissions/{id}/reviews", new { decision = "approve", reason = "as referee" }, Ct);
+        var problem = await JsonAsync(second, HttpStatusCode.Forbidden);
+        Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("separation_of_duties", problem["code"]!.GetValue<string>());
+        Assert.Contains("already signed off this submission as Investigator", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        var still = await JsonAsync(await invref.GetAsync($"api/airlock/submissions/{id}", Ct), HttpStatusCode.OK);
+        Assert.Equal("in_review", still["state"]!.GetValue<string>());
+        Assert.Equal(["Referee sign-off"], still["missingForApproval"]!.AsArray().Select(n => n!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task A_token_bound_to_another_range_is_refused_from_here_and_a_missing_agreement_is_409()
     {
         await using var host = await AirlockApiHost.StartAsync(tier: 2);

@@ -13,7 +13,7 @@ namespace SafeHaven.Management.Tests.Api;
 /// Every endpoint × every caller gets exactly the intended status. Each row runs against a freshly seeded appliance.
 ///
 /// The world every row starts from: projects <c>a</c> and <c>b</c>; work package <c>a/wp1</c>; user <c>newbie</c>
-/// with no role; <c>res-a</c> and <c>res2-a</c> are Researchers in <c>a</c>; hand-added PyPI allowlist entries <c>pending-pkg</c>
+/// with no role; <c>col</c> in the Referee college; <c>res-a</c> and <c>res2-a</c> are Researchers in <c>a</c>; hand-added PyPI allowlist entries <c>pending-pkg</c>
 /// (pending) and <c>removable</c> (approved), both added by <c>sm</c>; a file allowlist; Tier 3; a computed PyPI closure.
 /// </summary>
 public sealed class AuthorizationMatrixTests
@@ -25,34 +25,40 @@ public sealed class AuthorizationMatrixTests
     //   PM-A   Project Manager of a (JWT)     Inv-A  Investigator of a (API key)
     //   DPR-A  Dataset Provider Rep. of a (JWT)  Ref-A  Referee of a (JWT)
     //   Res-A  Researcher of a (API key)      Inv-B  Investigator of b: a token for another project (JWT)
+    //   Col    member of the appliance-wide Referee college with no project role (API key); Ref-A is not in the college
+    //          (in the "referee" row PM-A has made Col a Referee of a before Col's turn, so Col sees a and gets 403)
     private const string Matrix = """
-        method path                                              body           anon exp  fkey bkey SM   PgM  PM-A Inv-A DPR-A Ref-A Res-A Inv-B
-        GET    /healthz                                          -              200  200  200  200  200  200  200  200   200   200   200   200
-        GET    /readyz                                           -              200  200  200  200  200  200  200  200   200   200   200   200
-        GET    /openapi/v1.json                                  -              200  200  200  200  200  200  200  200   200   200   200   200
-        GET    /api/me                                           -              401  401  401  401  200  200  200  200   200   200   200   200
-        GET    /api/policy                                       -              401  401  401  401  200  403  403  403   403   403   403   403
-        PUT    /api/policy                                       policy         401  401  401  401  200  403  403  403   403   403   403   403
-        GET    /api/allowlists/pypi                              -              401  401  401  401  200  403  403  403   403   200   403   403
-        POST   /api/allowlists/pypi/entries                      entry          401  401  401  401  201  403  403  403   403   403   403   403
-        POST   /api/allowlists/pypi/entries/pending-pkg/approve  decision       401  401  401  401  403  403  403  403   403   200   403   403
-        POST   /api/allowlists/pypi/entries/pending-pkg/reject   decision       401  401  401  401  403  403  403  403   403   200   403   403
-        DELETE /api/allowlists/pypi/entries/removable            -              401  401  401  401  204  403  403  403   403   403   403   403
-        GET    /api/sync                                         -              401  401  401  401  200  200  403  403   403   403   403   403
-        GET    /api/users                                        -              401  401  401  401  200  200  403  403   403   403   403   403
-        GET    /api/audit                                        -              401  401  401  401  200  200  403  403   403   403   403   403
-        GET    /api/audit/verify                                 -              401  401  401  401  200  403  403  403   403   403   403   403
-        GET    /api/mirrors/pypi/closure                         -              401  401  401  401  200  200  403  403   403   403   403   403
-        GET    /api/projects                                     -              401  401  401  401  200  200  200  200   200   200   200   200
-        POST   /api/projects                                     project        401  401  401  401  403  201  403  403   403   403   403   403
-        GET    /api/projects/a                                   -              401  401  401  401  200  200  200  200   200   200   200   404
-        GET    /api/projects/b                                   -              401  401  401  401  200  200  404  404   404   404   404   200
-        POST   /api/projects/a/members                           researcher     401  401  401  401  403  403  201  403   403   403   403   404
-        POST   /api/projects/a/members                           investigator   401  401  401  401  403  201  403  403   403   403   403   404
-        DELETE /api/projects/a/members/res2-a/Researcher         -              401  401  401  401  403  403  204  403   403   403   403   404
-        POST   /api/projects/a/workpackages                      workpackage    401  401  401  401  403  403  201  201   403   403   403   404
-        GET    /api/projects/a/workpackages/wp1                  -              401  401  401  401  200  200  200  200   200   200   200   404
-        PUT    /api/projects/a/workpackages/wp1/classifications  classification 401  401  401  401  403  403  403  200   200   200   403   404
+        method path                                               body           anon  exp   fkey  bkey  SM    PgM   PM-A  Inv-A DPR-A Ref-A Res-A Inv-B Col
+        GET    /healthz                                           -              200   200   200   200   200   200   200   200   200   200   200   200   200
+        GET    /readyz                                            -              200   200   200   200   200   200   200   200   200   200   200   200   200
+        GET    /openapi/v1.json                                   -              200   200   200   200   200   200   200   200   200   200   200   200   200
+        GET    /api/me                                            -              401   401   401   401   200   200   200   200   200   200   200   200   200
+        GET    /api/policy                                        -              401   401   401   401   200   403   403   403   403   403   403   403   403
+        PUT    /api/policy                                        policy         401   401   401   401   200   403   403   403   403   403   403   403   403
+        GET    /api/allowlists/pypi                               -              401   401   401   401   200   403   403   403   403   403   403   403   200
+        POST   /api/allowlists/pypi/entries                       entry          401   401   401   401   201   403   403   403   403   403   403   403   403
+        POST   /api/allowlists/pypi/entries/pending-pkg/approve   decision       401   401   401   401   403   403   403   403   403   403   403   403   200
+        POST   /api/allowlists/pypi/entries/pending-pkg/reject    decision       401   401   401   401   403   403   403   403   403   403   403   403   200
+        DELETE /api/allowlists/pypi/entries/removable             -              401   401   401   401   204   403   403   403   403   403   403   403   403
+        GET    /api/sync                                          -              401   401   401   401   200   200   403   403   403   403   403   403   403
+        GET    /api/users                                         -              401   401   401   401   200   200   403   403   403   403   403   403   403
+        GET    /api/audit                                         -              401   401   401   401   200   200   403   403   403   403   403   403   403
+        GET    /api/audit/verify                                  -              401   401   401   401   200   403   403   403   403   403   403   403   403
+        GET    /api/mirrors/pypi/closure                          -              401   401   401   401   200   200   403   403   403   403   403   403   403
+        GET    /api/projects                                      -              401   401   401   401   200   200   200   200   200   200   200   200   200
+        POST   /api/projects                                      project        401   401   401   401   403   201   403   403   403   403   403   403   403
+        GET    /api/projects/a                                    -              401   401   401   401   200   200   200   200   200   200   200   404   404
+        GET    /api/projects/b                                    -              401   401   401   401   200   200   404   404   404   404   404   200   404
+        POST   /api/projects/a/members                            researcher     401   401   401   401   403   403   201   403   403   403   403   404   404
+        POST   /api/projects/a/members                            investigator   401   401   401   401   403   201   403   403   403   403   403   404   404
+        DELETE /api/projects/a/members/res2-a/Researcher          -              401   401   401   401   403   403   204   403   403   403   403   404   404
+        POST   /api/projects/a/workpackages                       workpackage    401   401   401   401   403   403   201   201   403   403   403   404   404
+        GET    /api/projects/a/workpackages/wp1                   -              401   401   401   401   200   200   200   200   200   200   200   404   404
+        PUT    /api/projects/a/workpackages/wp1/classifications   classification 401   401   401   401   403   403   403   200   200   200   403   404   404
+        GET    /api/college/referees                              -              401   401   401   401   200   200   200   200   200   200   200   200   200
+        POST   /api/college/referees                              college        401   401   401   401   403   201   403   403   403   403   403   403   403
+        DELETE /api/college/referees/col                          -              401   401   401   401   403   204   403   403   403   403   403   403   403
+        POST   /api/projects/a/members                            referee        401   401   401   401   403   403   201   403   403   403   403   404   403
         """;
 
     private static readonly Dictionary<string, string> Bodies = new()
@@ -64,10 +70,12 @@ public sealed class AuthorizationMatrixTests
         ["researcher"] = """{"user": "newbie", "role": "Researcher"}""",
         ["investigator"] = """{"user": "newbie", "role": "Investigator"}""",
         ["workpackage"] = """{"name": "wp-{caller}", "title": "Second work package"}""",
+        ["college"] = """{"user": "newbie"}""",
+        ["referee"] = """{"user": "col", "role": "Referee"}""",
         ["classification"] = """{"tier": 2, "reason": "pseudonymised records"}""",
     };
 
-    private static readonly string[] Callers = ["anon", "exp", "fkey", "bkey", "SM", "PgM", "PM-A", "Inv-A", "DPR-A", "Ref-A", "Res-A", "Inv-B"];
+    private static readonly string[] Callers = ["anon", "exp", "fkey", "bkey", "SM", "PgM", "PM-A", "Inv-A", "DPR-A", "Ref-A", "Res-A", "Inv-B", "Col"];
 
     public static TheoryData<string, string, string, string> Rows()
     {
@@ -186,6 +194,7 @@ public sealed class AuthorizationMatrixTests
             world._credentials["SM"] = await host.AddUserWithKeyAsync("sm", (Role.SystemManager, null));
             world._credentials["Inv-A"] = await host.AddUserWithKeyAsync("inv-a", (Role.Investigator, "a"));
             world._credentials["Res-A"] = await host.AddUserWithKeyAsync("res-a", (Role.Researcher, "a"));
+            world._credentials["Col"] = await host.AddUserWithKeyAsync("col", (Role.CollegeReferee, null));
             await host.Users.AddUserAsync("newbie", AuditRecord.Of("test", "user.created", "newbie"), ct);
             await host.AddUserWithKeyAsync("res2-a", (Role.Researcher, "a"));
             world._credentials["bkey"] = "shk_000000000000_" + new string('A', 43);

@@ -77,11 +77,40 @@ public sealed class AuthenticationTests
             "/api/me", "/api/policy", "/api/allowlists/{ecosystem}", "/api/allowlists/{ecosystem}/entries", "/api/allowlists/{ecosystem}/entries/{name}/approve",
             "/api/sync", "/api/users", "/api/audit", "/api/audit/verify", "/api/projects", "/api/projects/{project}", "/api/projects/{project}/members",
             "/api/projects/{project}/workpackages", "/api/projects/{project}/workpackages/{workPackage}/classifications", "/api/mirrors/{ecosystem}/closure",
+            "/api/college/referees", "/api/college/referees/{user}",
         })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} missing from the OpenAPI document");
         }
         Assert.False(paths.TryGetProperty("/healthz", out _));
         Assert.Equal("bearer", document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+    }
+
+    [Fact]
+    public async Task An_identity_provider_token_named_like_an_API_key_user_gets_no_roles_unless_linked()
+    {
+        var directory = Directory.CreateTempSubdirectory("safehaven-auth-").FullName;
+        using var idp = new TestIdentityProvider(directory);
+        await using (var host = await ManagementHost.StartAsync(idp.Settings))
+        {
+            var key = await host.AddUserWithKeyAsync("admin", (Role.SystemManager, null));
+            Assert.Equal(["SystemManager"], (await MeAsync(host, key)).GetProperty("globalRoles").EnumerateArray().Select(r => r.GetString()));
+
+            // Someone who registered "admin" at the identity provider: refused, so none of the API-key user's roles.
+            using var collision = await host.SendAsync(HttpMethod.Get, "/api/me", idp.Token("admin", []));
+            var text = await collision.Content.ReadAsStringAsync();
+            Assert.Equal(401, (int)collision.StatusCode);
+            Assert.Contains("not linked to the identity provider", text, StringComparison.Ordinal);
+            using var acting = await host.SendAsync(HttpMethod.Get, "/api/users", idp.Token("admin", []));
+            Assert.Equal(401, (int)acting.StatusCode);
+        }
+        // Linked by the operator: the same person, with the store's roles.
+        var linked = new Dictionary<string, string>(idp.Settings) { ["SafeHaven:Auth:Jwt:LinkedUsers:0"] = "admin" };
+        await using (var host = await ManagementHost.StartAsync(linked))
+        {
+            await host.AddUserWithKeyAsync("admin", (Role.SystemManager, null));
+            var me = await MeAsync(host, idp.Token("admin", []));
+            Assert.Equal(["SystemManager"], me.GetProperty("globalRoles").EnumerateArray().Select(r => r.GetString()));
+        }
     }
 }

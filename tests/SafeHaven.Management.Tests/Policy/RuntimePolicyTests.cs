@@ -63,9 +63,11 @@ public sealed class RuntimePolicyTests
         });
         await host.Projects.CreateProjectAsync(new SafeHaven.Management.Projects.ProjectRecord("a", "A", DateTimeOffset.UtcNow, "t"),
             SafeHaven.Management.Audit.AuditRecord.Of("t", "project.created", "a"), CancellationToken.None);
-        // A System Manager who is also a Referee still cannot approve their own entry.
-        var sm = await host.AddUserWithKeyAsync("sm", (Role.SystemManager, null), (Role.Referee, "a"));
-        var referee = await host.AddUserWithKeyAsync("ref", (Role.Referee, "a"));
+        // A System Manager who is also a college Referee still cannot approve their own entry.
+        var sm = await host.AddUserWithKeyAsync("sm", (Role.SystemManager, null), (Role.CollegeReferee, null), (Role.Referee, "a"));
+        var referee = await host.AddUserWithKeyAsync("ref", (Role.CollegeReferee, null), (Role.Referee, "a"));
+        // A Referee of a project who is not in the appliance-wide college cannot approve appliance-wide entries.
+        var projectReferee = await host.AddUserWithKeyAsync("pref", (Role.Referee, "a"));
 
         using var added = await host.SendAsync(HttpMethod.Post, "/api/allowlists/pypi/entries", sm, """{"name": "Foo_Bar[fast]", "reason": "requested by project a"}""");
         Assert.Equal(201, (int)added.StatusCode);
@@ -73,6 +75,10 @@ public sealed class RuntimePolicyTests
 
         using var own = await host.SendAsync(HttpMethod.Post, "/api/allowlists/pypi/entries/foo-bar/approve", sm, """{"reason": "mine"}""");
         Assert.Equal(403, (int)own.StatusCode);
+        Assert.DoesNotContain("foo-bar", host.PolicyProvider.Current.AllowlistFor("pypi").Entries.Select(e => e.Name));
+
+        using var notCollege = await host.SendAsync(HttpMethod.Post, "/api/allowlists/pypi/entries/foo-bar/approve", projectReferee, """{"reason": "looks fine"}""");
+        Assert.Equal(403, (int)notCollege.StatusCode);
         Assert.DoesNotContain("foo-bar", host.PolicyProvider.Current.AllowlistFor("pypi").Entries.Select(e => e.Name));
 
         var approved = await JsonAsync(await host.SendAsync(HttpMethod.Post, "/api/allowlists/pypi/entries/Foo.Bar/approve", referee, """{"reason": "well maintained"}"""));

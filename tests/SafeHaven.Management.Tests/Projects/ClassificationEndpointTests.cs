@@ -65,4 +65,22 @@ public sealed class ClassificationEndpointTests : IAsyncLifetime
         await ClassifyAsync("both", 1, role: "Referee", expect: 409);
         await ClassifyAsync("inv", 1, role: "Referee", expect: 403);
     }
+
+    [Fact]
+    public async Task An_investigator_who_is_also_referee_cannot_fill_the_referee_classification_too()
+    {
+        await ClassifyAsync("both", 2, role: "Investigator");
+        await ClassifyAsync("dpr", 2);
+        using var response = await _host.SendAsync(HttpMethod.Put, "/api/projects/a/workpackages/wp1/classifications", _keys["both"],
+            """{"tier":2,"reason":"r","role":"Referee"}""");
+        Assert.Equal(409, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains("one person classifies a work package in one role only", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        using var view = await _host.SendAsync(HttpMethod.Get, "/api/projects/a/workpackages/wp1", _keys["dpr"]);
+        var wp = JsonDocument.Parse(await view.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("Pending", wp.GetProperty("state").GetString());
+        Assert.Equal(["Referee"], wp.GetProperty("missing").EnumerateArray().Select(e => e.GetString()));
+    }
 }

@@ -98,4 +98,18 @@ public sealed class WorkPackageClassificationTests
         Assert.Equal(ClassificationState.Disagreed, split.State);
         Assert.Equal(1, split.HighestProposedTier);
     }
+
+    [Fact]
+    public void One_person_in_two_classifier_roles_counts_once_and_the_other_role_stays_missing()
+    {
+        var outcome = WorkPackageClassification.Decide([
+            new Classification("both", Role.Investigator, 3, "r", DateTimeOffset.UnixEpoch),
+            new Classification("dpr", Role.DatasetProviderRepresentative, 3, "r", DateTimeOffset.UnixEpoch),
+            new Classification("both", Role.Referee, 3, "r", DateTimeOffset.UnixEpoch.AddMinutes(1))]);
+
+        Assert.Equal(ClassificationState.Pending, outcome.State);
+        Assert.False(outcome.CanProceed);
+        Assert.Equal([Role.Referee], outcome.Missing);
+        Assert.Contains("each role needs a different person", outcome.Explanation, StringComparison.Ordinal);
+    }
 }

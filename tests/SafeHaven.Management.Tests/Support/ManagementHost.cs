@@ -105,6 +105,20 @@ public sealed class ManagementHost : IAsyncDisposable
         return Client.SendAsync(request);
     }
 
+    /// <summary>A request as if from <paramref name="remote"/> (the test server sets the connection's address).</summary>
+    public async Task<(int Status, string? RetryAfter, string Body)> SendFromAsync(System.Net.IPAddress remote, string path, string credential)
+    {
+        var context = await _app.GetTestServer().SendAsync(c =>
+        {
+            c.Request.Method = "GET";
+            c.Request.Path = path;
+            c.Request.Headers.Authorization = "Bearer " + credential;
+            c.Connection.RemoteIpAddress = remote;
+        });
+        var body = await new StreamReader(context.Response.Body).ReadToEndAsync();
+        return (context.Response.StatusCode, context.Response.Headers.RetryAfter.ToString() is { Length: > 0 } r ? r : null, body);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
