@@ -282,7 +282,7 @@ public sealed class ArtifactFetcher
     /// while stored and hashed, holding back the final block. On a mismatch the connection is aborted before that
     /// block, so the client never holds a complete bad file, and nothing is stored. Needs an upstream SHA-256.
     /// </summary>
-    public async Task StreamWhileStoringAsync(HttpContext context, ArtifactSource source, string contentType, CancellationToken cancellationToken)
+    public async Task<BlobDigest?> StreamWhileStoringAsync(HttpContext context, ArtifactSource source, string contentType, CancellationToken cancellationToken)
     {
         var expected = source.Sha256 ?? throw new InvalidOperationException("streaming while storing needs an upstream SHA-256");
         using var response = await _upstream.OpenArtifactAsync(source.Url, cancellationToken).ConfigureAwait(false);
@@ -330,7 +330,7 @@ public sealed class ArtifactFetcher
                 _health.RecordArtifactFailure(DateTimeOffset.UtcNow,
                     $"upstream content of {source.DisplayName} does not match its index (expected SHA-256 {expected}, got {actual}); the connection was aborted", integrity: true);
                 context.Abort();
-                return;
+                return null;
             }
             await writer.CommitAsync(expected, cancellationToken).ConfigureAwait(false);
             await PinAsync(source, expected, cancellationToken).ConfigureAwait(false);
@@ -340,11 +340,66 @@ public sealed class ArtifactFetcher
                 await context.Response.Body.WriteAsync(held.AsMemory(0, heldCount), cancellationToken).ConfigureAwait(false);
             }
             _logger.LogInformation("Stored {Ecosystem} artifact {Name} ({Digest}) while serving it", _ecosystem, source.DisplayName, actual);
+            return actual;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(current);
             ArrayPool<byte>.Shared.Return(held);
+        }
+    }
+
+    /// <summary>
+    /// One upstream fetch per file whatever the size: the first request for a large file not stored yet is streamed
+    /// to while it is stored; requests arriving meanwhile wait for that one download (or for a verify-first download
+    /// already under way) and are then served from the store. Returns null when this request was the one streamed to.
+    /// </summary>
+    private async Task<BlobDigest?> StreamSharedAsync(HttpContext context, ArtifactSource source, string contentType, CancellationToken cancellationToken)
+    {
+        var key = source.Url.AbsoluteUri;
+        var completion = new TaskCompletionSource<BlobDigest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var mine = new Lazy<Task<BlobDigest>>(completion.Task);
+        var existing = _downloads.GetOrAdd(key, mine);
+        if (!ReferenceEquals(existing, mine))
+        {
+            try
+            {
+                return await existing.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or UpstreamUnavailableException && !cancellationToken.IsCancellationRequested)
+            {
+                // The request streamed to went away or upstream failed it: fetch (once, shared) on this request's behalf.
+                return await EnsureStoredAsync(source, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        try
+        {
+            // Fast path done again under the claim: the file may have been stored just before it.
+            if (await FindStoredAsync(source, cancellationToken).ConfigureAwait(false) is { } stored)
+            {
+                completion.TrySetResult(stored);
+                return stored;
+            }
+            var digest = await StreamWhileStoringAsync(context, source, contentType, cancellationToken).ConfigureAwait(false);
+            if (digest is { } d)
+            {
+                completion.TrySetResult(d);
+            }
+            else
+            {
+                completion.TrySetException(new UpstreamIntegrityException($"upstream content of {source.DisplayName} does not match its index; it was not stored or served"));
+            }
+            return null;
+        }
+        catch (Exception e)
+        {
+            completion.TrySetException(e);
+            throw;
+        }
+        finally
+        {
+            _downloads.TryRemove(new KeyValuePair<string, Lazy<Task<BlobDigest>>>(key, mine));
+            _ = completion.Task.Exception; // observed: followers may be none
         }
     }
 
@@ -378,10 +433,16 @@ public sealed class ArtifactFetcher
             {
                 if (large && source.Sha256 is not null && source.Verifier is null && !HttpMethods.IsHead(context.Request.Method))
                 {
-                    await StreamWhileStoringAsync(context, source, contentType, cancellationToken).ConfigureAwait(false);
-                    return Results.Empty;
+                    stored = await StreamSharedAsync(context, source, contentType, cancellationToken).ConfigureAwait(false);
+                    if (stored is null)
+                    {
+                        return Results.Empty; // this request was the one streamed to
+                    }
                 }
-                stored = await EnsureStoredAsync(source, cancellationToken).ConfigureAwait(false);
+                else
+                {
+                    stored = await EnsureStoredAsync(source, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (UpstreamIntegrityException e)
             {
