@@ -90,6 +90,18 @@ public sealed class MirrorOptions
     [Range(1, 3600)]
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>An upstream artifact body slower than this, averaged over <see cref="UpstreamRateWindowSeconds"/>, is abandoned (502).</summary>
+    [Range(0, long.MaxValue)]
+    public long UpstreamMinimumBytesPerSecond { get; set; } = 1024;
+
+    /// <summary>The window the minimum transfer rate is averaged over.</summary>
+    [Range(1, 3600)]
+    public int UpstreamRateWindowSeconds { get; set; } = 30;
+
+    /// <summary>The whole of one upstream artifact body must arrive within this (502 otherwise).</summary>
+    [Range(1, 7 * 24 * 3600)]
+    public int UpstreamBodyDeadlineSeconds { get; set; } = 3600;
+
     /// <summary>
     /// Further origins (scheme://host:port) that artifact URLs in upstream indexes may point to, e.g. a separate
     /// file host. The appliance fetches from nowhere else, whatever an index says.

@@ -206,7 +206,7 @@ public sealed class ArtifactFetcher
     private async Task<BlobDigest> DownloadAsync(ArtifactSource source)
     {
         using var response = await _upstream.OpenArtifactAsync(source.Url, _stopping).ConfigureAwait(false);
-        await using var body = await response.Content.ReadAsStreamAsync(_stopping).ConfigureAwait(false);
+        await using var body = await _upstream.OpenArtifactBodyAsync(response, source.Url, _stopping).ConfigureAwait(false);
         await using var writer = await _blobs.BeginWriteAsync(_stopping).ConfigureAwait(false);
         using var other = source.Other is null ? null : IncrementalHash.CreateHash(source.Other.Algorithm);
         // A verifier reads the whole file (a zip's central directory is at its end): it gets a temporary copy on
@@ -286,7 +286,7 @@ public sealed class ArtifactFetcher
     {
         var expected = source.Sha256 ?? throw new InvalidOperationException("streaming while storing needs an upstream SHA-256");
         using var response = await _upstream.OpenArtifactAsync(source.Url, cancellationToken).ConfigureAwait(false);
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var body = await _upstream.OpenArtifactBodyAsync(response, source.Url, cancellationToken).ConfigureAwait(false);
         await using var writer = await _blobs.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var other = source.Other is null ? null : IncrementalHash.CreateHash(source.Other.Algorithm);

@@ -23,7 +23,9 @@ public static class MirrorInfrastructure
         services.AddKeyedSingleton(ecosystem, (_, _) => new UpstreamHttp(upstream, mirror.FileOrigins,
             TimeSpan.FromSeconds(mirror.UpstreamTimeoutSeconds),
             UpstreamAccess.CreateClient(mirror, decompress: true), UpstreamAccess.CreateClient(mirror, decompress: false),
-            UpstreamCredentials.From(mirror.Credentials)));
+            UpstreamCredentials.From(mirror.Credentials),
+            new UpstreamTransferLimits(mirror.UpstreamMinimumBytesPerSecond, TimeSpan.FromSeconds(mirror.UpstreamRateWindowSeconds),
+                TimeSpan.FromSeconds(mirror.UpstreamBodyDeadlineSeconds))));
         services.AddKeyedSingleton(ecosystem, (sp, _) => new UpstreamDocumentCache(
             ecosystem,
             sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),

@@ -25,14 +25,16 @@ public sealed class UpstreamHttp
     private readonly TimeSpan _timeout;
     private readonly UpstreamCredentials? _credentials;
     private readonly string _upstreamOrigin;
+    private readonly UpstreamTransferLimits _limits;
 
     /// <param name="credentials">
     /// Sent only to the upstream's own origin: a redirect to a file host (a CDN, a pre-signed object-store URL)
     /// never carries them.
     /// </param>
     public UpstreamHttp(Uri baseUrl, IEnumerable<string> fileOrigins, TimeSpan timeout, HttpClient indexClient, HttpClient artifactClient,
-        UpstreamCredentials? credentials = null)
+        UpstreamCredentials? credentials = null, UpstreamTransferLimits? limits = null)
     {
+        _limits = limits ?? UpstreamTransferLimits.Default;
         BaseUrl = baseUrl;
         _credentials = credentials;
         _upstreamOrigin = Origin(baseUrl);
@@ -160,6 +162,13 @@ public sealed class UpstreamHttp
         }
         return buffer.ToArray();
     }
+
+    /// <summary>
+    /// The body of an artifact response, bounded by the minimum transfer rate and the whole-body deadline: a slow,
+    /// stalled or short body fails with <see cref="UpstreamUnavailableException"/> and the reason.
+    /// </summary>
+    public async Task<Stream> OpenArtifactBodyAsync(HttpResponseMessage response, Uri url, CancellationToken cancellationToken) =>
+        new TransferGuardStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), url, _limits);
 
     /// <summary>Starts an artifact download; the caller owns the response and streams its body.</summary>
     public async Task<HttpResponseMessage> OpenArtifactAsync(Uri url, CancellationToken cancellationToken)
