@@ -90,6 +90,10 @@ public sealed class MirrorOptions
     [Range(1, 3600)]
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>How long upstream's "not found" for a name is remembered before upstream is asked again (0: not remembered).</summary>
+    [Range(0, 24 * 3600)]
+    public int NotFoundTtlSeconds { get; set; } = 60;
+
     /// <summary>An upstream artifact body slower than this, averaged over <see cref="UpstreamRateWindowSeconds"/>, is abandoned (502).</summary>
     [Range(0, long.MaxValue)]
     public long UpstreamMinimumBytesPerSecond { get; set; } = 1024;

@@ -36,7 +36,8 @@ public static class MirrorInfrastructure
             sp.GetRequiredService<ILoggerFactory>().CreateLogger($"SafeHaven.Gateway.Upstreams.{ecosystem}"),
             TimeSpan.FromSeconds(mirror.IndexTtlSeconds),
             TimeSpan.FromSeconds(Math.Clamp(mirror.IndexTtlSeconds, 5, 60)),
-            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+            TimeSpan.FromSeconds(mirror.NotFoundTtlSeconds)));
         services.AddKeyedSingleton(ecosystem, (sp, _) => new ArtifactFetcher(
             ecosystem,
             sp.GetRequiredService<IBlobStore>(),
