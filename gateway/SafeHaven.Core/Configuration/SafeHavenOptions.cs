@@ -90,6 +90,10 @@ public sealed class MirrorOptions
     [Range(1, 3600)]
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>Largest upstream index document accepted; a larger one is refused with the reason and the last good copy is served.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaximumIndexBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>How long upstream's "not found" for a name is remembered before upstream is asked again (0: not remembered).</summary>
     [Range(0, 24 * 3600)]
     public int NotFoundTtlSeconds { get; set; } = 60;

@@ -25,7 +25,8 @@ public static class MirrorInfrastructure
             UpstreamAccess.CreateClient(mirror, decompress: true), UpstreamAccess.CreateClient(mirror, decompress: false),
             UpstreamCredentials.From(mirror.Credentials),
             new UpstreamTransferLimits(mirror.UpstreamMinimumBytesPerSecond, TimeSpan.FromSeconds(mirror.UpstreamRateWindowSeconds),
-                TimeSpan.FromSeconds(mirror.UpstreamBodyDeadlineSeconds))));
+                TimeSpan.FromSeconds(mirror.UpstreamBodyDeadlineSeconds)),
+            mirror.MaximumIndexBytes));
         services.AddKeyedSingleton(ecosystem, (sp, _) => new UpstreamDocumentCache(
             ecosystem,
             sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),

@@ -16,8 +16,11 @@ public sealed record UpstreamDocument(HttpStatusCode Status, byte[] Content, str
 /// </summary>
 public sealed class UpstreamHttp
 {
-    /// <summary>Largest index document accepted (the PyPI root index is ~30 MB).</summary>
-    public const long MaximumIndexBytes = 256L * 1024 * 1024;
+    /// <summary>Largest index document accepted by default (the PyPI root index is ~30 MB).</summary>
+    public const long DefaultMaximumIndexBytes = 256L * 1024 * 1024;
+
+    /// <summary>Largest index document accepted (<c>SafeHaven:Mirrors:&lt;ecosystem&gt;:MaximumIndexBytes</c>); a larger one is refused with the reason and the last good copy stays in use.</summary>
+    public long MaximumIndexBytes { get; }
 
     private readonly HttpClient _indexClient;
     private readonly HttpClient _artifactClient;
@@ -32,8 +35,9 @@ public sealed class UpstreamHttp
     /// never carries them.
     /// </param>
     public UpstreamHttp(Uri baseUrl, IEnumerable<string> fileOrigins, TimeSpan timeout, HttpClient indexClient, HttpClient artifactClient,
-        UpstreamCredentials? credentials = null, UpstreamTransferLimits? limits = null)
+        UpstreamCredentials? credentials = null, UpstreamTransferLimits? limits = null, long maximumIndexBytes = DefaultMaximumIndexBytes)
     {
+        MaximumIndexBytes = maximumIndexBytes;
         _limits = limits ?? UpstreamTransferLimits.Default;
         BaseUrl = baseUrl;
         _credentials = credentials;
@@ -89,7 +93,7 @@ public sealed class UpstreamHttp
             }
             if (response.Content.Headers.ContentLength > MaximumIndexBytes)
             {
-                throw new UpstreamUnavailableException($"upstream index {url} is larger than {MaximumIndexBytes} bytes");
+                throw new UpstreamUnavailableException($"upstream index {url} is {response.Content.Headers.ContentLength} bytes, over the limit of {MaximumIndexBytes} bytes (MaximumIndexBytes); refused");
             }
             var content = await ReadBoundedAsync(response.Content, MaximumIndexBytes, timeout.Token).ConfigureAwait(false);
             var finalUrl = response.RequestMessage?.RequestUri ?? url;
@@ -156,7 +160,7 @@ public sealed class UpstreamHttp
         {
             if (buffer.Length + read > limit)
             {
-                throw new UpstreamUnavailableException($"upstream index is larger than {limit} bytes");
+                throw new UpstreamUnavailableException($"upstream index is larger than the limit of {limit} bytes (MaximumIndexBytes); refused");
             }
             buffer.Write(chunk, 0, read);
         }
