@@ -7,24 +7,43 @@ namespace SafeHaven.Core.Advisories;
 public sealed record AdvisoryFix(string AdvisoryId, string Ecosystem, string Package, string FixedVersion);
 
 /// <summary>
+/// A record of a malicious package (OSV id starting <c>MAL-</c>, as the OpenSSF malicious-packages feed publishes them):
+/// the versions it lists and the versions inside its ranges are never served.
+/// </summary>
+public sealed record MaliciousRecord(string Id, string Ecosystem, string Package, IReadOnlyList<string> Versions, IReadOnlyList<IReadOnlyList<OsvEvent>> Ranges);
+
+/// <summary>One event of an OSV range: <c>introduced</c>, <c>fixed</c>, <c>last_affected</c> or <c>limit</c>.</summary>
+public sealed record OsvEvent(string Kind, string Version);
+
+/// <summary>
 /// Known vulnerabilities from OSV-format JSON files (https://ossf.github.io/osv-schema/) that an operator drops
 /// into a folder: the environment has no internet, so nothing is fetched. Only what the fast-track needs is kept:
 /// which versions are named as <c>fixed</c> in an <c>affected[].ranges[].events</c> list.
 /// </summary>
 public sealed class AdvisoryIndex
 {
-    public static readonly AdvisoryIndex Empty = new([], 0, []);
+    public static readonly AdvisoryIndex Empty = new([], [], 0, []);
+
+    /// <summary>The id prefix of the OpenSSF malicious-packages records.</summary>
+    public const string MaliciousPrefix = "MAL-";
 
     private readonly Dictionary<(string Ecosystem, string Package), List<AdvisoryFix>> _fixes;
+    private readonly Dictionary<(string Ecosystem, string Package), List<MaliciousRecord>> _malicious;
 
-    private AdvisoryIndex(Dictionary<(string, string), List<AdvisoryFix>> fixes, int advisoryCount, IReadOnlyList<string> errors)
+    private AdvisoryIndex(Dictionary<(string, string), List<AdvisoryFix>> fixes, Dictionary<(string, string), List<MaliciousRecord>> malicious,
+        int advisoryCount, IReadOnlyList<string> errors)
     {
         _fixes = fixes;
+        _malicious = malicious;
         AdvisoryCount = advisoryCount;
+        MaliciousCount = malicious.Values.Sum(l => l.Count);
         Errors = errors;
     }
 
     public int AdvisoryCount { get; }
+
+    /// <summary>How many (record, package) pairs of malicious-package records are in force.</summary>
+    public int MaliciousCount { get; }
 
     /// <summary>Files that could not be read, with the reason; they are skipped, never guessed at.</summary>
     public IReadOnlyList<string> Errors { get; }
@@ -40,6 +59,7 @@ public sealed class AdvisoryIndex
             return Empty;
         }
         var fixes = new Dictionary<(string, string), List<AdvisoryFix>>();
+        var malicious = new Dictionary<(string, string), List<MaliciousRecord>>();
         var errors = new List<string>();
         var count = 0;
         foreach (var file in Directory.EnumerateFiles(directory, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
@@ -53,19 +73,14 @@ public sealed class AdvisoryIndex
                     : [document.RootElement];
                 // A file is used whole or not at all: stage its records and merge only once all of them are read.
                 var staged = new Dictionary<(string, string), List<AdvisoryFix>>();
+                var stagedMalicious = new Dictionary<(string, string), List<MaliciousRecord>>();
                 var stagedCount = 0;
                 foreach (var record in records)
                 {
-                    stagedCount += AddRecord(record, staged, normalizeName) ? 1 : 0;
+                    stagedCount += AddRecord(record, staged, stagedMalicious, normalizeName) ? 1 : 0;
                 }
-                foreach (var (key, list) in staged)
-                {
-                    if (!fixes.TryGetValue(key, out var existing))
-                    {
-                        fixes[key] = existing = [];
-                    }
-                    existing.AddRange(list);
-                }
+                Merge(fixes, staged);
+                Merge(malicious, stagedMalicious);
                 count += stagedCount;
             }
             catch (Exception e) when (e is JsonException or IOException or InvalidOperationException or UnauthorizedAccessException)
@@ -75,10 +90,23 @@ public sealed class AdvisoryIndex
                 logger?.LogWarning("Skipping unreadable advisory file {File}: {Reason}", file, e.Message);
             }
         }
-        return new AdvisoryIndex(fixes, count, errors);
+        return new AdvisoryIndex(fixes, malicious, count, errors);
     }
 
-    private static bool AddRecord(JsonElement record, Dictionary<(string, string), List<AdvisoryFix>> fixes, Func<string, string, string> normalizeName)
+    private static void Merge<T>(Dictionary<(string, string), List<T>> into, Dictionary<(string, string), List<T>> from)
+    {
+        foreach (var (key, list) in from)
+        {
+            if (!into.TryGetValue(key, out var existing))
+            {
+                into[key] = existing = [];
+            }
+            existing.AddRange(list);
+        }
+    }
+
+    private static bool AddRecord(JsonElement record, Dictionary<(string, string), List<AdvisoryFix>> fixes,
+        Dictionary<(string, string), List<MaliciousRecord>> malicious, Func<string, string, string> normalizeName)
     {
         if (record.ValueKind != JsonValueKind.Object || !record.TryGetProperty("id", out var idElement) || idElement.ValueKind != JsonValueKind.String)
         {
@@ -92,6 +120,11 @@ public sealed class AdvisoryIndex
         if (!record.TryGetProperty("affected", out var affected) || affected.ValueKind != JsonValueKind.Array)
         {
             return true;
+        }
+        if (id.StartsWith(MaliciousPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            AddMalicious(id, affected, malicious, normalizeName);
+            return true; // a malicious-package record names no fix: nothing is fast-tracked by it
         }
         foreach (var entry in affected.EnumerateArray())
         {
@@ -132,6 +165,140 @@ public sealed class AdvisoryIndex
             }
         }
         return true;
+    }
+
+    private static void AddMalicious(string id, JsonElement affected, Dictionary<(string, string), List<MaliciousRecord>> malicious,
+        Func<string, string, string> normalizeName)
+    {
+        foreach (var entry in affected.EnumerateArray())
+        {
+            if (!entry.TryGetProperty("package", out var package)
+                || !package.TryGetProperty("ecosystem", out var ecosystemElement) || ecosystemElement.ValueKind != JsonValueKind.String
+                || !package.TryGetProperty("name", out var nameElement) || nameElement.ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidOperationException($"{id}: an affected entry needs a package ecosystem and name");
+            }
+            var ecosystem = ecosystemElement.GetString()!;
+            var name = nameElement.GetString()!;
+            var versions = new List<string>();
+            if (entry.TryGetProperty("versions", out var versionList) && versionList.ValueKind == JsonValueKind.Array)
+            {
+                versions.AddRange(versionList.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!));
+            }
+            var ranges = new List<IReadOnlyList<OsvEvent>>();
+            if (entry.TryGetProperty("ranges", out var rangeList) && rangeList.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var range in rangeList.EnumerateArray())
+                {
+                    if (range.TryGetProperty("type", out var type) && type.GetString() == "GIT")
+                    {
+                        continue; // commit hashes, not versions
+                    }
+                    if (!range.TryGetProperty("events", out var events) || events.ValueKind != JsonValueKind.Array)
+                    {
+                        continue;
+                    }
+                    var list = new List<OsvEvent>();
+                    foreach (var ev in events.EnumerateArray())
+                    {
+                        foreach (var kind in (string[])["introduced", "fixed", "last_affected", "limit"])
+                        {
+                            if (ev.TryGetProperty(kind, out var value) && value.ValueKind == JsonValueKind.String)
+                            {
+                                list.Add(new OsvEvent(kind, value.GetString()!));
+                            }
+                        }
+                    }
+                    if (list.Count > 0)
+                    {
+                        ranges.Add(list);
+                    }
+                }
+            }
+            if (versions.Count == 0 && ranges.Count == 0)
+            {
+                // An entry naming no versions and no ranges affects every version (OSV: the whole package).
+                ranges.Add([new OsvEvent("introduced", "0")]);
+            }
+            var key = (ecosystem.ToLowerInvariant(), normalizeName(ecosystem, name));
+            if (!malicious.TryGetValue(key, out var records))
+            {
+                malicious[key] = records = [];
+            }
+            records.Add(new MaliciousRecord(id, ecosystem, name, versions, ranges));
+        }
+    }
+
+    /// <summary>
+    /// The malicious-package records (<c>MAL-</c>) that name <paramref name="version"/>, by its <c>versions</c> list
+    /// or inside one of its ranges. <paramref name="compareVersions"/> orders two versions, or answers null when either
+    /// cannot be read; a range that cannot be decided for that reason counts as matching: fail closed.
+    /// </summary>
+    public IReadOnlyList<MaliciousRecord> MaliciousFor(string osvEcosystem, string normalizedPackage, string version,
+        Func<string, string, bool> versionEquals, Func<string, string, int?>? compareVersions)
+    {
+        if (_malicious.Count == 0 || !_malicious.TryGetValue((osvEcosystem.ToLowerInvariant(), normalizedPackage), out var list))
+        {
+            return [];
+        }
+        return list.Where(r => r.Versions.Any(v => versionEquals(v, version)) || r.Ranges.Any(range => InRange(range, version, compareVersions))).ToList();
+    }
+
+    /// <summary>
+    /// The OSV evaluation of one range: the version is affected when some <c>introduced</c> event is at or below it
+    /// and no <c>fixed</c>/<c>limit</c> event after that introduction is at or below it, nor any <c>last_affected</c>
+    /// event at or after it lies below it. Versions that cannot be compared fail closed (affected).
+    /// </summary>
+    private static bool InRange(IReadOnlyList<OsvEvent> events, string version, Func<string, string, int?>? compare)
+    {
+        foreach (var introduced in events.Where(e => e.Kind == "introduced"))
+        {
+            var fromZero = introduced.Version == "0";
+            if (!fromZero)
+            {
+                if (compare?.Invoke(introduced.Version, version) is not { } ci)
+                {
+                    return true;
+                }
+                if (ci > 0)
+                {
+                    continue;
+                }
+            }
+            var closed = false;
+            foreach (var end in events.Where(e => e.Kind is "fixed" or "limit" or "last_affected"))
+            {
+                if (compare is null)
+                {
+                    return true;
+                }
+                if (compare(end.Version, version) is not { } versusTarget)
+                {
+                    return true;
+                }
+                int versusIntroduced;
+                if (fromZero)
+                {
+                    versusIntroduced = 1;
+                }
+                else if (compare(end.Version, introduced.Version) is { } c)
+                {
+                    versusIntroduced = c;
+                }
+                else
+                {
+                    return true;
+                }
+                closed |= end.Kind == "last_affected"
+                    ? versusIntroduced >= 0 && versusTarget < 0
+                    : versusIntroduced > 0 && versusTarget <= 0;
+            }
+            if (!closed)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

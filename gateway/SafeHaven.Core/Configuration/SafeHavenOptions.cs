@@ -90,6 +90,26 @@ public sealed class MirrorOptions
     [Range(1, 3600)]
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>Largest upstream index document accepted; a larger one is refused with the reason and the last good copy is served.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaximumIndexBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How long upstream's "not found" for a name is remembered before upstream is asked again (0: not remembered).</summary>
+    [Range(0, 24 * 3600)]
+    public int NotFoundTtlSeconds { get; set; } = 60;
+
+    /// <summary>An upstream artifact body slower than this, averaged over <see cref="UpstreamRateWindowSeconds"/>, is abandoned (502).</summary>
+    [Range(0, long.MaxValue)]
+    public long UpstreamMinimumBytesPerSecond { get; set; } = 1024;
+
+    /// <summary>The window the minimum transfer rate is averaged over.</summary>
+    [Range(1, 3600)]
+    public int UpstreamRateWindowSeconds { get; set; } = 30;
+
+    /// <summary>The whole of one upstream artifact body must arrive within this (502 otherwise).</summary>
+    [Range(1, 7 * 24 * 3600)]
+    public int UpstreamBodyDeadlineSeconds { get; set; } = 3600;
+
     /// <summary>
     /// Further origins (scheme://host:port) that artifact URLs in upstream indexes may point to, e.g. a separate
     /// file host. The appliance fetches from nowhere else, whatever an index says.

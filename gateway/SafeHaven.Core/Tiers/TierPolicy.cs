@@ -13,6 +13,7 @@ public sealed record VersionDecision(bool Visible, string Code, string Reason, D
     public const string Unverifiable = "unverifiable";
     public const string UnknownVersion = "unknown-version";
     public const string NotAllowlisted = "not-allowlisted";
+    public const string Malicious = "malicious";
 
     /// <summary>When the decision may change by itself as time passes (a quarantine ending), else null.</summary>
     public DateTimeOffset? ChangesAt => Visible ? null : VisibleFrom;
@@ -21,8 +22,12 @@ public sealed record VersionDecision(bool Visible, string Code, string Reason, D
 /// <summary>The facts about one upstream version that the policy decides on.</summary>
 public readonly record struct VersionFacts(string Ecosystem, string Package, string Version, DateTimeOffset? Published);
 
-/// <summary>What an ecosystem contributes to the shared policy: its advisory name and version equality.</summary>
-public sealed record EcosystemPolicyTraits(string OsvEcosystem, Func<string, string, bool> VersionEquals);
+/// <summary>
+/// What an ecosystem contributes to the shared policy: its advisory name, version equality and version order
+/// (<see cref="CompareVersions"/> answers null when either version cannot be read; without it, ranges in
+/// malicious-package records match every version: fail closed).
+/// </summary>
+public sealed record EcosystemPolicyTraits(string OsvEcosystem, Func<string, string, bool> VersionEquals, Func<string, string, int?>? CompareVersions = null);
 
 /// <summary>
 /// The one tier policy, shared by every ecosystem. Immutable: a configuration change builds a new one.
@@ -48,6 +53,25 @@ public sealed class TierPolicy
     public TimeSpan MaximumLag { get; }
     public AdvisoryIndex Advisories { get; }
 
+    /// <summary>
+    /// A version named by a malicious-package record (<c>MAL-</c>) is never served, at any tier, allowlisted or not;
+    /// null when no such record names it.
+    /// </summary>
+    public VersionDecision? MaliciousDecision(string package, string version, EcosystemPolicyTraits traits)
+    {
+        if (Advisories.MaliciousCount == 0)
+        {
+            return null;
+        }
+        var records = Advisories.MaliciousFor(traits.OsvEcosystem, package, version, traits.VersionEquals, traits.CompareVersions);
+        if (records.Count == 0)
+        {
+            return null;
+        }
+        return new VersionDecision(false, VersionDecision.Malicious,
+            $"{package} {version} is a known malicious package version ({string.Join(", ", records.Select(r => r.Id).Distinct())}) and is never served, at any tier");
+    }
+
     /// <summary>Tier 2 and above hold new versions back.</summary>
     public bool AppliesQuarantine => Tier >= 2;
 
@@ -56,6 +80,10 @@ public sealed class TierPolicy
 
     public VersionDecision EvaluateVersion(in VersionFacts facts, EcosystemPolicyTraits traits, DateTimeOffset now)
     {
+        if (MaliciousDecision(facts.Package, facts.Version, traits) is { } malicious)
+        {
+            return malicious;
+        }
         if (!AppliesQuarantine)
         {
             return new VersionDecision(true, VersionDecision.PassThrough, $"tier {Tier}: pass-through");

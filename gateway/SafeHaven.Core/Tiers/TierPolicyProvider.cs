@@ -58,12 +58,19 @@ public sealed class TierPolicyProvider : IDisposable
     private readonly Lock _rebuild = new();
     private PolicySnapshot _current;
     private long _generation;
+    private FileSystemWatcher? _advisoryWatcher;
+    private string? _watchedDirectory;
+    private readonly Timer _advisoryReload;
+
+    /// <summary>How long the advisory folder must be quiet before a change to it is read (files are often written in steps).</summary>
+    public static readonly TimeSpan AdvisoryReloadDelay = TimeSpan.FromMilliseconds(500);
 
     public TierPolicyProvider(IOptionsMonitor<SafeHavenOptions> options, ILogger<TierPolicyProvider> logger, IPolicyOverlaySource? overlay = null)
     {
         _options = options;
         _overlay = overlay;
         _logger = logger;
+        _advisoryReload = new Timer(_ => ReloadAdvisories(), null, Timeout.Infinite, Timeout.Infinite);
         _current = Build(options.CurrentValue);
         _subscription = options.OnChange(o =>
         {
@@ -110,7 +117,9 @@ public sealed class TierPolicyProvider : IDisposable
             ? options.ResolveDataPath("advisories")
             : Path.GetFullPath(policy.AdvisoriesDirectory);
         var advisories = AdvisoryIndex.Load(advisoriesDirectory, NormalizeForEcosystem, _logger);
-        _logger.LogInformation("Loaded {Count} advisories from {Directory}", advisories.AdvisoryCount, advisoriesDirectory);
+        _logger.LogInformation("Loaded {Count} advisories ({Malicious} malicious-package entries) from {Directory}",
+            advisories.AdvisoryCount, advisories.MaliciousCount, advisoriesDirectory);
+        WatchAdvisories(advisoriesDirectory);
 
         var lines = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
         foreach (var (ecosystem, file) in policy.AllowlistFiles)
@@ -160,5 +169,51 @@ public sealed class TierPolicyProvider : IDisposable
         _ => name,
     };
 
-    public void Dispose() => _subscription?.Dispose();
+    /// <summary>
+    /// Advisories dropped into (or removed from) the folder take effect without a restart: a malicious-package record
+    /// must stop a version being served as soon as it arrives.
+    /// </summary>
+    private void WatchAdvisories(string directory)
+    {
+        if (string.Equals(_watchedDirectory, directory, StringComparison.Ordinal) || !Directory.Exists(directory))
+        {
+            return;
+        }
+        _advisoryWatcher?.Dispose();
+        try
+        {
+            var watcher = new FileSystemWatcher(directory) { IncludeSubdirectories = true };
+            FileSystemEventHandler changed = (_, _) => _advisoryReload.Change(AdvisoryReloadDelay, Timeout.InfiniteTimeSpan);
+            watcher.Created += changed;
+            watcher.Changed += changed;
+            watcher.Deleted += changed;
+            watcher.Renamed += (_, _) => _advisoryReload.Change(AdvisoryReloadDelay, Timeout.InfiniteTimeSpan);
+            watcher.EnableRaisingEvents = true;
+            _advisoryWatcher = watcher;
+            _watchedDirectory = directory;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            _logger.LogWarning(e, "Cannot watch the advisories folder {Directory}; changes to it take effect on the next policy change", directory);
+        }
+    }
+
+    private void ReloadAdvisories()
+    {
+        try
+        {
+            Refresh();
+        }
+        catch (Exception e) when (e is FormatException or IOException or ArgumentException)
+        {
+            _logger.LogError(e, "Advisories changed but the policy could not be rebuilt; the previous policy stays in force");
+        }
+    }
+
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        _advisoryWatcher?.Dispose();
+        _advisoryReload.Dispose();
+    }
 }

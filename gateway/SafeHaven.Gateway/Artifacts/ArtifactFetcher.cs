@@ -26,8 +26,41 @@ public sealed record ExpectedHash(HashAlgorithmName Algorithm, byte[] Value, str
 /// One upstream artifact: where it comes from and what it must hash to. When upstream gives no SHA-256, the
 /// digest of the first verified copy is remembered by URL, so later requests are served from the store.
 /// A <see cref="Verifier"/> checks the whole downloaded file (a signature, say) before it is committed to the store.
+/// <see cref="PinName"/> is the upstream file name the first verified copy is pinned under (by default the display
+/// name, which is the file name in every mirror): a different hash later offered for that name is refused.
 /// </summary>
-public sealed record ArtifactSource(Uri Url, string DisplayName, BlobDigest? Sha256, ExpectedHash? Other = null, IArtifactVerifier? Verifier = null);
+public sealed record ArtifactSource(Uri Url, string DisplayName, BlobDigest? Sha256, ExpectedHash? Other = null, IArtifactVerifier? Verifier = null)
+{
+    public string PinName { get; init; } = DisplayName;
+}
+
+/// <summary>The hashes of the first verified copy of an upstream file name.</summary>
+public sealed record ArtifactPin(BlobDigest Sha256, ExpectedHash? Other)
+{
+    public byte[] Encode() => Encoding.ASCII.GetBytes(Other is null
+        ? Sha256.Hex
+        : $"{Sha256.Hex}\n{Other.Algorithm.Name}:{Convert.ToHexStringLower(Other.Value)}");
+
+    public static ArtifactPin? Decode(byte[] content)
+    {
+        var lines = Encoding.ASCII.GetString(content).Split('\n');
+        if (!BlobDigest.TryParse(lines[0], out var digest))
+        {
+            return null;
+        }
+        ExpectedHash? other = null;
+        if (lines.Length > 1 && lines[1].Split(':', 2) is [var algorithm, var hex] && hex.Length % 2 == 0 && hex.All(char.IsAsciiHexDigit))
+        {
+            other = new ExpectedHash(new HashAlgorithmName(algorithm), Convert.FromHexString(hex), "the first verified copy pinned here");
+        }
+        return new ArtifactPin(digest, other);
+    }
+
+    /// <summary>Whether <paramref name="source"/> promises different content than this pin: upstream replaced the file.</summary>
+    public bool ContradictedBy(ArtifactSource source) =>
+        (source.Sha256 is { } sha256 && sha256 != Sha256)
+        || (source.Other is { } other && Other is { } pinned && other.Algorithm == pinned.Algorithm && !other.Value.AsSpan().SequenceEqual(pinned.Value));
+}
 
 /// <summary>
 /// Checks a downloaded artifact from a seekable temporary copy on disk (never a buffer in memory) before the store
@@ -60,11 +93,14 @@ public sealed class ArtifactFetcher
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly ConcurrentDictionary<string, Lazy<Task<BlobDigest>>> _downloads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _reportedReplacements = new(StringComparer.Ordinal);
+    private readonly string _pinScope;
 
     public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, MirrorStatus health, ILogger logger, CancellationToken stopping)
     {
         _health = health;
         _ecosystem = ecosystem;
+        _pinScope = ecosystem + "-pins";
         _blobs = blobs;
         _store = store;
         _upstream = upstream;
@@ -75,6 +111,47 @@ public sealed class ArtifactFetcher
     public IBlobStore Blobs => _blobs;
 
     private static string RememberedKey(Uri url) => "artifact-digest:" + url.AbsoluteUri;
+
+    /// <summary>The pin of an upstream file name, or null before its first verified copy.</summary>
+    public async Task<ArtifactPin?> GetPinAsync(string pinName, CancellationToken cancellationToken)
+    {
+        var stored = await _store.GetAsync(_pinScope, pinName, cancellationToken).ConfigureAwait(false);
+        return stored is null ? null : ArtifactPin.Decode(stored.Content);
+    }
+
+    private async Task PinAsync(ArtifactSource source, BlobDigest digest, CancellationToken cancellationToken)
+    {
+        if (await GetPinAsync(source.PinName, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
+        await _store.PutAsync(_pinScope, source.PinName,
+            new CachedIndex(new ArtifactPin(digest, source.Other).Encode(), DateTimeOffset.UtcNow, null), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Holds a file name to its first verified copy: once pinned, the artifact is the pinned SHA-256 whatever upstream
+    /// now says. When upstream now promises other content under the same name (a published file replaced), that is
+    /// refused, logged and raised on <c>/healthz</c>; the pinned copy keeps being served.
+    /// </summary>
+    public async Task<ArtifactSource> ApplyPinAsync(ArtifactSource source, CancellationToken cancellationToken)
+    {
+        if (await GetPinAsync(source.PinName, cancellationToken).ConfigureAwait(false) is not { } pin)
+        {
+            return source;
+        }
+        if (pin.ContradictedBy(source))
+        {
+            var offered = source.Sha256 is { } s ? $"SHA-256 {s.Hex}" : source.Other!.ToString();
+            var message = $"upstream replaced the published file {source.PinName}: it now offers {offered}, but the first verified copy is pinned with SHA-256 {pin.Sha256.Hex}; the new content is refused and the pinned copy is served";
+            if (_reportedReplacements.TryAdd(source.PinName + "#" + offered, 0))
+            {
+                _logger.LogError("{Ecosystem}: {Message}", _ecosystem, message);
+                _health.RecordReplacedFile(DateTimeOffset.UtcNow, message);
+            }
+        }
+        return source with { Sha256 = pin.Sha256, Other = null };
+    }
 
     /// <summary>The digest of the artifact's stored copy, or null when it is not stored.</summary>
     public async Task<BlobDigest?> FindStoredAsync(ArtifactSource source, CancellationToken cancellationToken)
@@ -94,6 +171,7 @@ public sealed class ArtifactFetcher
     /// <summary>Makes sure the artifact is stored, downloading and verifying it if not. One client giving up does not cancel it.</summary>
     public async Task<BlobDigest> EnsureStoredAsync(ArtifactSource source, CancellationToken cancellationToken)
     {
+        source = await ApplyPinAsync(source, cancellationToken).ConfigureAwait(false);
         if (await FindStoredAsync(source, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             return stored;
@@ -128,7 +206,7 @@ public sealed class ArtifactFetcher
     private async Task<BlobDigest> DownloadAsync(ArtifactSource source)
     {
         using var response = await _upstream.OpenArtifactAsync(source.Url, _stopping).ConfigureAwait(false);
-        await using var body = await response.Content.ReadAsStreamAsync(_stopping).ConfigureAwait(false);
+        await using var body = await _upstream.OpenArtifactBodyAsync(response, source.Url, _stopping).ConfigureAwait(false);
         await using var writer = await _blobs.BeginWriteAsync(_stopping).ConfigureAwait(false);
         using var other = source.Other is null ? null : IncrementalHash.CreateHash(source.Other.Algorithm);
         // A verifier reads the whole file (a zip's central directory is at its end): it gets a temporary copy on
@@ -186,6 +264,7 @@ public sealed class ArtifactFetcher
             await _store.PutAsync(_ecosystem, RememberedKey(source.Url),
                 new CachedIndex(Encoding.ASCII.GetBytes(digest.Hex), DateTimeOffset.UtcNow, null), _stopping).ConfigureAwait(false);
         }
+        await PinAsync(source, digest, _stopping).ConfigureAwait(false);
         _logger.LogInformation("Stored {Ecosystem} artifact {Name} ({Digest})", _ecosystem, source.DisplayName, digest);
         return digest;
     }
@@ -203,11 +282,11 @@ public sealed class ArtifactFetcher
     /// while stored and hashed, holding back the final block. On a mismatch the connection is aborted before that
     /// block, so the client never holds a complete bad file, and nothing is stored. Needs an upstream SHA-256.
     /// </summary>
-    public async Task StreamWhileStoringAsync(HttpContext context, ArtifactSource source, string contentType, CancellationToken cancellationToken)
+    public async Task<BlobDigest?> StreamWhileStoringAsync(HttpContext context, ArtifactSource source, string contentType, CancellationToken cancellationToken)
     {
         var expected = source.Sha256 ?? throw new InvalidOperationException("streaming while storing needs an upstream SHA-256");
         using var response = await _upstream.OpenArtifactAsync(source.Url, cancellationToken).ConfigureAwait(false);
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var body = await _upstream.OpenArtifactBodyAsync(response, source.Url, cancellationToken).ConfigureAwait(false);
         await using var writer = await _blobs.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var other = source.Other is null ? null : IncrementalHash.CreateHash(source.Other.Algorithm);
@@ -251,20 +330,76 @@ public sealed class ArtifactFetcher
                 _health.RecordArtifactFailure(DateTimeOffset.UtcNow,
                     $"upstream content of {source.DisplayName} does not match its index (expected SHA-256 {expected}, got {actual}); the connection was aborted", integrity: true);
                 context.Abort();
-                return;
+                return null;
             }
             await writer.CommitAsync(expected, cancellationToken).ConfigureAwait(false);
+            await PinAsync(source, expected, cancellationToken).ConfigureAwait(false);
             _health.RecordArtifactSuccess(DateTimeOffset.UtcNow);
             if (heldCount > 0)
             {
                 await context.Response.Body.WriteAsync(held.AsMemory(0, heldCount), cancellationToken).ConfigureAwait(false);
             }
             _logger.LogInformation("Stored {Ecosystem} artifact {Name} ({Digest}) while serving it", _ecosystem, source.DisplayName, actual);
+            return actual;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(current);
             ArrayPool<byte>.Shared.Return(held);
+        }
+    }
+
+    /// <summary>
+    /// One upstream fetch per file whatever the size: the first request for a large file not stored yet is streamed
+    /// to while it is stored; requests arriving meanwhile wait for that one download (or for a verify-first download
+    /// already under way) and are then served from the store. Returns null when this request was the one streamed to.
+    /// </summary>
+    private async Task<BlobDigest?> StreamSharedAsync(HttpContext context, ArtifactSource source, string contentType, CancellationToken cancellationToken)
+    {
+        var key = source.Url.AbsoluteUri;
+        var completion = new TaskCompletionSource<BlobDigest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var mine = new Lazy<Task<BlobDigest>>(completion.Task);
+        var existing = _downloads.GetOrAdd(key, mine);
+        if (!ReferenceEquals(existing, mine))
+        {
+            try
+            {
+                return await existing.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or UpstreamUnavailableException && !cancellationToken.IsCancellationRequested)
+            {
+                // The request streamed to went away or upstream failed it: fetch (once, shared) on this request's behalf.
+                return await EnsureStoredAsync(source, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        try
+        {
+            // Fast path done again under the claim: the file may have been stored just before it.
+            if (await FindStoredAsync(source, cancellationToken).ConfigureAwait(false) is { } stored)
+            {
+                completion.TrySetResult(stored);
+                return stored;
+            }
+            var digest = await StreamWhileStoringAsync(context, source, contentType, cancellationToken).ConfigureAwait(false);
+            if (digest is { } d)
+            {
+                completion.TrySetResult(d);
+            }
+            else
+            {
+                completion.TrySetException(new UpstreamIntegrityException($"upstream content of {source.DisplayName} does not match its index; it was not stored or served"));
+            }
+            return null;
+        }
+        catch (Exception e)
+        {
+            completion.TrySetException(e);
+            throw;
+        }
+        finally
+        {
+            _downloads.TryRemove(new KeyValuePair<string, Lazy<Task<BlobDigest>>>(key, mine));
+            _ = completion.Task.Exception; // observed: followers may be none
         }
     }
 
@@ -290,6 +425,7 @@ public sealed class ArtifactFetcher
     /// </summary>
     public async Task<IResult> ServeAsync(HttpContext context, ArtifactSource source, string contentType, bool large, CancellationToken cancellationToken)
     {
+        source = await ApplyPinAsync(source, cancellationToken).ConfigureAwait(false);
         var stored = await FindStoredAsync(source, cancellationToken).ConfigureAwait(false);
         if (stored is null)
         {
@@ -297,10 +433,16 @@ public sealed class ArtifactFetcher
             {
                 if (large && source.Sha256 is not null && source.Verifier is null && !HttpMethods.IsHead(context.Request.Method))
                 {
-                    await StreamWhileStoringAsync(context, source, contentType, cancellationToken).ConfigureAwait(false);
-                    return Results.Empty;
+                    stored = await StreamSharedAsync(context, source, contentType, cancellationToken).ConfigureAwait(false);
+                    if (stored is null)
+                    {
+                        return Results.Empty; // this request was the one streamed to
+                    }
                 }
-                stored = await EnsureStoredAsync(source, cancellationToken).ConfigureAwait(false);
+                else
+                {
+                    stored = await EnsureStoredAsync(source, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (UpstreamIntegrityException e)
             {

@@ -23,7 +23,10 @@ public static class MirrorInfrastructure
         services.AddKeyedSingleton(ecosystem, (_, _) => new UpstreamHttp(upstream, mirror.FileOrigins,
             TimeSpan.FromSeconds(mirror.UpstreamTimeoutSeconds),
             UpstreamAccess.CreateClient(mirror, decompress: true), UpstreamAccess.CreateClient(mirror, decompress: false),
-            UpstreamCredentials.From(mirror.Credentials)));
+            UpstreamCredentials.From(mirror.Credentials),
+            new UpstreamTransferLimits(mirror.UpstreamMinimumBytesPerSecond, TimeSpan.FromSeconds(mirror.UpstreamRateWindowSeconds),
+                TimeSpan.FromSeconds(mirror.UpstreamBodyDeadlineSeconds)),
+            mirror.MaximumIndexBytes));
         services.AddKeyedSingleton(ecosystem, (sp, _) => new UpstreamDocumentCache(
             ecosystem,
             sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),
@@ -34,7 +37,8 @@ public static class MirrorInfrastructure
             sp.GetRequiredService<ILoggerFactory>().CreateLogger($"SafeHaven.Gateway.Upstreams.{ecosystem}"),
             TimeSpan.FromSeconds(mirror.IndexTtlSeconds),
             TimeSpan.FromSeconds(Math.Clamp(mirror.IndexTtlSeconds, 5, 60)),
-            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+            TimeSpan.FromSeconds(mirror.NotFoundTtlSeconds)));
         services.AddKeyedSingleton(ecosystem, (sp, _) => new ArtifactFetcher(
             ecosystem,
             sp.GetRequiredService<IBlobStore>(),

@@ -82,6 +82,10 @@ public static class HealthEndpoints
                 {
                     degraded.Add($"{ecosystem}: an upstream artifact failed verification at {integrity:O} ({status.ArtifactIntegrityFailures} since start); nothing of it was stored or served");
                 }
+                if (status.LastReplacement is { } replaced && now - replaced < IntegrityAlarmWindow)
+                {
+                    degraded.Add($"{ecosystem}: {status.ReplacedFiles} published upstream file(s) replaced under the same name since start, the last at {replaced:O}: {status.LastReplacementError}");
+                }
                 mirrors[ecosystem] = new
                 {
                     upstreamLastSuccess = status.LastSuccess,
@@ -96,6 +100,8 @@ public static class HealthEndpoints
                     artifactLastError = status.LastArtifactError,
                     artifactFailures = status.ArtifactFailures,
                     artifactIntegrityFailures = status.ArtifactIntegrityFailures,
+                    replacedFiles = status.ReplacedFiles,
+                    lastReplacement = status.LastReplacement,
                     coverage = new { packages = coverage.Packages, upstreamVersions = coverage.Upstream, hidden = coverage.HiddenByCode },
                     closure = closure is null ? null : new { computedAt = closure.ComputedAt, packages = closure.Packages.Count, unsatisfied = closure.Unsatisfied.Count },
                 };

@@ -29,6 +29,7 @@ public sealed class MirrorStatus
     private long _staleResponses;
     private long _artifactFailures;
     private long _artifactIntegrityFailures;
+    private long _replacedFiles;
 
     public DateTimeOffset? LastSuccess { get; private set; }
     public DateTimeOffset? LastFailure { get; private set; }
@@ -41,6 +42,22 @@ public sealed class MirrorStatus
     public DateTimeOffset? LastIntegrityFailure { get; private set; }
     public long ArtifactFailures => Interlocked.Read(ref _artifactFailures);
     public long ArtifactIntegrityFailures => Interlocked.Read(ref _artifactIntegrityFailures);
+
+    /// <summary>Upstream file names seen offering content other than their pinned first copy.</summary>
+    public long ReplacedFiles => Interlocked.Read(ref _replacedFiles);
+    public DateTimeOffset? LastReplacement { get; private set; }
+    public string? LastReplacementError { get; private set; }
+
+    /// <summary>Upstream offered new content under a file name already pinned: refused, and alarmed on /healthz.</summary>
+    public void RecordReplacedFile(DateTimeOffset at, string error)
+    {
+        Interlocked.Increment(ref _replacedFiles);
+        lock (_lock)
+        {
+            LastReplacement = at;
+            LastReplacementError = error;
+        }
+    }
 
     public void RecordSuccess(DateTimeOffset at)
     {

@@ -51,8 +51,9 @@ public sealed class UpstreamDocumentCache
 
     public UpstreamDocumentCache(
         string ecosystem, UpstreamHttp upstream, IIndexCacheStore store, IMemoryCache memory, MirrorHealth health,
-        TimeProvider time, ILogger logger, TimeSpan ttl, TimeSpan backoff, CancellationToken stopping)
+        TimeProvider time, ILogger logger, TimeSpan ttl, TimeSpan backoff, CancellationToken stopping, TimeSpan? notFoundTtl = null)
     {
+        _notFoundTtl = notFoundTtl ?? TimeSpan.FromSeconds(60);
         _ecosystem = ecosystem;
         _upstream = upstream;
         _store = store;
@@ -69,7 +70,12 @@ public sealed class UpstreamDocumentCache
 
     public UpstreamHttp Upstream => _upstream;
 
+    private readonly TimeSpan _notFoundTtl;
+
     private string MemoryKey(string key) => $"{_ecosystem}-doc:{key}";
+
+    /// <summary>Upstream's recent 404 for a key, remembered for the negative TTL (bounded by the memory cache's size limit).</summary>
+    private string NotFoundKey(string key) => $"{_ecosystem}-404:{key}";
 
     private sealed record Entry<T>(T Document, DateTimeOffset FetchedAt, string? ETag) where T : class;
 
@@ -86,6 +92,10 @@ public sealed class UpstreamDocumentCache
         if (cached is not null && now - cached.FetchedAt < _ttl)
         {
             return new DocumentLookup<T>(cached.Document, false, null);
+        }
+        if (cached is null && _memory.TryGetValue(NotFoundKey(key), out DateTimeOffset notFoundUntil) && now < notFoundUntil)
+        {
+            return new DocumentLookup<T>(null, true, null);
         }
         if (_failures.TryGetValue(key, out var failure) && now < failure.Until)
         {
@@ -157,6 +167,10 @@ public sealed class UpstreamDocumentCache
             {
                 await _store.DeleteAsync(_ecosystem, key, _stopping).ConfigureAwait(false);
                 _memory.Remove(MemoryKey(key));
+                if (_notFoundTtl > TimeSpan.Zero)
+                {
+                    _memory.Set(NotFoundKey(key), now + _notFoundTtl, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _notFoundTtl });
+                }
                 return new DocumentLookup<T>(null, true, null);
             }
             if (document.Status == HttpStatusCode.NotModified && cached is not null)

@@ -16,8 +16,11 @@ public sealed record UpstreamDocument(HttpStatusCode Status, byte[] Content, str
 /// </summary>
 public sealed class UpstreamHttp
 {
-    /// <summary>Largest index document accepted (the PyPI root index is ~30 MB).</summary>
-    public const long MaximumIndexBytes = 256L * 1024 * 1024;
+    /// <summary>Largest index document accepted by default (the PyPI root index is ~30 MB).</summary>
+    public const long DefaultMaximumIndexBytes = 256L * 1024 * 1024;
+
+    /// <summary>Largest index document accepted (<c>SafeHaven:Mirrors:&lt;ecosystem&gt;:MaximumIndexBytes</c>); a larger one is refused with the reason and the last good copy stays in use.</summary>
+    public long MaximumIndexBytes { get; }
 
     private readonly HttpClient _indexClient;
     private readonly HttpClient _artifactClient;
@@ -25,14 +28,17 @@ public sealed class UpstreamHttp
     private readonly TimeSpan _timeout;
     private readonly UpstreamCredentials? _credentials;
     private readonly string _upstreamOrigin;
+    private readonly UpstreamTransferLimits _limits;
 
     /// <param name="credentials">
     /// Sent only to the upstream's own origin: a redirect to a file host (a CDN, a pre-signed object-store URL)
     /// never carries them.
     /// </param>
     public UpstreamHttp(Uri baseUrl, IEnumerable<string> fileOrigins, TimeSpan timeout, HttpClient indexClient, HttpClient artifactClient,
-        UpstreamCredentials? credentials = null)
+        UpstreamCredentials? credentials = null, UpstreamTransferLimits? limits = null, long maximumIndexBytes = DefaultMaximumIndexBytes)
     {
+        MaximumIndexBytes = maximumIndexBytes;
+        _limits = limits ?? UpstreamTransferLimits.Default;
         BaseUrl = baseUrl;
         _credentials = credentials;
         _upstreamOrigin = Origin(baseUrl);
@@ -87,7 +93,7 @@ public sealed class UpstreamHttp
             }
             if (response.Content.Headers.ContentLength > MaximumIndexBytes)
             {
-                throw new UpstreamUnavailableException($"upstream index {url} is larger than {MaximumIndexBytes} bytes");
+                throw new UpstreamUnavailableException($"upstream index {url} is {response.Content.Headers.ContentLength} bytes, over the limit of {MaximumIndexBytes} bytes (MaximumIndexBytes); refused");
             }
             var content = await ReadBoundedAsync(response.Content, MaximumIndexBytes, timeout.Token).ConfigureAwait(false);
             var finalUrl = response.RequestMessage?.RequestUri ?? url;
@@ -154,12 +160,19 @@ public sealed class UpstreamHttp
         {
             if (buffer.Length + read > limit)
             {
-                throw new UpstreamUnavailableException($"upstream index is larger than {limit} bytes");
+                throw new UpstreamUnavailableException($"upstream index is larger than the limit of {limit} bytes (MaximumIndexBytes); refused");
             }
             buffer.Write(chunk, 0, read);
         }
         return buffer.ToArray();
     }
+
+    /// <summary>
+    /// The body of an artifact response, bounded by the minimum transfer rate and the whole-body deadline: a slow,
+    /// stalled or short body fails with <see cref="UpstreamUnavailableException"/> and the reason.
+    /// </summary>
+    public async Task<Stream> OpenArtifactBodyAsync(HttpResponseMessage response, Uri url, CancellationToken cancellationToken) =>
+        new TransferGuardStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), url, _limits);
 
     /// <summary>Starts an artifact download; the caller owns the response and streams its body.</summary>
     public async Task<HttpResponseMessage> OpenArtifactAsync(Uri url, CancellationToken cancellationToken)

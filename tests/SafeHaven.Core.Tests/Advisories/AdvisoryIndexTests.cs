@@ -224,4 +224,79 @@ public sealed class AdvisoryIndexTests
         Assert.Single(index.Errors);
         Assert.Equal(0, index.AdvisoryCount);
     }
+
+    private static int? Numeric(string left, string right) =>
+        Version.TryParse(left, out var l) && Version.TryParse(right, out var r) ? l.CompareTo(r) : null;
+
+    [Fact]
+    public void MaliciousRecordListsItsVersionsUnderTheNormalizedName()
+    {
+        using var folder = new AdvisoryFolder().With("MAL-2024-1234.json", OsvFixtures.MaliciousVersions);
+
+        var index = Load(folder);
+
+        Assert.Empty(index.Errors);
+        Assert.Equal(1, index.MaliciousCount);
+        var record = Assert.Single(index.MaliciousFor("PyPI", "requestz", "1.0.2", Exact, Numeric));
+        Assert.Equal("MAL-2024-1234", record.Id);
+        Assert.Empty(index.MaliciousFor("PyPI", "requestz", "1.0.0", Exact, Numeric));
+        Assert.Empty(index.MaliciousFor("PyPI", "requests", "1.0.2", Exact, Numeric));
+        // A malicious-package record never fast-tracks anything.
+        Assert.Empty(index.FixesFor("PyPI", "requestz", "1.0.2", Exact));
+    }
+
+    [Theory]
+    [InlineData("1.9", false)]
+    [InlineData("2.0", true)]
+    [InlineData("2.2.9", true)]
+    [InlineData("2.3", false)]
+    [InlineData("not-a-version", true)] // cannot be placed in the range: fail closed
+    public void MaliciousRangeIsEvaluatedInVersionOrder(string version, bool malicious)
+    {
+        using var folder = new AdvisoryFolder().With("MAL-2024-5678.json", OsvFixtures.MaliciousRange);
+
+        var index = Load(folder);
+
+        Assert.Equal(malicious, index.MaliciousFor("PyPI", "colourama", version, Exact, Numeric).Count == 1);
+    }
+
+    [Fact]
+    public void MaliciousRecordFromZeroCoversEveryVersionEvenUnreadableOnes()
+    {
+        using var folder = new AdvisoryFolder().With("m.json", OsvFixtures.MaliciousWholePackage);
+
+        var index = Load(folder);
+
+        Assert.Equal("MAL-2023-42", Assert.Single(index.MaliciousFor("PyPI", "evil-pkg", "0.0.1", Exact, Numeric)).Id);
+        Assert.Single(index.MaliciousFor("pypi", "evil-pkg", "99", Exact, null));
+        Assert.Single(index.MaliciousFor("PyPI", "evil-pkg", "weird", Exact, Numeric));
+    }
+
+    [Fact]
+    public void MaliciousRecordWithoutAPackageNameMakesTheFileUnreadable()
+    {
+        using var folder = new AdvisoryFolder().With("bad.json", """{ "id": "MAL-2024-1", "affected": [ { "versions": ["1.0"] } ] }""")
+            .With("good.json", OsvFixtures.MaliciousVersions);
+
+        var index = Load(folder);
+
+        var error = Assert.Single(index.Errors);
+        Assert.Contains("bad.json", error);
+        Assert.Contains("MAL-2024-1", error);
+        Assert.Equal(1, index.MaliciousCount);
+    }
+
+    [Fact]
+    public void WithdrawnMaliciousRecordBlocksNothing()
+    {
+        using var folder = new AdvisoryFolder().With("w.json", """
+            { "id": "MAL-2024-9", "withdrawn": "2024-04-01T00:00:00Z",
+              "affected": [ { "package": { "ecosystem": "PyPI", "name": "fine" }, "versions": ["1.0"] } ] }
+            """);
+
+        var index = Load(folder);
+
+        Assert.Equal(0, index.MaliciousCount);
+        Assert.Empty(index.MaliciousFor("PyPI", "fine", "1.0", Exact, Numeric));
+    }
 }

@@ -163,4 +163,54 @@ internal static class OsvFixtures
           ]
         }
         """;
+
+    /// <summary>An OpenSSF malicious-packages record listing versions (shape of ossf/malicious-packages osv/malicious/pypi/...).</summary>
+    public const string MaliciousVersions = """
+        {
+          "modified": "2024-03-01T10:00:00Z",
+          "published": "2024-03-01T10:00:00Z",
+          "schema_version": "1.5.0",
+          "id": "MAL-2024-1234",
+          "summary": "Malicious code in requestz (PyPI)",
+          "details": "The package steals credentials from the environment.",
+          "affected": [
+            {
+              "package": { "ecosystem": "PyPI", "name": "Requestz" },
+              "versions": ["1.0.1", "1.0.2"],
+              "database_specific": { "malicious-packages-origins": [ { "source": "ghsa-malware", "id": "GHSA-xxxx-yyyy-zzzz" } ] }
+            }
+          ],
+          "database_specific": { "malicious-packages-origins": [] }
+        }
+        """;
+
+    /// <summary>A malicious-packages record with a range only: from 2.0 up to (not including) 2.3.</summary>
+    public const string MaliciousRange = """
+        {
+          "id": "MAL-2024-5678",
+          "modified": "2024-03-02T10:00:00Z",
+          "summary": "Malicious code in colourama (PyPI)",
+          "affected": [
+            {
+              "package": { "ecosystem": "PyPI", "name": "colourama" },
+              "ranges": [ { "type": "ECOSYSTEM", "events": [ { "introduced": "2.0" }, { "fixed": "2.3" } ] } ]
+            }
+          ]
+        }
+        """;
+
+    /// <summary>A malicious-packages record for the whole package: introduced 0 and nothing after.</summary>
+    public const string MaliciousWholePackage = """
+        {
+          "id": "MAL-2023-42",
+          "modified": "2023-05-02T10:00:00Z",
+          "summary": "Malicious code in evil-pkg (PyPI)",
+          "affected": [
+            {
+              "package": { "ecosystem": "PyPI", "name": "evil_pkg" },
+              "ranges": [ { "type": "SEMVER", "events": [ { "introduced": "0" } ] } ]
+            }
+          ]
+        }
+        """;
 }

@@ -264,4 +264,44 @@ public sealed class TierPolicyTests : IDisposable
             Assert.StartsWith("tier ", decision.Reason, StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void MaliciousVersionIsRefusedAtEveryTierHoweverOld(int tier)
+    {
+        using var folder = new AdvisoryFolder().With("MAL-2024-1234.json", OsvFixtures.MaliciousVersions)
+            .With("GHSA-j8r2-6x86-q33q.json", OsvFixtures.RequestsGhsa);
+        var policy = new TierPolicy(tier, Week, SixWeeks, AdvisoryIndex.Load(folder.Path, TierPolicyProvider.NormalizeForEcosystem));
+        var old = Uploaded.AddYears(-1);
+
+        var decision = policy.EvaluateVersion(Facts("1.0.2", old, "requestz"), PyPI, Uploaded);
+
+        Assert.False(decision.Visible);
+        Assert.Equal(VersionDecision.Malicious, decision.Code);
+        Assert.Contains("MAL-2024-1234", decision.Reason);
+        Assert.Contains("requestz 1.0.2", decision.Reason);
+        Assert.Null(decision.ChangesAt); // never becomes visible by waiting
+        // Other versions of the same package, and other packages, are decided as before.
+        Assert.True(policy.EvaluateVersion(Facts("1.0.0", old, "requestz"), PyPI, Uploaded).Visible);
+        Assert.True(policy.EvaluateVersion(Facts("2.31.0", old), PyPI, Uploaded).Visible);
+    }
+
+    [Fact]
+    public void MaliciousWinsOverTheVulnerabilityFastTrack()
+    {
+        using var folder = new AdvisoryFolder().With("GHSA-j8r2-6x86-q33q.json", OsvFixtures.RequestsGhsa)
+            .With("mal.json", """
+                { "id": "MAL-2099-7", "affected": [ { "package": { "ecosystem": "PyPI", "name": "requests" }, "versions": ["2.31.0"] } ] }
+                """);
+        var policy = new TierPolicy(2, Week, SixWeeks, AdvisoryIndex.Load(folder.Path, TierPolicyProvider.NormalizeForEcosystem));
+
+        var decision = policy.EvaluateVersion(Facts("2.31.0", Uploaded), PyPI, Uploaded.AddHours(1));
+
+        Assert.Equal(VersionDecision.Malicious, decision.Code);
+        Assert.Contains("MAL-2099-7", decision.Reason);
+    }
 }

@@ -88,4 +88,23 @@ public sealed class UpstreamHttpTests
 
         Assert.Equal(body, document.Content);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ADocumentOverTheConfiguredCapIsRefusedWithTheReason(bool declaredLength)
+    {
+        var body = Encoding.UTF8.GetBytes(new string('x', 5000));
+        var head = declaredLength
+            ? Head(body.Length)
+            : Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.pypi.simple.v1+json\r\nConnection: close\r\n\r\n");
+        var (url, served) = await ServeOnceAsync(head, body);
+        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
+        var upstream = new UpstreamHttp(new Uri(url, "/"), [], TimeSpan.FromSeconds(10), client, client, maximumIndexBytes: 1024);
+
+        var error = await Assert.ThrowsAsync<UpstreamUnavailableException>(() => upstream.GetDocumentAsync(url, "*/*", null, CancellationToken.None));
+
+        Assert.Contains("limit of 1024 bytes (MaximumIndexBytes); refused", error.Message, StringComparison.Ordinal);
+        await served;
+    }
 }

@@ -135,7 +135,7 @@ public sealed record CranArchiveListing(string Package, IReadOnlyList<string> Ve
 public static partial class CranIndexParser
 {
     /// <summary>Largest decompressed <c>PACKAGES</c> accepted (CRAN's is ~12 MB), so a gzip bomb cannot exhaust memory.</summary>
-    public const long MaximumPackagesBytes = UpstreamHttp.MaximumIndexBytes;
+    public const long MaximumPackagesBytes = UpstreamHttp.DefaultMaximumIndexBytes;
 
     /// <summary>Parses <c>PACKAGES</c> or <c>PACKAGES.gz</c> (recognised by the gzip magic number).</summary>
     public static IReadOnlyList<DcfRecord> ParsePackages(byte[] content)

@@ -17,7 +17,7 @@ public sealed record CranCandidate(CranPackage Package, VersionDecision Decision
 /// </summary>
 public sealed record CranChoice(string Name, CranPackage? Chosen, IReadOnlyList<CranCandidate> Candidates, string? Reason)
 {
-    public static readonly EcosystemPolicyTraits Traits = new("CRAN", VersionsEqual);
+    public static readonly EcosystemPolicyTraits Traits = new("CRAN", VersionsEqual, CompareVersions);
 
     /// <summary>When a decision here may change by itself (a quarantine ending), else null.</summary>
     public DateTimeOffset? ChangesAt => Candidates.Select(c => c.Decision.ChangesAt).Where(d => d is not null).Min();
@@ -124,6 +124,9 @@ public sealed record CranChoice(string Name, CranPackage? Chosen, IReadOnlyList<
         }
         return best;
     }
+
+    private static int? CompareVersions(string left, string right) =>
+        RVersion.TryParse(left, out var l) && RVersion.TryParse(right, out var r) ? l.CompareTo(r) : null;
 
     private static bool VersionsEqual(string left, string right) =>
         RVersion.TryParse(left, out var l) && RVersion.TryParse(right, out var r) ? l == r : left == right;

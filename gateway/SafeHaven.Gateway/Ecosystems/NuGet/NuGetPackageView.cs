@@ -37,7 +37,7 @@ public sealed record NuGetKnowledge(
 /// </summary>
 public sealed class NuGetPackageView
 {
-    public static readonly EcosystemPolicyTraits Traits = new("NuGet", VersionsEqual);
+    public static readonly EcosystemPolicyTraits Traits = new("NuGet", VersionsEqual, CompareVersions);
 
     private readonly Lazy<RenderedPage> _versionList;
 
@@ -165,6 +165,9 @@ public sealed class NuGetPackageView
         }
         return decision;
     }
+
+    private static int? CompareVersions(string left, string right) =>
+        NuGetVersion.TryParse(left, out var l) && NuGetVersion.TryParse(right, out var r) ? VersionComparer.Default.Compare(l, r) : null;
 
     private static bool VersionsEqual(string left, string right) =>
         NuGetVersion.TryParse(left, out var l) && NuGetVersion.TryParse(right, out var r)

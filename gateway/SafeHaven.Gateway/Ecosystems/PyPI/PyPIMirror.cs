@@ -139,7 +139,7 @@ public sealed class PyPIMirror
     {
         var name = view.State.NormalizedName;
         _health.RecordCoverage(name, new Health.PackageCoverage(view.State.Entries.Count, view.HiddenByCode));
-        foreach (var code in (string[])[VersionDecision.NoUploadDate, VersionDecision.Unverifiable, VersionDecision.UnknownVersion])
+        foreach (var code in (string[])[VersionDecision.Malicious, VersionDecision.NoUploadDate, VersionDecision.Unverifiable, VersionDecision.UnknownVersion])
         {
             var hidden = view.HiddenByCode.GetValueOrDefault(code);
             if (hidden == 0)

@@ -11,7 +11,7 @@ namespace SafeHaven.Gateway.Ecosystems.PyPI;
 /// </summary>
 public sealed class PyPIProjectView
 {
-    public static readonly EcosystemPolicyTraits Traits = new("PyPI", VersionsEqual);
+    public static readonly EcosystemPolicyTraits Traits = new("PyPI", VersionsEqual, CompareVersions);
 
     private static readonly IReadOnlyDictionary<string, DateTimeOffset> NoneSeen = new Dictionary<string, DateTimeOffset>();
 
@@ -174,6 +174,9 @@ public sealed class PyPIProjectView
     }
 
     private static string VersionKey(string version) => Pep440Version.TryParse(version, out var parsed) ? parsed.ToString() : version;
+
+    private static int? CompareVersions(string left, string right) =>
+        Pep440Version.TryParse(left, out var l) && Pep440Version.TryParse(right, out var r) ? l.CompareTo(r) : null;
 
     private static bool VersionsEqual(string left, string right) =>
         Pep440Version.TryParse(left, out var l) && Pep440Version.TryParse(right, out var r) ? l.Equals(r) : left == right;
