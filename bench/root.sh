@@ -45,30 +45,8 @@ SERVER_CPUS=${SERVER_CPUS:-0}
 if [[ $(nproc) -ge 2 ]]; then CLIENT_CPUS=${CLIENT_CPUS:-1}; else CLIENT_CPUS=${CLIENT_CPUS:-0}; fi
 
 # Loopback-only isolation, as in run.sh.
-if [[ "${BENCH_NETNS:-1}" == 1 && -z "${BENCH_IN_NETNS:-}" ]] && command -v unshare >/dev/null && command -v ip >/dev/null; then
-    for flags in "--net" "--net --map-root-user"; do
-        # shellcheck disable=SC2086
-        if unshare $flags true 2>/dev/null; then
-            export BENCH_IN_NETNS="unshare $flags"
-            # shellcheck disable=SC2086
-            exec unshare $flags -- bash "$0" "$@"
-        fi
-    done
-    echo "root.sh: warning: cannot create a private network namespace; relying on loopback-only configuration" >&2
-fi
-if [[ -n "${BENCH_IN_NETNS:-}" ]]; then
-    ip link set lo up
-    NETWORK="private network namespace (\`$BENCH_IN_NETNS\`) with only \`lo\`"
-else
-    NETWORK="host network namespace; all servers bound to 127.0.0.1"
-fi
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1,localhost,::1 NO_PROXY=127.0.0.1,localhost,::1
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-py() { python3 "$BENCH_DIR/benchlib.py" "$@"; }
+source "$BENCH_DIR/isolate.sh"
+bench_isolate "$@"
 for c in python3 curl wrk nginx taskset dotnet; do command -v "$c" >/dev/null || die "missing '$c'"; done
 
 PIDS=()

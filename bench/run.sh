@@ -58,31 +58,9 @@ fi
 # ---------------------------------------------------------------- loopback-only isolation
 # Re-run ourselves inside a fresh network namespace: it has only "lo", so nothing
 # started here (dotnet, nginx, python, curl, wrk) can reach anything else.
-if [[ "${BENCH_NETNS:-1}" == 1 && -z "${BENCH_IN_NETNS:-}" ]] && command -v unshare >/dev/null && command -v ip >/dev/null; then
-    for flags in "--net" "--net --map-root-user"; do
-        # shellcheck disable=SC2086
-        if unshare $flags true 2>/dev/null; then
-            export BENCH_IN_NETNS="unshare $flags"
-            # shellcheck disable=SC2086
-            exec unshare $flags -- bash "$0" "$@"
-        fi
-    done
-    echo "run.sh: warning: cannot create a private network namespace; relying on loopback-only configuration" >&2
-fi
-if [[ -n "${BENCH_IN_NETNS:-}" ]]; then
-    ip link set lo up
-    NETWORK="private network namespace (\`$BENCH_IN_NETNS\`) with only \`lo\`: nothing can leave loopback"
-else
-    NETWORK="host network namespace; all servers bound to 127.0.0.1, upstream is 127.0.0.1, non-loopback sockets of SafeHaven checked with ss"
-fi
-
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1,localhost,::1 NO_PROXY=127.0.0.1,localhost,::1
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-py() { python3 "$BENCH_DIR/benchlib.py" "$@"; }
+source "$BENCH_DIR/isolate.sh"
+bench_isolate "$@"
+[[ -n "${BENCH_IN_NETNS:-}" ]] || NETWORK="$NETWORK, upstream is 127.0.0.1, non-loopback sockets of SafeHaven checked with ss"
 
 for c in python3 curl wrk nginx taskset sha256sum; do
     command -v "$c" >/dev/null || die "missing '$c' (Debian: apt-get install -y nginx-light wrk curl util-linux)"
