@@ -197,13 +197,8 @@ public sealed class DotnetRestoreTests(NuGetUpstreamFixture upstream)
     public async Task A_different_file_later_served_for_a_verified_version_is_refused_by_the_pin()
     {
         // A private upstream this test can change: a compromised upstream can replace a file and its hash together.
-        var root = Directory.CreateTempSubdirectory("safehaven-nuget-repinned-").FullName;
-        var nginx = await NginxServer.StartAsync(root);
-        await using var _ = nginx;
-        var settings = upstream.Settings(0);
-        settings["Mirrors:nuget:Upstream"] = await NuGetUpstreamFixture.BuildAsync(root, nginx.BaseUrl);
-        settings["Mirrors:nuget:IndexTtlSeconds"] = "0";
-        await using var appliance = await ApplianceProcess.StartAsync(settings);
+        await using var @private = await PrivateUpstream.StartAsync(upstream, "repinned");
+        var (root, nginx, appliance) = (@private.Root, @private.Nginx, @private.Appliance);
 
         var first = await DotnetRestore.RunAsync(ServiceIndex(appliance), ("ShLib", "[0.9.0]"));
         Assert.True(first.Succeeded, Describe(first, appliance));
@@ -232,20 +227,14 @@ public sealed class DotnetRestoreTests(NuGetUpstreamFixture upstream)
         var health = await GetJsonAsync(appliance, "healthz");
         Assert.Equal("degraded", health.GetProperty("status").GetString());
         Assert.Equal(1, health.GetProperty("mirrors").GetProperty("nuget").GetProperty("artifactIntegrityFailures").GetInt64());
-        Directory.Delete(root, recursive: true);
     }
 
     [Fact]
     public async Task Upstream_down_or_answering_garbage_keeps_serving_the_last_good_copy_marked_stale()
     {
         // A private upstream this test can break.
-        var root = Directory.CreateTempSubdirectory("safehaven-nuget-breakable-").FullName;
-        var nginx = await NginxServer.StartAsync(root);
-        await using var _ = nginx;
-        var settings = upstream.Settings(0);
-        settings["Mirrors:nuget:Upstream"] = await NuGetUpstreamFixture.BuildAsync(root, nginx.BaseUrl);
-        settings["Mirrors:nuget:IndexTtlSeconds"] = "0";
-        await using var appliance = await ApplianceProcess.StartAsync(settings);
+        await using var @private = await PrivateUpstream.StartAsync(upstream, "breakable");
+        var (root, nginx, appliance) = (@private.Root, @private.Nginx, @private.Appliance);
 
         var first = await DotnetRestore.RunAsync(ServiceIndex(appliance), ("ShAlpha", "*"));
         Assert.True(first.Succeeded, Describe(first, appliance));
@@ -274,7 +263,44 @@ public sealed class DotnetRestoreTests(NuGetUpstreamFixture upstream)
         // A package never cached cannot be served: a clear 502, not an empty list.
         using var missing = await Http.GetAsync(new Uri(appliance.BaseUrl, "nuget/v3/flatcontainer/shother/index.json"));
         Assert.Equal(HttpStatusCode.BadGateway, missing.StatusCode);
-        Directory.Delete(root, recursive: true);
+    }
+
+    /// <summary>
+    /// An upstream of this test's own (the fixture's packages in a folder of its own, behind its own nginx), with an
+    /// appliance at Tier 0 that re-reads every index, for tests that change or break upstream.
+    /// </summary>
+    private sealed class PrivateUpstream : IAsyncDisposable
+    {
+        private PrivateUpstream(string root, NginxServer nginx, ApplianceProcess appliance) => (Root, Nginx, Appliance) = (root, nginx, appliance);
+
+        public string Root { get; }
+        public NginxServer Nginx { get; }
+        public ApplianceProcess Appliance { get; }
+
+        public static async Task<PrivateUpstream> StartAsync(NuGetUpstreamFixture upstream, string purpose)
+        {
+            var root = Directory.CreateTempSubdirectory($"safehaven-nuget-{purpose}-").FullName;
+            var nginx = await NginxServer.StartAsync(root);
+            try
+            {
+                var settings = upstream.Settings(0);
+                settings["Mirrors:nuget:Upstream"] = await NuGetUpstreamFixture.BuildAsync(root, nginx.BaseUrl);
+                settings["Mirrors:nuget:IndexTtlSeconds"] = "0";
+                return new PrivateUpstream(root, nginx, await ApplianceProcess.StartAsync(settings));
+            }
+            catch
+            {
+                await nginx.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Appliance.DisposeAsync();
+            await Nginx.DisposeAsync();
+            Directory.Delete(Root, recursive: true);
+        }
     }
 
     private static async Task<JsonElement> GetJsonAsync(ApplianceProcess appliance, string path)
