@@ -96,6 +96,14 @@ public sealed class ArtifactFetcher
     private readonly ConcurrentDictionary<string, byte> _reportedReplacements = new(StringComparer.Ordinal);
     private readonly string _pinScope;
 
+    /// <summary>
+    /// Pins already read: a pin never changes once written, so each file name costs one store read, not one per
+    /// download. Cleared when it grows past <see cref="MaximumCachedPins"/>.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, ArtifactPin> _pins = new(StringComparer.Ordinal);
+
+    private const int MaximumCachedPins = 100_000;
+
     public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, MirrorStatus health, ILogger logger, CancellationToken stopping)
     {
         _health = health;
@@ -115,8 +123,21 @@ public sealed class ArtifactFetcher
     /// <summary>The pin of an upstream file name, or null before its first verified copy.</summary>
     public async Task<ArtifactPin?> GetPinAsync(string pinName, CancellationToken cancellationToken)
     {
+        if (_pins.TryGetValue(pinName, out var known))
+        {
+            return known;
+        }
         var stored = await _store.GetAsync(_pinScope, pinName, cancellationToken).ConfigureAwait(false);
-        return stored is null ? null : ArtifactPin.Decode(stored.Content);
+        if (stored is null || ArtifactPin.Decode(stored.Content) is not { } pin)
+        {
+            return null;
+        }
+        if (_pins.Count >= MaximumCachedPins)
+        {
+            _pins.Clear();
+        }
+        _pins[pinName] = pin;
+        return pin;
     }
 
     private async Task PinAsync(ArtifactSource source, BlobDigest digest, CancellationToken cancellationToken)
