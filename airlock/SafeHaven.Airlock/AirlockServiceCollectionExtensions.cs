@@ -9,6 +9,7 @@ using Quartz;
 using SafeHaven.Airlock.Api;
 using SafeHaven.Airlock.Inspection;
 using SafeHaven.Airlock.Integrity;
+using SafeHaven.Airlock.Scanning;
 using SafeHaven.Airlock.Submissions;
 using SafeHaven.Airlock.Tokens;
 using SafeHaven.Airlock.Uploads;
@@ -31,6 +32,49 @@ public sealed class AirlockOptions
     /// (rescannable) with the reason.
     /// </summary>
     public int ScanTimeoutSeconds { get; set; } = 3600;
+
+    /// <summary>How many inspections run at once on this appliance; more wait in <c>submitted</c> (default 1).</summary>
+    public int MaxConcurrentScans { get; set; } = 1;
+
+    /// <summary>How often the scan job looks for pending inspections and overdue ones (it is also nudged on every submit).</summary>
+    public int ScanPollSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// A worker's claim on an inspection lasts this long and is renewed every third of it; a worker that dies (another
+    /// replica) is taken over once its lease lapses.
+    /// </summary>
+    public int ScanLeaseSeconds { get; set; } = 60;
+
+    /// <summary>This appliance's name among replicas sharing the airlock store (default: the machine name). Claims of an
+    /// earlier run of the same name are dropped at start, so its interrupted inspections resume at once.</summary>
+    public string? ScanWorkerId { get; set; }
+
+    /// <summary>Every problem with the scan settings (empty: none).</summary>
+    public IReadOnlyList<string> ValidateScanning()
+    {
+        var problems = new List<string>();
+        if (ScanTimeoutSeconds <= 0)
+        {
+            problems.Add($"{Section}:ScanTimeoutSeconds must be positive (is {ScanTimeoutSeconds}).");
+        }
+        if (MaxConcurrentScans is < 1 or > 64)
+        {
+            problems.Add($"{Section}:MaxConcurrentScans must be 1 to 64 (is {MaxConcurrentScans}).");
+        }
+        if (ScanPollSeconds is < 1 or > 3600)
+        {
+            problems.Add($"{Section}:ScanPollSeconds must be 1 to 3600 (is {ScanPollSeconds}).");
+        }
+        if (ScanLeaseSeconds is < 3 or > 86400)
+        {
+            problems.Add($"{Section}:ScanLeaseSeconds must be 3 to 86400 (is {ScanLeaseSeconds}).");
+        }
+        if (ScanWorkerId is { } id && (id.Length is 0 or > 100 || id.Contains('/', StringComparison.Ordinal)))
+        {
+            problems.Add($"{Section}:ScanWorkerId must be 1 to 100 characters without '/'.");
+        }
+        return problems;
+    }
 
     public InspectionOptions Inspection { get; set; } = new();
 
@@ -85,9 +129,9 @@ public static class AirlockServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(options);
         var airlock = configuration?.GetSection(AirlockOptions.Section).Get<AirlockOptions>() ?? new AirlockOptions();
-        if (airlock.ScanTimeoutSeconds <= 0)
+        if (airlock.ValidateScanning() is { Count: > 0 } scanning)
         {
-            throw new InvalidOperationException($"{AirlockOptions.Section}:ScanTimeoutSeconds must be positive (is {airlock.ScanTimeoutSeconds}).");
+            throw new InvalidOperationException(string.Join(" ", scanning));
         }
         if (airlock.Storage.Validate() is { Count: > 0 } invalid)
         {
@@ -109,12 +153,15 @@ public static class AirlockServiceCollectionExtensions
             ? new ClamdscanScanner(clamd, TimeSpan.FromSeconds(airlock.Inspection.ClamAvTimeoutSeconds), sp.GetRequiredService<ILogger<ClamdscanScanner>>())
             : null));
         services.AddSingleton<AirlockAlerts>();
+        services.AddSingleton<IScanTrigger, QuartzScanTrigger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AirlockWorkflow>(sp, sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.AddSingleton(sp => new ScanClaims(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton(sp => new AirlockScanner(sp.GetRequiredService<AirlockWorkflow>(), sp.GetRequiredService<ScanClaims>(), airlock,
+            sp.GetRequiredService<ILogger<AirlockScanner>>(), sp.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? default));
         services.AddSingleton(sp => new VolumeIntegrityVerifier(sp.GetRequiredService<IVolumeStore>(), sp.GetRequiredService<IBlobStore>(), sp.GetService<TimeProvider>()));
         services.AddSingleton<AirlockIntegrityStatus>();
         services.AddSingleton<IIntegrityMismatchSink>(sp => sp.GetRequiredService<AirlockIntegrityStatus>());
         services.AddSingleton<SafeHaven.Gateway.Health.IHealthContributor, Api.AirlockHealth>();
-        services.AddHostedService<AirlockRecoveryService>();
 
         var interval = TimeSpan.FromHours(Math.Max(airlock.IntegrityIntervalHours, 1.0 / 60));
         services.AddQuartz(quartz =>
@@ -125,6 +172,13 @@ public static class AirlockServiceCollectionExtensions
                 .WithIdentity("airlock-integrity-schedule", "airlock")
                 .StartAt(DateTimeOffset.UtcNow + interval)
                 .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever()));
+            // Inspections: polled (pending and overdue ones; also what resumes them after a restart) and nudged on submit.
+            quartz.AddJob<AirlockScanJob>(job => job.WithIdentity(AirlockScanJob.Key).StoreDurably());
+            quartz.AddTrigger(trigger => trigger
+                .ForJob(AirlockScanJob.Key)
+                .WithIdentity("airlock-scan-poll", "airlock")
+                .StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(airlock.ScanPollSeconds)).RepeatForever()));
         });
         return services;
     }
@@ -153,30 +207,4 @@ public static class AirlockServiceCollectionExtensions
         await scheduler.TriggerJob(IntegrityJobKey, cancellationToken).ConfigureAwait(false);
         return Results.Accepted();
     }
-}
-
-/// <summary>On start, finishes inspections a restart interrupted, so no submission stays in submitted or scanning.</summary>
-internal sealed partial class AirlockRecoveryService(AirlockWorkflow workflow, ILogger<AirlockRecoveryService> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            var resumed = await workflow.RecoverAsync(stoppingToken).ConfigureAwait(false);
-            if (resumed > 0)
-            {
-                LogResumed(logger, resumed);
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogFailed(logger, e);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Airlock: resumed {Count} interrupted inspections")]
-    private static partial void LogResumed(ILogger logger, int count);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Airlock: resuming interrupted inspections failed")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 }

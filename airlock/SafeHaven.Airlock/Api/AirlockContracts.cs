@@ -41,6 +41,9 @@ public sealed record OpenedView(SubmissionView Submission, string DepositToken, 
 
 public sealed record ReleasedView(string SubmissionId, string ReleaseToken, DateTimeOffset ExpiresAt, string? AllowedRange, string Note);
 
+/// <summary>What a deposit token reads of its own submission once the transfer is complete: its state, never its files.</summary>
+public sealed record DepositStatusView(string SubmissionId, string Kind, string State, string? StateReason, DateTimeOffset UpdatedAt, string StatusUrl, string? Note);
+
 public sealed record DepositView(string SubmissionId, string Kind, string State, DateTimeOffset TokenExpiresAt, string? Script);
 
 public sealed record UploadStatusView(

@@ -22,6 +22,7 @@ internal static class AirlockEndpoints
     public const string ReleaseTokenHeader = "X-SafeHaven-Release-Token";
     public const string ChunkSha256Header = "X-Chunk-SHA256";
     public const string ContentSha256Header = "X-Content-SHA256";
+    public const string DepositStatusPath = "/airlock/deposit/status";
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -54,8 +55,9 @@ internal static class AirlockEndpoints
         api.MapPost("/submissions/{id}/rescan", async (string id, HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
         {
             await workflow.RescanAsync(CallerOf(http), id, ct).ConfigureAwait(false);
-            return await DetailsAsync(id, http, workflow, ct).ConfigureAwait(false);
-        });
+            http.Response.Headers.Location = $"/api/airlock/submissions/{Uri.EscapeDataString(id)}";
+            return await DetailsWithStatusAsync(id, http, workflow, ct, StatusCodes.Status202Accepted).ConfigureAwait(false);
+        }).WithSummary("Queue a failed inspection again (Project Manager or Investigator): 202, poll the Location.");
         api.MapPost("/submissions/{id}/release", async (string id, HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
         {
             var request = await AirlockJson.ReadAsync<ReleaseRequest>(http.Request, ct).ConfigureAwait(false);
@@ -129,8 +131,19 @@ internal static class AirlockEndpoints
         {
             var session = await DepositAsync(http, workflow, ct).ConfigureAwait(false);
             var submission = await workflow.FinishDepositAsync(session, ct).ConfigureAwait(false);
-            return AirlockJson.Ok(new { submissionId = submission.Id, state = SubmissionStates.Name(submission.State), note = "Transfer complete: this token no longer works." });
-        });
+            http.Response.Headers.Location = DepositStatusPath;
+            return AirlockJson.Ok(new DepositStatusView(submission.Id, SubmissionStates.Name(submission.Kind), SubmissionStates.Name(submission.State),
+                submission.StateReason, submission.UpdatedAt, DepositStatusPath,
+                $"Transfer complete: inspection runs in the background. This token now only reads the submission's state at {DepositStatusPath} (same header)."),
+                StatusCodes.Status202Accepted);
+        }).WithSummary("Mark the transfer complete: 202 at once, inspection runs in the background; poll the Location with the same token.");
+        deposit.MapGet("/status", async (HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
+        {
+            http.Response.Headers.CacheControl = "no-store";
+            var submission = await workflow.DepositStatusAsync(http.Request.Headers[DepositTokenHeader].ToString(), Remote(http), ct).ConfigureAwait(false);
+            return AirlockJson.Ok(new DepositStatusView(submission.Id, SubmissionStates.Name(submission.Kind), SubmissionStates.Name(submission.State),
+                submission.StateReason, submission.UpdatedAt, DepositStatusPath, null));
+        }).WithSummary("The deposit's own state and reason, also after the transfer was marked complete (until the token expires); nothing else.");
 
         var release = app.MapGroup("/airlock/release").AllowAnonymous().AddEndpointFilter(CatchRefusals).WithTags("airlock-release");
         release.MapGet("/", async (HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
@@ -178,11 +191,14 @@ internal static class AirlockEndpoints
             StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> DetailsAsync(string id, HttpContext http, AirlockWorkflow workflow, CancellationToken ct)
+    private static Task<IResult> DetailsAsync(string id, HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
+        DetailsWithStatusAsync(id, http, workflow, ct, StatusCodes.Status200OK);
+
+    private static async Task<IResult> DetailsWithStatusAsync(string id, HttpContext http, AirlockWorkflow workflow, CancellationToken ct, int status)
     {
         var details = await workflow.DetailsAsync(CallerOf(http), id, ct).ConfigureAwait(false);
         var missing = details.Submission.State == SubmissionState.InReview ? await workflow.MissingForApprovalAsync(details.Submission, ct).ConfigureAwait(false) : [];
-        return AirlockJson.Ok(SubmissionView.Of(details.Submission, details, missing));
+        return AirlockJson.Ok(SubmissionView.Of(details.Submission, details, missing), status);
     }
 
     private static async Task<IResult> WithReasonAsync(

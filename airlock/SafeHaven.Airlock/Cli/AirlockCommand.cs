@@ -186,14 +186,39 @@ public static class AirlockCommand
     private static Command Submit()
     {
         var token = DepositTokenOption();
-        var command = new Command("submit", "Mark the transfer complete: the deposit token stops working and inspection starts.");
+        var noWait = new Option<bool>("--no-wait") { Description = "Return once the transfer is marked complete, without waiting for the inspection." };
+        var command = new Command("submit",
+            "Mark the transfer complete (the deposit token then only reads this submission's state) and wait for the inspection's verdict. "
+            + "Exit 0 when it passed (in_review or approved), 4 when it did not (blocked or failed; the reason is printed).");
         command.Options.Add(token);
+        command.Options.Add(noWait);
         return WithApi(command, async (p, client, ct) =>
         {
-            Print(await client.SendAsync(HttpMethod.Post, "airlock/deposit/complete", null, (AirlockEndpoints.DepositTokenHeader, p.GetValue(token)!), ct).ConfigureAwait(false));
-            return 0;
+            var header = (AirlockEndpoints.DepositTokenHeader, p.GetValue(token)!);
+            var status = await client.SendAsync(HttpMethod.Post, "airlock/deposit/complete", null, header, ct).ConfigureAwait(false);
+            if (p.GetValue(noWait))
+            {
+                Print(status);
+                return 0;
+            }
+            var delay = TimeSpan.FromMilliseconds(250);
+            while (StateOf(status) is "submitted" or "scanning")
+            {
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                status = await client.SendAsync(HttpMethod.Get, AirlockEndpoints.DepositStatusPath.TrimStart('/'), null, header, ct).ConfigureAwait(false);
+            }
+            Print(status);
+            if (StateOf(status) is "in_review" or "approved")
+            {
+                return 0;
+            }
+            await Console.Error.WriteLineAsync($"safehaven airlock submit: the submission is {StateOf(status)}: {status["stateReason"]?.GetValue<string>()}").ConfigureAwait(false);
+            return 4;
         }, bearer: false);
     }
+
+    private static string? StateOf(JsonNode status) => status["state"]?.GetValue<string>();
 
     private static Command Review()
     {
@@ -301,7 +326,7 @@ public static class AirlockCommand
     {
         var id = new Argument<string?>("submission") { Arity = ArgumentArity.ZeroOrOne };
         var project = new Option<string?>("--project");
-        var depositToken = new Option<string?>("--deposit-token") { Description = "As a depositor: where this deposit stands (no file list)." };
+        var depositToken = new Option<string?>("--deposit-token") { Description = "As a depositor: where this deposit stands, also after submit (state and reason; no file list)." };
         var command = new Command("status", "A submission's state and sign-offs, or your submissions.");
         command.Arguments.Add(id);
         command.Options.Add(project);
@@ -323,7 +348,7 @@ public static class AirlockCommand
             using var client = AirlockClient.Create(new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/"), deposit is null ? bearer : null);
             try
             {
-                var path = deposit is not null ? "airlock/deposit/"
+                var path = deposit is not null ? AirlockEndpoints.DepositStatusPath.TrimStart('/')
                     : p.GetValue(id) is { } submission ? $"api/airlock/submissions/{Uri.EscapeDataString(submission)}"
                     : "api/airlock/submissions" + (p.GetValue(project) is { } name ? $"?project={Uri.EscapeDataString(name)}" : "");
                 Print(await client.SendAsync(HttpMethod.Get, path, null, deposit is null ? null : (AirlockEndpoints.DepositTokenHeader, deposit), ct).ConfigureAwait(false));

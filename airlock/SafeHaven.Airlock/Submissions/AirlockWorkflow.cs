@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using SafeHaven.Airlock.Inspection;
 using SafeHaven.Airlock.Reviews;
+using SafeHaven.Airlock.Scanning;
 using SafeHaven.Airlock.Tokens;
 using SafeHaven.Airlock.Uploads;
 using SafeHaven.Airlock.Volumes;
@@ -33,7 +34,8 @@ public sealed record DepositSession(AirlockTokenRecord Token, Submission Submiss
 public sealed partial class AirlockWorkflow(
     SqliteSubmissionStore submissions, IVolumeStore volumes, UploadService uploads, IUploadSessionStore uploadSessions,
     IBlobStore files, AirlockTokens tokens, AirlockInspector inspector, IAuditLog audit, IProjectStore projects,
-    IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null, AirlockOptions? options = null)
+    IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null, AirlockOptions? options = null,
+    IScanTrigger? scanTrigger = null)
 {
     private readonly AirlockStorageOptions _storage = options?.Storage ?? new AirlockStorageOptions();
     private readonly TimeSpan _scanTimeout = TimeSpan.FromSeconds(options?.ScanTimeoutSeconds ?? 3600);
@@ -200,6 +202,19 @@ public sealed partial class AirlockWorkflow(
         return new DepositSession(record, submission);
     }
 
+    /// <summary>
+    /// Where the deposit stands, for its depositor polling after marking the transfer complete: a deposit token, live
+    /// or used up by that completion (not expired, and from its address range), reads its own submission's state and
+    /// reason, and nothing else (no file list, no content).
+    /// </summary>
+    public async Task<Submission> DepositStatusAsync(string? token, IPAddress? remote, CancellationToken cancellationToken)
+    {
+        var record = await tokens.VerifyAsync(AirlockTokenKind.Deposit, token, remote, allowUsedUp: true, cancellationToken).ConfigureAwait(false);
+        var submission = await submissions.GetAsync(record.SubmissionId, cancellationToken).ConfigureAwait(false)
+            ?? throw new AirlockWorkflowException(AirlockError.TokenInvalid, "Unknown token.");
+        return await ExpireIfDueAsync(submission, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Starts uploading one file, or (same path, size and SHA-256) resumes the upload already open for it.</summary>
     public async Task<UploadStatus> BeginUploadAsync(
         DepositSession session, string path, long size, BlobDigest sha256, int chunkSize, CancellationToken cancellationToken)
@@ -305,8 +320,9 @@ public sealed partial class AirlockWorkflow(
     }
 
     /// <summary>
-    /// The depositor marks the transfer complete: the token is used up (the depositor loses access), the volume is
-    /// frozen for review, and inspection runs. Returns the submission as inspection left it.
+    /// The depositor marks the transfer complete: the token is used up (it can still read its submission's state, nothing
+    /// more), the volume is frozen for review, and the submission waits in <c>submitted</c> for the scan job, which is
+    /// nudged at once. Returns without waiting for the inspection.
     /// </summary>
     public async Task<Submission> FinishDepositAsync(DepositSession session, CancellationToken cancellationToken)
     {
@@ -335,86 +351,143 @@ public sealed partial class AirlockWorkflow(
         await MoveAsync(submission, SubmissionTrigger.Submit, actor, "transfer marked complete", cancellationToken,
             ("files", manifest.Files.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("volumeSha256", manifest.VolumeDigest.Hex), ("depositor", submission.Depositor)).ConfigureAwait(false);
-        return await ScanAsync(submission.Id, cancellationToken).ConfigureAwait(false);
+        await PokeScannerAsync().ConfigureAwait(false);
+        return await GetAsync(submission.Id, CancellationToken.None).ConfigureAwait(false);
     }
 
-    // ----- inspection -----
+    // ----- inspection (run by the scan job, off the request path) -----
+
+    /// <summary>The longest an inspection may take from entering <c>scanning</c> (<c>SafeHaven:Airlock:ScanTimeoutSeconds</c>).</summary>
+    public TimeSpan ScanTimeout => _scanTimeout;
+
+    private string TimedOut => $"inspection timed out after {_scanTimeout.TotalSeconds:0} s (SafeHaven:Airlock:ScanTimeoutSeconds); rescan to try again";
 
     /// <summary>
-    /// Runs inspection on a submitted (or failed, being rescanned) submission; never leaves it in <c>scanning</c>.
-    /// Once started, the inspection no longer follows <paramref name="cancellationToken"/> (a depositor who
-    /// disconnects does not stop it half-way): it runs to its verdict or to <c>SafeHaven:Airlock:ScanTimeoutSeconds</c>,
-    /// after which the submission is <c>failed</c> (rescannable) with the reason.
+    /// Inspects a submission its caller (the scan job) has claimed: a <c>submitted</c> one enters <c>scanning</c>; a
+    /// <c>scanning</c> one (its worker died, or the appliance restarted) resumes. The inspection ends in <c>in_review</c>
+    /// (or approved, when no sign-off is required), <c>blocked</c>, or <c>failed</c>, at the latest when
+    /// <see cref="ScanTimeout"/> has passed since it entered <c>scanning</c>. <paramref name="abandon"/> (the host
+    /// stopping, the claim lost) stops it without a verdict: it stays in <c>scanning</c> for the next worker.
     /// </summary>
-    public async Task<Submission> ScanAsync(string id, CancellationToken cancellationToken)
+    public async Task<Submission> InspectAsync(string id, string worker, CancellationToken abandon)
     {
-        var submission = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (submission.State != SubmissionState.Scanning)
+        var submission = await GetAsync(id, abandon).ConfigureAwait(false);
+        if (submission.State == SubmissionState.Submitted)
         {
-            var trigger = submission.State == SubmissionState.Failed ? SubmissionTrigger.Rescan : SubmissionTrigger.StartScan;
-            submission = await MoveAsync(submission, trigger, "airlock", "inspection started", cancellationToken).ConfigureAwait(false);
+            submission = await MoveAsync(submission, SubmissionTrigger.StartScan, "airlock", "inspection started", abandon, ("worker", worker)).ConfigureAwait(false);
+        }
+        else if (submission.State == SubmissionState.Scanning)
+        {
+            await audit.AppendAsync(AuditRecord.Of("airlock", "airlock.submission.scan-resumed", Target(submission), submission.Project,
+                ("worker", worker), ("scanningSince", submission.UpdatedAt.ToString("O"))), abandon).ConfigureAwait(false);
+        }
+        else
+        {
+            return submission;
         }
         var done = CancellationToken.None;
-        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, done).ConfigureAwait(false))!;
+        var remaining = submission.UpdatedAt + _scanTimeout - _time.GetUtcNow();
+        if (remaining <= TimeSpan.Zero)
+        {
+            return await SettleAsync(submission, SubmissionTrigger.ScanFailed, TimedOut).ConfigureAwait(false);
+        }
+        var manifest = (await volumes.GetManifestAsync(submission.VolumeId, abandon).ConfigureAwait(false))!;
         InspectionReport report;
-        using var timeout = new CancellationTokenSource(_scanTimeout);
+        using var timeout = new CancellationTokenSource(remaining);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, abandon);
         try
         {
-            // Inspection is long CPU work (decompressing whole archives); with the server's inline scheduling this request may
-            // be running on a socket event thread, so move to the thread pool first.
-            await Task.Yield();
-            report = await inspector.InspectAsync(manifest.Files.Select(f => (f.Path, f.Sha256)), files, timeout.Token).ConfigureAwait(false);
+            report = await inspector.InspectAsync(manifest.Files.Select(f => (f.Path, f.Sha256)), files, either.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock",
-                $"inspection timed out after {_scanTimeout.TotalSeconds:0} s (SafeHaven:Airlock:ScanTimeoutSeconds); rescan to try again", done).ConfigureAwait(false);
+            return await SettleAsync(submission, SubmissionTrigger.ScanFailed, TimedOut).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogScanError(logger, submission.Id, e);
-            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {e.Message}", done).ConfigureAwait(false);
+            return await SettleAsync(submission, SubmissionTrigger.ScanFailed, $"inspection could not finish: {e.Message}").ConfigureAwait(false);
         }
+        abandon.ThrowIfCancellationRequested();
         if (timeout.IsCancellationRequested)
         {
-            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock",
-                $"inspection timed out after {_scanTimeout.TotalSeconds:0} s (SafeHaven:Airlock:ScanTimeoutSeconds); rescan to try again", done).ConfigureAwait(false);
+            return await SettleAsync(submission, SubmissionTrigger.ScanFailed, TimedOut).ConfigureAwait(false);
         }
         var findings = report.Files.SelectMany(f => f.Findings).ToList();
         if (report.Verdict == InspectionVerdict.Blocked)
         {
             var reason = string.Join("; ", findings.Where(f => f.Verdict == InspectionVerdict.Blocked).Take(20).Select(f => $"{f.Path}: {f.Kind}: {f.Reason}"));
-            return await MoveAsync(submission, SubmissionTrigger.ScanBlocked, "airlock", $"blocked by inspection: {reason}", done).ConfigureAwait(false);
+            return await SettleAsync(submission, SubmissionTrigger.ScanBlocked, $"blocked by inspection: {reason}").ConfigureAwait(false);
         }
         if (report.Verdict == InspectionVerdict.Failed)
         {
             var reason = string.Join("; ", findings.Take(20).Select(f => $"{f.Path}: {f.Reason}"));
-            return await MoveAsync(submission, SubmissionTrigger.ScanFailed, "airlock", $"inspection could not finish: {reason}", done).ConfigureAwait(false);
+            return await SettleAsync(submission, SubmissionTrigger.ScanFailed, $"inspection could not finish: {reason}").ConfigureAwait(false);
         }
-        submission = await MoveAsync(submission, SubmissionTrigger.ScanPassed, "airlock",
-            $"inspection clean ({report.Files.Count} files)", done).ConfigureAwait(false);
+        submission = await SettleAsync(submission, SubmissionTrigger.ScanPassed, $"inspection clean ({report.Files.Count} files)").ConfigureAwait(false);
         return await ApproveIfCompleteAsync(submission, done).ConfigureAwait(false);
     }
 
-    /// <summary>Runs a failed inspection again (a scanner timeout is never final): the project's Project Manager or Investigator.</summary>
+    /// <summary>
+    /// The watchdog: every submission in <c>scanning</c> for longer than <see cref="ScanTimeout"/> moves to
+    /// <c>failed</c> (rescannable) with the reason, whether or not a worker still holds it. Returns those it failed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> FailOverdueScansAsync(CancellationToken cancellationToken)
+    {
+        var failed = new List<string>();
+        var now = _time.GetUtcNow();
+        foreach (var submission in await submissions.ListInStatesAsync([SubmissionState.Scanning], cancellationToken).ConfigureAwait(false))
+        {
+            if (submission.UpdatedAt + _scanTimeout <= now
+                && (await SettleAsync(submission, SubmissionTrigger.ScanFailed, TimedOut).ConfigureAwait(false)).State == SubmissionState.Failed)
+            {
+                failed.Add(submission.Id);
+            }
+        }
+        return failed;
+    }
+
+    /// <summary>Records an inspection's outcome unless the submission moved meanwhile (the watchdog came first): then as it is.</summary>
+    private async Task<Submission> SettleAsync(Submission submission, SubmissionTrigger trigger, string reason)
+    {
+        try
+        {
+            return await MoveAsync(submission, trigger, "airlock", reason, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (AirlockWorkflowException e) when (e.Error == AirlockError.WrongState)
+        {
+            return await GetAsync(submission.Id, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Queues a failed inspection again (a scanner timeout is never final): the project's Project Manager or
+    /// Investigator. The submission goes back to <c>submitted</c> and the scan job takes it from there.
+    /// </summary>
     public async Task<Submission> RescanAsync(Caller caller, string id, CancellationToken cancellationToken)
     {
         var submission = await VisibleAsync(caller, id, cancellationToken).ConfigureAwait(false);
         RequireRole(caller, submission.Project, [Role.ProjectManager, Role.Investigator], "rescan a submission");
-        SubmissionStateMachine.Next(submission.State, SubmissionTrigger.Rescan);
-        await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.submission.rescan-requested", Target(submission), submission.Project), cancellationToken).ConfigureAwait(false);
-        return await ScanAsync(id, cancellationToken).ConfigureAwait(false);
+        submission = await MoveAsync(submission, SubmissionTrigger.Rescan, caller.Name, "rescan requested", cancellationToken).ConfigureAwait(false);
+        await PokeScannerAsync().ConfigureAwait(false);
+        return submission;
     }
 
-    /// <summary>Resumes inspections an appliance restart interrupted (submissions left in submitted or scanning).</summary>
-    public async Task<int> RecoverAsync(CancellationToken cancellationToken)
+    private async Task PokeScannerAsync()
     {
-        var stuck = await submissions.ListInStatesAsync([SubmissionState.Submitted, SubmissionState.Scanning], cancellationToken).ConfigureAwait(false);
-        foreach (var submission in stuck)
+        if (scanTrigger is null)
         {
-            await ScanAsync(submission.Id, cancellationToken).ConfigureAwait(false);
+            return;
         }
-        return stuck.Count;
+        try
+        {
+            await scanTrigger.PokeAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The scan job also polls: a failed nudge only delays the inspection until its next run.
+            LogPokeFailed(logger, e);
+        }
     }
 
     // ----- reviews -----
@@ -695,16 +768,29 @@ public sealed partial class AirlockWorkflow(
         Submission submission, SubmissionTrigger trigger, string actor, string reason, CancellationToken cancellationToken, params (string Key, string? Value)[] details)
     {
         var to = SubmissionStateMachine.Next(submission.State, trigger);
-        if (!await submissions.TransitionAsync(submission.Id, submission.State, to, reason, cancellationToken).ConfigureAwait(false))
+        // The state change and its audit entry are one step for this submission: the scan job moves submissions
+        // concurrently with requests, and the log must list a submission's transitions in the order they happened.
+        var gate = _moveGates[(int)((uint)StringComparer.Ordinal.GetHashCode(submission.Id) % (uint)_moveGates.Length)];
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var now = await GetAsync(submission.Id, cancellationToken).ConfigureAwait(false);
-            throw new AirlockWorkflowException(AirlockError.WrongState, $"The submission moved to {SubmissionStates.Name(now.State)} meanwhile.");
+            if (!await submissions.TransitionAsync(submission.Id, submission.State, to, reason, cancellationToken).ConfigureAwait(false))
+            {
+                var now = await GetAsync(submission.Id, cancellationToken).ConfigureAwait(false);
+                throw new AirlockWorkflowException(AirlockError.WrongState, $"The submission moved to {SubmissionStates.Name(now.State)} meanwhile.");
+            }
+            await audit.AppendAsync(AuditRecord.Of(actor, "airlock.submission." + SubmissionStates.Name(to), Target(submission), submission.Project,
+                [("from", SubmissionStates.Name(submission.State)), ("trigger", SubmissionStates.Name(trigger)), ("reason", reason), .. details]), CancellationToken.None).ConfigureAwait(false);
         }
-        await audit.AppendAsync(AuditRecord.Of(actor, "airlock.submission." + SubmissionStates.Name(to), Target(submission), submission.Project,
-            [("from", SubmissionStates.Name(submission.State)), ("trigger", SubmissionStates.Name(trigger)), ("reason", reason), .. details]), cancellationToken).ConfigureAwait(false);
+        finally
+        {
+            gate.Release();
+        }
         LogTransition(logger, submission.Id, SubmissionStates.Name(submission.State), SubmissionStates.Name(to), reason);
-        return (await submissions.GetAsync(submission.Id, cancellationToken).ConfigureAwait(false))!;
+        return (await submissions.GetAsync(submission.Id, CancellationToken.None).ConfigureAwait(false))!;
     }
+
+    private readonly SemaphoreSlim[] _moveGates = [.. Enumerable.Range(0, 32).Select(_ => new SemaphoreSlim(1, 1))];
 
     private async Task<int> TierOfAsync(string project, string workPackage, CancellationToken cancellationToken)
     {
@@ -770,6 +856,9 @@ public sealed partial class AirlockWorkflow(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Airlock submission {Id}: {From} -> {To} ({Reason})")]
     private static partial void LogTransition(ILogger logger, string id, string from, string to, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Airlock: could not nudge the scan job (it runs on its next poll)")]
+    private static partial void LogPokeFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Airlock submission {Id}: inspection failed")]
     private static partial void LogScanError(ILogger logger, string id, Exception exception);

@@ -34,7 +34,7 @@ public enum SubmissionTrigger
     ScanPassed,
     ScanBlocked,
     ScanFailed,
-    /// <summary>A failed scan is run again (a scanner timeout is never final).</summary>
+    /// <summary>A failed scan is queued again (a scanner timeout is never final).</summary>
     Rescan,
     /// <summary>The last required sign-off is recorded.</summary>
     Approve,
@@ -65,7 +65,7 @@ public static class SubmissionStateMachine
         new(SubmissionState.Scanning, SubmissionTrigger.ScanPassed, SubmissionState.InReview),
         new(SubmissionState.Scanning, SubmissionTrigger.ScanBlocked, SubmissionState.Blocked),
         new(SubmissionState.Scanning, SubmissionTrigger.ScanFailed, SubmissionState.Failed),
-        new(SubmissionState.Failed, SubmissionTrigger.Rescan, SubmissionState.Scanning),
+        new(SubmissionState.Failed, SubmissionTrigger.Rescan, SubmissionState.Submitted),
         new(SubmissionState.Failed, SubmissionTrigger.Cancel, SubmissionState.Cancelled),
         new(SubmissionState.InReview, SubmissionTrigger.Approve, SubmissionState.Approved),
         new(SubmissionState.InReview, SubmissionTrigger.Reject, SubmissionState.Rejected),

@@ -91,7 +91,14 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
     /// The live token <paramref name="token"/> is, presented from <paramref name="remote"/>; or the refusal:
     /// 401 unknown or malformed, 410 expired or used up, 403 outside its address range.
     /// </summary>
-    public async Task<AirlockTokenRecord> VerifyAsync(AirlockTokenKind kind, string? token, IPAddress? remote, CancellationToken cancellationToken)
+    public Task<AirlockTokenRecord> VerifyAsync(AirlockTokenKind kind, string? token, IPAddress? remote, CancellationToken cancellationToken) =>
+        VerifyAsync(kind, token, remote, allowUsedUp: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="VerifyAsync(AirlockTokenKind, string?, IPAddress?, CancellationToken)"/>; with <paramref name="allowUsedUp"/>
+    /// a token that was used up (ended) still verifies until it expires, for reads of its own submission's state only.
+    /// </summary>
+    public async Task<AirlockTokenRecord> VerifyAsync(AirlockTokenKind kind, string? token, IPAddress? remote, bool allowUsedUp, CancellationToken cancellationToken)
     {
         var prefix = PrefixOf(kind);
         if (token is null || token.Length != prefix.Length + 12 + 1 + 43 || !token.StartsWith(prefix, StringComparison.Ordinal) || token[prefix.Length + 12] != '_')
@@ -111,7 +118,7 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
             throw new AirlockWorkflowException(AirlockError.TokenInvalid, "Unknown token.");
         }
         var record = row.ToRecord();
-        if (record.EndedAt is { } ended)
+        if (record.EndedAt is { } ended && !allowUsedUp)
         {
             throw new AirlockWorkflowException(AirlockError.TokenUsed, $"This token was used up at {ended:O}; ask for a new one.");
         }

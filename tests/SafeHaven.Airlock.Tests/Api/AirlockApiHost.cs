@@ -45,25 +45,36 @@ internal sealed class AirlockApiHost : IAsyncDisposable
         var options = new SafeHavenOptions { DataDirectory = dataDirectory ?? temp.Path, Tier = 2 };
         var stores = ManagementStores.Open(options);
         var audit = AuditRecord.Of("test", "setup", "setup");
-        await stores.Projects.CreateProjectAsync(new ProjectRecord("proj", "P", DateTimeOffset.UtcNow, "test"), audit, CancellationToken.None);
-        await stores.Projects.CreateWorkPackageAsync(new WorkPackageRecord("proj", "wp", "W", DateTimeOffset.UtcNow, "test"), audit, CancellationToken.None);
+        // A second start on the same data directory (a restart) finds everything in place and only makes new keys.
+        var fresh = await stores.Projects.GetProjectAsync("proj", CancellationToken.None) is null;
         var keys = new Dictionary<string, string>();
+        if (fresh)
+        {
+            await stores.Projects.CreateProjectAsync(new ProjectRecord("proj", "P", DateTimeOffset.UtcNow, "test"), audit, CancellationToken.None);
+            await stores.Projects.CreateWorkPackageAsync(new WorkPackageRecord("proj", "wp", "W", DateTimeOffset.UtcNow, "test"), audit, CancellationToken.None);
+        }
         foreach (var (user, role, project) in new (string, Role, string?)[] { ("pm", Role.ProjectManager, "proj"), ("inv", Role.Investigator, "proj"), ("ref", Role.Referee, "proj"),
             ("dpr", Role.DatasetProviderRepresentative, "proj"), ("res", Role.Researcher, "proj"), ("sysadmin", Role.SystemManager, null), ("outsider", Role.Researcher, null),
             ("invref", Role.Investigator, "proj") })
         {
-            await stores.Users.AddUserAsync(user, audit, CancellationToken.None);
-            if (user != "outsider")
+            if (fresh)
             {
-                await stores.Users.AssignRoleAsync(user, role, project, audit, CancellationToken.None);
+                await stores.Users.AddUserAsync(user, audit, CancellationToken.None);
+                if (user != "outsider")
+                {
+                    await stores.Users.AssignRoleAsync(user, role, project, audit, CancellationToken.None);
+                }
             }
             keys[user] = (await stores.ApiKeys.CreateAsync(user, "test", CancellationToken.None)).Key;
         }
-        // invref is Investigator and Referee of proj: one person, who may fill one sign-off of a submission only.
-        await stores.Users.AssignRoleAsync("invref", Role.Referee, "proj", audit, CancellationToken.None);
-        foreach (var (user, role) in new[] { ("inv", Role.Investigator), ("dpr", Role.DatasetProviderRepresentative), ("ref", Role.Referee) })
+        if (fresh)
         {
-            await stores.Projects.RecordClassificationAsync("proj", "wp", new Classification(user, role, tier, "test", DateTimeOffset.UtcNow), audit, CancellationToken.None);
+            // invref is Investigator and Referee of proj: one person, who may fill one sign-off of a submission only.
+            await stores.Users.AssignRoleAsync("invref", Role.Referee, "proj", audit, CancellationToken.None);
+            foreach (var (user, role) in new[] { ("inv", Role.Investigator), ("dpr", Role.DatasetProviderRepresentative), ("ref", Role.Referee) })
+            {
+                await stores.Projects.RecordClassificationAsync("proj", "wp", new Classification(user, role, tier, "test", DateTimeOffset.UtcNow), audit, CancellationToken.None);
+            }
         }
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -72,6 +83,8 @@ internal sealed class AirlockApiHost : IAsyncDisposable
         builder.Services.AddProblemDetails();
         builder.Services.AddSafeHavenGateway(options);
         builder.Services.AddSafeHavenManagement(builder.Configuration, options);
+        // The scan job polls every second here (it is also nudged on every submit); a test's settings come after.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["SafeHaven:Airlock:ScanPollSeconds"] = "1" });
         if (settings is not null)
         {
             builder.Configuration.AddInMemoryCollection(settings);

@@ -74,10 +74,16 @@ public sealed class AirlockApiTests
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.SendAsync(Deposit(HttpMethod.Get, "airlock/deposit/files/analysis.py", token), Ct)).StatusCode);
         await ProblemAsync(await res.GetAsync($"api/airlock/submissions/{id}/files/analysis.py", Ct), HttpStatusCode.Forbidden, "wrong_role");
 
-        var submitted = await JsonAsync(await anonymous.SendAsync(Deposit(HttpMethod.Post, "airlock/deposit/complete", token), Ct), HttpStatusCode.OK);
-        Assert.Equal("in_review", submitted["state"]!.GetValue<string>());
+        Assert.Equal("in_review", await DepositStatus.SubmitAndWaitAsync(anonymous, token));
+        // The used-up token reads its submission's state and nothing more: no second submit, no uploads, no files.
         await ProblemAsync(await anonymous.SendAsync(Deposit(HttpMethod.Post, "airlock/deposit/complete", token), Ct), HttpStatusCode.Gone, "token_used");
         await ProblemAsync(await anonymous.SendAsync(Deposit(HttpMethod.Get, "airlock/deposit/", token), Ct), HttpStatusCode.Gone, "token_used");
+        await ProblemAsync(await anonymous.SendAsync(Deposit(HttpMethod.Post, "airlock/deposit/uploads", token,
+            JsonContent.Create(new { path = "late.py", size = 1, sha256 = new string('a', 64), chunkSize = UploadService.MinChunkSize })), Ct), HttpStatusCode.Gone, "token_used");
+        var status = await DepositStatus.ReadAsync(anonymous, token);
+        Assert.Equal(id, status["submissionId"]!.GetValue<string>());
+        Assert.Null(status["files"]);
+        Assert.DoesNotContain("table.csv", status.ToJsonString(), StringComparison.Ordinal);
 
         using var inv = host.Client("inv");
         using var referee = host.Client("ref");
@@ -115,7 +121,7 @@ public sealed class AirlockApiTests
         var id = opened["submission"]!["id"]!.GetValue<string>();
         var token = opened["depositToken"]!.GetValue<string>();
         await UploadAsync(anonymous, token, "tool.py", "print(2)\n"u8.ToArray());
-        Assert.Equal("in_review", (await JsonAsync(await anonymous.SendAsync(Deposit(HttpMethod.Post, "airlock/deposit/complete", token), Ct), HttpStatusCode.OK))["state"]!.GetValue<string>());
+        Assert.Equal("in_review", await DepositStatus.SubmitAndWaitAsync(anonymous, token));
 
         await JsonAsync(await invref.PostAsJsonAsync($"api/airlock/submissions/{id}/reviews", new { decision = "approve", reason = "as investigator" }, Ct), HttpStatusCode.OK);
         var second = await invref.PostAsJsonAsync($"api/airlock/submissions/{id}/reviews", new { decision = "approve", reason = "as referee" }, Ct);
@@ -137,6 +143,7 @@ public sealed class AirlockApiTests
         var opened = await JsonAsync(await res.PostAsJsonAsync("api/airlock/submissions", new { project = "proj", workPackage = "wp", kind = "software_ingress", allowedRange = "192.0.2.0/24" }, Ct), HttpStatusCode.Created);
         using var anonymous = host.Client();
         await ProblemAsync(await anonymous.SendAsync(Deposit(HttpMethod.Get, "airlock/deposit/", opened["depositToken"]!.GetValue<string>()), Ct), HttpStatusCode.Forbidden, "token_outside_range");
+        await ProblemAsync(await anonymous.SendAsync(Deposit(HttpMethod.Get, AirlockEndpoints.DepositStatusPath, opened["depositToken"]!.GetValue<string>()), Ct), HttpStatusCode.Forbidden, "token_outside_range");
         await ProblemAsync(await pm.PostAsJsonAsync("api/airlock/submissions", new { project = "proj", workPackage = "wp", kind = "data_ingress", depositor = "dpr" }, Ct), HttpStatusCode.Conflict, "missing_agreement");
         await ProblemAsync(await res.PostAsJsonAsync("api/airlock/submissions", new { project = "proj", workPackage = "wp", kind = "data_ingress", depositor = "dpr" }, Ct), HttpStatusCode.Forbidden, "wrong_role");
         await ProblemAsync(await host.Client("outsider").GetAsync($"api/airlock/submissions/{opened["submission"]!["id"]!.GetValue<string>()}", Ct), HttpStatusCode.NotFound, "not_found");
@@ -153,7 +160,7 @@ public sealed class AirlockApiTests
         var token = opened["depositToken"]!.GetValue<string>();
         var content = BlobStoreContractTests.Bytes(5000, seed: 77);
         await UploadAsync(anonymous, token, "tool.bin", content);
-        Assert.Equal("approved", (await JsonAsync(await anonymous.SendAsync(Deposit(HttpMethod.Post, "airlock/deposit/complete", token), Ct), HttpStatusCode.OK))["state"]!.GetValue<string>());
+        Assert.Equal("approved", await DepositStatus.SubmitAndWaitAsync(anonymous, token));
 
         var health = await JsonAsync(await anonymous.GetAsync("healthz", Ct), HttpStatusCode.OK);
         Assert.NotNull(health["airlock"]);

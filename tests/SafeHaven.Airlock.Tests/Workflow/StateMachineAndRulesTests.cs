@@ -12,7 +12,7 @@ public sealed class StateMachineAndRulesTests
     [InlineData(SubmissionState.Scanning, SubmissionTrigger.ScanPassed, SubmissionState.InReview)]
     [InlineData(SubmissionState.Scanning, SubmissionTrigger.ScanBlocked, SubmissionState.Blocked)]
     [InlineData(SubmissionState.Scanning, SubmissionTrigger.ScanFailed, SubmissionState.Failed)]
-    [InlineData(SubmissionState.Failed, SubmissionTrigger.Rescan, SubmissionState.Scanning)]
+    [InlineData(SubmissionState.Failed, SubmissionTrigger.Rescan, SubmissionState.Submitted)]
     [InlineData(SubmissionState.InReview, SubmissionTrigger.Approve, SubmissionState.Approved)]
     [InlineData(SubmissionState.InReview, SubmissionTrigger.Reject, SubmissionState.Rejected)]
     [InlineData(SubmissionState.InReview, SubmissionTrigger.HashMismatch, SubmissionState.Blocked)]

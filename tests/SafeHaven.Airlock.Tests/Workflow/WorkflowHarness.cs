@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeHaven.Airlock.Inspection;
+using SafeHaven.Airlock.Scanning;
 using SafeHaven.Airlock.Submissions;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Tokens;
@@ -41,8 +42,15 @@ internal sealed class WorkflowHarness : IDisposable
         Workflow = new AirlockWorkflow(new SqliteSubmissionStore(Database, Time), Volumes, Uploads, Sessions, Files, Tokens,
             new AirlockInspector(new InspectionOptions { TempDirectory = _temp.Path }), Management.Audit, Management.Projects, Management.Users,
             new AirlockAlerts(Management.Audit, Management.Users, NullLogger<AirlockAlerts>.Instance), NullLogger<AirlockWorkflow>.Instance, Time);
+        Claims = new ScanClaims(Database, Time);
+        Scanner = new AirlockScanner(Workflow, Claims, new AirlockOptions(), NullLogger<AirlockScanner>.Instance);
         SetUpAsync(tier).GetAwaiter().GetResult();
     }
+
+    public ScanClaims Claims { get; }
+
+    /// <summary>The scan job's worker, run by hand here (no scheduler): <see cref="ScanPendingAsync"/>.</summary>
+    public AirlockScanner Scanner { get; }
 
     public ManualTime Time { get; } = new(DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     public ManagementStores Management { get; }
@@ -105,8 +113,20 @@ internal sealed class WorkflowHarness : IDisposable
         return await Workflow.CompleteUploadAsync(session, status.Session.Id, Ct);
     }
 
-    public async Task<Submission> FinishAsync(string token, IPAddress? remote = null) =>
-        await Workflow.FinishDepositAsync(await Workflow.DepositSessionAsync(token, remote ?? Remote, Ct), Ct);
+    /// <summary>
+    /// Marks the transfer complete (which returns in <c>submitted</c>), then runs the pending inspections as the scan job
+    /// would, and returns the submission as the inspection left it.
+    /// </summary>
+    public async Task<Submission> FinishAsync(string token, IPAddress? remote = null)
+    {
+        var submitted = await Workflow.FinishDepositAsync(await Workflow.DepositSessionAsync(token, remote ?? Remote, Ct), Ct);
+        Assert.Equal(SubmissionState.Submitted, submitted.State);
+        await ScanPendingAsync();
+        return await Workflow.GetAsync(submitted.Id, Ct);
+    }
+
+    /// <summary>What one run of the scan job does: the watchdog, then every pending inspection.</summary>
+    public Task<int> ScanPendingAsync() => Scanner.RunAsync(Ct);
 
     public async Task<IReadOnlyList<AuditEntry>> AuditAsync(string submissionId) =>
         await Management.Audit.QueryAsync(new AuditFilter(Target: $"airlock/{submissionId}", Limit: 1000), Ct);
