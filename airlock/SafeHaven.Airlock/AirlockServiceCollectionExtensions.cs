@@ -57,9 +57,10 @@ public sealed class AirlockOptions
         {
             problems.Add($"{Section}:ScanTimeoutSeconds must be positive (is {ScanTimeoutSeconds}).");
         }
-        if (MaxConcurrentScans is < 1 or > 64)
+        // Scans run on the appliance's Quartz threads (10), which the mirror jobs share: leave them room.
+        if (MaxConcurrentScans is < 1 or > 8)
         {
-            problems.Add($"{Section}:MaxConcurrentScans must be 1 to 64 (is {MaxConcurrentScans}).");
+            problems.Add($"{Section}:MaxConcurrentScans must be 1 to 8 (is {MaxConcurrentScans}).");
         }
         if (ScanPollSeconds is < 1 or > 3600)
         {
