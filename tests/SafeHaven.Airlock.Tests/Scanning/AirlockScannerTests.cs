@@ -131,4 +131,16 @@ public sealed class AirlockScannerTests
         Assert.Equal(AirlockError.TokenExpired, expired.Error);
         Assert.Equal(SubmissionState.InReview, (await h.Workflow.GetAsync(submitted.Id, Ct)).State);
     }
+
+    [Theory]
+    [InlineData(0, 10, 60, "MaxConcurrentScans must be 1 to 8")]
+    [InlineData(9, 10, 60, "MaxConcurrentScans must be 1 to 8")]
+    [InlineData(1, 0, 60, "ScanPollSeconds must be 1 to 3600")]
+    [InlineData(1, 10, 2, "ScanLeaseSeconds must be 3 to 86400")]
+    public void Scan_settings_out_of_range_are_refused_at_start_with_the_key(int concurrency, int poll, int lease, string expected)
+    {
+        var problems = new AirlockOptions { MaxConcurrentScans = concurrency, ScanPollSeconds = poll, ScanLeaseSeconds = lease }.ValidateScanning();
+        Assert.Contains(problems, p => p.Contains(expected, StringComparison.Ordinal) && p.StartsWith("SafeHaven:Airlock:", StringComparison.Ordinal));
+        Assert.Empty(new AirlockOptions().ValidateScanning());
+    }
 }
