@@ -157,6 +157,7 @@ public static class AirlockServiceCollectionExtensions
         services.AddSingleton<IScanTrigger, QuartzScanTrigger>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AirlockWorkflow>(sp, sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.AddSingleton(sp => new ScanClaims(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton<SafeHaven.Gateway.Health.IHealthContributor>(sp => new ScanQueueHealth(sp.GetRequiredService<ScanClaims>(), airlock, sp.GetService<TimeProvider>()));
         services.AddSingleton(sp => new AirlockScanner(sp.GetRequiredService<AirlockWorkflow>(), sp.GetRequiredService<ScanClaims>(), airlock,
             sp.GetRequiredService<ILogger<AirlockScanner>>(), sp.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? default));
         services.AddSingleton(sp => new VolumeIntegrityVerifier(sp.GetRequiredService<IVolumeStore>(), sp.GetRequiredService<IBlobStore>(), sp.GetService<TimeProvider>()));

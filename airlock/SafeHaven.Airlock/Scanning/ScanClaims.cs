@@ -2,6 +2,9 @@ using Dapper;
 
 namespace SafeHaven.Airlock.Scanning;
 
+/// <summary>The inspection queue: submissions waiting (<c>submitted</c>), being inspected, and the oldest wait.</summary>
+public sealed record ScanQueue(int Waiting, int Scanning, DateTimeOffset? OldestWaitingSince);
+
 /// <summary>A worker's hold on one submission's inspection until <see cref="LeaseUntil"/> (renewed while it runs).</summary>
 public sealed record ScanClaim(string SubmissionId, string Owner, DateTimeOffset LeaseUntil);
 
@@ -101,6 +104,18 @@ public sealed class ScanClaims
             new { prefix, current }, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
+    /// <summary>How many submissions wait for inspection, how many are being inspected, and since when the oldest waits.</summary>
+    public async Task<ScanQueue> QueueAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = _database.Open();
+        var row = await connection.QuerySingleAsync<QueueRow>(new CommandDefinition("""
+            SELECT COALESCE(SUM(state = 'Submitted'), 0) AS Waiting, COALESCE(SUM(state = 'Scanning'), 0) AS Scanning,
+                   MIN(CASE WHEN state = 'Submitted' THEN updated_at END) AS OldestWaiting
+            FROM airlock_submissions WHERE state IN ('Submitted', 'Scanning')
+            """, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return new ScanQueue((int)row.Waiting, (int)row.Scanning, row.OldestWaiting is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null);
+    }
+
     public async Task<ScanClaim?> GetAsync(string submissionId, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
@@ -108,6 +123,13 @@ public sealed class ScanClaims
             "SELECT owner AS Owner, lease_until AS LeaseUntil FROM airlock_scan_claims WHERE submission_id = @submissionId",
             new { submissionId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return row is null ? null : new ScanClaim(submissionId, row.Owner, DateTimeOffset.FromUnixTimeMilliseconds(row.LeaseUntil));
+    }
+
+    private sealed class QueueRow
+    {
+        public long Waiting { get; set; }
+        public long Scanning { get; set; }
+        public long? OldestWaiting { get; set; }
     }
 
     private sealed class ClaimRow

@@ -143,4 +143,27 @@ public sealed class AirlockScannerTests
         Assert.Contains(problems, p => p.Contains(expected, StringComparison.Ordinal) && p.StartsWith("SafeHaven:Airlock:", StringComparison.Ordinal));
         Assert.Empty(new AirlockOptions().ValidateScanning());
     }
+
+    [Fact]
+    public async Task Healthz_shows_the_queue_and_is_degraded_when_a_submission_waits_past_the_timeout_without_starting()
+    {
+        using var h = new WorkflowHarness(tier: 2);
+        var options = new AirlockOptions();
+        var health = new ScanQueueHealth(h.Claims, options, h.Time);
+        var (submitted, _) = await SubmittedAsync(h);
+
+        var waiting = await health.ReportAsync(Ct);
+        Assert.Equal("airlock-scans", waiting.Name);
+        Assert.Empty(waiting.Problems);
+        Assert.Contains("\"waiting\":1", System.Text.Json.JsonSerializer.Serialize(waiting.Details), StringComparison.Ordinal);
+
+        h.Time.Advance(TimeSpan.FromSeconds(options.ScanTimeoutSeconds + 1));
+        var stalled = await health.ReportAsync(Ct);
+        var problem = Assert.Single(stalled.Problems);
+        Assert.Contains("1 submission(s) wait for inspection", problem, StringComparison.Ordinal);
+
+        await h.ScanPendingAsync();
+        Assert.Equal(SubmissionState.InReview, (await h.Workflow.GetAsync(submitted.Id, Ct)).State);
+        Assert.Empty((await health.ReportAsync(Ct)).Problems);
+    }
 }
