@@ -113,6 +113,23 @@ public sealed class AirlockScanRestartTests
         Assert.Equal("in_review", shown["state"]!.GetValue<string>());
         Assert.Null(shown["files"]);
 
+        // A hostile archive: the CLI's submit waits for the verdict and says it did not pass (exit 4, the reason on stderr).
+        var again = JsonNode.Parse((await appliance.CliAsync("airlock", "open", "--url", url, "--token", keys["res"], "--project", "proj", "--work-package", "wp",
+            "--kind", "software_ingress")).StandardOutput)!;
+        var hostileToken = again["depositToken"]!.GetValue<string>();
+        var hostile = Path.Combine(tools, "escape.zip");
+        using (var zip = System.IO.Compression.ZipFile.Open(hostile, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            using var entry = zip.CreateEntry("../../etc/cron.d/evil").Open();
+            entry.Write("* * * * * root true\n"u8);
+        }
+        var hostileDeposit = await appliance.CliAsync("airlock", "deposit", "--url", url, "--deposit-token", hostileToken, hostile);
+        Assert.True(hostileDeposit.ExitCode == 0, hostileDeposit.Output);
+        var blocked = await appliance.CliAsync("airlock", "submit", "--url", url, "--deposit-token", hostileToken);
+        Assert.True(blocked.ExitCode == 4, blocked.Output);
+        Assert.Equal("blocked", JsonNode.Parse(blocked.StandardOutput)!["state"]!.GetValue<string>());
+        Assert.Contains("the submission is blocked: blocked by inspection: escape.zip", blocked.StandardError, StringComparison.Ordinal);
+
         var audit = await OkAsync(await appliance.Client(keys["sysadmin"]).GetAsync($"api/audit?target=airlock/{id}&limit=100"));
         var entries = (audit is JsonArray array ? array : audit["entries"]!.AsArray()).OrderBy(e => e!["sequence"]!.GetValue<long>()).ToList();
         var actions = entries.Select(e => e!["action"]!.GetValue<string>()).ToList();
