@@ -292,9 +292,12 @@ public static class OpenPgpVerifier
                     $"expired signature: the signature by {primaryFpr} expired on {signedAt.AddSeconds(sigExpiry):yyyy-MM-dd HH:mm:ss} UTC");
                 continue;
             }
-            if (OpenPgpKeyStatus.Check(c.Primary, c.Key, signedAt, nowUtc) is { } problem)
+            (OpenPgpFailureKind Kind, string Message)? problem;
+            lock (keyring.KeyCheckLock)
+                problem = OpenPgpKeyStatus.Check(c.Primary, c.Key, signedAt, nowUtc);
+            if (problem is not null)
             {
-                outcomes[i] = OpenPgpVerification.Refused(problem.Kind, problem.Message);
+                outcomes[i] = OpenPgpVerification.Refused(problem.Value.Kind, problem.Value.Message);
                 continue;
             }
             outcomes[i] = new OpenPgpVerification(true, primaryFpr, new DateTimeOffset(DateTime.SpecifyKind(signedAt, DateTimeKind.Utc)), null)

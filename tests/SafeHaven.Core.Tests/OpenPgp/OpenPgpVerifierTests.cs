@@ -270,6 +270,25 @@ public sealed class OpenPgpVerifierTests(GnuPgKeysFixture keys)
         Assert.Equal(OpenPgpFailureKind.NoSignature, (await VerifyDetached(Sample, "hello"u8.ToArray(), Keyring)).Kind);
     }
 
+    [Fact]
+    public async Task OneKeyringServesManyVerificationsAtOnce()
+    {
+        var keyring = Keyring;
+        var signed = await keys.Gpg.ClearSignAsync(Sample, [keys.Ed, keys.Rsa, keys.Subkey]);
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => VerifyClear(signed, keyring))));
+        Assert.All(results, r => Assert.True(r.Result.Valid, r.Result.Failure));
+    }
+
+    [Fact]
+    public async Task VerificationStopsWhenCancelled()
+    {
+        var signature = await keys.Gpg.DetachSignAsync(Sample, keys.Ed, armor: false);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            OpenPgpVerifier.VerifyDetachedAsync(new MemoryStream(Sample), new MemoryStream(signature), Keyring, cancelled.Token));
+    }
+
     private async Task<ToolResult> Gpgv(byte[] clearSigned, byte[] keyring)
     {
         var keyringPath = Path.Combine(keys.Gpg.Scratch, $"keyring-{Guid.NewGuid():N}.gpg");
