@@ -271,6 +271,42 @@ public sealed class OpenPgpVerifierTests(GnuPgKeysFixture keys)
     }
 
     [Fact]
+    public async Task CrLfLineEndingsVerifyAndGiveTheSameText()
+    {
+        var signed = await keys.Gpg.ClearSignAsync(Sample, [keys.Ed]);
+        var (lf, lfText) = await VerifyClear(signed, Keyring);
+        var crlf = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(signed).Replace("\n", "\r\n", StringComparison.Ordinal));
+        var (result, text) = await VerifyClear(crlf, Keyring);
+        Assert.True(lf.Valid && result.Valid, result.Failure);
+        Assert.Equal(lfText, text);
+        Assert.Equal(0, (await Gpgv(crlf, keys.Keyring)).ExitCode);
+    }
+
+    [Fact]
+    public async Task ADamagedSignatureArmourIsRefused()
+    {
+        var signed = Encoding.UTF8.GetString(await keys.Gpg.ClearSignAsync(Sample, [keys.Rsa]));
+        var lines = signed.Split('\n');
+        var crc = Array.FindIndex(lines, l => l.StartsWith('=') && l.Length == 5);
+        Assert.True(crc > 0, "gpg 2.2 writes a CRC line");
+
+        var badCrc = (string[])lines.Clone();
+        badCrc[crc] = badCrc[crc][1] == 'A' ? "=BBBB" : "=AAAA";
+        var (crcResult, _) = await VerifyClear(Encoding.UTF8.GetBytes(string.Join('\n', badCrc)), Keyring);
+        Assert.False(crcResult.Valid);
+        Assert.Equal(OpenPgpFailureKind.Malformed, crcResult.Kind);
+
+        var badBase64 = (string[])lines.Clone();
+        badBase64[crc - 1] = "!!!!" + badBase64[crc - 1][4..];
+        var (b64Result, _) = await VerifyClear(Encoding.UTF8.GetBytes(string.Join('\n', badBase64)), Keyring);
+        Assert.False(b64Result.Valid);
+
+        var noEnd = string.Join('\n', lines.Where(l => l != "-----END PGP SIGNATURE-----"));
+        var (endResult, _) = await VerifyClear(Encoding.UTF8.GetBytes(noEnd), Keyring);
+        Assert.Equal(OpenPgpFailureKind.Malformed, endResult.Kind);
+    }
+
+    [Fact]
     public async Task OneKeyringServesManyVerificationsAtOnce()
     {
         var keyring = Keyring;
