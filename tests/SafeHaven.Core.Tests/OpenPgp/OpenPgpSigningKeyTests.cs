@@ -111,6 +111,41 @@ public sealed class OpenPgpSigningKeyTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public void AKeyFileWhoseSecretDoesNotMatchItsPublicKeyIsRefused()
+    {
+        // A file that parses but whose private half belongs to another key (a restore that mixed two backups).
+        var mine = ReadRing(KeyPathFor("mine"));
+        var theirs = ReadRing(KeyPathFor("theirs"));
+        var mixed = new Org.BouncyCastle.Bcpg.OpenPgp.PgpKeyPair(mine.GetPublicKey(), theirs.GetSecretKey().ExtractPrivateKey(null));
+        var ring = new Org.BouncyCastle.Bcpg.OpenPgp.PgpKeyRingGenerator(
+            Org.BouncyCastle.Bcpg.OpenPgp.PgpSignature.PositiveCertification, mixed, UserId,
+            Org.BouncyCastle.Bcpg.SymmetricKeyAlgorithmTag.Null, Org.BouncyCastle.Bcpg.HashAlgorithmTag.Sha512,
+            Array.Empty<char>(), false, null, null, new Org.BouncyCastle.Security.SecureRandom()).GenerateSecretKeyRing();
+        Directory.CreateDirectory(Path.GetDirectoryName(KeyPath)!);
+        File.WriteAllBytes(KeyPath, ring.GetEncoded());
+
+        var error = Assert.Throws<InvalidDataException>(() => NewKey());
+        log.WriteLine(error.Message);
+        Assert.Contains("does not match its public key", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ring.GetEncoded(), File.ReadAllBytes(KeyPath));
+    }
+
+    private string KeyPathFor(string name)
+    {
+        var path = Path.Combine(_gpg.Scratch, name + ".asc");
+        using (OpenPgpSigningKey.LoadOrCreate(path, UserId, TimeProvider.System))
+        {
+        }
+        return path;
+    }
+
+    private static Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKeyRing ReadRing(string path)
+    {
+        using var armour = new Org.BouncyCastle.Bcpg.ArmoredInputStream(File.OpenRead(path));
+        return (Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKeyRing)new Org.BouncyCastle.Bcpg.OpenPgp.PgpObjectFactory(armour).NextPgpObject();
+    }
+
+    [Fact]
     public async Task GpgvAndOurVerifierAcceptTheClearSignedReleaseAndGiveTheSameText()
     {
         using var key = NewKey();
