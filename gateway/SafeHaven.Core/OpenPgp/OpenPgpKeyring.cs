@@ -23,7 +23,10 @@ public sealed class OpenPgpKeyring
         foreach (var ring in rings)
         {
             var primary = ring.GetPublicKey();
-            fingerprints.Add(Hex(primary.GetFingerprint()));
+            var fingerprint = Hex(primary.GetFingerprint());
+            if (fingerprints.Contains(fingerprint, StringComparer.Ordinal))
+                continue; // the same key twice (concatenated keyrings): the first copy counts
+            fingerprints.Add(fingerprint);
             foreach (var key in ring.GetPublicKeys())
             {
                 if (!_byKeyId.TryGetValue(key.KeyId, out var list))
@@ -34,7 +37,7 @@ public sealed class OpenPgpKeyring
         Fingerprints = fingerprints;
     }
 
-    /// <summary>Fingerprints (uppercase hex) of the primary keys, in file order.</summary>
+    /// <summary>Fingerprints (uppercase hex) of the primary keys, in file order, each once.</summary>
     public IReadOnlyList<string> Fingerprints { get; }
 
     internal IReadOnlyList<PgpPublicKeyRing> Rings { get; }

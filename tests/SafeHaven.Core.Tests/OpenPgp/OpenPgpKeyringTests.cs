@@ -21,6 +21,13 @@ public sealed class OpenPgpKeyringTests(GnuPgKeysFixture keys)
     }
 
     [Fact]
+    public async Task ConcatenatedKeyringsListEachKeyOnce()
+    {
+        var both = (await keys.Gpg.ExportAsync(keys.Rsa, keys.Ed)).Concat(await keys.Gpg.ExportAsync(keys.Ed)).ToArray();
+        Assert.Equal([keys.Rsa, keys.Ed], OpenPgpKeyring.Load(new MemoryStream(both)).Fingerprints);
+    }
+
+    [Fact]
     public async Task WrongFilesAreRefusedSayingWhatTheyAre()
     {
         var secret = (await keys.Gpg.RunOkAsync(["--passphrase", "", "--export-secret-keys", keys.Ed])).Output;

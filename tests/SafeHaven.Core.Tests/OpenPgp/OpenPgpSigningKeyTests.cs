@@ -230,6 +230,40 @@ public sealed class OpenPgpSigningKeyTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public async Task SignaturesWhoseEd25519HalvesStartWithAZeroByteStillVerify()
+    {
+        // OpenPGP stores R and S of a legacy EdDSA signature as MPIs, which drop leading zero bytes: one signature
+        // in about 128 has one. Look for such signatures and make sure gpgv, sqv and our verifier all take them.
+        using var key = NewKey();
+        var keyring = await DearmouredKeyring(key);
+        var found = 0;
+        for (var i = 0; i < 20_000 && found < 2; i++)
+        {
+            var data = Encoding.ASCII.GetBytes($"bundle {i}\n");
+            using var sigStream = new MemoryStream();
+            key.SignDetachedBinary(new MemoryStream(data), sigStream, CancellationToken.None);
+            var parsed = (Org.BouncyCastle.Bcpg.OpenPgp.PgpSignatureList)new Org.BouncyCastle.Bcpg.OpenPgp.PgpObjectFactory(sigStream.ToArray()).NextPgpObject();
+            var raw = parsed[0].GetSignature();
+            if (raw.Length == 64 && raw[0] != 0 && raw[32] != 0)
+                continue;
+            found++;
+            log.WriteLine($"signature {i}: {raw.Length} bytes, R starts 0x{raw[0]:X2}, S starts 0x{raw[32]:X2}");
+            var dataPath = Path.Combine(_gpg.Scratch, $"zero-{found}.bin");
+            var sigPath = dataPath + ".sig";
+            await File.WriteAllBytesAsync(dataPath, data);
+            await File.WriteAllBytesAsync(sigPath, sigStream.ToArray());
+            var gpgv = await GnuPg.RunToolAsync("gpgv", ["--keyring", keyring, sigPath, dataPath]);
+            Assert.True(gpgv.ExitCode == 0, $"gpgv refused a signature with a leading zero byte: {gpgv.Error}");
+            if (GnuPg.Installed("sqv"))
+                Assert.Equal(0, (await GnuPg.RunToolAsync("sqv", ["--keyring", keyring, sigPath, dataPath])).ExitCode);
+            var ours = await OpenPgpVerifier.VerifyDetachedAsync(new MemoryStream(data), new MemoryStream(sigStream.ToArray()),
+                OpenPgpKeyring.Load(keyring), CancellationToken.None);
+            Assert.True(ours.Valid, ours.Failure);
+        }
+        Assert.Equal(2, found);
+    }
+
+    [Fact]
     public async Task AptGetUpdateAcceptsTheRepositoryWithSignedByAndRefusesAnotherKey()
     {
         using var key = NewKey();
