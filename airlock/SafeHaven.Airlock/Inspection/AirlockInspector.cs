@@ -8,11 +8,13 @@ namespace SafeHaven.Airlock.Inspection;
 /// <summary>
 /// Inspects airlock files: the manifest line (size, SHA-256), an entry-by-entry listing of every archive and
 /// compression format it can read (tar in its V7, ustar, GNU and PAX dialects; zip, also behind a prefix and zip64;
-/// gzip, xz, bzip2, zstd; 7z and rar through SharpCompress; ar and .deb; git bundles with their whole history), nested
-/// ones too, without extracting anything; the blocking rules (traversal, absolute paths, links resolved over a
-/// virtual tree as an extractor would build it, device and FIFO entries, decompression bombs measured while streaming,
-/// nesting depth) and, when configured, a ClamAV scan. It fails closed: a format recognised by its bytes or claimed by
-/// its name that no reader here lists (lz4, lzma, lzip, cpio, rpm, cab, ...) is blocked as uninspectable.
+/// gzip, xz, bzip2, zstd; lz4 frames through K4os.Compression.LZ4; .lzma (LZMA-alone) through SharpCompress's LZMA
+/// decoder; 7z and rar through SharpCompress; ar and .deb; cpio in its newc, crc, odc and old binary formats; git
+/// bundles with their whole history), nested ones too, without extracting anything; the blocking rules (traversal,
+/// absolute paths, links resolved over a virtual tree as an extractor would build it, device and FIFO entries,
+/// decompression bombs measured while streaming, nesting depth) and, when configured, a ClamAV scan. It fails closed:
+/// a format recognised by its bytes or claimed by its name that no reader here lists (the lz4 legacy format, lzip,
+/// rpm, cab, ...) is blocked as uninspectable.
 /// </summary>
 /// <remarks>
 /// Zip and git bundles need random access: a seekable source is read in place, otherwise the archive (its stored,
@@ -100,7 +102,8 @@ public sealed class AirlockInspector
             {
                 walk.Add(e.Path ?? path, e.Kind, e.Message);
             }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or NotSupportedException)
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or NotSupportedException
+                or SharpCompress.Common.SharpCompressException)
             {
                 walk.Add(path, FindingKind.Malformed, $"'{path}' could not be read as {format.ToString().ToLowerInvariant()}: {e.Message}");
             }
@@ -147,6 +150,17 @@ public sealed class AirlockInspector
                 break;
             case ContentFormat.Zstd:
                 await InspectCompressedAsync(peek, path, depth, walk, s => new ZstdSharp.DecompressionStream(s), cancellationToken).ConfigureAwait(false);
+                break;
+            case ContentFormat.Lz4:
+                await InspectCompressedAsync(peek, path, depth, walk, s => K4os.Compression.LZ4.Streams.LZ4Stream.Decode(s, extraMemory: 0, leaveOpen: false), cancellationToken)
+                    .ConfigureAwait(false);
+                break;
+            case ContentFormat.Lzma:
+                await InspectCompressedAsync(peek, path, depth, walk, LzmaAlone, cancellationToken).ConfigureAwait(false);
+                break;
+            case ContentFormat.Cpio:
+                await CpioLister.ListAsync(peek, path, walk, (member, memberPath, ct) => InspectContentAsync(member, memberPath, depth + 1, walk, ct), cancellationToken)
+                    .ConfigureAwait(false);
                 break;
             case ContentFormat.Ar:
                 await ArLister.ListAsync(peek, path, walk, (member, memberPath, ct) => InspectContentAsync(member, memberPath, depth + 1, walk, ct), cancellationToken)
@@ -232,6 +246,18 @@ public sealed class AirlockInspector
             walk.Add(path, FindingKind.Uninspectable,
                 $"'{path}' is named as {claimed} but its content is no format the inspector can list: blocked as uninspectable");
         }
+    }
+
+    /// <summary>
+    /// The legacy <c>.lzma</c> format (<c>xz --format=lzma</c>, <c>lzma</c>): 5 bytes of properties, the uncompressed
+    /// size (little-endian, all ones when unknown and an end marker closes the data), then one LZMA stream.
+    /// </summary>
+    private static Stream LzmaAlone(Stream compressed)
+    {
+        var header = new byte[13];
+        compressed.ReadExactly(header);
+        var size = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(5));
+        return SharpCompress.Compressors.LZMA.LzmaStream.Create(header[..5], compressed, -1, size < 0 ? -1 : size, false);
     }
 
     private static Stream BZip2(Stream compressed) =>
@@ -477,8 +503,8 @@ public sealed class AirlockInspector
         var last = path[(path.LastIndexOf('/') + 1)..];
         foreach (var (suffix, replacement) in new[]
                  {
-                     (".tgz", ".tar"), (".txz", ".tar"), (".tbz2", ".tar"), (".tbz", ".tar"), (".tzst", ".tar"),
-                     (".gz", ""), (".gzip", ""), (".xz", ""), (".bz2", ""), (".zst", ""), (".zstd", ""),
+                     (".tgz", ".tar"), (".txz", ".tar"), (".tbz2", ".tar"), (".tbz", ".tar"), (".tzst", ".tar"), (".tlz", ".tar"),
+                     (".gz", ""), (".gzip", ""), (".xz", ""), (".bz2", ""), (".zst", ""), (".zstd", ""), (".lz4", ""), (".lzma", ""),
                  })
         {
             if (last.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && last.Length > suffix.Length)
