@@ -394,72 +394,103 @@ public sealed class AirlockInspector
     }
 
     /// <summary>
-    /// 7z and rar, read by SharpCompress entry by entry in archive order (solid blocks are decompressed once). Each
-    /// entry's output is measured against the whole archive's size (solid archives give no per-entry compressed
-    /// size); the total-size and entry limits apply as everywhere.
+    /// 7z and rar, read by SharpCompress entry by entry in archive order (solid blocks are decompressed once; a
+    /// non-solid rar is read entry by entry from the archive, which SharpCompress requires). Each entry's output is
+    /// measured against the whole archive's size (solid archives give no per-entry compressed size); the total-size
+    /// and entry limits apply as everywhere.
     /// </summary>
     private async Task InspectSharpCompressAsync(Stream seekable, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
     {
         var archiveLength = Math.Max(1, seekable.Length);
         using var archive = SharpCompress.Archives.ArchiveFactory.OpenArchive(seekable, new SharpCompress.Readers.ReaderOptions { LeaveStreamOpen = true });
-        using var reader = archive.ExtractAllEntries();
         var links = new HashSet<string>(StringComparer.Ordinal);
         var tree = new VirtualTree();
-        while (reader.MoveToNextEntry())
+        if (archive.Type == SharpCompress.Common.ArchiveType.SevenZip || archive.IsSolid)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var entry = reader.Entry;
-            var name = entry.Key ?? "";
-            var entryPath = $"{path}!/{name}";
-            walk.Budget.AddEntry(entryPath);
-            var target = string.IsNullOrEmpty(entry.LinkTarget) ? null : entry.LinkTarget;
-            // 7z keeps a Unix mode in the high half of its attributes (flag 0x8000), rar from Unix hosts keeps it whole:
-            // a link stored that way is a file whose content is the target.
-            var attributes = entry.Attrib ?? 0;
-            var unixType = ((attributes & 0x8000) != 0 && (attributes >> 16) != 0 ? attributes >> 16 : attributes) & 0xF000;
-            var storedLink = target is null && !entry.IsDirectory && unixType == 0xA000;
-            var kind = entry.IsDirectory ? ArchiveEntryKind.Directory
-                : target is not null || storedLink ? ArchiveEntryKind.SymbolicLink
-                : unixType is 0x2000 or 0x6000 ? ArchiveEntryKind.Device
-                : unixType is 0x1000 or 0xC000 ? ArchiveEntryKind.Fifo
-                : ArchiveEntryKind.File;
-            if (storedLink && !entry.IsEncrypted)
+            using var reader = archive.ExtractAllEntries();
+            while (reader.MoveToNextEntry())
             {
-                await using var linkData = reader.OpenEntryStream();
-                target = await ReadLinkTargetAsync(linkData, cancellationToken).ConfigureAwait(false);
+                await InspectSharpCompressEntryAsync(reader.Entry, reader.OpenEntryStream, archiveLength, path, depth, walk, links, tree, cancellationToken).ConfigureAwait(false);
             }
-            walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Size, kind, target));
-            walk.CheckMember(entryPath, name, links);
-            if (entry.IsEncrypted)
+        }
+        else
+        {
+            foreach (var entry in archive.Entries)
             {
-                walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is encrypted: blocked as uninspectable");
-                continue;
-            }
-            if (kind is ArchiveEntryKind.Device or ArchiveEntryKind.Fifo)
-            {
-                walk.Add(entryPath, FindingKind.SpecialFile, $"entry '{name}' is a device, FIFO or socket, which may not enter");
-                walk.Place(tree, entryPath, name, kind, null);
-                continue;
-            }
-            if ((attributes & 0x400) != 0 && target is null)
-            {
-                walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is a Windows reparse point (a link whose target is not stored readably): blocked as uninspectable");
-                continue;
-            }
-            if (target is not null)
-            {
-                walk.CheckLink(entryPath, name, target, symbolic: true);
-                links.Add(ArchivePaths.Normalise(name));
-            }
-            walk.Place(tree, entryPath, name, kind, target);
-            if (kind == ArchiveEntryKind.File)
-            {
-                await using var data = reader.OpenEntryStream();
-                await using var guarded = new BombGuardStream(data, () => archiveLength, walk.Budget, entryPath);
-                await InspectContentAsync(guarded, entryPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
+                await InspectSharpCompressEntryAsync(entry, entry.OpenEntryStream, archiveLength, path, depth, walk, links, tree, cancellationToken).ConfigureAwait(false);
             }
         }
         walk.FinishTree(tree, $"{path}!/");
+    }
+
+    private async Task InspectSharpCompressEntryAsync(SharpCompress.Common.IEntry entry, Func<Stream> open, long archiveLength, string path, int depth,
+        InspectionWalk walk, HashSet<string> links, VirtualTree tree, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var name = entry.Key ?? "";
+        var entryPath = $"{path}!/{name}";
+        walk.Budget.AddEntry(entryPath);
+        // A rar 5 file-system redirection names its target in the header: a symbolic link or junction resolves from
+        // its own directory, a hard link or file copy from the archive root.
+        var (redirected, redirectionType) = entry is SharpCompress.Common.Rar.RarEntry { IsRedir: true } rar
+            ? (rar.RedirTargetName, RarRedirection.TypeOf(rar))
+            : (null, null);
+        var target = !string.IsNullOrEmpty(entry.LinkTarget) ? entry.LinkTarget : redirected;
+        // 7z keeps a Unix mode in the high half of its attributes (flag 0x8000), rar from Unix hosts keeps it whole:
+        // a link stored that way is a file whose content is the target.
+        var attributes = entry.Attrib ?? 0;
+        var unixType = ((attributes & 0x8000) != 0 && (attributes >> 16) != 0 ? attributes >> 16 : attributes) & 0xF000;
+        var storedLink = target is null && !entry.IsDirectory && unixType == 0xA000;
+        var kind = entry.IsDirectory && redirected is null ? ArchiveEntryKind.Directory
+            : redirected is not null && RarRedirection.IsHardLink(redirectionType) ? ArchiveEntryKind.HardLink
+            : target is not null || storedLink ? ArchiveEntryKind.SymbolicLink
+            : unixType is 0x2000 or 0x6000 ? ArchiveEntryKind.Device
+            : unixType is 0x1000 or 0xC000 ? ArchiveEntryKind.Fifo
+            : ArchiveEntryKind.File;
+        if (storedLink && !entry.IsEncrypted)
+        {
+            await using var linkData = open();
+            target = await ReadLinkTargetAsync(linkData, cancellationToken).ConfigureAwait(false);
+        }
+        walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Size, kind, target));
+        walk.CheckMember(entryPath, name, links);
+        if (entry.IsEncrypted)
+        {
+            walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is encrypted: blocked as uninspectable");
+            return;
+        }
+        if (kind is ArchiveEntryKind.Device or ArchiveEntryKind.Fifo)
+        {
+            walk.Add(entryPath, FindingKind.SpecialFile, $"entry '{name}' is a device, FIFO or socket, which may not enter");
+            walk.Place(tree, entryPath, name, kind, null);
+            return;
+        }
+        if ((attributes & 0x400) != 0 && target is null)
+        {
+            walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is a Windows reparse point (a link whose target is not stored readably): blocked as uninspectable");
+            return;
+        }
+        if (target is not null)
+        {
+            walk.CheckLink(entryPath, name, target, symbolic: kind == ArchiveEntryKind.SymbolicLink);
+            if (redirected is not null && redirectionType is null && !walk.Findings.Any(f => f.Path == entryPath)
+                && ArchivePaths.CheckLink(name, target, symbolic: false) is { } asHardLink)
+            {
+                // The kind of redirection could not be read: fail closed, judged as a symbolic link and as a hard link.
+                walk.Add(entryPath, asHardLink.Kind, $"{asHardLink.Reason} (a rar redirection of unknown kind, judged both as a symbolic and as a hard link)");
+            }
+            if (kind == ArchiveEntryKind.SymbolicLink)
+            {
+                links.Add(ArchivePaths.Normalise(name));
+            }
+        }
+        walk.Place(tree, entryPath, name, kind, target);
+        if (kind == ArchiveEntryKind.File)
+        {
+            await using var data = open();
+            await using var guarded = new BombGuardStream(data, () => archiveLength, walk.Budget, entryPath);
+            await InspectContentAsync(guarded, entryPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task<string> ReadLinkTargetAsync(Stream data, CancellationToken cancellationToken)
