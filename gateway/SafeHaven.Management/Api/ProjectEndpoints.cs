@@ -60,8 +60,9 @@ internal static class ProjectEndpoints
             .Produces<ProjectView>();
 
         api.MapPost("/projects/{project}/members", AddMemberAsync)
-            .WithSummary("Give an existing user a role in the project (Programme Manager: Project Manager, Investigator; the project's Project Manager: Researcher, Dataset Provider Representative, and Referee from the Referee college, never themself).")
-            .Accepts<MemberRequest>("application/json").Produces<RoleAssignmentView>(StatusCodes.Status201Created);
+            .WithSummary("Give an existing user a role in the project (Programme Manager: Project Manager, Investigator; the project's Project Manager: Researcher, Dataset Provider Representative, and Referee from the Referee college, never themself). At a tier that requires counter-approval the answer is 202 and the role is pending.")
+            .Accepts<MemberRequest>("application/json").Produces<RoleAssignmentView>(StatusCodes.Status201Created)
+            .Produces<PendingMembershipView>(StatusCodes.Status202Accepted);
 
         api.MapGet("/projects/{project}/members/pending", async (string project, HttpContext http, IProjectStore projects, IUserStore users, CancellationToken cancellationToken) =>
             {
