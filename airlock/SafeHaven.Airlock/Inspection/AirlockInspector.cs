@@ -156,7 +156,7 @@ public sealed class AirlockInspector
                     .ConfigureAwait(false);
                 break;
             case ContentFormat.Lzma:
-                await InspectCompressedAsync(peek, path, depth, walk, LzmaAlone, cancellationToken).ConfigureAwait(false);
+                await InspectCompressedAsync(peek, path, depth, walk, s => LzmaAlone(s, path), cancellationToken).ConfigureAwait(false);
                 break;
             case ContentFormat.Cpio:
                 await CpioLister.ListAsync(peek, path, walk, (member, memberPath, ct) => InspectContentAsync(member, memberPath, depth + 1, walk, ct), cancellationToken)
@@ -248,14 +248,24 @@ public sealed class AirlockInspector
         }
     }
 
+    /// <summary>The largest LZMA dictionary decoded (the decoder allocates it whole): 64 MiB, what <c>xz -9</c> and <c>lzma -9</c> use.</summary>
+    public const long MaxLzmaDictionaryBytes = 64L * 1024 * 1024;
+
     /// <summary>
-    /// The legacy <c>.lzma</c> format (<c>xz --format=lzma</c>, <c>lzma</c>): 5 bytes of properties, the uncompressed
-    /// size (little-endian, all ones when unknown and an end marker closes the data), then one LZMA stream.
+    /// The legacy <c>.lzma</c> format (<c>xz --format=lzma</c>, <c>lzma</c>): 5 bytes of properties (the last four the
+    /// dictionary size), the uncompressed size (little-endian, all ones when unknown and an end marker closes the
+    /// data), then one LZMA stream. A dictionary above <see cref="MaxLzmaDictionaryBytes"/> is not allocated: blocked.
     /// </summary>
-    private static Stream LzmaAlone(Stream compressed)
+    private static Stream LzmaAlone(Stream compressed, string path)
     {
         var header = new byte[13];
         compressed.ReadExactly(header);
+        var dictionary = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(1));
+        if (dictionary > MaxLzmaDictionaryBytes)
+        {
+            throw new InspectionStoppedException(FindingKind.Uninspectable,
+                $"'{path}' is lzma content that declares a {dictionary}-byte dictionary, more than the {MaxLzmaDictionaryBytes} bytes the inspector allocates: blocked as uninspectable", path);
+        }
         var size = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(5));
         return SharpCompress.Compressors.LZMA.LzmaStream.Create(header[..5], compressed, -1, size < 0 ? -1 : size, false);
     }

@@ -274,6 +274,22 @@ public sealed partial class FailClosedInspectionTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Lzma_declaring_a_dictionary_larger_than_the_inspector_allocates_is_blocked_before_decoding()
+    {
+        // A real `xz --format=lzma` file whose header is edited to declare a 1 GiB dictionary (the decoder would
+        // allocate it whole); the properties byte and the rest of the stream are untouched.
+        var lzma = System.IO.File.ReadAllBytes(Compress(Write("plain.txt", Text("hello airlock\n")), ["xz", "--format=lzma", "-c"], "data.lzma"));
+        BitConverter.TryWriteBytes(lzma.AsSpan(1, 4), 1u << 30);
+
+        var result = await InspectFileAsync("data.lzma", Write("data.lzma", lzma));
+
+        Assert.Equal("lzma", result.Format);
+        var finding = Assert.Single(result.Findings);
+        Assert.Equal(FindingKind.Uninspectable, finding.Kind);
+        Assert.Contains("declares a 1073741824-byte dictionary", finding.Reason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("data.lz4", "lz4", new[] { "lz4", "-q", "-c" })]
     [InlineData("data.lzma", "lzma", new[] { "xz", "--format=lzma", "-c" })]
