@@ -47,6 +47,7 @@ public static class ManagementServiceCollectionExtensions
         {
             problems.Add("SafeHaven:Auth:MaxRequestBodyBytes: 1024 to 16777216");
         }
+        problems.AddRange(ProjectOptions.Problems(configuration));
         return problems;
     }
 
@@ -59,6 +60,7 @@ public static class ManagementServiceCollectionExtensions
     {
         var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section));
+        services.AddSingleton(ProjectOptions.From(configuration));
         services.AddSingleton(sp => new SqliteManagementDatabase(SqliteManagementDatabase.ConnectionStringFor(options), sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.AddSingleton<SqlitePolicyStore>();
         services.AddSingleton<IPolicyStore>(sp => sp.GetRequiredService<SqlitePolicyStore>());

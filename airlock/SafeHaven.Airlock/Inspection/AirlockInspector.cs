@@ -8,11 +8,13 @@ namespace SafeHaven.Airlock.Inspection;
 /// <summary>
 /// Inspects airlock files: the manifest line (size, SHA-256), an entry-by-entry listing of every archive and
 /// compression format it can read (tar in its V7, ustar, GNU and PAX dialects; zip, also behind a prefix and zip64;
-/// gzip, xz, bzip2, zstd; 7z and rar through SharpCompress; ar and .deb; git bundles with their whole history), nested
-/// ones too, without extracting anything; the blocking rules (traversal, absolute paths, links resolved over a
-/// virtual tree as an extractor would build it, device and FIFO entries, decompression bombs measured while streaming,
-/// nesting depth) and, when configured, a ClamAV scan. It fails closed: a format recognised by its bytes or claimed by
-/// its name that no reader here lists (lz4, lzma, lzip, cpio, rpm, cab, ...) is blocked as uninspectable.
+/// gzip, xz, bzip2, zstd; lz4 frames through K4os.Compression.LZ4; .lzma (LZMA-alone) through SharpCompress's LZMA
+/// decoder; 7z and rar through SharpCompress; ar and .deb; cpio in its newc, crc, odc and old binary formats; git
+/// bundles with their whole history), nested ones too, without extracting anything; the blocking rules (traversal,
+/// absolute paths, links resolved over a virtual tree as an extractor would build it, device and FIFO entries,
+/// decompression bombs measured while streaming, nesting depth) and, when configured, a ClamAV scan. It fails closed:
+/// a format recognised by its bytes or claimed by its name that no reader here lists (the lz4 legacy format, lzip,
+/// rpm, cab, ...) is blocked as uninspectable.
 /// </summary>
 /// <remarks>
 /// Zip and git bundles need random access: a seekable source is read in place, otherwise the archive (its stored,
@@ -100,7 +102,8 @@ public sealed class AirlockInspector
             {
                 walk.Add(e.Path ?? path, e.Kind, e.Message);
             }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or NotSupportedException)
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or NotSupportedException
+                or SharpCompress.Common.SharpCompressException)
             {
                 walk.Add(path, FindingKind.Malformed, $"'{path}' could not be read as {format.ToString().ToLowerInvariant()}: {e.Message}");
             }
@@ -147,6 +150,17 @@ public sealed class AirlockInspector
                 break;
             case ContentFormat.Zstd:
                 await InspectCompressedAsync(peek, path, depth, walk, s => new ZstdSharp.DecompressionStream(s), cancellationToken).ConfigureAwait(false);
+                break;
+            case ContentFormat.Lz4:
+                await InspectCompressedAsync(peek, path, depth, walk, s => K4os.Compression.LZ4.Streams.LZ4Stream.Decode(s, extraMemory: 0, leaveOpen: false), cancellationToken)
+                    .ConfigureAwait(false);
+                break;
+            case ContentFormat.Lzma:
+                await InspectCompressedAsync(peek, path, depth, walk, s => LzmaAlone(s, path), cancellationToken).ConfigureAwait(false);
+                break;
+            case ContentFormat.Cpio:
+                await CpioLister.ListAsync(peek, path, walk, (member, memberPath, ct) => InspectContentAsync(member, memberPath, depth + 1, walk, ct), cancellationToken)
+                    .ConfigureAwait(false);
                 break;
             case ContentFormat.Ar:
                 await ArLister.ListAsync(peek, path, walk, (member, memberPath, ct) => InspectContentAsync(member, memberPath, depth + 1, walk, ct), cancellationToken)
@@ -232,6 +246,28 @@ public sealed class AirlockInspector
             walk.Add(path, FindingKind.Uninspectable,
                 $"'{path}' is named as {claimed} but its content is no format the inspector can list: blocked as uninspectable");
         }
+    }
+
+    /// <summary>The largest LZMA dictionary decoded (the decoder allocates it whole): 64 MiB, what <c>xz -9</c> and <c>lzma -9</c> use.</summary>
+    public const long MaxLzmaDictionaryBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The legacy <c>.lzma</c> format (<c>xz --format=lzma</c>, <c>lzma</c>): 5 bytes of properties (the last four the
+    /// dictionary size), the uncompressed size (little-endian, all ones when unknown and an end marker closes the
+    /// data), then one LZMA stream. A dictionary above <see cref="MaxLzmaDictionaryBytes"/> is not allocated: blocked.
+    /// </summary>
+    private static Stream LzmaAlone(Stream compressed, string path)
+    {
+        var header = new byte[13];
+        compressed.ReadExactly(header);
+        var dictionary = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(1));
+        if (dictionary > MaxLzmaDictionaryBytes)
+        {
+            throw new InspectionStoppedException(FindingKind.Uninspectable,
+                $"'{path}' is lzma content that declares a {dictionary}-byte dictionary, more than the {MaxLzmaDictionaryBytes} bytes the inspector allocates: blocked as uninspectable", path);
+        }
+        var size = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(5));
+        return SharpCompress.Compressors.LZMA.LzmaStream.Create(header[..5], compressed, -1, size < 0 ? -1 : size, false);
     }
 
     private static Stream BZip2(Stream compressed) =>
@@ -368,72 +404,103 @@ public sealed class AirlockInspector
     }
 
     /// <summary>
-    /// 7z and rar, read by SharpCompress entry by entry in archive order (solid blocks are decompressed once). Each
-    /// entry's output is measured against the whole archive's size (solid archives give no per-entry compressed
-    /// size); the total-size and entry limits apply as everywhere.
+    /// 7z and rar, read by SharpCompress entry by entry in archive order (solid blocks are decompressed once; a
+    /// non-solid rar is read entry by entry from the archive, which SharpCompress requires). Each entry's output is
+    /// measured against the whole archive's size (solid archives give no per-entry compressed size); the total-size
+    /// and entry limits apply as everywhere.
     /// </summary>
     private async Task InspectSharpCompressAsync(Stream seekable, string path, int depth, InspectionWalk walk, CancellationToken cancellationToken)
     {
         var archiveLength = Math.Max(1, seekable.Length);
         using var archive = SharpCompress.Archives.ArchiveFactory.OpenArchive(seekable, new SharpCompress.Readers.ReaderOptions { LeaveStreamOpen = true });
-        using var reader = archive.ExtractAllEntries();
         var links = new HashSet<string>(StringComparer.Ordinal);
         var tree = new VirtualTree();
-        while (reader.MoveToNextEntry())
+        if (archive.Type == SharpCompress.Common.ArchiveType.SevenZip || archive.IsSolid)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var entry = reader.Entry;
-            var name = entry.Key ?? "";
-            var entryPath = $"{path}!/{name}";
-            walk.Budget.AddEntry(entryPath);
-            var target = string.IsNullOrEmpty(entry.LinkTarget) ? null : entry.LinkTarget;
-            // 7z keeps a Unix mode in the high half of its attributes (flag 0x8000), rar from Unix hosts keeps it whole:
-            // a link stored that way is a file whose content is the target.
-            var attributes = entry.Attrib ?? 0;
-            var unixType = ((attributes & 0x8000) != 0 && (attributes >> 16) != 0 ? attributes >> 16 : attributes) & 0xF000;
-            var storedLink = target is null && !entry.IsDirectory && unixType == 0xA000;
-            var kind = entry.IsDirectory ? ArchiveEntryKind.Directory
-                : target is not null || storedLink ? ArchiveEntryKind.SymbolicLink
-                : unixType is 0x2000 or 0x6000 ? ArchiveEntryKind.Device
-                : unixType is 0x1000 or 0xC000 ? ArchiveEntryKind.Fifo
-                : ArchiveEntryKind.File;
-            if (storedLink && !entry.IsEncrypted)
+            using var reader = archive.ExtractAllEntries();
+            while (reader.MoveToNextEntry())
             {
-                await using var linkData = reader.OpenEntryStream();
-                target = await ReadLinkTargetAsync(linkData, cancellationToken).ConfigureAwait(false);
+                await InspectSharpCompressEntryAsync(reader.Entry, reader.OpenEntryStream, archiveLength, path, depth, walk, links, tree, cancellationToken).ConfigureAwait(false);
             }
-            walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Size, kind, target));
-            walk.CheckMember(entryPath, name, links);
-            if (entry.IsEncrypted)
+        }
+        else
+        {
+            foreach (var entry in archive.Entries)
             {
-                walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is encrypted: blocked as uninspectable");
-                continue;
-            }
-            if (kind is ArchiveEntryKind.Device or ArchiveEntryKind.Fifo)
-            {
-                walk.Add(entryPath, FindingKind.SpecialFile, $"entry '{name}' is a device, FIFO or socket, which may not enter");
-                walk.Place(tree, entryPath, name, kind, null);
-                continue;
-            }
-            if ((attributes & 0x400) != 0 && target is null)
-            {
-                walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is a Windows reparse point (a link whose target is not stored readably): blocked as uninspectable");
-                continue;
-            }
-            if (target is not null)
-            {
-                walk.CheckLink(entryPath, name, target, symbolic: true);
-                links.Add(ArchivePaths.Normalise(name));
-            }
-            walk.Place(tree, entryPath, name, kind, target);
-            if (kind == ArchiveEntryKind.File)
-            {
-                await using var data = reader.OpenEntryStream();
-                await using var guarded = new BombGuardStream(data, () => archiveLength, walk.Budget, entryPath);
-                await InspectContentAsync(guarded, entryPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
+                await InspectSharpCompressEntryAsync(entry, entry.OpenEntryStream, archiveLength, path, depth, walk, links, tree, cancellationToken).ConfigureAwait(false);
             }
         }
         walk.FinishTree(tree, $"{path}!/");
+    }
+
+    private async Task InspectSharpCompressEntryAsync(SharpCompress.Common.IEntry entry, Func<Stream> open, long archiveLength, string path, int depth,
+        InspectionWalk walk, HashSet<string> links, VirtualTree tree, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var name = entry.Key ?? "";
+        var entryPath = $"{path}!/{name}";
+        walk.Budget.AddEntry(entryPath);
+        // A rar 5 file-system redirection names its target in the header: a symbolic link or junction resolves from
+        // its own directory, a hard link or file copy from the archive root.
+        var (redirected, redirectionType) = entry is SharpCompress.Common.Rar.RarEntry { IsRedir: true } rar
+            ? (rar.RedirTargetName, RarRedirection.TypeOf(rar))
+            : (null, null);
+        var target = !string.IsNullOrEmpty(entry.LinkTarget) ? entry.LinkTarget : redirected;
+        // 7z keeps a Unix mode in the high half of its attributes (flag 0x8000), rar from Unix hosts keeps it whole:
+        // a link stored that way is a file whose content is the target.
+        var attributes = entry.Attrib ?? 0;
+        var unixType = ((attributes & 0x8000) != 0 && (attributes >> 16) != 0 ? attributes >> 16 : attributes) & 0xF000;
+        var storedLink = target is null && !entry.IsDirectory && unixType == 0xA000;
+        var kind = entry.IsDirectory && redirected is null ? ArchiveEntryKind.Directory
+            : redirected is not null && RarRedirection.IsHardLink(redirectionType) ? ArchiveEntryKind.HardLink
+            : target is not null || storedLink ? ArchiveEntryKind.SymbolicLink
+            : unixType is 0x2000 or 0x6000 ? ArchiveEntryKind.Device
+            : unixType is 0x1000 or 0xC000 ? ArchiveEntryKind.Fifo
+            : ArchiveEntryKind.File;
+        if (storedLink && !entry.IsEncrypted)
+        {
+            await using var linkData = open();
+            target = await ReadLinkTargetAsync(linkData, cancellationToken).ConfigureAwait(false);
+        }
+        walk.Entries.Add(new ArchiveEntryInfo(entryPath, entry.Size, kind, target));
+        walk.CheckMember(entryPath, name, links);
+        if (entry.IsEncrypted)
+        {
+            walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is encrypted: blocked as uninspectable");
+            return;
+        }
+        if (kind is ArchiveEntryKind.Device or ArchiveEntryKind.Fifo)
+        {
+            walk.Add(entryPath, FindingKind.SpecialFile, $"entry '{name}' is a device, FIFO or socket, which may not enter");
+            walk.Place(tree, entryPath, name, kind, null);
+            return;
+        }
+        if ((attributes & 0x400) != 0 && target is null)
+        {
+            walk.Add(entryPath, FindingKind.Uninspectable, $"entry '{name}' is a Windows reparse point (a link whose target is not stored readably): blocked as uninspectable");
+            return;
+        }
+        if (target is not null)
+        {
+            walk.CheckLink(entryPath, name, target, symbolic: kind == ArchiveEntryKind.SymbolicLink);
+            if (redirected is not null && redirectionType is null && !walk.Findings.Any(f => f.Path == entryPath)
+                && ArchivePaths.CheckLink(name, target, symbolic: false) is { } asHardLink)
+            {
+                // The kind of redirection could not be read: fail closed, judged as a symbolic link and as a hard link.
+                walk.Add(entryPath, asHardLink.Kind, $"{asHardLink.Reason} (a rar redirection of unknown kind, judged both as a symbolic and as a hard link)");
+            }
+            if (kind == ArchiveEntryKind.SymbolicLink)
+            {
+                links.Add(ArchivePaths.Normalise(name));
+            }
+        }
+        walk.Place(tree, entryPath, name, kind, target);
+        if (kind == ArchiveEntryKind.File)
+        {
+            await using var data = open();
+            await using var guarded = new BombGuardStream(data, () => archiveLength, walk.Budget, entryPath);
+            await InspectContentAsync(guarded, entryPath, depth + 1, walk, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task<string> ReadLinkTargetAsync(Stream data, CancellationToken cancellationToken)
@@ -477,8 +544,8 @@ public sealed class AirlockInspector
         var last = path[(path.LastIndexOf('/') + 1)..];
         foreach (var (suffix, replacement) in new[]
                  {
-                     (".tgz", ".tar"), (".txz", ".tar"), (".tbz2", ".tar"), (".tbz", ".tar"), (".tzst", ".tar"),
-                     (".gz", ""), (".gzip", ""), (".xz", ""), (".bz2", ""), (".zst", ""), (".zstd", ""),
+                     (".tgz", ".tar"), (".txz", ".tar"), (".tbz2", ".tar"), (".tbz", ".tar"), (".tzst", ".tar"), (".tlz", ".tar"),
+                     (".gz", ""), (".gzip", ""), (".xz", ""), (".bz2", ""), (".zst", ""), (".zstd", ""), (".lz4", ""), (".lzma", ""),
                  })
         {
             if (last.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && last.Length > suffix.Length)

@@ -78,7 +78,7 @@ internal static class ArLister
             walk.Budget.AddEntry(entryPath);
             walk.Entries.Add(new ArchiveEntryInfo(entryPath, dataLength, ArchiveEntryKind.File));
             walk.CheckMember(entryPath, name, links);
-            var member = new BoundedStream(archive, dataLength);
+            var member = new BoundedReadStream(archive, dataLength);
             await inspectMember(member, entryPath, cancellationToken).ConfigureAwait(false);
             await member.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
             if (member.Remaining > 0)
@@ -99,56 +99,7 @@ internal static class ArLister
 
     private static async Task SkipAsync(Stream archive, long count, CancellationToken cancellationToken)
     {
-        var bounded = new BoundedStream(archive, count);
+        var bounded = new BoundedReadStream(archive, count);
         await bounded.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The next <c>length</c> bytes of a stream, read forwards; never closes the stream it reads.</summary>
-    private sealed class BoundedStream(Stream inner, long length) : Stream
-    {
-        public long Remaining { get; private set; } = length;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (Remaining <= 0)
-            {
-                return 0;
-            }
-            var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, Remaining)]);
-            Remaining -= n;
-            return n;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (Remaining <= 0)
-            {
-                return 0;
-            }
-            var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, Remaining)], cancellationToken).ConfigureAwait(false);
-            Remaining -= n;
-            return n;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-        }
-
-        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -12,9 +12,12 @@ internal enum ContentFormat
     Xz,
     Bzip2,
     Zstd,
+    Lz4,
+    Lzma,
     SevenZip,
     Rar,
     Ar,
+    Cpio,
     GitBundle,
     /// <summary>A recognised archive or compression format that no reader here lists: blocked as uninspectable.</summary>
     Unreadable,
@@ -44,13 +47,15 @@ internal static class ContentSniffer
             _ when head.StartsWith("# v2 git bundle\n"u8) || head.StartsWith("# v3 git bundle\n"u8) => (ContentFormat.GitBundle, "gitbundle"),
             _ when head.Length >= 262 && head.Slice(257, 5).SequenceEqual("ustar"u8) => (ContentFormat.Tar, "tar"),
             _ when IsV7TarHeader(head) => (ContentFormat.Tar, "tar"),
+            _ when Starts(head, [0x04, 0x22, 0x4d, 0x18]) => (ContentFormat.Lz4, "lz4"),
+            _ when head.StartsWith("070701"u8) || head.StartsWith("070702"u8) || head.StartsWith("070707"u8)
+                || Starts(head, [0xc7, 0x71]) || Starts(head, [0x71, 0xc7]) => (ContentFormat.Cpio, "cpio"),
+            _ when IsLzmaAlone(head) => (ContentFormat.Lzma, "lzma"),
             // Formats recognised but not read here.
-            _ when Starts(head, [0x04, 0x22, 0x4d, 0x18]) || Starts(head, [0x02, 0x21, 0x4c, 0x18]) => (ContentFormat.Unreadable, "lz4"),
+            _ when Starts(head, [0x02, 0x21, 0x4c, 0x18]) => (ContentFormat.Unreadable, "lz4 legacy format"),
             _ when head.Length >= 4 && head[0] is >= 0x50 and <= 0x5f && head[1..4].SequenceEqual([(byte)0x2a, (byte)0x4d, (byte)0x18]) => (ContentFormat.Unreadable, "zstd/lz4 skippable frame"),
             _ when head.StartsWith("LZIP"u8) => (ContentFormat.Unreadable, "lzip"),
             _ when Starts(head, [0x1f, 0x9d]) || Starts(head, [0x1f, 0xa0]) => (ContentFormat.Unreadable, "compress (.Z)"),
-            _ when head.StartsWith("070701"u8) || head.StartsWith("070702"u8) || head.StartsWith("070707"u8)
-                || Starts(head, [0xc7, 0x71]) || Starts(head, [0x71, 0xc7]) => (ContentFormat.Unreadable, "cpio"),
             _ when Starts(head, [0xed, 0xab, 0xee, 0xdb]) => (ContentFormat.Unreadable, "rpm"),
             _ when head.StartsWith("MSCF\0\0\0\0"u8) => (ContentFormat.Unreadable, "cab"),
             _ when head.StartsWith("xar!"u8) => (ContentFormat.Unreadable, "xar"),
@@ -58,7 +63,6 @@ internal static class ContentSniffer
             _ when Starts(head, [0x60, 0xea]) => (ContentFormat.Unreadable, "arj"),
             _ when head.Length >= 14 && head.Slice(7, 7).SequenceEqual("**ACE**"u8) => (ContentFormat.Unreadable, "ace"),
             _ when Starts(head, [0x89, (byte)'L', (byte)'Z', (byte)'O', 0, 0x0d, 0x0a, 0x1a, 0x0a]) => (ContentFormat.Unreadable, "lzop"),
-            _ when IsLzmaAlone(head) => (ContentFormat.Unreadable, "lzma"),
             _ => (ContentFormat.Plain, "plain data"),
         };
         description = found.Item2;

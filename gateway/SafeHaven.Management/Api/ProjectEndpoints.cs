@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using SafeHaven.Core.Tiers;
 using SafeHaven.Management.Audit;
 using SafeHaven.Management.Identity;
 using SafeHaven.Management.Projects;
@@ -13,6 +14,8 @@ namespace SafeHaven.Management.Api;
 /// Project Manager adds existing users to their project as Researchers, Dataset Provider Representatives or Referees
 /// (members of the appliance-wide Referee college that Programme Managers appoint, never the Project Manager themself);
 /// classifiers record a tier per work package. A project the caller holds no role in answers 404, as if absent.
+/// At a tier listed in <c>SafeHaven:Projects:RequireProviderApproval</c> (default 3 and 4) a new member or Referee is
+/// pending (202) until a Dataset Provider Representative of the project approves it (<see cref="ProviderApproval"/>).
 /// </summary>
 internal static class ProjectEndpoints
 {
@@ -57,8 +60,29 @@ internal static class ProjectEndpoints
             .Produces<ProjectView>();
 
         api.MapPost("/projects/{project}/members", AddMemberAsync)
-            .WithSummary("Give an existing user a role in the project (Programme Manager: Project Manager, Investigator; the project's Project Manager: Researcher, Dataset Provider Representative, and Referee from the Referee college, never themself).")
-            .Accepts<MemberRequest>("application/json").Produces<RoleAssignmentView>(StatusCodes.Status201Created);
+            .WithSummary("Give an existing user a role in the project (Programme Manager: Project Manager, Investigator; the project's Project Manager: Researcher, Dataset Provider Representative, and Referee from the Referee college, never themself). At a tier that requires counter-approval the answer is 202 and the role is pending.")
+            .Accepts<MemberRequest>("application/json").Produces<RoleAssignmentView>(StatusCodes.Status201Created)
+            .Produces<PendingMembershipView>(StatusCodes.Status202Accepted);
+
+        api.MapGet("/projects/{project}/members/pending", async (string project, HttpContext http, IProjectStore projects, IUserStore users, CancellationToken cancellationToken) =>
+            {
+                var (record, problem) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
+                return record is null ? problem! : ManagementJson.Ok(await PendingAsync(project, projects, users, cancellationToken).ConfigureAwait(false));
+            })
+            .WithSummary("The project's memberships waiting for a Dataset Provider Representative's counter-approval, each with why it waits (its members, System and Programme Managers).")
+            .Produces<List<PendingMembershipView>>();
+
+        api.MapPost("/projects/{project}/members/pending/{user}/{role}/approve", (string project, string user, string role, HttpContext http, IProjectStore projects,
+                IUserStore users, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
+                DecidePendingAsync(project, user, role, approve: true, http, projects, users, auth, cancellationToken))
+            .WithSummary("Counter-approve a pending member or Referee: the role is granted (a Dataset Provider Representative of the project who neither proposed it nor is the nominee).")
+            .Accepts<DecisionRequest>("application/json").Produces<RoleAssignmentView>();
+
+        api.MapPost("/projects/{project}/members/pending/{user}/{role}/reject", (string project, string user, string role, HttpContext http, IProjectStore projects,
+                IUserStore users, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
+                DecidePendingAsync(project, user, role, approve: false, http, projects, users, auth, cancellationToken))
+            .WithSummary("Reject a pending member or Referee: the nomination is removed (a Dataset Provider Representative of the project who neither proposed it nor is the nominee).")
+            .Accepts<DecisionRequest>("application/json").Produces(StatusCodes.Status204NoContent);
 
         api.MapGet("/college/referees", async (IUserStore users, CancellationToken cancellationToken) =>
                 ManagementJson.Ok(await CollegeAsync(users, cancellationToken).ConfigureAwait(false)))
@@ -139,7 +163,21 @@ internal static class ProjectEndpoints
             var outcome = WorkPackageClassification.Decide(await projects.GetClassificationsAsync(project.Name, wp.Name, cancellationToken).ConfigureAwait(false));
             workPackages.Add(new WorkPackageSummary(wp.Name, wp.Title, outcome.State, outcome.AgreedTier, outcome.HighestProposedTier));
         }
-        return new ProjectView(project.Name, project.Title, project.CreatedAt, project.CreatedBy, members.Select(RoleAssignmentView.Of).ToList(), workPackages);
+        return new ProjectView(project.Name, project.Title, project.CreatedAt, project.CreatedBy, members.Select(RoleAssignmentView.Of).ToList(), workPackages,
+            await PendingAsync(project.Name, projects, users, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static bool HasRepresentative(IEnumerable<RoleAssignment> members) => members.Any(a => a.Role == Role.DatasetProviderRepresentative);
+
+    private static async Task<List<PendingMembershipView>> PendingAsync(string project, IProjectStore projects, IUserStore users, CancellationToken cancellationToken)
+    {
+        var pending = await projects.ListPendingMembershipsAsync(project, cancellationToken).ConfigureAwait(false);
+        if (pending.Count == 0)
+        {
+            return [];
+        }
+        var hasRepresentative = HasRepresentative(await users.ListProjectRolesAsync(project, cancellationToken).ConfigureAwait(false));
+        return pending.Select(p => PendingMembershipView.Of(p, hasRepresentative)).ToList();
     }
 
     private static async Task<WorkPackageView?> WorkPackageAsync(string project, string workPackage, IProjectStore projects, CancellationToken cancellationToken)
@@ -227,7 +265,7 @@ internal static class ProjectEndpoints
     }
 
     private static async Task<IResult> AddMemberAsync(string project, HttpContext http, IProjectStore projects, IUserStore users,
-        IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+        TierPolicyProvider policy, ProjectOptions projectOptions, TimeProvider time, IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
         var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
         if (record is null)
@@ -275,10 +313,92 @@ internal static class ProjectEndpoints
                     detail: $"{request.User} is not a member of the Referee college; a Programme Manager appoints college members (POST /api/college/referees).");
             }
         }
+        var existing = await users.ListProjectRolesAsync(project, cancellationToken).ConfigureAwait(false);
+        if (!existing.Any(a => a.User == request.User && a.Role == role))
+        {
+            var hasRepresentative = HasRepresentative(existing);
+            var tier = await ProviderApproval.ProjectTierAsync(project, policy.Current.Policy.Tier, projects, cancellationToken).ConfigureAwait(false);
+            if (ProviderApproval.Required(projectOptions, tier, role, hasRepresentative))
+            {
+                var pending = new PendingMembership(project, request.User, role, time.GetUtcNow(), caller.Name);
+                var proposed = await projects.ProposeMembershipAsync(pending, AuditRecord.Of(caller.Name, "project.member.proposed", request.User, project,
+                    ("role", role.ToString()), ("tier", tier.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    ("waitingFor", hasRepresentative ? "DatasetProviderRepresentative" : "a first DatasetProviderRepresentative")), cancellationToken).ConfigureAwait(false);
+                if (!proposed)
+                {
+                    pending = await projects.GetPendingMembershipAsync(project, request.User, role, cancellationToken).ConfigureAwait(false) ?? pending;
+                }
+                return ManagementJson.Ok(PendingMembershipView.Of(pending, hasRepresentative), StatusCodes.Status202Accepted);
+            }
+        }
         var added = await users.AssignRoleAsync(request.User, role, project,
             AuditRecord.Of(caller.Name, "project.member.added", request.User, project, ("role", role.ToString())), cancellationToken).ConfigureAwait(false);
         var assignment = (await users.GetRolesAsync(request.User, cancellationToken).ConfigureAwait(false)).First(a => a.Project == project && a.Role == role);
         return ManagementJson.Ok(RoleAssignmentView.Of(assignment), added ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    }
+
+    private static async Task<IResult> DecidePendingAsync(string project, string user, string role, bool approve, HttpContext http, IProjectStore projects,
+        IUserStore users, IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+    {
+        var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return notVisible!;
+        }
+        if (!Names.IsUserName(user))
+        {
+            return ManagementJson.Invalid("user", Names.UserRule);
+        }
+        if (!Roles.TryParse(role, out var parsed) || parsed.IsGlobal())
+        {
+            return ManagementJson.Invalid("role", "A project role.");
+        }
+        var (request, problem) = await ManagementJson.ReadAsync<DecisionRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (request is null)
+        {
+            return problem!;
+        }
+        if (!Names.IsText(request.Reason))
+        {
+            return ManagementJson.Invalid("reason", Names.TextRule);
+        }
+        var caller = Caller.From(http.User)!;
+        if (!caller.Has(project, Role.DatasetProviderRepresentative))
+        {
+            return Forbidden($"Only a Dataset Provider Representative of {project} approves or rejects its new members and Referees.");
+        }
+        var pending = await projects.GetPendingMembershipAsync(project, user, parsed, cancellationToken).ConfigureAwait(false);
+        if (pending is null)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Nothing pending", detail: $"No nomination of {user} as {parsed} in {project} is waiting for approval.");
+        }
+        if (ProviderApproval.Refusal(pending, caller) is { } refusal)
+        {
+            return Forbidden(refusal);
+        }
+        var details = new (string, string?)[] { ("role", parsed.ToString()), ("proposedBy", pending.ProposedBy), ("reason", request.Reason) };
+        if (!approve)
+        {
+            return await projects.RemovePendingMembershipAsync(pending, AuditRecord.Of(caller.Name, "project.member.rejected", user, project, details), cancellationToken).ConfigureAwait(false)
+                ? Results.NoContent()
+                : Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided", detail: $"The nomination of {user} as {parsed} in {project} was decided meanwhile.");
+        }
+        // What made the nomination valid must still hold now (fail closed): an active user, and a Referee still in the college.
+        if (await users.GetUserAsync(user, cancellationToken).ConfigureAwait(false) is not { Disabled: false })
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not an active user", detail: $"{user} is no longer an active user; reject the nomination instead.");
+        }
+        if (parsed == Role.Referee && !(await users.GetRolesAsync(user, cancellationToken).ConfigureAwait(false)).Any(a => a.Role == Role.CollegeReferee && a.Project is null))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not in the Referee college",
+                detail: $"{user} is no longer a member of the Referee college; reject the nomination instead.");
+        }
+        if (!await projects.ApproveMembershipAsync(pending, AuditRecord.Of(caller.Name, "project.member.approved", user, project, details), cancellationToken).ConfigureAwait(false))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided", detail: $"The nomination of {user} as {parsed} in {project} was decided meanwhile.");
+        }
+        var assignment = (await users.GetRolesAsync(user, cancellationToken).ConfigureAwait(false)).First(a => a.Project == project && a.Role == parsed);
+        return ManagementJson.Ok(RoleAssignmentView.Of(assignment));
     }
 
     private static async Task<IResult> RemoveMemberAsync(string project, string user, string role, HttpContext http, IProjectStore projects, IUserStore users, CancellationToken cancellationToken)
@@ -308,6 +428,11 @@ internal static class ProjectEndpoints
         }
         var removed = await users.RemoveRoleAsync(user, parsed, project,
             AuditRecord.Of(caller.Name, "project.member.removed", user, project, ("role", parsed.ToString())), cancellationToken).ConfigureAwait(false);
+        if (!removed && await projects.GetPendingMembershipAsync(project, user, parsed, cancellationToken).ConfigureAwait(false) is { } pending)
+        {
+            removed = await projects.RemovePendingMembershipAsync(pending, AuditRecord.Of(caller.Name, "project.member.withdrawn", user, project,
+                ("role", parsed.ToString()), ("proposedBy", pending.ProposedBy)), cancellationToken).ConfigureAwait(false);
+        }
         return removed
             ? Results.NoContent()
             : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such member", detail: $"{user} is not {parsed} in {project}.");

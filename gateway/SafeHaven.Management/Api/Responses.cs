@@ -28,7 +28,15 @@ public sealed record RoleAssignmentView(string User, Role Role, string? Project,
 
 public sealed record ProjectSummary(string Name, string Title, DateTimeOffset CreatedAt, string CreatedBy, IReadOnlyList<Role> YourRoles);
 
-public sealed record ProjectView(string Name, string Title, DateTimeOffset CreatedAt, string CreatedBy, IReadOnlyList<RoleAssignmentView> Members, IReadOnlyList<WorkPackageSummary> WorkPackages);
+public sealed record ProjectView(string Name, string Title, DateTimeOffset CreatedAt, string CreatedBy, IReadOnlyList<RoleAssignmentView> Members,
+    IReadOnlyList<WorkPackageSummary> WorkPackages, IReadOnlyList<PendingMembershipView> PendingMembers);
+
+/// <summary>A nomination waiting for a Dataset Provider Representative's counter-approval; it grants nothing yet.</summary>
+public sealed record PendingMembershipView(string Project, string User, Role Role, DateTimeOffset ProposedAt, string ProposedBy, bool CanProceed, string Explanation)
+{
+    public static PendingMembershipView Of(PendingMembership pending, bool projectHasRepresentative) =>
+        new(pending.Project, pending.User, pending.Role, pending.ProposedAt, pending.ProposedBy, projectHasRepresentative, ProviderApproval.Waiting(pending, projectHasRepresentative));
+}
 
 public sealed record WorkPackageSummary(string Name, string Title, ClassificationState State, int? AgreedTier, int? HighestProposedTier);
 

@@ -28,4 +28,21 @@ public interface IProjectStore
 
     /// <summary>Records (or replaces) one classifier's classification in one role.</summary>
     Task RecordClassificationAsync(string project, string workPackage, Classification classification, AuditRecord audit, CancellationToken cancellationToken);
+
+    /// <summary>The memberships of the project waiting for a Dataset Provider Representative's counter-approval.</summary>
+    Task<IReadOnlyList<PendingMembership>> ListPendingMembershipsAsync(string project, CancellationToken cancellationToken);
+
+    Task<PendingMembership?> GetPendingMembershipAsync(string project, string user, Role role, CancellationToken cancellationToken);
+
+    /// <summary>False when the same nomination is already pending.</summary>
+    Task<bool> ProposeMembershipAsync(PendingMembership pending, AuditRecord audit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Approves a pending membership: it is removed and the role granted, with the audit entry, atomically. False when
+    /// it was no longer pending (decided meanwhile).
+    /// </summary>
+    Task<bool> ApproveMembershipAsync(PendingMembership pending, AuditRecord audit, CancellationToken cancellationToken);
+
+    /// <summary>Removes a pending membership (rejected or withdrawn). False when it was no longer pending.</summary>
+    Task<bool> RemovePendingMembershipAsync(PendingMembership pending, AuditRecord audit, CancellationToken cancellationToken);
 }

@@ -88,6 +88,81 @@ internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IP
             return (true, audit);
         }, cancellationToken);
 
+    private const string PendingColumns =
+        "project AS Project, user_name AS User, role AS Role, proposed_at AS ProposedAt, proposed_by AS ProposedBy";
+
+    public async Task<IReadOnlyList<PendingMembership>> ListPendingMembershipsAsync(string project, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var rows = await connection.QueryAsync<PendingRow>(new CommandDefinition(
+            $"SELECT {PendingColumns} FROM mgmt_pending_memberships WHERE project = @project ORDER BY proposed_at, user_name, role",
+            new { project }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => r.ToRecord()).OfType<PendingMembership>().ToList();
+    }
+
+    public async Task<PendingMembership?> GetPendingMembershipAsync(string project, string user, Role role, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        var row = await connection.QuerySingleOrDefaultAsync<PendingRow>(new CommandDefinition(
+            $"SELECT {PendingColumns} FROM mgmt_pending_memberships WHERE project = @project AND user_name = @user AND role = @role",
+            new { project, user, role = role.ToString() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row?.ToRecord();
+    }
+
+    public Task<bool> ProposeMembershipAsync(PendingMembership pending, AuditRecord audit, CancellationToken cancellationToken) =>
+        database.ChangeAsync(async (connection, transaction) =>
+        {
+            var added = await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO mgmt_pending_memberships (project, user_name, role, proposed_at, proposed_by) VALUES (@Project, @User, @role, @at, @ProposedBy)
+                ON CONFLICT (project, user_name, role) DO NOTHING
+                """,
+                new { pending.Project, pending.User, role = pending.Role.ToString(), at = pending.ProposedAt.ToUnixTimeMilliseconds(), pending.ProposedBy },
+                transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
+            return (added, added ? audit : null);
+        }, cancellationToken);
+
+    public Task<bool> ApproveMembershipAsync(PendingMembership pending, AuditRecord audit, CancellationToken cancellationToken) =>
+        database.ChangeAsync(async (connection, transaction) =>
+        {
+            var removed = await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM mgmt_pending_memberships WHERE project = @Project AND user_name = @User AND role = @role",
+                new { pending.Project, pending.User, role = pending.Role.ToString() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
+            if (!removed)
+            {
+                return (false, (AuditRecord?)null);
+            }
+            // Attributed to the proposer (who appointed); the approver is in the audit entry.
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO mgmt_role_assignments (user_name, role, project, assigned_at, assigned_by) VALUES (@User, @role, @Project, @now, @ProposedBy)
+                ON CONFLICT (user_name, role, project) DO NOTHING
+                """,
+                new { pending.User, role = pending.Role.ToString(), pending.Project, now = database.Time.GetUtcNow().ToUnixTimeMilliseconds(), pending.ProposedBy },
+                transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return (true, audit);
+        }, cancellationToken);
+
+    public Task<bool> RemovePendingMembershipAsync(PendingMembership pending, AuditRecord audit, CancellationToken cancellationToken) =>
+        database.ChangeAsync(async (connection, transaction) =>
+        {
+            var removed = await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM mgmt_pending_memberships WHERE project = @Project AND user_name = @User AND role = @role",
+                new { pending.Project, pending.User, role = pending.Role.ToString() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
+            return (removed, removed ? audit : null);
+        }, cancellationToken);
+
+    private sealed class PendingRow
+    {
+        public string Project { get; set; } = "";
+        public string User { get; set; } = "";
+        public string Role { get; set; } = "";
+        public long ProposedAt { get; set; }
+        public string ProposedBy { get; set; } = "";
+
+        public PendingMembership? ToRecord() => Roles.TryParse(Role, out var role)
+            ? new PendingMembership(Project, User, role, DateTimeOffset.FromUnixTimeMilliseconds(ProposedAt), ProposedBy)
+            : null;
+    }
+
     private sealed class ProjectRow
     {
         public string Name { get; set; } = "";

@@ -113,6 +113,14 @@ internal sealed class SqliteManagementDatabase
             PRIMARY KEY (project, work_package, role, classifier),
             FOREIGN KEY (project, work_package) REFERENCES mgmt_work_packages(project, name)
         );
+        CREATE TABLE IF NOT EXISTS mgmt_pending_memberships (
+            project     TEXT    NOT NULL REFERENCES mgmt_projects(name),
+            user_name   TEXT    NOT NULL REFERENCES mgmt_users(name),
+            role        TEXT    NOT NULL,
+            proposed_at INTEGER NOT NULL,
+            proposed_by TEXT    NOT NULL,
+            PRIMARY KEY (project, user_name, role)
+        );
         CREATE TABLE IF NOT EXISTS mgmt_policy_settings (
             key        TEXT    NOT NULL PRIMARY KEY,
             value      TEXT    NOT NULL,

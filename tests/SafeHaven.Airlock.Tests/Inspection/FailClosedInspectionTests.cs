@@ -11,9 +11,9 @@ namespace SafeHaven.Airlock.Tests.Inspection;
 /// <summary>
 /// Issue 11, item 1: every archive or compressed format is listed or blocked as uninspectable, and links are judged
 /// where they lead once extracted. Each hostile case is built at test time with the real tools (tar in its dialects,
-/// xz, bzip2, zstd, lz4, dpkg-deb, git) or System.IO.Compression, next to a harmless twin that must still pass.
+/// xz, bzip2, zstd, lz4, cpio, dpkg-deb, git) or System.IO.Compression, next to a harmless twin that must still pass.
 /// </summary>
-public sealed class FailClosedInspectionTests : IDisposable
+public sealed partial class FailClosedInspectionTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
@@ -24,6 +24,8 @@ public sealed class FailClosedInspectionTests : IDisposable
         { "tar.xz", "xz", ["xz", "-c"] },
         { "tar.bz2", "bzip2", ["bzip2", "-c"] },
         { "tar.zst", "zstd", ["zstd", "-q", "-c"] },
+        { "tar.lz4", "lz4", ["lz4", "-q", "-c"] },
+        { "tar.lzma", "lzma", ["xz", "--format=lzma", "-c"] },
     };
 
     [Theory]
@@ -239,38 +241,69 @@ public sealed class FailClosedInspectionTests : IDisposable
     }
 
     [Theory]
-    [InlineData("data.lzma", "lzma")]
-    [InlineData("data.lz4", "lz4")]
-    public async Task Compressed_formats_no_reader_here_lists_are_blocked_as_uninspectable(string name, string format)
+    [InlineData("lz4", new[] { "lz4", "-q", "-c" })]
+    [InlineData("lzma", new[] { "xz", "--format=lzma", "-c" })]
+    public async Task Lz4_and_lzma_named_harmlessly_are_still_listed_by_their_bytes(string format, string[] compressor)
     {
-        var plain = Write("plain.txt", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("hello airlock\n", 100))));
-        var compressed = format == "lzma" ? Compress(plain, ["xz", "--format=lzma", "-c"], name) : Compress(plain, ["lz4", "-q", "-c"], name);
+        var tree = Tree(dir => System.IO.File.CreateSymbolicLink(Path.Combine(dir, "pw"), "/etc/passwd"));
+        var compressed = Compress(TarOf(tree, "gnu", "pw"), compressor, "notes.txt");
 
-        // Named honestly, and named as something harmless: the bytes decide.
-        foreach (var asName in new[] { name, "notes.txt" })
+        var result = await InspectFileAsync("notes.txt", compressed);
+
+        Assert.Equal(format, result.Format);
+        var finding = Assert.Single(result.Findings);
+        Assert.Equal((FindingKind.LinkEscape, "notes.txt!/(compressed content)!/pw"), (finding.Kind, finding.Path));
+        Assert.Contains("'/etc/passwd'", finding.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lz4_legacy_format_which_no_reader_here_lists_stays_blocked_as_uninspectable()
+    {
+        // `lz4 -l` writes the legacy format (Linux kernel images use it); K4os.Compression.LZ4 reads only frames.
+        var plain = Write("plain.txt", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("hello airlock\n", 100))));
+        var compressed = Compress(plain, ["lz4", "-q", "-l", "-c"], "data.lz4");
+
+        foreach (var asName in new[] { "data.lz4", "notes.txt" })
         {
             var result = await InspectFileAsync(asName, compressed);
 
             var finding = Assert.Single(result.Findings);
             Assert.Equal((FindingKind.Uninspectable, asName), (finding.Kind, finding.Path));
-            Assert.Contains($"is {format} content", finding.Reason, StringComparison.Ordinal);
+            Assert.Contains("is lz4 legacy format content", finding.Reason, StringComparison.Ordinal);
             Assert.Contains("uninspectable", finding.Reason, StringComparison.Ordinal);
         }
     }
 
     [Fact]
-    public async Task Cpio_archive_named_harmlessly_is_blocked_as_uninspectable_by_its_magic()
+    public async Task Lzma_declaring_a_dictionary_larger_than_the_inspector_allocates_is_blocked_before_decoding()
     {
-        // A newc cpio header (what rpm payloads and initramfs use) for a symlink 'pw' -> '/etc/passwd'.
-        var target = "/etc/passwd";
-        var header = "070701" + string.Concat(new[] { 1, 0xA1FF, 0, 0, 1, 0, target.Length, 0, 0, 0, 0, 3, 0 }.Select(v => v.ToString("X8")));
-        var bytes = Encoding.ASCII.GetBytes(header + "pw\0" + new string('\0', (4 - ((110 + 3) % 4)) % 4) + target);
+        // A real `xz --format=lzma` file whose header is edited to declare a 1 GiB dictionary (the decoder would
+        // allocate it whole); the properties byte and the rest of the stream are untouched.
+        var lzma = System.IO.File.ReadAllBytes(Compress(Write("plain.txt", Text("hello airlock\n")), ["xz", "--format=lzma", "-c"], "data.lzma"));
+        BitConverter.TryWriteBytes(lzma.AsSpan(1, 4), 1u << 30);
 
-        var result = await InspectFileAsync("notes.txt", Write("notes.txt", bytes));
+        var result = await InspectFileAsync("data.lzma", Write("data.lzma", lzma));
 
+        Assert.Equal("lzma", result.Format);
         var finding = Assert.Single(result.Findings);
-        Assert.Equal((FindingKind.Uninspectable, "notes.txt"), (finding.Kind, finding.Path));
-        Assert.Contains("is cpio content", finding.Reason, StringComparison.Ordinal);
+        Assert.Equal(FindingKind.Uninspectable, finding.Kind);
+        Assert.Contains("declares a 1073741824-byte dictionary", finding.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("data.lz4", "lz4", new[] { "lz4", "-q", "-c" })]
+    [InlineData("data.lzma", "lzma", new[] { "xz", "--format=lzma", "-c" })]
+    public async Task Truncated_lz4_and_lzma_are_blocked_as_malformed(string name, string format, string[] compressor)
+    {
+        var random = new byte[256 * 1024];
+        new Random(7).NextBytes(random);
+        var whole = System.IO.File.ReadAllBytes(Compress(Write("random.bin", random), compressor, name));
+
+        var result = await InspectFileAsync(name, Write(name, whole[..(whole.Length / 2)]));
+
+        Assert.Equal(format, result.Format);
+        Assert.Equal(InspectionVerdict.Blocked, result.Verdict);
+        Assert.Equal(FindingKind.Malformed, Assert.Single(result.Findings).Kind);
     }
 
     [Fact]
@@ -326,6 +359,8 @@ public sealed class FailClosedInspectionTests : IDisposable
     [InlineData("zeros.xz", "xz", new[] { "xz", "-c" })]
     [InlineData("zeros.zst", "zstd", new[] { "zstd", "-q", "-c" })]
     [InlineData("zeros.bz2", "bzip2", new[] { "bzip2", "-c" })]
+    [InlineData("zeros.lz4", "lz4", new[] { "lz4", "-q", "-9", "-c" })]
+    [InlineData("zeros.lzma", "lzma", new[] { "xz", "--format=lzma", "-c" })]
     public async Task Bomb_limits_apply_to_every_decompressor_while_streaming(string name, string format, string[] compressor)
     {
         var zeros = Write("zeros", new byte[16 * 1024 * 1024]);

@@ -14,7 +14,9 @@ namespace SafeHaven.Management.Tests.Api;
 ///
 /// The world every row starts from: projects <c>a</c> and <c>b</c>; work package <c>a/wp1</c>; user <c>newbie</c>
 /// with no role; <c>col</c> in the Referee college; <c>res-a</c> and <c>res2-a</c> are Researchers in <c>a</c>; hand-added PyPI allowlist entries <c>pending-pkg</c>
-/// (pending) and <c>removable</c> (approved), both added by <c>sm</c>; a file allowlist; Tier 3; a computed PyPI closure.
+/// (pending) and <c>removable</c> (approved), both added by <c>sm</c>; a file allowlist; Tier 3; a computed PyPI closure;
+/// user <c>waiting</c> nominated Researcher of <c>a</c> by <c>pm-a</c>, pending a Dataset Provider Representative's counter-approval
+/// (at Tier 3 every new member of <c>a</c> is pending: the matrix's 202s).
 /// </summary>
 public sealed class AuthorizationMatrixTests
 {
@@ -26,7 +28,8 @@ public sealed class AuthorizationMatrixTests
     //   DPR-A  Dataset Provider Rep. of a (JWT)  Ref-A  Referee of a (JWT)
     //   Res-A  Researcher of a (API key)      Inv-B  Investigator of b: a token for another project (JWT)
     //   Col    member of the appliance-wide Referee college with no project role (API key); Ref-A is not in the college
-    //          (in the "referee" row PM-A has made Col a Referee of a before Col's turn, so Col sees a and gets 403)
+    //          (in the "referee" row PM-A has nominated Col Referee of a before Col's turn, but at Tier 3 the nomination
+    //          waits for a Dataset Provider Representative's counter-approval, so Col still does not see a: 404)
     private const string Matrix = """
         method path                                               body           anon  exp   fkey  bkey  SM    PgM   PM-A  Inv-A DPR-A Ref-A Res-A Inv-B Col
         GET    /healthz                                           -              200   200   200   200   200   200   200   200   200   200   200   200   200
@@ -49,8 +52,8 @@ public sealed class AuthorizationMatrixTests
         POST   /api/projects                                      project        401   401   401   401   403   201   403   403   403   403   403   403   403
         GET    /api/projects/a                                    -              401   401   401   401   200   200   200   200   200   200   200   404   404
         GET    /api/projects/b                                    -              401   401   401   401   200   200   404   404   404   404   404   200   404
-        POST   /api/projects/a/members                            researcher     401   401   401   401   403   403   201   403   403   403   403   404   404
-        POST   /api/projects/a/members                            investigator   401   401   401   401   403   201   403   403   403   403   403   404   404
+        POST   /api/projects/a/members                            researcher     401   401   401   401   403   403   202   403   403   403   403   404   404
+        POST   /api/projects/a/members                            investigator   401   401   401   401   403   202   403   403   403   403   403   404   404
         DELETE /api/projects/a/members/res2-a/Researcher          -              401   401   401   401   403   403   204   403   403   403   403   404   404
         POST   /api/projects/a/workpackages                       workpackage    401   401   401   401   403   403   201   201   403   403   403   404   404
         GET    /api/projects/a/workpackages/wp1                   -              401   401   401   401   200   200   200   200   200   200   200   404   404
@@ -58,7 +61,10 @@ public sealed class AuthorizationMatrixTests
         GET    /api/college/referees                              -              401   401   401   401   200   200   200   200   200   200   200   200   200
         POST   /api/college/referees                              college        401   401   401   401   403   201   403   403   403   403   403   403   403
         DELETE /api/college/referees/col                          -              401   401   401   401   403   204   403   403   403   403   403   403   403
-        POST   /api/projects/a/members                            referee        401   401   401   401   403   403   201   403   403   403   403   404   403
+        POST   /api/projects/a/members                            referee        401   401   401   401   403   403   202   403   403   403   403   404   404
+        GET    /api/projects/a/members/pending                    -              401   401   401   401   200   200   200   200   200   200   200   404   404
+        POST   /api/projects/a/members/pending/waiting/Researcher/approve decision 401 401 401 401 403   403   403   403   200   403   403   404   404
+        POST   /api/projects/a/members/pending/waiting/Researcher/reject  decision 401 401 401 401 403   403   403   403   204   403   403   404   404
         """;
 
     private static readonly Dictionary<string, string> Bodies = new()
@@ -197,6 +203,9 @@ public sealed class AuthorizationMatrixTests
             world._credentials["Col"] = await host.AddUserWithKeyAsync("col", (Role.CollegeReferee, null));
             await host.Users.AddUserAsync("newbie", AuditRecord.Of("test", "user.created", "newbie"), ct);
             await host.AddUserWithKeyAsync("res2-a", (Role.Researcher, "a"));
+            await host.Users.AddUserAsync("waiting", AuditRecord.Of("test", "user.created", "waiting"), ct);
+            await host.Projects.ProposeMembershipAsync(new PendingMembership("a", "waiting", Role.Researcher, DateTimeOffset.UtcNow, "pm-a"),
+                AuditRecord.Of("pm-a", "project.member.proposed", "waiting", "a", ("role", "Researcher")), ct);
             world._credentials["bkey"] = "shk_000000000000_" + new string('A', 43);
 
             world._credentials["PgM"] = idp.Token("pgm", ["ProgrammeManager"]);
