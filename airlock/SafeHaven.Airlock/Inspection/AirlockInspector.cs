@@ -143,7 +143,8 @@ public sealed class AirlockInspector
                 await InspectCompressedAsync(peek, path, depth, walk, s => new GZipStream(s, CompressionMode.Decompress), cancellationToken).ConfigureAwait(false);
                 break;
             case ContentFormat.Xz:
-                await InspectCompressedAsync(peek, path, depth, walk, s => new SharpCompress.Compressors.Xz.XZStream(s), cancellationToken).ConfigureAwait(false);
+                var xzHead = peek.Head.ToArray();
+                await InspectCompressedAsync(peek, path, depth, walk, s => Xz(s, xzHead, path), cancellationToken).ConfigureAwait(false);
                 break;
             case ContentFormat.Bzip2:
                 await InspectCompressedAsync(peek, path, depth, walk, s => BZip2(s), cancellationToken).ConfigureAwait(false);
@@ -268,6 +269,101 @@ public sealed class AirlockInspector
         }
         var size = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(5));
         return SharpCompress.Compressors.LZMA.LzmaStream.Create(header[..5], compressed, -1, size < 0 ? -1 : size, false);
+    }
+
+    /// <summary>
+    /// An xz stream whose first block's LZMA2 dictionary is at most <see cref="MaxLzmaDictionaryBytes"/> (the decoder
+    /// allocates it whole). Read from the stream header (12 bytes) and the first block header: its size byte, its flags
+    /// (filter count, optional sizes as multibyte integers), then each filter's id and properties; LZMA2 (0x21) carries
+    /// the dictionary in one byte. A header the inspector cannot read this way is blocked, never decoded on trust.
+    /// </summary>
+    private static Stream Xz(Stream compressed, byte[] head, string path)
+    {
+        if (XzDictionaryBytes(head) is not { } dictionary)
+        {
+            throw new InspectionStoppedException(FindingKind.Uninspectable,
+                $"'{path}' is xz content whose first block header cannot be read: blocked as uninspectable", path);
+        }
+        if (dictionary > MaxLzmaDictionaryBytes)
+        {
+            throw new InspectionStoppedException(FindingKind.Uninspectable,
+                $"'{path}' is xz content that declares a {dictionary}-byte dictionary, more than the {MaxLzmaDictionaryBytes} bytes the inspector allocates: blocked as uninspectable", path);
+        }
+        return new SharpCompress.Compressors.Xz.XZStream(compressed);
+    }
+
+    /// <summary>The LZMA2 dictionary size of the first block, 0 for an empty stream, or null when unreadable.</summary>
+    internal static long? XzDictionaryBytes(ReadOnlySpan<byte> head)
+    {
+        const int streamHeader = 12;
+        if (head.Length <= streamHeader)
+        {
+            return null;
+        }
+        if (head[streamHeader] == 0)
+        {
+            return 0; // the index follows at once: a stream with no blocks
+        }
+        var headerSize = (head[streamHeader] + 1) * 4;
+        if (head.Length < streamHeader + headerSize)
+        {
+            return null;
+        }
+        var block = head.Slice(streamHeader, headerSize);
+        var flags = block[1];
+        if ((flags & 0x3C) != 0)
+        {
+            return null; // reserved bits
+        }
+        var position = 2;
+        if ((flags & 0x40) != 0 && ReadVli(block, ref position) is null)
+        {
+            return null;
+        }
+        if ((flags & 0x80) != 0 && ReadVli(block, ref position) is null)
+        {
+            return null;
+        }
+        long? dictionary = null;
+        var filters = (flags & 0x03) + 1;
+        for (var i = 0; i < filters; i++)
+        {
+            if (ReadVli(block, ref position) is not { } id || ReadVli(block, ref position) is not { } propertiesSize
+                || position + (long)propertiesSize > block.Length - 4)
+            {
+                return null;
+            }
+            if (id == 0x21)
+            {
+                if (propertiesSize != 1 || i != filters - 1 || block[position] > 40)
+                {
+                    return null;
+                }
+                var bits = block[position];
+                dictionary = bits == 40 ? uint.MaxValue : (2L | (bits & 1L)) << (bits / 2 + 11);
+            }
+            position += (int)propertiesSize;
+        }
+        return dictionary;
+    }
+
+    private static ulong? ReadVli(ReadOnlySpan<byte> data, ref int position)
+    {
+        ulong value = 0;
+        for (var i = 0; i < 9; i++)
+        {
+            if (position >= data.Length)
+            {
+                return null;
+            }
+            var b = data[position++];
+            value |= (ulong)(b & 0x7F) << (7 * i);
+            if ((b & 0x80) == 0)
+            {
+                return value;
+            }
+        }
+        return null;
     }
 
     private static Stream BZip2(Stream compressed) =>

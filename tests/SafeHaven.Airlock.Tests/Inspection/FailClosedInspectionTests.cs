@@ -290,6 +290,43 @@ public sealed partial class FailClosedInspectionTests : IDisposable
         Assert.Contains("declares a 1073741824-byte dictionary", finding.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Xz_declaring_a_dictionary_larger_than_the_inspector_allocates_is_blocked_before_decoding()
+    {
+        // A real `xz` file (one block, LZMA2 with an 8 MiB dictionary) whose first block header is edited to declare
+        // 1 GiB: the LZMA2 properties byte is the last byte before the header's padding and CRC32, which is recomputed
+        // so the header stays valid and only the dictionary is hostile.
+        var xz = System.IO.File.ReadAllBytes(Compress(Write("plain.txt", Text("hello airlock\n")), ["xz", "-c"], "data.xz"));
+        Assert.Equal(8L << 20, AirlockInspector.XzDictionaryBytes(xz));
+        var headerSize = (xz[12] + 1) * 4;
+        var header = xz.AsSpan(12, headerSize);
+        var lzma2 = header.IndexOf(new byte[] { 0x21, 0x01 });
+        Assert.True(lzma2 > 0, "the block header names the LZMA2 filter");
+        header[lzma2 + 2] = 36; // (2 | 0) << (36 / 2 + 11) = 1 GiB
+        BitConverter.TryWriteBytes(header[^4..], Crc32(header[..^4]));
+
+        var result = await InspectFileAsync("data.xz", Write("data.xz", xz));
+
+        Assert.Equal("xz", result.Format);
+        var finding = Assert.Single(result.Findings);
+        Assert.Equal(FindingKind.Uninspectable, finding.Kind);
+        Assert.Contains("declares a 1073741824-byte dictionary", finding.Reason, StringComparison.Ordinal);
+    }
+
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+        return ~crc;
+    }
+
     [Theory]
     [InlineData("data.lz4", "lz4", new[] { "lz4", "-q", "-c" })]
     [InlineData("data.lzma", "lzma", new[] { "xz", "--format=lzma", "-c" })]
