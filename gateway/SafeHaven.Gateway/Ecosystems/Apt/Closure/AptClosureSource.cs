@@ -1,0 +1,272 @@
+using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Ecosystems.Apt.Debian;
+
+namespace SafeHaven.Gateway.Ecosystems.Apt.Closure;
+
+/// <summary>
+/// Closes an apt allowlist (binary package names) over <c>Pre-Depends</c> and <c>Depends</c> inside the one policy
+/// engine (<see cref="AllowlistClosure.BuildAsync"/>), choosing what apt would among the packages the tier lets
+/// through (<see cref="AptUniverse"/>). apt, like R, never backtracks: it installs a name's <b>candidate</b> (its
+/// newest visible version) or fails.
+/// <list type="bullet">
+/// <item><b>Requests.</b> Each group of alternatives is one <see cref="ClosureRequest"/>: a single relation as
+/// <c>Name = "libfoo1[:any]"</c>, <c>Constraint = "(&gt;= 1.2)"</c> (or empty); several as <c>Name = "a (&gt;= 1) | b"</c>,
+/// <c>Constraint = ""</c>. The node names the real package chosen, at its candidate version.</item>
+/// <item><b>Alternatives</b> (<c>a | b</c>): an alternative already satisfied by a package in the closure is taken (apt
+/// installs nothing for a dependency already met); otherwise the first alternative that can be satisfied.</item>
+/// <item><b>One relation</b>: the real package's candidate when it satisfies the version and architecture, else a
+/// provider (a real package before a virtual one's provider).</item>
+/// <item><b>Virtual packages</b>: a provider already in the closure if there is one, else the first provider by
+/// name. (apt orders several providers by its own heuristics; whichever it takes, the mirror lists only the one
+/// chosen here among the providers not otherwise in the closure, so apt can only take that one.) An unversioned
+/// <c>Provides</c> never satisfies a versioned relation; a versioned one (<c>Provides: v (= 2)</c>) is checked.</item>
+/// <item><b>Multi-Arch</b>: <c>x:any</c> needs the target to be <c>Multi-Arch: allowed</c> (apt's rule; <c>foreign</c> does
+/// not do); <c>x:native</c> and <c>x:&lt;native arch&gt;</c> are met by native and <c>all</c> packages; <c>x:&lt;other
+/// arch&gt;</c> only by a <c>Multi-Arch: foreign</c> package, the universe holding no other architecture.</item>
+/// <item><b>Roots</b> (allowlist entries, optionally <c>name@&gt;= 1.2</c>): the real package's candidate; a virtual name
+/// with exactly one provider resolves to it (apt: "Note, selecting ... instead of ..."), with several it fails, as
+/// <c>apt-get install</c> does.</item>
+/// <item><b>Essential and required</b> packages (<see cref="ImplicitRoots"/>) are implicit roots of every closure
+/// (<see cref="GetImplicitRootsAsync"/>): apt assumes them installed, so they and their dependencies are served.</item>
+/// </list>
+/// </summary>
+public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniverse>> universe) : IClosureSource
+{
+    private static readonly IReadOnlySet<string> NoExtras = new HashSet<string>();
+
+    /// <summary>The names apt assumes installed: candidates with <c>Essential: yes</c> or <c>Priority: required</c>, by name.</summary>
+    public static IReadOnlyList<string> ImplicitRoots(AptUniverse universe)
+    {
+        ArgumentNullException.ThrowIfNull(universe);
+        return universe.Names
+            .Select(universe.Candidate)
+            .OfType<AptPackage>()
+            .Where(p => p.Essential || string.Equals(p.Priority, "required", StringComparison.OrdinalIgnoreCase))
+            .Select(p => p.Name)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>The request standing for one group of alternatives (see the class remarks for the encoding).</summary>
+    public static ClosureRequest Request(IReadOnlyList<AptRelation> group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        if (group.Count == 1)
+        {
+            var relation = group[0];
+            var name = relation.ArchQualifier is null ? relation.Name : $"{relation.Name}:{relation.ArchQualifier}";
+            var constraint = relation.Operator is { } op && relation.Version is not null
+                ? $"({AptRelations.Symbol(op)} {relation.Version.Text})"
+                : "";
+            return new ClosureRequest(name, constraint, NoExtras);
+        }
+        return new ClosureRequest(AptRelations.Format(group), "", NoExtras);
+    }
+
+    public async Task<IReadOnlyList<ClosureRequest>> GetImplicitRootsAsync(CancellationToken cancellationToken)
+    {
+        var current = await universe(cancellationToken).ConfigureAwait(false);
+        return ImplicitRoots(current).Select(n => new ClosureRequest(n, "", NoExtras, IsRoot: true)).ToList();
+    }
+
+    public Task<ClosureResolution> ResolveAsync(ClosureRequest request, CancellationToken cancellationToken) =>
+        ResolveAsync(request, new HashSet<string>(), cancellationToken);
+
+    public async Task<ClosureResolution> ResolveAsync(ClosureRequest request, IReadOnlySet<string> included, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(included);
+        var current = await universe(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IReadOnlyList<AptRelation>> groups;
+        try
+        {
+            groups = AptRelations.Parse(Text(request), current.NativeArchitecture);
+        }
+        catch (FormatException e)
+        {
+            return ClosureResolution.Failed($"'{Text(request)}' is not an apt relation: {e.Message}");
+        }
+        if (groups.Count != 1)
+        {
+            return ClosureResolution.Failed($"'{Text(request)}' is not one apt relation (a group of alternatives)");
+        }
+        var chosen = request.IsRoot ? ResolveRoot(current, groups[0], out var failure) : Choose(current, groups[0], included, out failure);
+        return chosen is null
+            ? ClosureResolution.Failed(failure!)
+            : ClosureResolution.Resolved(new ClosureNode(chosen.Name, chosen.Version.Text, NoExtras));
+    }
+
+    public async Task<IReadOnlyList<ClosureRequest>> GetDependenciesAsync(ClosureNode node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var current = await universe(cancellationToken).ConfigureAwait(false);
+        var package = current.Find(node.Name, node.Version)
+            ?? throw new ClosureSourceException($"{node.Name} {node.Version} is no longer served at this tier");
+        return Dependencies(package);
+    }
+
+    /// <summary>The requests for a package's <c>Pre-Depends</c> then <c>Depends</c>, each group once.</summary>
+    public static IReadOnlyList<ClosureRequest> Dependencies(AptPackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        var requests = new List<ClosureRequest>();
+        var seen = new HashSet<(string, string)>();
+        foreach (var group in package.PreDepends.Concat(package.Depends))
+        {
+            var request = Request(group);
+            if (seen.Add((request.Name, request.Constraint)))
+            {
+                requests.Add(request);
+            }
+        }
+        return requests;
+    }
+
+    /// <summary>
+    /// The package apt installs for a group of alternatives, or null with the reason: an alternative already met by
+    /// the closure, else the first that can be met.
+    /// </summary>
+    public static AptPackage? Choose(AptUniverse universe, IReadOnlyList<AptRelation> group, IReadOnlySet<string> included, out string? failure)
+    {
+        ArgumentNullException.ThrowIfNull(universe);
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(included);
+        foreach (var relation in group)
+        {
+            if (Satisfiers(universe, relation, included, out _).FirstOrDefault(p => included.Contains(p.Name)) is { } already)
+            {
+                failure = null;
+                return already;
+            }
+        }
+        var reasons = new List<string>();
+        foreach (var relation in group)
+        {
+            var satisfiers = Satisfiers(universe, relation, included, out var why);
+            if (satisfiers.Count > 0)
+            {
+                failure = null;
+                return satisfiers[0];
+            }
+            reasons.Add(why!);
+        }
+        failure = string.Join("; ", reasons);
+        return null;
+    }
+
+    private static AptPackage? ResolveRoot(AptUniverse universe, IReadOnlyList<AptRelation> group, out string? failure)
+    {
+        if (group.Count != 1)
+        {
+            failure = "an allowlist entry names one package, not alternatives";
+            return null;
+        }
+        var relation = group[0];
+        if (universe.Candidate(relation.Name) is { } candidate)
+        {
+            failure = ArchitectureProblem(universe, relation, candidate);
+            if (failure is null && !relation.VersionMatches(candidate.Version))
+            {
+                failure = $"'{relation}': the candidate version of '{relation.Name}' at this tier is {candidate.Version}{HeldBackNote(universe, relation)}";
+            }
+            return failure is null ? candidate : null;
+        }
+        var providers = Satisfiers(universe, relation, new HashSet<string>(), out failure);
+        if (providers.Count > 1)
+        {
+            failure = $"'{relation.Name}' is a virtual package provided by {string.Join(", ", providers.Select(p => p.Name))}; "
+                + "apt-get install refuses to choose among several providers, so approve one of them by name";
+            return null;
+        }
+        return providers.Count == 1 ? providers[0] : null;
+    }
+
+    /// <summary>
+    /// What can meet one relation, in apt's order: the real package's candidate, then the providers (those already
+    /// in the closure first, then by name). Empty, with the reason, when nothing can.
+    /// </summary>
+    private static List<AptPackage> Satisfiers(AptUniverse universe, AptRelation relation, IReadOnlySet<string> included, out string? failure)
+    {
+        var result = new List<AptPackage>();
+        var reasons = new List<string>();
+        var candidate = universe.Candidate(relation.Name);
+        if (candidate is not null)
+        {
+            if (ArchitectureProblem(universe, relation, candidate) is { } archProblem)
+            {
+                reasons.Add(archProblem);
+            }
+            else if (!relation.VersionMatches(candidate.Version))
+            {
+                reasons.Add($"'{relation}': the candidate version of '{relation.Name}' at this tier is {candidate.Version} (apt installs only the candidate){HeldBackNote(universe, relation)}");
+            }
+            else
+            {
+                result.Add(candidate);
+            }
+        }
+        var providers = universe.Providers(relation).ToList();
+        var providerReasons = new List<string>();
+        foreach (var provider in providers.OrderBy(p => included.Contains(p.Name) ? 0 : 1).ThenBy(p => p.Name, StringComparer.Ordinal))
+        {
+            if (ArchitectureProblem(universe, relation, provider) is { } archProblem)
+            {
+                providerReasons.Add(archProblem);
+            }
+            else if (!result.Contains(provider))
+            {
+                result.Add(provider);
+            }
+        }
+        if (result.Count > 0)
+        {
+            failure = null;
+            return result;
+        }
+        reasons.AddRange(providerReasons);
+        var allProviders = universe.AllProviders(relation.Name);
+        if (candidate is null && allProviders.Count == 0)
+        {
+            reasons.Add($"'{relation}': no package '{relation.Name}' is served at this tier, nor any package providing it{HeldBackNote(universe, relation)}");
+        }
+        else if (providers.Count == 0 && allProviders.Count > 0)
+        {
+            reasons.Add($"'{relation}': provided by {string.Join(", ", allProviders.Select(p => $"{p.Package.Name} {p.Package.Version} (as {p.Provided})"))}, "
+                + "which does not satisfy it (an unversioned Provides satisfies no versioned relation, policy 7.5)");
+        }
+        failure = string.Join("; ", reasons);
+        return result;
+    }
+
+    private static string? ArchitectureProblem(AptUniverse universe, AptRelation relation, AptPackage package)
+    {
+        var native = universe.NativeArchitecture;
+        return relation.ArchQualifier switch
+        {
+            null or "native" => null,
+            "any" when package.MultiArch == "allowed" => null,
+            "any" => $"'{relation}': {package.Name} {package.Version} is Multi-Arch: {package.MultiArch}, and ':any' needs Multi-Arch: allowed",
+            var arch when arch == native => null,
+            _ when package.MultiArch == "foreign" => null,
+            var arch => $"'{relation}': this mirror's closure is for {native} (and all); {package.Name} {package.Version} is {package.Architecture}, not {arch}, and not Multi-Arch: foreign",
+        };
+    }
+
+    private static string HeldBackNote(AptUniverse universe, AptRelation relation)
+    {
+        var held = universe.HeldBack(relation.Name).Where(h => relation.VersionMatches(h.Package.Version)).ToList();
+        return held.Count == 0
+            ? ""
+            : $"; held back by the tier: {string.Join(", ", held.Take(5).Select(h => $"{h.Package.Version} ({h.Reason})"))}";
+    }
+
+    private static string Text(ClosureRequest request)
+    {
+        if (request.Constraint.Length == 0)
+        {
+            return request.Name;
+        }
+        var constraint = request.Constraint.Trim();
+        return constraint.StartsWith('(') ? $"{request.Name} {constraint}" : $"{request.Name} ({constraint})";
+    }
+}
