@@ -60,7 +60,7 @@ public static class Deb822Reader
                     var piece = newline < 0 ? chunk : chunk[..newline];
                     if (line.WrittenCount + piece.Length > lineLimit)
                     {
-                        throw parser.TooLong(parser.LineNumber + 1);
+                        throw new InvalidDataException($"line {parser.LineNumber + 1}: a line longer than the {limits.MaximumFieldBytes}-byte field limit");
                     }
                     line.Write(piece.Span);
                     if (newline < 0)
@@ -149,9 +149,8 @@ public static class Deb822Reader
 
         public long LineNumber { get; private set; }
 
-        public InvalidDataException TooLong(long lineNumber) => _name is null
-            ? new InvalidDataException($"line {lineNumber}: a line longer than the {limits.MaximumFieldBytes}-byte field limit")
-            : new InvalidDataException($"line {lineNumber}: the field '{_name}' is longer than the {limits.MaximumFieldBytes}-byte limit");
+        private InvalidDataException TooLong(long lineNumber) =>
+            new($"line {lineNumber}: the field '{_name}' is longer than the {limits.MaximumFieldBytes}-byte limit");
 
         /// <summary>Takes one line (without its line end) and the bytes it took; returns a paragraph the line ended.</summary>
         public Deb822Paragraph? Feed(string line, long bytes)
