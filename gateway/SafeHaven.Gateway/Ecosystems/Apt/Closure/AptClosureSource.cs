@@ -133,7 +133,7 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
         ArgumentNullException.ThrowIfNull(included);
         foreach (var relation in group)
         {
-            if (Satisfiers(universe, relation, included, out _).FirstOrDefault(p => included.Contains(p.Name)) is { } already)
+            if (universe.Satisfiers(relation, included, out _).FirstOrDefault(p => included.Contains(p.Name)) is { } already)
             {
                 failure = null;
                 return already;
@@ -142,7 +142,7 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
         var reasons = new List<string>();
         foreach (var relation in group)
         {
-            var satisfiers = Satisfiers(universe, relation, included, out var why);
+            var satisfiers = universe.Satisfiers(relation, included, out var why);
             if (satisfiers.Count > 0)
             {
                 failure = null;
@@ -164,14 +164,14 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
         var relation = group[0];
         if (universe.Candidate(relation.Name) is { } candidate)
         {
-            failure = ArchitectureProblem(universe, relation, candidate);
+            failure = universe.ArchitectureProblem(relation, candidate);
             if (failure is null && !relation.VersionMatches(candidate.Version))
             {
-                failure = $"'{relation}': the candidate version of '{relation.Name}' at this tier is {candidate.Version}{HeldBackNote(universe, relation)}";
+                failure = $"'{relation}': the candidate version of '{relation.Name}' at this tier is {candidate.Version}{universe.HeldBackNote(relation)}";
             }
             return failure is null ? candidate : null;
         }
-        var providers = Satisfiers(universe, relation, new HashSet<string>(), out failure);
+        var providers = universe.Satisfiers(relation, null, out failure);
         if (providers.Count > 1)
         {
             failure = $"'{relation.Name}' is a virtual package provided by {string.Join(", ", providers.Select(p => p.Name))}; "
@@ -179,85 +179,6 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
             return null;
         }
         return providers.Count == 1 ? providers[0] : null;
-    }
-
-    /// <summary>
-    /// What can meet one relation, in apt's order: the real package's candidate, then the providers (those already
-    /// in the closure first, then by name). Empty, with the reason, when nothing can.
-    /// </summary>
-    private static List<AptPackage> Satisfiers(AptUniverse universe, AptRelation relation, IReadOnlySet<string> included, out string? failure)
-    {
-        var result = new List<AptPackage>();
-        var reasons = new List<string>();
-        var candidate = universe.Candidate(relation.Name);
-        if (candidate is not null)
-        {
-            if (ArchitectureProblem(universe, relation, candidate) is { } archProblem)
-            {
-                reasons.Add(archProblem);
-            }
-            else if (!relation.VersionMatches(candidate.Version))
-            {
-                reasons.Add($"'{relation}': the candidate version of '{relation.Name}' at this tier is {candidate.Version} (apt installs only the candidate){HeldBackNote(universe, relation)}");
-            }
-            else
-            {
-                result.Add(candidate);
-            }
-        }
-        var providers = universe.Providers(relation).ToList();
-        var providerReasons = new List<string>();
-        foreach (var provider in providers.OrderBy(p => included.Contains(p.Name) ? 0 : 1).ThenBy(p => p.Name, StringComparer.Ordinal))
-        {
-            if (ArchitectureProblem(universe, relation, provider) is { } archProblem)
-            {
-                providerReasons.Add(archProblem);
-            }
-            else if (!result.Contains(provider))
-            {
-                result.Add(provider);
-            }
-        }
-        if (result.Count > 0)
-        {
-            failure = null;
-            return result;
-        }
-        reasons.AddRange(providerReasons);
-        var allProviders = universe.AllProviders(relation.Name);
-        if (candidate is null && allProviders.Count == 0)
-        {
-            reasons.Add($"'{relation}': no package '{relation.Name}' is served at this tier, nor any package providing it{HeldBackNote(universe, relation)}");
-        }
-        else if (providers.Count == 0 && allProviders.Count > 0)
-        {
-            reasons.Add($"'{relation}': provided by {string.Join(", ", allProviders.Select(p => $"{p.Package.Name} {p.Package.Version} (as {p.Provided})"))}, "
-                + "which does not satisfy it (an unversioned Provides satisfies no versioned relation, policy 7.5)");
-        }
-        failure = string.Join("; ", reasons);
-        return result;
-    }
-
-    private static string? ArchitectureProblem(AptUniverse universe, AptRelation relation, AptPackage package)
-    {
-        var native = universe.NativeArchitecture;
-        return relation.ArchQualifier switch
-        {
-            null or "native" => null,
-            "any" when package.MultiArch == "allowed" => null,
-            "any" => $"'{relation}': {package.Name} {package.Version} is Multi-Arch: {package.MultiArch}, and ':any' needs Multi-Arch: allowed",
-            var arch when arch == native => null,
-            _ when package.MultiArch == "foreign" => null,
-            var arch => $"'{relation}': this mirror's closure is for {native} (and all); {package.Name} {package.Version} is {package.Architecture}, not {arch}, and not Multi-Arch: foreign",
-        };
-    }
-
-    private static string HeldBackNote(AptUniverse universe, AptRelation relation)
-    {
-        var held = universe.HeldBack(relation.Name).Where(h => relation.VersionMatches(h.Package.Version)).ToList();
-        return held.Count == 0
-            ? ""
-            : $"; held back by the tier: {string.Join(", ", held.Take(5).Select(h => $"{h.Package.Version} ({h.Reason})"))}";
     }
 
     private static string Text(ClosureRequest request)

@@ -180,7 +180,7 @@ public sealed class AptClosureSourceTests
         Assert.Equal(["gcc", "libc6", "tool", "tzdata"], Sorted(closure));
         var problem = Assert.Single(closure.Unsatisfied);
         Assert.Equal("zlib1g:i386", problem.Requirement);
-        Assert.Contains("this mirror's closure is for amd64", problem.Reason, StringComparison.Ordinal);
+        Assert.Contains("the packages served here are for amd64", problem.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
