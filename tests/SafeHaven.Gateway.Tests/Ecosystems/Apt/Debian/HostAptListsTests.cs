@@ -87,7 +87,7 @@ public sealed partial class HostAptListsTests
         }
     }
 
-    private static (Stream Stream, Process? Process) Open(string file)
+    internal static (Stream Stream, Process? Process) Open(string file)
     {
         if (file.EndsWith(".gz", StringComparison.Ordinal))
         {
