@@ -13,13 +13,15 @@ namespace SafeHaven.Gateway.Ecosystems.Apt.Closure;
 /// <c>Name = "libfoo1[:any]"</c>, <c>Constraint = "(&gt;= 1.2)"</c> (or empty); several as <c>Name = "a (&gt;= 1) | b"</c>,
 /// <c>Constraint = ""</c>. The node names the real package chosen, at its candidate version.</item>
 /// <item><b>Alternatives</b> (<c>a | b</c>): an alternative already satisfied by a package in the closure is taken (apt
-/// installs nothing for a dependency already met); otherwise the first alternative that can be satisfied.</item>
+/// installs nothing for a dependency already met); otherwise the first alternative that can be satisfied by a
+/// package whose own dependencies the tier can meet (see <see cref="Choose"/>).</item>
 /// <item><b>One relation</b>: the real package's candidate when it satisfies the version and architecture, else a
 /// provider (a real package before a virtual one's provider).</item>
-/// <item><b>Virtual packages</b>: a provider already in the closure if there is one, else the first provider by
-/// name. (apt orders several providers by its own heuristics; whichever it takes, the mirror lists only the one
-/// chosen here among the providers not otherwise in the closure, so apt can only take that one.) An unversioned
-/// <c>Provides</c> never satisfies a versioned relation; a versioned one (<c>Provides: v (= 2)</c>) is checked.</item>
+/// <item><b>Virtual packages</b>: a provider already in the closure if there is one, else the first in apt's
+/// <c>CompareProviders</c> order (<c>Essential</c>, then <c>Important</c>, then <c>Priority</c>, then by name where apt
+/// uses its cache order). Whichever apt would take, the mirror lists only the providers in the closure, so apt can
+/// only take the one chosen here. An unversioned <c>Provides</c> never satisfies a versioned relation; a versioned
+/// one (<c>Provides: v (= 2)</c>) is checked.</item>
 /// <item><b>Multi-Arch</b>: <c>x:any</c> needs the target to be <c>Multi-Arch: allowed</c> (apt's rule; <c>foreign</c> does
 /// not do); <c>x:native</c> and <c>x:&lt;native arch&gt;</c> are met by native and <c>all</c> packages; <c>x:&lt;other
 /// arch&gt;</c> only by a <c>Multi-Arch: foreign</c> package, the universe holding no other architecture.</item>
@@ -123,8 +125,13 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
     }
 
     /// <summary>
-    /// The package apt installs for a group of alternatives, or null with the reason: an alternative already met by
-    /// the closure, else the first that can be met.
+    /// The package apt installs for a group of alternatives, or null with the reason, following apt's
+    /// <c>pkgDepCache::MarkInstall</c>: nothing new when an alternative is already met by a package in the closure;
+    /// otherwise the solutions of each alternative in turn (each sorted as apt's <c>CompareProviders</c> sorts them,
+    /// see <see cref="AptUniverse.Satisfiers(AptRelation, IReadOnlySet{string}?, out string?)"/>), skipping one whose
+    /// own <c>Pre-Depends</c>/<c>Depends</c> no served candidate can meet (apt's
+    /// <c>IsInstallOkDependenciesSatisfiableByCandidates</c>, one level deep). When every solution is skipped so, the
+    /// first is chosen anyway, so that the closure reports the dependency that is really missing, with its path.
     /// </summary>
     public static AptPackage? Choose(AptUniverse universe, IReadOnlyList<AptRelation> group, IReadOnlySet<string> included, out string? failure)
     {
@@ -140,18 +147,24 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
             }
         }
         var reasons = new List<string>();
+        AptPackage? fallback = null;
         foreach (var relation in group)
         {
             var satisfiers = universe.Satisfiers(relation, included, out var why);
-            if (satisfiers.Count > 0)
+            if (satisfiers.Count == 0)
+            {
+                reasons.Add(why!);
+                continue;
+            }
+            fallback ??= satisfiers[0];
+            if (satisfiers.FirstOrDefault(universe.DependenciesSatisfiable) is { } installable)
             {
                 failure = null;
-                return satisfiers[0];
+                return installable;
             }
-            reasons.Add(why!);
         }
-        failure = string.Join("; ", reasons);
-        return null;
+        failure = fallback is null ? string.Join("; ", reasons) : null;
+        return fallback;
     }
 
     private static AptPackage? ResolveRoot(AptUniverse universe, IReadOnlyList<AptRelation> group, out string? failure)

@@ -126,8 +126,10 @@ public sealed class AptUniverse
 
     /// <summary>
     /// What apt could install to meet one relation, in its order: the real package's candidate when its version and
-    /// architecture fit, then the providers (those in <paramref name="preferred"/> first, e.g. already in the closure,
-    /// then by name), architecture qualifiers honoured (<c>:any</c> needs <c>Multi-Arch: allowed</c>, <c>:native</c>
+    /// architecture fit, then the providers as apt's <c>CompareProviders</c> sorts them (those in
+    /// <paramref name="preferred"/> first, standing for apt's installed packages, e.g. already in the closure; then
+    /// <c>Essential: yes</c>, then <c>Important: yes</c>, then by <c>Priority</c>, required first; then by name, where
+    /// apt falls back to its cache's internal order), architecture qualifiers honoured (<c>:any</c> needs <c>Multi-Arch: allowed</c>, <c>:native</c>
     /// and the native architecture are met by native and <c>all</c> packages, another architecture only by a
     /// <c>Multi-Arch: foreign</c> one). Empty, with the reason in <paramref name="failure"/>, when nothing can.
     /// </summary>
@@ -154,7 +156,12 @@ public sealed class AptUniverse
         }
         var providers = Providers(relation).ToList();
         var providerReasons = new List<string>();
-        foreach (var provider in providers.OrderBy(p => preferred?.Contains(p.Name) == true ? 0 : 1).ThenBy(p => p.Name, StringComparer.Ordinal))
+        foreach (var provider in providers
+            .OrderBy(p => preferred?.Contains(p.Name) == true ? 0 : 1)
+            .ThenBy(p => p.Essential ? 0 : 1)
+            .ThenBy(p => string.Equals(p.Stanza["Important"], "yes", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+            .ThenBy(p => PriorityRank(p.Priority))
+            .ThenBy(p => p.Name, StringComparer.Ordinal))
         {
             if (ArchitectureProblem(relation, provider) is { } archProblem)
             {
@@ -184,6 +191,27 @@ public sealed class AptUniverse
         failure = string.Join("; ", reasons);
         return result;
     }
+
+    /// <summary>
+    /// Whether every <c>Pre-Depends</c> and <c>Depends</c> group of <paramref name="package"/> can be met by a candidate
+    /// here (one level deep, as apt checks before choosing a solution).
+    /// </summary>
+    public bool DependenciesSatisfiable(AptPackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        return package.PreDepends.Concat(package.Depends).All(CanSatisfy);
+    }
+
+    /// <summary>apt's <c>VerPriority</c> order: none (0), required, important, standard, optional, then extra and anything else.</summary>
+    private static int PriorityRank(string priority) => priority.ToLowerInvariant() switch
+    {
+        "" => 0,
+        "required" => 1,
+        "important" => 2,
+        "standard" => 3,
+        "optional" => 4,
+        _ => 5,
+    };
 
     internal string? ArchitectureProblem(AptRelation relation, AptPackage package)
     {

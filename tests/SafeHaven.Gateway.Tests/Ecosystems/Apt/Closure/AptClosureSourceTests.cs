@@ -87,6 +87,42 @@ public sealed class AptClosureSourceTests
         Assert.Equal(["app", "postfix"], Sorted(await Close(universe, "postfix", "app")));
     }
 
+    // apt's CompareProviders: Essential first, then Important: yes, then Priority (required first), then its cache order (here: name).
+    [Fact]
+    public async Task Orders_several_providers_as_apt_does()
+    {
+        AptPackage[] byPriority =
+        [
+            Pkg("app", "1", "Depends: mail-transport-agent"),
+            Pkg("aaa-mta", "1", "Provides: mail-transport-agent", "Priority: optional"),
+            Pkg("zzz-mta", "1", "Provides: mail-transport-agent", "Priority: standard"),
+        ];
+        Assert.Equal(["app", "zzz-mta"], Sorted(await Close(byPriority, "app")));
+
+        AptPackage[] byEssential = [.. byPriority, Pkg("mmm-mta", "1", "Provides: mail-transport-agent", "Priority: extra", "Essential: yes")];
+        Assert.Contains("mmm-mta", (await Close(byEssential, "app")).Packages);
+    }
+
+    [Fact]
+    public async Task Skips_an_alternative_whose_own_dependencies_cannot_be_met_as_apt_does()
+    {
+        AptPackage[] universe =
+        [
+            Pkg("app", "1", "Depends: broken-mta | postfix"),
+            Pkg("broken-mta", "1", "Depends: libgone1"),
+            Pkg("postfix", "3.7", "Depends: libc6"),
+            Pkg("libc6", "2.36"),
+        ];
+        var closure = await Close(universe, "app");
+        Assert.Equal(["app", "libc6", "postfix"], Sorted(closure));
+        Assert.Empty(closure.Unsatisfied);
+
+        // When no alternative can be installed, the first is kept so that the real gap is reported with its path.
+        var none = await Close([Pkg("app", "1", "Depends: broken-mta | other-broken"), Pkg("broken-mta", "1", "Depends: libgone1"), Pkg("other-broken", "1", "Depends: libgone2")], "app");
+        var problem = Assert.Single(none.Unsatisfied);
+        Assert.Equal(["app", "broken-mta | other-broken", "libgone1"], problem.Path);
+    }
+
     [Fact]
     public async Task Prefers_the_real_package_to_a_provider_of_the_same_name()
     {
