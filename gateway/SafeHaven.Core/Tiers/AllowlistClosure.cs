@@ -27,6 +27,21 @@ public interface IClosureSource
 
     /// <summary>The dependencies of a resolved version that apply in the environment (markers evaluated).</summary>
     Task<IReadOnlyList<ClosureRequest>> GetDependenciesAsync(ClosureNode node, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="ResolveAsync(ClosureRequest, CancellationToken)"/>, knowing the packages already in the closure
+    /// being built, for an ecosystem whose client prefers what is already installed (apt, among alternatives and
+    /// among the providers of a virtual package). The closure calls this one; by default it ignores them.
+    /// </summary>
+    Task<ClosureResolution> ResolveAsync(ClosureRequest request, IReadOnlySet<string> included, CancellationToken cancellationToken) =>
+        ResolveAsync(request, cancellationToken);
+
+    /// <summary>
+    /// Packages the ecosystem's client assumes are always installed (apt: <c>Essential: yes</c> and
+    /// <c>Priority: required</c>), added to every closure as roots of their own, before the allowlist's. None by default.
+    /// </summary>
+    Task<IReadOnlyList<ClosureRequest>> GetImplicitRootsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ClosureRequest>>([]);
 }
 
 /// <summary>
@@ -79,6 +94,9 @@ public sealed class AllowlistClosure
     /// <summary>Extras requested for each package anywhere in the closure.</summary>
     public IReadOnlyDictionary<string, IReadOnlySet<string>> Extras { get; }
 
+    /// <summary>Roots the ecosystem adds to every closure (<see cref="IClosureSource.GetImplicitRootsAsync"/>), not on the allowlist.</summary>
+    public IReadOnlyList<string> ImplicitRoots { get; init; } = [];
+
     public bool Contains(string normalizedName) => _packages.Contains(normalizedName);
 
     /// <summary>The same closure with the whitelist model's part of the report attached.</summary>
@@ -86,6 +104,7 @@ public sealed class AllowlistClosure
         new(Ecosystem, ComputedAt, Roots, _packages, Unsatisfied, Extras)
         {
             RequiredBy = RequiredBy,
+            ImplicitRoots = ImplicitRoots,
             ModelApproved = modelApproved,
             UnapprovedDependencies = unapproved,
         };
@@ -101,6 +120,11 @@ public sealed class AllowlistClosure
         var resolutions = new Dictionary<(string, string, string, bool), ClosureResolution>();
         var queue = new Queue<(ClosureRequest Request, string Root, IReadOnlyList<string> Path)>();
 
+        var implicitRoots = await source.GetImplicitRootsAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var request in implicitRoots)
+        {
+            queue.Enqueue((request with { IsRoot = true }, request.Name, [request.Name]));
+        }
         foreach (var entry in allowlist.Entries)
         {
             queue.Enqueue((new ClosureRequest(entry.Name, entry.Constraint, entry.Extras, IsRoot: true), entry.Name, [entry.Name]));
@@ -115,7 +139,7 @@ public sealed class AllowlistClosure
             {
                 try
                 {
-                    resolution = await source.ResolveAsync(request, cancellationToken).ConfigureAwait(false);
+                    resolution = await source.ResolveAsync(request, packages, cancellationToken).ConfigureAwait(false);
                 }
                 catch (ClosureSourceException e)
                 {
@@ -173,6 +197,7 @@ public sealed class AllowlistClosure
             extras.ToDictionary(p => p.Key, p => (IReadOnlySet<string>)p.Value, StringComparer.Ordinal))
         {
             RequiredBy = requiredBy.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value.ToList(), StringComparer.Ordinal),
+            ImplicitRoots = implicitRoots.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList(),
         };
     }
 }
