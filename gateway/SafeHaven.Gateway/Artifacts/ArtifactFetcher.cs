@@ -62,6 +62,9 @@ public sealed record ArtifactPin(BlobDigest Sha256, ExpectedHash? Other)
         || (source.Other is { } other && Other is { } pinned && other.Algorithm == pinned.Algorithm && !other.Value.AsSpan().SequenceEqual(pinned.Value));
 }
 
+/// <summary>A pinned file as an index page must describe it: its pin, and the length of the stored copy (null when not stored).</summary>
+public sealed record PinnedFile(ArtifactPin Pin, long? Length);
+
 /// <summary>
 /// Checks a downloaded artifact from a seekable temporary copy on disk (never a buffer in memory) before the store
 /// commits it. Throws <see cref="UpstreamIntegrityException"/> to refuse it: then nothing is stored or served.
@@ -104,8 +107,13 @@ public sealed class ArtifactFetcher
 
     private const int MaximumCachedPins = 100_000;
 
-    public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, MirrorStatus health, ILogger logger, CancellationToken stopping)
+    private readonly IUpstreamAuditLog? _audit;
+    private long _pinGeneration;
+
+    public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, MirrorStatus health, ILogger logger, CancellationToken stopping,
+        IUpstreamAuditLog? audit = null)
     {
+        _audit = audit;
         _health = health;
         _ecosystem = ecosystem;
         _pinScope = ecosystem + "-pins";
@@ -140,6 +148,44 @@ public sealed class ArtifactFetcher
         return pin;
     }
 
+    /// <summary>The pins of many file names at once (one store query for those not read before); names never pinned are left out.</summary>
+    public async Task<IReadOnlyDictionary<string, ArtifactPin>> GetPinsAsync(IReadOnlyCollection<string> pinNames, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, ArtifactPin>(StringComparer.Ordinal);
+        var unknown = new List<string>();
+        foreach (var name in pinNames)
+        {
+            if (_pins.TryGetValue(name, out var known))
+            {
+                result[name] = known;
+            }
+            else
+            {
+                unknown.Add(name);
+            }
+        }
+        if (unknown.Count == 0)
+        {
+            return result;
+        }
+        foreach (var (name, stored) in await _store.GetManyAsync(_pinScope, unknown, cancellationToken).ConfigureAwait(false))
+        {
+            if (ArtifactPin.Decode(stored.Content) is { } pin)
+            {
+                if (_pins.Count >= MaximumCachedPins)
+                {
+                    _pins.Clear();
+                }
+                _pins[name] = pin;
+                result[name] = pin;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Changes whenever a file name is pinned: index pages built on older pins are rebuilt.</summary>
+    public long PinGeneration => Interlocked.Read(ref _pinGeneration);
+
     private async Task PinAsync(ArtifactSource source, BlobDigest digest, CancellationToken cancellationToken)
     {
         if (await GetPinAsync(source.PinName, cancellationToken).ConfigureAwait(false) is not null)
@@ -148,6 +194,58 @@ public sealed class ArtifactFetcher
         }
         await _store.PutAsync(_pinScope, source.PinName,
             new CachedIndex(new ArtifactPin(digest, source.Other).Encode(), DateTimeOffset.UtcNow, null), cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _pinGeneration);
+    }
+
+    /// <summary>
+    /// For an index page: the pin of every listed file whose listed hash contradicts it (upstream replaced the file),
+    /// each reported as in <see cref="ApplyPinAsync"/>. The page must then show the pinned hash, since the pinned copy
+    /// is what is served; showing upstream's new one would make every client refuse the file as a hash mismatch.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, PinnedFile>> FindReplacedAsync(IReadOnlyList<ArtifactSource> listed, CancellationToken cancellationToken)
+    {
+        var replaced = new Dictionary<string, PinnedFile>(StringComparer.Ordinal);
+        if (listed.Count == 0)
+        {
+            return replaced;
+        }
+        var pins = await GetPinsAsync(listed.Select(s => s.PinName).ToList(), cancellationToken).ConfigureAwait(false);
+        foreach (var source in listed)
+        {
+            if (pins.TryGetValue(source.PinName, out var pin) && pin.ContradictedBy(source))
+            {
+                replaced[source.PinName] = new PinnedFile(pin, await _blobs.GetLengthAsync(pin.Sha256, cancellationToken).ConfigureAwait(false));
+                await ReportReplacementAsync(source, pin, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return replaced;
+    }
+
+    /// <summary>Logs, raises on <c>/healthz</c> and writes to the audit log, once per file name and offered hash (per process).</summary>
+    private async Task ReportReplacementAsync(ArtifactSource source, ArtifactPin pin, CancellationToken cancellationToken)
+    {
+        var offered = source.Sha256 is { } s ? $"SHA-256 {s.Hex}" : source.Other!.ToString();
+        if (!_reportedReplacements.TryAdd(source.PinName + "#" + offered, 0))
+        {
+            return;
+        }
+        var message = $"upstream replaced the published file {source.PinName}: it now offers {offered}, but the first verified copy is pinned with SHA-256 {pin.Sha256.Hex}; the new content is refused and the pinned copy is served";
+        _logger.LogError("{Ecosystem}: {Message}", _ecosystem, message);
+        _health.RecordReplacedFile(DateTimeOffset.UtcNow, message);
+        if (_audit is null)
+        {
+            return;
+        }
+        try
+        {
+            await _audit.RecordReplacedFileAsync(new ReplacedUpstreamFile(_ecosystem, source.PinName, offered, "SHA-256 " + pin.Sha256.Hex, message), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Still refused, logged and on /healthz: the audit log being unwritable (a full disk) does not serve the new content.
+            _logger.LogError(e, "{Ecosystem}: the replacement of {Name} could not be written to the audit log", _ecosystem, source.PinName);
+            _reportedReplacements.TryRemove(source.PinName + "#" + offered, out _);
+        }
     }
 
     /// <summary>
@@ -163,13 +261,7 @@ public sealed class ArtifactFetcher
         }
         if (pin.ContradictedBy(source))
         {
-            var offered = source.Sha256 is { } s ? $"SHA-256 {s.Hex}" : source.Other!.ToString();
-            var message = $"upstream replaced the published file {source.PinName}: it now offers {offered}, but the first verified copy is pinned with SHA-256 {pin.Sha256.Hex}; the new content is refused and the pinned copy is served";
-            if (_reportedReplacements.TryAdd(source.PinName + "#" + offered, 0))
-            {
-                _logger.LogError("{Ecosystem}: {Message}", _ecosystem, message);
-                _health.RecordReplacedFile(DateTimeOffset.UtcNow, message);
-            }
+            await ReportReplacementAsync(source, pin, cancellationToken).ConfigureAwait(false);
         }
         return source with { Sha256 = pin.Sha256, Other = null };
     }
@@ -472,6 +564,14 @@ public sealed class ArtifactFetcher
             catch (UpstreamUnavailableException e) when (!context.Response.HasStarted)
             {
                 return Http.PolicyResponses.BadGateway($"{source.DisplayName} is not stored here and upstream failed: {e.Message}");
+            }
+            catch (Exception e) when (StorageFull.Is(e) && !context.Response.HasStarted)
+            {
+                // The partial copy went with its writer (never committed, so never served); the next request tries again.
+                var reason = $"the appliance's storage is full: {source.DisplayName} could not be stored, and nothing of it was kept ({e.Message})";
+                _logger.LogError("{Ecosystem}: {Reason}", _ecosystem, reason);
+                _health.RecordArtifactFailure(DateTimeOffset.UtcNow, reason, integrity: false);
+                return Http.PolicyResponses.InsufficientStorage(reason);
             }
         }
         var etag = new EntityTagHeaderValue("\"" + stored.Value.Hex + "\"");

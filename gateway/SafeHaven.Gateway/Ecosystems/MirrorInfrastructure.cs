@@ -46,7 +46,8 @@ public static class MirrorInfrastructure
             sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),
             sp.GetRequiredService<MirrorHealth>().Get(ecosystem),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger($"SafeHaven.Gateway.Artifacts.{ecosystem}"),
-            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+            sp.GetService<IUpstreamAuditLog>()));
         return services;
     }
 }

@@ -186,6 +186,14 @@ public sealed class UpstreamDocumentCache
             Remember(key, new Entry<T>(parsed, now, document.ETag), codec);
             return new DocumentLookup<T>(parsed, false, null);
         }
+        catch (Exception e) when (StorageFull.Is(e) && e is not StorageFullException)
+        {
+            // The new copy could not be stored: not served either (what is served is what is stored), and 507, not 500.
+            var reason = $"the appliance's storage is full: the {_ecosystem} index {key} could not be stored ({e.Message})";
+            _health.RecordFailure(_time.GetUtcNow(), reason);
+            _logger.LogError("{Reason}", reason);
+            throw new StorageFullException(reason, e);
+        }
         catch (Exception e) when (e is UpstreamUnavailableException or UpstreamFormatException)
         {
             var now = _time.GetUtcNow();

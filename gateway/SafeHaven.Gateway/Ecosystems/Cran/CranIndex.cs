@@ -53,6 +53,16 @@ public sealed class CranPackage
         DateSource = source;
     }
 
+    /// <summary>
+    /// The same version carrying the MD5 of the pinned first verified copy, in its record too: upstream replaced the
+    /// tarball, and <c>PACKAGES</c> must describe the copy that is served, not upstream's new one.
+    /// </summary>
+    public CranPackage WithPinnedMd5(string md5)
+    {
+        var pinned = new CranPackage(Record.With("MD5sum", md5), Archived, md5);
+        return Published is { } published && DateSource is { } source ? pinned.WithDate(published, source) : pinned;
+    }
+
     /// <summary>The same version dated from another source (the index's own record is left as upstream wrote it).</summary>
     public CranPackage WithDate(DateTimeOffset published, CranDateSource source) => new(this, published, source);
 
