@@ -156,7 +156,7 @@ public sealed class UpstreamDocumentCache
     {
         try
         {
-            var document = await _upstream.GetDocumentAsync(url, accept, cached?.ETag, _stopping).ConfigureAwait(false);
+            using var document = await _upstream.GetDocumentAsync(url, accept, cached?.ETag, _stopping).ConfigureAwait(false);
             // With inline scheduling this continuation runs on a socket event thread; parsing a large index (and the
             // store's synchronous SQLite write) belongs on the thread pool, where it holds up no other connection.
             await Task.Yield();

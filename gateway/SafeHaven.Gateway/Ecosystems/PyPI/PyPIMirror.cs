@@ -247,7 +247,7 @@ public sealed class PyPIMirror
         public static readonly ProjectCodec Instance = new();
 
         public PyPIProjectState Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
-            new(key, SimpleIndexParser.ParseProject(document.Content, document.ContentType, document.Url, key), fetchedAt);
+            new(key, SimpleIndexParser.ParseProject(document, key), fetchedAt);
 
         public byte[] Serialize(PyPIProjectState value) => JsonSerializer.SerializeToUtf8Bytes(value.Project, PyPIStorageJsonContext.Default.PyPIProject);
 

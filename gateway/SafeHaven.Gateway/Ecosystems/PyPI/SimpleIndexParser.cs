@@ -20,8 +20,29 @@ public static partial class SimpleIndexParser
             || contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
             || contentType.StartsWith("application/vnd.pypi.simple.latest+json", StringComparison.OrdinalIgnoreCase));
 
-    public static PyPIProject ParseProject(ReadOnlySpan<byte> content, string? contentType, Uri pageUrl, string normalizedName) =>
-        IsJson(contentType) ? ParseProjectJson(content, pageUrl, normalizedName) : ParseProjectHtml(Decode(content), pageUrl, normalizedName);
+    public static PyPIProject ParseProject(ReadOnlySpan<byte> content, string? contentType, Uri pageUrl, string normalizedName)
+    {
+        if (!IsJson(contentType))
+        {
+            return ParseProjectHtml(Decode(content), pageUrl, normalizedName);
+        }
+        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        return ParseProjectJson(stream, pageUrl, normalizedName);
+    }
+
+    /// <summary>
+    /// Parses a page read from a stream (an upstream page spooled to disk): PEP 691 JSON is deserialised as a stream
+    /// into the file records only, so memory does not grow with the page's size. PEP 503 HTML is still read whole.
+    /// </summary>
+    public static PyPIProject ParseProject(UpstreamDocument document, string normalizedName)
+    {
+        if (!IsJson(document.ContentType))
+        {
+            return ParseProjectHtml(Decode(document.Content), document.Url, normalizedName);
+        }
+        using var stream = document.OpenRead();
+        return ParseProjectJson(stream, document.Url, normalizedName);
+    }
 
     /// <summary>The names of an upstream root index (see <see cref="PyPIRootNames.Parse"/>: a streaming parse into a compact buffer).</summary>
     public static PyPIRootNames ParseRoot(ReadOnlySpan<byte> content, string? contentType) => PyPIRootNames.Parse(content, contentType);
@@ -47,115 +68,64 @@ public static partial class SimpleIndexParser
         }
     }
 
-    private static void CheckApiVersion(JsonElement root)
-    {
-        if (!root.TryGetProperty("meta", out var meta) || !meta.TryGetProperty("api-version", out var version) || version.ValueKind != JsonValueKind.String)
-        {
-            throw new UpstreamFormatException("PEP 691 JSON without meta.api-version");
-        }
-        var text = version.GetString()!;
-        if (!text.StartsWith("1.", StringComparison.Ordinal))
-        {
-            throw new UpstreamFormatException($"unsupported simple API version {text}");
-        }
-    }
-
-    private static PyPIProject ParseProjectJson(ReadOnlySpan<byte> content, Uri pageUrl, string normalizedName)
+    private static PyPIProject ParseProjectJson(Stream content, Uri pageUrl, string normalizedName)
     {
         try
         {
-            using var document = JsonDocument.Parse(content.ToArray());
-            var root = document.RootElement;
-            CheckApiVersion(root);
-            var name = root.GetProperty("name").GetString() ?? normalizedName;
+            var page = JsonSerializer.Deserialize(content, SimpleJsonPageContext.Default.SimpleJsonPage)
+                ?? throw new UpstreamFormatException($"upstream page for '{normalizedName}' is JSON null");
+            if (page.Meta?.ApiVersion is not { } version)
+            {
+                throw new UpstreamFormatException("PEP 691 JSON without meta.api-version");
+            }
+            if (!version.StartsWith("1.", StringComparison.Ordinal))
+            {
+                throw new UpstreamFormatException($"unsupported simple API version {version}");
+            }
+            if (!page.HasName)
+            {
+                throw new UpstreamFormatException($"upstream page for '{normalizedName}' has no name");
+            }
+            var name = page.Name ?? normalizedName;
             if (PackageName.NormalizePyPI(name) != normalizedName)
             {
                 throw new UpstreamFormatException($"upstream answered for project '{name}' when asked for '{normalizedName}'");
             }
-            var files = new List<PyPIFile>();
-            foreach (var file in root.GetProperty("files").EnumerateArray())
+            if (page.Files is null)
             {
-                var filename = file.GetProperty("filename").GetString();
-                var url = file.GetProperty("url").GetString();
-                if (string.IsNullOrEmpty(filename) || string.IsNullOrEmpty(url))
+                throw new UpstreamFormatException($"upstream page for '{normalizedName}' has no files list");
+            }
+            var files = new List<PyPIFile>(page.Files.Count);
+            foreach (var file in page.Files)
+            {
+                if (string.IsNullOrEmpty(file.Filename) || string.IsNullOrEmpty(file.Url))
                 {
                     throw new UpstreamFormatException("a file without filename or url");
                 }
-                CheckFilename(filename);
-                string? sha256 = null;
-                if (file.TryGetProperty("hashes", out var hashes) && hashes.ValueKind == JsonValueKind.Object
-                    && hashes.TryGetProperty("sha256", out var sha) && sha.ValueKind == JsonValueKind.String)
-                {
-                    sha256 = sha.GetString()!.ToLowerInvariant();
-                }
-                var (coreMetadata, coreMetadataSha) = ReadCoreMetadata(file);
-                var (yanked, yankedReason) = file.TryGetProperty("yanked", out var y) ? y.ValueKind switch
-                {
-                    JsonValueKind.True => (true, (string?)null),
-                    JsonValueKind.String => (true, y.GetString()),
-                    _ => (false, null),
-                } : (false, null);
+                CheckFilename(file.Filename);
                 files.Add(new PyPIFile
                 {
-                    Filename = filename,
-                    Url = Resolve(pageUrl, url),
-                    Sha256 = sha256,
-                    RequiresPython = StringOrNull(file, "requires-python"),
-                    CoreMetadata = coreMetadata,
-                    CoreMetadataSha256 = coreMetadataSha,
-                    Yanked = yanked,
-                    YankedReason = yankedReason,
-                    Size = file.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Number ? size.GetInt64() : null,
-                    UploadTime = StringOrNull(file, "upload-time"),
+                    Filename = file.Filename,
+                    Url = Resolve(pageUrl, file.Url),
+                    Sha256 = file.Sha256,
+                    RequiresPython = file.RequiresPython,
+                    CoreMetadata = file.CoreMetadata,
+                    CoreMetadataSha256 = file.CoreMetadataSha256,
+                    Yanked = file.Yanked,
+                    YankedReason = file.YankedReason,
+                    Size = file.Size,
+                    UploadTime = file.UploadTime,
                 });
             }
-            return new PyPIProject { Name = name, Files = files, Versions = ReadVersions(root) };
+            // PEP 700 versions exactly as upstream lists them, or null when upstream gives none.
+            var versions = page.Versions?.Select(v => v is { Length: > 0 } text ? text : throw new UpstreamFormatException("a PEP 700 version that is not a string")).ToList();
+            return new PyPIProject { Name = name, Files = files, Versions = versions };
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
         {
             throw new UpstreamFormatException($"upstream page for '{normalizedName}' is not valid PEP 691 JSON: {e.Message}", e);
         }
     }
-
-    /// <summary>PEP 700 <c>versions</c> exactly as upstream lists them, or null when upstream gives none.</summary>
-    private static List<string>? ReadVersions(JsonElement root)
-    {
-        if (!root.TryGetProperty("versions", out var versions) || versions.ValueKind != JsonValueKind.Array)
-        {
-            return null;
-        }
-        var result = new List<string>(versions.GetArrayLength());
-        foreach (var version in versions.EnumerateArray())
-        {
-            result.Add(version.GetString() is { Length: > 0 } text ? text : throw new UpstreamFormatException("a PEP 700 version that is not a string"));
-        }
-        return result;
-    }
-
-    private static (bool, string?) ReadCoreMetadata(JsonElement file)
-    {
-        foreach (var key in (string[])["core-metadata", "dist-info-metadata", "data-dist-info-metadata"])
-        {
-            if (!file.TryGetProperty(key, out var value))
-            {
-                continue;
-            }
-            switch (value.ValueKind)
-            {
-                case JsonValueKind.True:
-                    return (true, null);
-                case JsonValueKind.Object:
-                    return (true, value.TryGetProperty("sha256", out var sha) && sha.ValueKind == JsonValueKind.String
-                        ? sha.GetString()!.ToLowerInvariant() : null);
-                default:
-                    return (false, null);
-            }
-        }
-        return (false, null);
-    }
-
-    private static string? StringOrNull(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     /// <summary>
     /// Reads a PEP 503 page as pip does (<see cref="PipHtmlParser"/>): every <c>&lt;a href&gt;</c>, resolved against
