@@ -712,7 +712,7 @@ public sealed partial class CranMirror
         public static readonly IndexCodec Instance = new();
 
         public CranIndexState Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
-            new(CranIndexParser.ParsePackages(document.Content), fetchedAt);
+            new(CranIndexParser.ParsePackages(document), fetchedAt);
 
         // Stored compressed: CRAN's PACKAGES is ~12 MB as text.
         public byte[] Serialize(CranIndexState value) => CranIndexParser.Gzip(Encoding.UTF8.GetBytes(Dcf.Render(value.Records)));
