@@ -597,8 +597,11 @@ public sealed class NuGetMirror
 
     private sealed class RegistrationCodec(string lowerId) : IDocumentCodec<NuGetRegistrationIndex>
     {
-        public NuGetRegistrationIndex Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
-            NuGetUpstreamParser.ParseRegistrationIndex(document.Content, document.Url, lowerId);
+        public NuGetRegistrationIndex Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt)
+        {
+            using var content = document.OpenRead();
+            return NuGetUpstreamParser.ParseRegistrationIndex(content, document.Url, lowerId);
+        }
 
         public byte[] Serialize(NuGetRegistrationIndex value) => JsonSerializer.SerializeToUtf8Bytes(value, NuGetStorageJsonContext.Default.NuGetRegistrationIndex);
 
@@ -610,8 +613,11 @@ public sealed class NuGetMirror
 
     private sealed class PageCodec(string lowerId) : IDocumentCodec<NuGetRegistrationPage>
     {
-        public NuGetRegistrationPage Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
-            NuGetUpstreamParser.ParseRegistrationPage(document.Content, document.Url, lowerId);
+        public NuGetRegistrationPage Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt)
+        {
+            using var content = document.OpenRead();
+            return NuGetUpstreamParser.ParseRegistrationPage(content, document.Url, lowerId);
+        }
 
         public byte[] Serialize(NuGetRegistrationPage value) => JsonSerializer.SerializeToUtf8Bytes(value, NuGetStorageJsonContext.Default.NuGetRegistrationPage);
 

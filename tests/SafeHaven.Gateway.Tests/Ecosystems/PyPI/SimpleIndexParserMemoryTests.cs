@@ -1,17 +1,11 @@
 using System.Net;
 using System.Text;
 using SafeHaven.Gateway.Ecosystems.PyPI;
+using SafeHaven.Gateway.Tests.Support;
 using SafeHaven.Gateway.Upstreams;
 using Xunit.Abstractions;
 
 namespace SafeHaven.Gateway.Tests.Ecosystems.PyPI;
-
-/// <summary>Memory measurements need the process to themselves: no other test allocates meanwhile.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class MemoryMeasurementCollection
-{
-    public const string Name = "memory measurements";
-}
 
 /// <summary>
 /// A PEP 691 project page of 120 MiB (20,000 files, each with a 6 KiB field the mirror does not use, as PEP 740's
@@ -39,38 +33,15 @@ public sealed class SimpleIndexParserMemoryTests(ITestOutputHelper output)
                 new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.DeleteOnClose),
                 "application/vnd.pypi.simple.v1+json", null, new Uri("https://upstream.example/simple/bigproject/"));
 
-            var baseline = GC.GetTotalMemory(forceFullCollection: true);
-            var peak = baseline;
-            using var sampling = new CancellationTokenSource();
-            var sampler = Task.Run(async () =>
-            {
-                while (!sampling.IsCancellationRequested)
-                {
-                    peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false));
-                    await Task.Delay(2);
-                }
-            });
-            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-
-            var project = SimpleIndexParser.ParseProject(document, "bigproject");
-
-            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-            await sampling.CancelAsync();
-            await sampler;
-            peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false));
-            var retained = GC.GetTotalMemory(forceFullCollection: true) - baseline;
+            var (project, cost) = await HeapMeasurement.MeasureAsync(() => SimpleIndexParser.ParseProject(document, "bigproject"));
 
             Assert.Equal(Files, project.Files.Count);
             Assert.Equal("bigproject-1.19999-py3-none-any.whl", project.Files[^1].Filename);
             Assert.Equal(new string('a', 64), project.Files[0].Sha256);
             Assert.Equal("https://files.upstream.example/packages/bigproject-1.0-py3-none-any.whl", project.Files[0].Url);
-            GC.KeepAlive(project);
-
-            var peakGrowth = peak - baseline;
-            output.WriteLine($"page {pageBytes / 1048576.0:0.0} MiB, {Files} files: peak managed heap growth {peakGrowth / 1048576.0:0.0} MiB, " +
-                $"retained {retained / 1048576.0:0.0} MiB, allocated in all {allocated / 1048576.0:0.0} MiB");
-            Assert.True(peakGrowth < pageBytes / 2, $"the managed heap grew by {peakGrowth} bytes parsing a page of {pageBytes} bytes");
-            Assert.True(retained < pageBytes / 4, $"the parsed page holds {retained} bytes of a {pageBytes}-byte page");
+            output.WriteLine($"page {pageBytes / 1048576.0:0.0} MiB, {Files} files: {cost}");
+            Assert.True(cost.PeakGrowth < pageBytes / 2, $"the managed heap grew by {cost.PeakGrowth} bytes parsing a page of {pageBytes} bytes");
+            Assert.True(cost.Retained < pageBytes / 4, $"the parsed page holds {cost.Retained} bytes of a {pageBytes}-byte page");
         }
         finally
         {
