@@ -32,16 +32,14 @@ public static partial class SimpleIndexParser
 
     /// <summary>
     /// Parses a page read from a stream (an upstream page spooled to disk): PEP 691 JSON is deserialised as a stream
-    /// into the file records only, so memory does not grow with the page's size. PEP 503 HTML is still read whole.
+    /// into the file records only, so memory does not grow with the page's size. PEP 503 HTML is decoded and tokenised in pieces (see <see cref="PipHtmlParser.StartTags(TextReader, int)"/>).
     /// </summary>
     public static PyPIProject ParseProject(UpstreamDocument document, string normalizedName)
     {
-        if (!IsJson(document.ContentType))
-        {
-            return ParseProjectHtml(Decode(document.Content), document.Url, normalizedName);
-        }
         using var stream = document.OpenRead();
-        return ParseProjectJson(stream, document.Url, normalizedName);
+        return IsJson(document.ContentType)
+            ? ParseProjectJson(stream, document.Url, normalizedName)
+            : ParseProjectHtml(stream, document.Url, normalizedName);
     }
 
     /// <summary>The names of an upstream root index (see <see cref="PyPIRootNames.Parse"/>: a streaming parse into a compact buffer).</summary>
@@ -140,7 +138,70 @@ public static partial class SimpleIndexParser
     private static PyPIProject ParseProjectHtml(string html, Uri pageUrl, string normalizedName)
     {
         RequireHtml(html);
-        var links = PipHtmlParser.ParseLinks(html);
+        return ProjectFromLinks(PipHtmlParser.ParseLinks(html), pageUrl, normalizedName);
+    }
+
+    /// <summary>As above, decoding and tokenising the page in pieces, so memory holds the links, not the page.</summary>
+    private static PyPIProject ParseProjectHtml(Stream content, Uri pageUrl, string normalizedName)
+    {
+        PipHtmlLinks links;
+        bool looksLikeHtml;
+        try
+        {
+            using var reader = new HtmlSniffingReader(new StreamReader(content, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, 64 * 1024));
+            links = PipHtmlParser.ParseLinks(reader);
+            looksLikeHtml = reader.LooksLikeHtml;
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new UpstreamFormatException("upstream page is not UTF-8", e);
+        }
+        if (!looksLikeHtml)
+        {
+            throw new UpstreamFormatException("upstream page is neither PEP 691 JSON nor HTML");
+        }
+        return ProjectFromLinks(links, pageUrl, normalizedName);
+    }
+
+    /// <summary>
+    /// Reads text through, noting whether it contains <c>&lt;a</c>, <c>&lt;html</c> or <c>&lt;!doctype</c> (in any case,
+    /// across piece boundaries): what <see cref="RequireHtml"/> checks of a whole page.
+    /// </summary>
+    private sealed class HtmlSniffingReader(TextReader inner) : TextReader
+    {
+        private string _tail = "";
+
+        public bool LooksLikeHtml { get; private set; }
+
+        public override int Read(char[] buffer, int index, int count)
+        {
+            var read = inner.Read(buffer, index, count);
+            if (!LooksLikeHtml && read > 0)
+            {
+                var text = _tail + new string(buffer, index, read);
+                LooksLikeHtml = text.Contains("<a", StringComparison.OrdinalIgnoreCase) || text.Contains("<html", StringComparison.OrdinalIgnoreCase)
+                    || text.Contains("<!doctype", StringComparison.OrdinalIgnoreCase);
+                _tail = text.Length > 8 ? text[^8..] : text;
+            }
+            return read;
+        }
+
+        public override int Peek() => inner.Peek();
+
+        public override int Read() => throw new NotSupportedException("read in pieces");
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+
+    private static PyPIProject ProjectFromLinks(PipHtmlLinks links, Uri pageUrl, string normalizedName)
+    {
         var baseUrl = pageUrl;
         if (!string.IsNullOrEmpty(links.BaseHref))
         {
