@@ -31,6 +31,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<MirrorHealth>();
         services.AddSingleton<ReadinessState>();
         services.AddSingleton<Policy.ModelApprovals>();
+        services.AddExceptionHandler<Http.StorageFullExceptionHandler>();
 
         services.AddSingleton<IIndexCacheStore>(_ => options.Database.Provider.ToLowerInvariant() switch
         {

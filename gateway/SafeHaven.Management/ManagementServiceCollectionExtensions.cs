@@ -68,6 +68,7 @@ public static class ManagementServiceCollectionExtensions
         services.AddSingleton<IUserStore, SqliteUserStore>();
         services.AddSingleton<IProjectStore, SqliteProjectStore>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
+        services.AddSingleton<SafeHaven.Gateway.Artifacts.IUpstreamAuditLog, UpstreamAuditLog>();
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<AuthThrottle>();
         if (auth.Jwt.Enabled)

@@ -11,6 +11,9 @@ public interface IIndexCacheStore
 {
     Task<CachedIndex?> GetAsync(string ecosystem, string key, CancellationToken cancellationToken);
 
+    /// <summary>The stored documents among <paramref name="keys"/> (missing ones are left out), in few queries however many keys.</summary>
+    Task<IReadOnlyDictionary<string, CachedIndex>> GetManyAsync(string ecosystem, IReadOnlyCollection<string> keys, CancellationToken cancellationToken);
+
     Task PutAsync(string ecosystem, string key, CachedIndex index, CancellationToken cancellationToken);
 
     /// <summary>Marks a cached document as confirmed unchanged by upstream at <paramref name="fetchedAt"/>.</summary>

@@ -45,6 +45,28 @@ public sealed class SqliteIndexCacheStore : IIndexCacheStore
         return row is null ? null : new CachedIndex(row.Content, DateTimeOffset.FromUnixTimeMilliseconds(row.FetchedAt), row.UpstreamETag);
     }
 
+    public async Task<IReadOnlyDictionary<string, CachedIndex>> GetManyAsync(string ecosystem, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, CachedIndex>(StringComparer.Ordinal);
+        if (keys.Count == 0)
+        {
+            return result;
+        }
+        await using var connection = Open();
+        // Batches well under SQLite's limit on bound parameters.
+        foreach (var batch in keys.Distinct(StringComparer.Ordinal).Chunk(500))
+        {
+            var rows = await connection.QueryAsync<KeyedRow>(new CommandDefinition(
+                "SELECT key AS Key, content AS Content, fetched_at AS FetchedAt, upstream_etag AS UpstreamETag FROM index_cache WHERE ecosystem = @ecosystem AND key IN @batch",
+                new { ecosystem, batch }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            foreach (var row in rows)
+            {
+                result[row.Key] = new CachedIndex(row.Content, DateTimeOffset.FromUnixTimeMilliseconds(row.FetchedAt), row.UpstreamETag);
+            }
+        }
+        return result;
+    }
+
     public async Task PutAsync(string ecosystem, string key, CachedIndex index, CancellationToken cancellationToken)
     {
         await using var connection = Open();
@@ -94,6 +116,14 @@ public sealed class SqliteIndexCacheStore : IIndexCacheStore
 
     private sealed class Row
     {
+        public byte[] Content { get; set; } = [];
+        public long FetchedAt { get; set; }
+        public string? UpstreamETag { get; set; }
+    }
+
+    private sealed class KeyedRow
+    {
+        public string Key { get; set; } = "";
         public byte[] Content { get; set; } = [];
         public long FetchedAt { get; set; }
         public string? UpstreamETag { get; set; }

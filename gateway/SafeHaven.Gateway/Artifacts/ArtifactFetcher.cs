@@ -32,7 +32,19 @@ public sealed record ExpectedHash(HashAlgorithmName Algorithm, byte[] Value, str
 public sealed record ArtifactSource(Uri Url, string DisplayName, BlobDigest? Sha256, ExpectedHash? Other = null, IArtifactVerifier? Verifier = null)
 {
     public string PinName { get; init; } = DisplayName;
+
+    /// <summary>
+    /// A second algorithm whose digest the pin records when upstream promises none in it (NuGet's SHA-512, which its
+    /// registration pages and verifier speak), so the one pin serves every ecosystem.
+    /// </summary>
+    public HashAlgorithmName? PinAlgorithm { get; init; }
+
+    /// <summary>What this source promises under its file name, as an index page lists it.</summary>
+    public ListedFile Listed => new(PinName, Sha256, Other);
 }
+
+/// <summary>A file as an index page lists it: its name and the hashes the page promises for it.</summary>
+public sealed record ListedFile(string PinName, BlobDigest? Sha256, ExpectedHash? Other);
 
 /// <summary>The hashes of the first verified copy of an upstream file name.</summary>
 public sealed record ArtifactPin(BlobDigest Sha256, ExpectedHash? Other)
@@ -57,10 +69,16 @@ public sealed record ArtifactPin(BlobDigest Sha256, ExpectedHash? Other)
     }
 
     /// <summary>Whether <paramref name="source"/> promises different content than this pin: upstream replaced the file.</summary>
-    public bool ContradictedBy(ArtifactSource source) =>
-        (source.Sha256 is { } sha256 && sha256 != Sha256)
-        || (source.Other is { } other && Other is { } pinned && other.Algorithm == pinned.Algorithm && !other.Value.AsSpan().SequenceEqual(pinned.Value));
+    public bool ContradictedBy(ArtifactSource source) => ContradictedBy(source.Listed);
+
+    /// <summary>Whether <paramref name="listed"/> promises different content than this pin: upstream replaced the file.</summary>
+    public bool ContradictedBy(ListedFile listed) =>
+        (listed.Sha256 is { } sha256 && sha256 != Sha256)
+        || (listed.Other is { } other && Other is { } pinned && other.Algorithm == pinned.Algorithm && !other.Value.AsSpan().SequenceEqual(pinned.Value));
 }
+
+/// <summary>A pinned file as an index page must describe it: its pin, and the length of the stored copy (null when not stored).</summary>
+public sealed record PinnedFile(ArtifactPin Pin, long? Length);
 
 /// <summary>
 /// Checks a downloaded artifact from a seekable temporary copy on disk (never a buffer in memory) before the store
@@ -104,8 +122,13 @@ public sealed class ArtifactFetcher
 
     private const int MaximumCachedPins = 100_000;
 
-    public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, MirrorStatus health, ILogger logger, CancellationToken stopping)
+    private readonly IUpstreamAuditLog? _audit;
+    private long _pinGeneration;
+
+    public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, MirrorStatus health, ILogger logger, CancellationToken stopping,
+        IUpstreamAuditLog? audit = null)
     {
+        _audit = audit;
         _health = health;
         _ecosystem = ecosystem;
         _pinScope = ecosystem + "-pins";
@@ -140,14 +163,108 @@ public sealed class ArtifactFetcher
         return pin;
     }
 
-    private async Task PinAsync(ArtifactSource source, BlobDigest digest, CancellationToken cancellationToken)
+    /// <summary>The pins of many file names at once (one store query for those not read before); names never pinned are left out.</summary>
+    public async Task<IReadOnlyDictionary<string, ArtifactPin>> GetPinsAsync(IReadOnlyCollection<string> pinNames, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, ArtifactPin>(StringComparer.Ordinal);
+        var unknown = new List<string>();
+        foreach (var name in pinNames)
+        {
+            if (_pins.TryGetValue(name, out var known))
+            {
+                result[name] = known;
+            }
+            else
+            {
+                unknown.Add(name);
+            }
+        }
+        if (unknown.Count == 0)
+        {
+            return result;
+        }
+        foreach (var (name, stored) in await _store.GetManyAsync(_pinScope, unknown, cancellationToken).ConfigureAwait(false))
+        {
+            if (ArtifactPin.Decode(stored.Content) is { } pin)
+            {
+                if (_pins.Count >= MaximumCachedPins)
+                {
+                    _pins.Clear();
+                }
+                _pins[name] = pin;
+                result[name] = pin;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Changes whenever a file name is pinned: index pages built on older pins are rebuilt.</summary>
+    public long PinGeneration => Interlocked.Read(ref _pinGeneration);
+
+    private async Task PinAsync(ArtifactSource source, BlobDigest digest, CancellationToken cancellationToken, ExpectedHash? computed = null)
     {
         if (await GetPinAsync(source.PinName, cancellationToken).ConfigureAwait(false) is not null)
         {
             return;
         }
         await _store.PutAsync(_pinScope, source.PinName,
-            new CachedIndex(new ArtifactPin(digest, source.Other).Encode(), DateTimeOffset.UtcNow, null), cancellationToken).ConfigureAwait(false);
+            new CachedIndex(new ArtifactPin(digest, source.Other ?? computed).Encode(), DateTimeOffset.UtcNow, null), cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _pinGeneration);
+    }
+
+    /// <summary>
+    /// For an index page: the pin of every listed file whose listed hash contradicts it (upstream replaced the file),
+    /// each reported as in <see cref="ApplyPinAsync"/>. The page must then show the pinned hash, since the pinned copy
+    /// is what is served; showing upstream's new one would make every client refuse the file as a hash mismatch.
+    /// </summary>
+    public Task<IReadOnlyDictionary<string, PinnedFile>> FindReplacedAsync(IReadOnlyList<ArtifactSource> listed, CancellationToken cancellationToken) =>
+        FindReplacedAsync(listed.Select(s => s.Listed).ToList(), cancellationToken);
+
+    /// <inheritdoc cref="FindReplacedAsync(IReadOnlyList{ArtifactSource}, CancellationToken)"/>
+    public async Task<IReadOnlyDictionary<string, PinnedFile>> FindReplacedAsync(IReadOnlyList<ListedFile> listed, CancellationToken cancellationToken)
+    {
+        var replaced = new Dictionary<string, PinnedFile>(StringComparer.Ordinal);
+        if (listed.Count == 0)
+        {
+            return replaced;
+        }
+        var pins = await GetPinsAsync(listed.Select(s => s.PinName).ToList(), cancellationToken).ConfigureAwait(false);
+        foreach (var source in listed)
+        {
+            if (pins.TryGetValue(source.PinName, out var pin) && pin.ContradictedBy(source))
+            {
+                replaced[source.PinName] = new PinnedFile(pin, await _blobs.GetLengthAsync(pin.Sha256, cancellationToken).ConfigureAwait(false));
+                await ReportReplacementAsync(source, pin, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return replaced;
+    }
+
+    /// <summary>Logs, raises on <c>/healthz</c> and writes to the audit log, once per file name and offered hash (per process).</summary>
+    private async Task ReportReplacementAsync(ListedFile source, ArtifactPin pin, CancellationToken cancellationToken)
+    {
+        var offered = source.Sha256 is { } s ? $"SHA-256 {s.Hex}" : source.Other!.ToString();
+        if (!_reportedReplacements.TryAdd(source.PinName + "#" + offered, 0))
+        {
+            return;
+        }
+        var message = $"upstream replaced the published file {source.PinName}: it now offers {offered}, but the first verified copy is pinned with SHA-256 {pin.Sha256.Hex}; the new content is refused and the pinned copy is served";
+        _logger.LogError("{Ecosystem}: {Message}", _ecosystem, message);
+        _health.RecordReplacedFile(DateTimeOffset.UtcNow, message);
+        if (_audit is null)
+        {
+            return;
+        }
+        try
+        {
+            await _audit.RecordReplacedFileAsync(new ReplacedUpstreamFile(_ecosystem, source.PinName, offered, "SHA-256 " + pin.Sha256.Hex, message), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Still refused, logged and on /healthz: the audit log being unwritable (a full disk) does not serve the new content.
+            _logger.LogError(e, "{Ecosystem}: the replacement of {Name} could not be written to the audit log", _ecosystem, source.PinName);
+            _reportedReplacements.TryRemove(source.PinName + "#" + offered, out _);
+        }
     }
 
     /// <summary>
@@ -163,13 +280,7 @@ public sealed class ArtifactFetcher
         }
         if (pin.ContradictedBy(source))
         {
-            var offered = source.Sha256 is { } s ? $"SHA-256 {s.Hex}" : source.Other!.ToString();
-            var message = $"upstream replaced the published file {source.PinName}: it now offers {offered}, but the first verified copy is pinned with SHA-256 {pin.Sha256.Hex}; the new content is refused and the pinned copy is served";
-            if (_reportedReplacements.TryAdd(source.PinName + "#" + offered, 0))
-            {
-                _logger.LogError("{Ecosystem}: {Message}", _ecosystem, message);
-                _health.RecordReplacedFile(DateTimeOffset.UtcNow, message);
-            }
+            await ReportReplacementAsync(source.Listed, pin, cancellationToken).ConfigureAwait(false);
         }
         return source with { Sha256 = pin.Sha256, Other = null };
     }
@@ -229,7 +340,8 @@ public sealed class ArtifactFetcher
         using var response = await _upstream.OpenArtifactAsync(source.Url, _stopping).ConfigureAwait(false);
         await using var body = await _upstream.OpenArtifactBodyAsync(response, source.Url, _stopping).ConfigureAwait(false);
         await using var writer = await _blobs.BeginWriteAsync(_stopping).ConfigureAwait(false);
-        using var other = source.Other is null ? null : IncrementalHash.CreateHash(source.Other.Algorithm);
+        var otherAlgorithm = source.Other?.Algorithm ?? source.PinAlgorithm;
+        using var other = otherAlgorithm is { } algorithm ? IncrementalHash.CreateHash(algorithm) : null;
         // A verifier reads the whole file (a zip's central directory is at its end): it gets a temporary copy on
         // disk, written alongside the store, deleted when closed.
         await using var copy = source.Verifier is null ? null : new FileStream(
@@ -253,7 +365,8 @@ public sealed class ArtifactFetcher
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        if (other is not null && !other.GetHashAndReset().AsSpan().SequenceEqual(source.Other!.Value))
+        var otherDigest = other?.GetHashAndReset();
+        if (source.Other is not null && !otherDigest.AsSpan().SequenceEqual(source.Other.Value))
         {
             throw Mismatch(source, source.Other.ToString(), "a different " + source.Other.Algorithm.Name, promise: source.Other.Promise);
         }
@@ -285,7 +398,8 @@ public sealed class ArtifactFetcher
             await _store.PutAsync(_ecosystem, RememberedKey(source.Url),
                 new CachedIndex(Encoding.ASCII.GetBytes(digest.Hex), DateTimeOffset.UtcNow, null), _stopping).ConfigureAwait(false);
         }
-        await PinAsync(source, digest, _stopping).ConfigureAwait(false);
+        await PinAsync(source, digest, _stopping,
+            otherDigest is null ? null : new ExpectedHash(otherAlgorithm!.Value, otherDigest, "the first verified copy pinned here")).ConfigureAwait(false);
         _logger.LogInformation("Stored {Ecosystem} artifact {Name} ({Digest})", _ecosystem, source.DisplayName, digest);
         return digest;
     }
@@ -472,6 +586,14 @@ public sealed class ArtifactFetcher
             catch (UpstreamUnavailableException e) when (!context.Response.HasStarted)
             {
                 return Http.PolicyResponses.BadGateway($"{source.DisplayName} is not stored here and upstream failed: {e.Message}");
+            }
+            catch (Exception e) when (StorageFull.Is(e) && !context.Response.HasStarted)
+            {
+                // The partial copy went with its writer (never committed, so never served); the next request tries again.
+                var reason = $"the appliance's storage is full: {source.DisplayName} could not be stored, and nothing of it was kept ({e.Message})";
+                _logger.LogError("{Ecosystem}: {Reason}", _ecosystem, reason);
+                _health.RecordArtifactFailure(DateTimeOffset.UtcNow, reason, integrity: false);
+                return Http.PolicyResponses.InsufficientStorage(reason);
             }
         }
         var etag = new EntityTagHeaderValue("\"" + stored.Value.Hex + "\"");

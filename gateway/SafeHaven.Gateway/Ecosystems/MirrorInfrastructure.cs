@@ -17,7 +17,8 @@ namespace SafeHaven.Gateway.Ecosystems;
 /// </summary>
 public static class MirrorInfrastructure
 {
-    public static IServiceCollection AddMirrorInfrastructure(this IServiceCollection services, string ecosystem, MirrorOptions mirror)
+    /// <param name="temporaryDirectory">Where large index pages are spooled while parsed: the data directory's <c>tmp</c>, on disk.</param>
+    public static IServiceCollection AddMirrorInfrastructure(this IServiceCollection services, string ecosystem, MirrorOptions mirror, string? temporaryDirectory = null)
     {
         var upstream = new Uri(mirror.Upstream!.EndsWith('/') ? mirror.Upstream : mirror.Upstream + "/");
         services.AddKeyedSingleton(ecosystem, (_, _) => new UpstreamHttp(upstream, mirror.FileOrigins,
@@ -26,7 +27,8 @@ public static class MirrorInfrastructure
             UpstreamCredentials.From(mirror.Credentials),
             new UpstreamTransferLimits(mirror.UpstreamMinimumBytesPerSecond, TimeSpan.FromSeconds(mirror.UpstreamRateWindowSeconds),
                 TimeSpan.FromSeconds(mirror.UpstreamBodyDeadlineSeconds)),
-            mirror.MaximumIndexBytes));
+            mirror.MaximumIndexBytes,
+            temporaryDirectory));
         services.AddKeyedSingleton(ecosystem, (sp, _) => new UpstreamDocumentCache(
             ecosystem,
             sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),
@@ -46,7 +48,8 @@ public static class MirrorInfrastructure
             sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),
             sp.GetRequiredService<MirrorHealth>().Get(ecosystem),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger($"SafeHaven.Gateway.Artifacts.{ecosystem}"),
-            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+            sp.GetService<IUpstreamAuditLog>()));
         return services;
     }
 }

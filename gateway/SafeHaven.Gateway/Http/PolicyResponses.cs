@@ -25,6 +25,10 @@ public static class PolicyResponses
     public static IResult BadGateway(string detail) =>
         Results.Problem(title: "Upstream failure", detail: detail, statusCode: StatusCodes.Status502BadGateway);
 
+    /// <summary>507: the appliance's own storage is full; nothing partial was kept.</summary>
+    public static IResult InsufficientStorage(string detail) =>
+        Results.Problem(title: "Insufficient storage", detail: detail, statusCode: StatusCodes.Status507InsufficientStorage);
+
     public static IResult NotReady(string detail) =>
         Results.Problem(title: "Not ready", detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable);
 

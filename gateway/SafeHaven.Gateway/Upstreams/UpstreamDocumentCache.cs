@@ -156,7 +156,7 @@ public sealed class UpstreamDocumentCache
     {
         try
         {
-            var document = await _upstream.GetDocumentAsync(url, accept, cached?.ETag, _stopping).ConfigureAwait(false);
+            using var document = await _upstream.GetDocumentAsync(url, accept, cached?.ETag, _stopping).ConfigureAwait(false);
             // With inline scheduling this continuation runs on a socket event thread; parsing a large index (and the
             // store's synchronous SQLite write) belongs on the thread pool, where it holds up no other connection.
             await Task.Yield();
@@ -185,6 +185,14 @@ public sealed class UpstreamDocumentCache
             await _store.PutAsync(_ecosystem, key, new CachedIndex(codec.Serialize(parsed), now, document.ETag), _stopping).ConfigureAwait(false);
             Remember(key, new Entry<T>(parsed, now, document.ETag), codec);
             return new DocumentLookup<T>(parsed, false, null);
+        }
+        catch (Exception e) when (StorageFull.Is(e) && e is not StorageFullException)
+        {
+            // The new copy could not be stored: not served either (what is served is what is stored), and 507, not 500.
+            var reason = $"the appliance's storage is full: the {_ecosystem} index {key} could not be stored ({e.Message})";
+            _health.RecordFailure(_time.GetUtcNow(), reason);
+            _logger.LogError("{Reason}", reason);
+            throw new StorageFullException(reason, e);
         }
         catch (Exception e) when (e is UpstreamUnavailableException or UpstreamFormatException)
         {

@@ -6,9 +6,6 @@ namespace SafeHaven.Gateway.Upstreams;
 /// <summary>Upstream could not be reached or answered with an error; the type says the fetch may be retried later.</summary>
 public sealed class UpstreamUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>A fetched index document.</summary>
-public sealed record UpstreamDocument(HttpStatusCode Status, byte[] Content, string? ContentType, string? ETag, Uri Url);
-
 /// <summary>
 /// The one path to an upstream registry: a fixed set of allowed origins (the configured upstream and any file
 /// origins), bounded index sizes, timeouts, and streaming artifact downloads. An index cannot make the appliance
@@ -34,9 +31,17 @@ public sealed class UpstreamHttp
     /// Sent only to the upstream's own origin: a redirect to a file host (a CDN, a pre-signed object-store URL)
     /// never carries them.
     /// </param>
+    /// <summary>Index bodies up to this size are read into memory; larger ones are spooled to a temporary file and parsed as streams.</summary>
+    public const int SpoolThresholdBytes = 1024 * 1024;
+
+    private readonly string? _temporaryDirectory;
+
+    /// <param name="temporaryDirectory">Where large index bodies are spooled: a disk directory (the data directory's), null for the system's.</param>
     public UpstreamHttp(Uri baseUrl, IEnumerable<string> fileOrigins, TimeSpan timeout, HttpClient indexClient, HttpClient artifactClient,
-        UpstreamCredentials? credentials = null, UpstreamTransferLimits? limits = null, long maximumIndexBytes = DefaultMaximumIndexBytes)
+        UpstreamCredentials? credentials = null, UpstreamTransferLimits? limits = null, long maximumIndexBytes = DefaultMaximumIndexBytes,
+        string? temporaryDirectory = null)
     {
+        _temporaryDirectory = temporaryDirectory;
         MaximumIndexBytes = maximumIndexBytes;
         _limits = limits ?? UpstreamTransferLimits.Default;
         BaseUrl = baseUrl;
@@ -95,9 +100,15 @@ public sealed class UpstreamHttp
             {
                 throw new UpstreamUnavailableException($"upstream index {url} is {response.Content.Headers.ContentLength} bytes, over the limit of {MaximumIndexBytes} bytes (MaximumIndexBytes); refused");
             }
-            var content = await ReadBoundedAsync(response.Content, MaximumIndexBytes, timeout.Token).ConfigureAwait(false);
             var finalUrl = response.RequestMessage?.RequestUri ?? url;
-            return new UpstreamDocument(response.StatusCode, content, response.Content.Headers.ContentType?.ToString(), response.Headers.ETag?.ToString(), finalUrl);
+            var contentType = response.Content.Headers.ContentType?.ToString();
+            if (response.Content.Headers.ContentLength is { } small && small <= SpoolThresholdBytes)
+            {
+                var content = await ReadBoundedAsync(response.Content, MaximumIndexBytes, timeout.Token).ConfigureAwait(false);
+                return new UpstreamDocument(response.StatusCode, content, contentType, response.Headers.ETag?.ToString(), finalUrl);
+            }
+            var spool = await SpoolBoundedAsync(response.Content, MaximumIndexBytes, timeout.Token).ConfigureAwait(false);
+            return UpstreamDocument.Spooled(response.StatusCode, spool, contentType, response.Headers.ETag?.ToString(), finalUrl);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -133,6 +144,57 @@ public sealed class UpstreamHttp
                 throw new UpstreamUnavailableException($"upstream redirected more than five times from {url}");
             }
             url = location.IsAbsoluteUri ? location : new Uri(url, location);
+        }
+    }
+
+    /// <summary>
+    /// Copies a body to a temporary file (deleted when closed), refusing it past <paramref name="limit"/> or when it
+    /// ends before its Content-Length. Memory holds one buffer, whatever the page's size.
+    /// </summary>
+    private async Task<FileStream> SpoolBoundedAsync(HttpContent content, long limit, CancellationToken cancellationToken)
+    {
+        var directory = Directory.CreateDirectory(_temporaryDirectory ?? Path.GetTempPath()).FullName;
+        var spool = new FileStream(Path.Combine(directory, "safehaven-index-" + Guid.NewGuid().ToString("N")), new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0,
+            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
+        });
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var chunk = new byte[81920];
+            long total = 0;
+            int read;
+            try
+            {
+                while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    total += read;
+                    if (total > limit)
+                    {
+                        throw new UpstreamUnavailableException($"upstream index is larger than the limit of {limit} bytes (MaximumIndexBytes); refused");
+                    }
+                    await spool.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (IOException e) when (!SafeHaven.Core.Storage.StorageFull.Is(e))
+            {
+                throw new UpstreamUnavailableException($"upstream index ended early or broke after {total} bytes: {e.Message}", e);
+            }
+            if (content.Headers.ContentLength is { } length && length != total)
+            {
+                throw new UpstreamUnavailableException($"upstream index ended before its Content-Length of {length} bytes ({total} received)");
+            }
+            await spool.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return spool;
+        }
+        catch
+        {
+            await spool.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 

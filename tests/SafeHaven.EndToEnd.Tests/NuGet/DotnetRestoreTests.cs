@@ -207,9 +207,35 @@ public sealed class DotnetRestoreTests(NuGetUpstreamFixture upstream)
 
         // Upstream now serves another ShLib 0.9.0 and publishes its hash; the appliance's stored copy is gone
         // (a lost disk, a pruned store), so it has to fetch again.
+        var originalSha512 = Convert.ToBase64String(SHA512.HashData(await File.ReadAllBytesAsync(original)));
         await new NuGetUpstreamBuilder(root, nginx.BaseUrl)
             .Add(new TinyNuGetPackage("ShLib", "0.9.0", NuGetUpstreamFixture.Now.AddDays(-90), [new TinyNuGetGroup("netstandard2.0", [("ShOther", "[1.0.0, )")])]))
             .WriteAsync();
+        var replacementSha512 = Convert.ToBase64String(SHA512.HashData(await File.ReadAllBytesAsync(original)));
+        Assert.NotEqual(originalSha512, replacementSha512);
+
+        // While the pinned copy is stored, it is what is served and what the registration states (the one pin,
+        // shared with every mirror, carries its SHA-512); the replacement is reported on /healthz and in the audit log.
+        var leaf = (await GetJsonAsync(appliance, "nuget/v3/registration/shlib/index.json"))
+            .GetProperty("items").EnumerateArray().SelectMany(p => p.GetProperty("items").EnumerateArray())
+            .Select(l => l.GetProperty("catalogEntry")).Single(e => e.GetProperty("version").GetString() == "0.9.0");
+        Assert.Equal(originalSha512, leaf.GetProperty("packageHash").GetString());
+        Assert.Equal("SHA512", leaf.GetProperty("packageHashAlgorithm").GetString());
+        using (var served = await Http.GetAsync(new Uri(appliance.BaseUrl, "nuget/v3/flatcontainer/shlib/0.9.0/shlib.0.9.0.nupkg")))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            Assert.Equal(storedHex, Convert.ToHexStringLower(SHA256.HashData(await served.Content.ReadAsByteArrayAsync())));
+        }
+        var alarmed = await GetJsonAsync(appliance, "healthz");
+        Assert.Contains("upstream replaced the published file shlib.0.9.0.nupkg", alarmed.ToString(), StringComparison.Ordinal);
+        using (var management = await appliance.CreateManagementClientAsync())
+        {
+            var audit = JsonDocument.Parse(await management.GetStringAsync("api/audit?action=mirror.upstream.file-replaced")).RootElement;
+            var entry = Assert.Single(audit.EnumerateArray());
+            Assert.Equal("nuget/shlib.0.9.0.nupkg", entry.GetProperty("target").GetString());
+            Assert.Contains(Convert.ToHexStringLower(Convert.FromBase64String(replacementSha512)), entry.GetProperty("details").GetProperty("offered").GetString(), StringComparison.Ordinal);
+        }
+
         File.Delete(Path.Combine(appliance.DataDirectory, "blobs", "sha256", storedHex[..2], storedHex));
 
         var url = new Uri(appliance.BaseUrl, "nuget/v3/flatcontainer/shlib/0.9.0/shlib.0.9.0.nupkg");

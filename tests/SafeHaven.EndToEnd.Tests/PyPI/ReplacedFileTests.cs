@@ -8,7 +8,8 @@ namespace SafeHaven.EndToEnd.Tests.PyPI;
 /// <summary>
 /// A hostile upstream replaces a published file: same name, same (old) upload time, new bytes and a new SHA-256 in
 /// its index. The appliance pinned the first verified copy; it keeps serving that, refuses the new content and
-/// raises the alarm on <c>/healthz</c> and in its log.
+/// raises the alarm on <c>/healthz</c>, in its log and in the audit log. Its project page (JSON and HTML) keeps showing
+/// the pinned hash, the copy it serves, so pip still installs that copy instead of failing on a hash mismatch.
 /// </summary>
 public sealed class ReplacedFileTests
 {
@@ -75,13 +76,34 @@ public sealed class ReplacedFileTests
             Assert.Contains(originalHex, problems, StringComparison.Ordinal);
             Assert.Contains($"upstream replaced the published file {filename}", appliance.Log, StringComparison.Ordinal);
 
-            // pip never installs the new bytes: what it is sent is the pinned copy.
-            var second = await Pip.InstallAsync(appliance.PyPIIndexUrl, "shreplaced");
-            Assert.DoesNotContain("replaced by a hostile upstream", second.Process.Output, StringComparison.Ordinal);
-            if (second.Succeeded)
+            // The project page never advertises upstream's new hash: it shows the pinned one, in both representations.
+            foreach (var accept in (string[])["application/vnd.pypi.simple.v1+json", "text/html"])
             {
-                Assert.Equal("1.0", second.Installed["shreplaced"]);
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(appliance.BaseUrl, "pypi/simple/shreplaced/"));
+                request.Headers.TryAddWithoutValidation("Accept", accept);
+                using var pageResponse = await Http.SendAsync(request);
+                var shown = await pageResponse.Content.ReadAsStringAsync();
+                Assert.Equal(HttpStatusCode.OK, pageResponse.StatusCode);
+                Assert.Contains(originalHex, shown, StringComparison.Ordinal);
+                Assert.DoesNotContain(replacementHex, shown, StringComparison.Ordinal);
             }
+
+            // pip installs the pinned copy (no hash mismatch) and never the new bytes.
+            var second = await Pip.InstallAsync(appliance.PyPIIndexUrl, "shreplaced");
+            Assert.True(second.Succeeded, $"{second.Process.Output}\n{appliance.Log}");
+            Assert.Equal("1.0", second.Installed["shreplaced"]);
+            Assert.DoesNotContain("replaced by a hostile upstream", second.Process.Output, StringComparison.Ordinal);
+
+            // One audit entry, written by the appliance itself, naming the file and both hashes.
+            using var management = await appliance.CreateManagementClientAsync();
+            using var auditResponse = await management.GetAsync("api/audit?action=mirror.upstream.file-replaced");
+            var auditText = await auditResponse.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.OK, auditResponse.StatusCode);
+            var entry = Assert.Single(JsonDocument.Parse(auditText).RootElement.EnumerateArray());
+            Assert.Equal("appliance:pypi", entry.GetProperty("actor").GetString());
+            Assert.Equal($"pypi/{filename}", entry.GetProperty("target").GetString());
+            Assert.Contains(replacementHex, entry.GetProperty("details").GetProperty("offered").GetString(), StringComparison.Ordinal);
+            Assert.Contains(originalHex, entry.GetProperty("details").GetProperty("pinned").GetString(), StringComparison.Ordinal);
         }
         finally
         {

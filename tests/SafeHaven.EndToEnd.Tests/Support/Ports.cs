@@ -33,6 +33,11 @@ public static class Ports
             {
                 last = e.Message;
             }
+            catch (TaskCanceledException e)
+            {
+                // One probe not answered within its 5 s (a loaded machine, a process still starting): ask again.
+                last = e.Message;
+            }
             await Task.Delay(200);
         }
         throw new TimeoutException($"{url} not ready within {timeout}: {last}\n{diagnostics?.Invoke()}");

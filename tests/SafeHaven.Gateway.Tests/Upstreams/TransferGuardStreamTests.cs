@@ -10,6 +10,7 @@ namespace SafeHaven.Gateway.Tests.Upstreams;
 public sealed class TransferGuardStreamTests
 {
     /// <summary>Answers one request with headers promising <paramref name="length"/> bytes, then sends <paramref name="send"/>.</summary>
+    /// <remarks>A negative <paramref name="length"/> announces a chunked body instead.</remarks>
     private static (Uri Url, Task Served, CancellationTokenSource Stop) Serve(int length, Func<NetworkStream, CancellationToken, Task> send)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -33,8 +34,9 @@ public sealed class TransferGuardStreamTests
                     }
                     request.Append(Encoding.ASCII.GetString(buffer, 0, read));
                 }
+                var framing = length < 0 ? "Transfer-Encoding: chunked" : $"Content-Length: {length}";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(
-                    $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"), stop.Token);
+                    $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n{framing}\r\nConnection: close\r\n\r\n"), stop.Token);
                 await send(stream, stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or IOException)
@@ -122,6 +124,20 @@ public sealed class TransferGuardStreamTests
     public async Task AShortBodyIsAnUpstreamFailureWithTheReason()
     {
         var (url, served, stop) = Serve(1000, async (stream, token) => await stream.WriteAsync(new byte[10], token));
+        using var _ = stop;
+        var upstream = Upstream(url, UpstreamTransferLimits.Default);
+
+        var error = await Assert.ThrowsAsync<UpstreamUnavailableException>(() => ReadAllAsync(upstream, url));
+
+        Assert.Contains("ended early or broke after 10 bytes", error.Message, StringComparison.Ordinal);
+        await served;
+    }
+
+    [Fact]
+    public async Task AChunkedBodyCutBeforeItsLastChunkIsAnUpstreamFailureWithTheReason()
+    {
+        // One 10-byte chunk, then the connection closes without the terminating zero-length chunk.
+        var (url, served, stop) = Serve(-1, async (stream, token) => await stream.WriteAsync("a\r\n0123456789\r\n"u8.ToArray(), token));
         using var _ = stop;
         var upstream = Upstream(url, UpstreamTransferLimits.Default);
 

@@ -53,6 +53,16 @@ public sealed class CranPackage
         DateSource = source;
     }
 
+    /// <summary>
+    /// The same version carrying the MD5 of the pinned first verified copy, in its record too: upstream replaced the
+    /// tarball, and <c>PACKAGES</c> must describe the copy that is served, not upstream's new one.
+    /// </summary>
+    public CranPackage WithPinnedMd5(string md5)
+    {
+        var pinned = new CranPackage(Record.With("MD5sum", md5), Archived, md5);
+        return Published is { } published && DateSource is { } source ? pinned.WithDate(published, source) : pinned;
+    }
+
     /// <summary>The same version dated from another source (the index's own record is left as upstream wrote it).</summary>
     public CranPackage WithDate(DateTimeOffset published, CranDateSource source) => new(this, published, source);
 
@@ -138,21 +148,33 @@ public static partial class CranIndexParser
     public const long MaximumPackagesBytes = UpstreamHttp.DefaultMaximumIndexBytes;
 
     /// <summary>Parses <c>PACKAGES</c> or <c>PACKAGES.gz</c> (recognised by the gzip magic number).</summary>
-    public static IReadOnlyList<DcfRecord> ParsePackages(byte[] content)
+    public static IReadOnlyList<DcfRecord> ParsePackages(byte[] content) => ParsePackages(() => new MemoryStream(content, writable: false));
+
+    /// <summary>
+    /// Parses <c>PACKAGES</c> or <c>PACKAGES.gz</c> as a stream (an upstream page spooled to disk): decompressed and
+    /// decoded as it is read, into the records only; the decompressed text is bounded by <see cref="MaximumPackagesBytes"/>.
+    /// </summary>
+    public static IReadOnlyList<DcfRecord> ParsePackages(UpstreamDocument document) => ParsePackages(document.OpenRead);
+
+    private static IReadOnlyList<DcfRecord> ParsePackages(Func<Stream> open)
     {
-        string text;
-        try
+        bool gzip;
+        using (var probe = open())
         {
-            text = Encoding.UTF8.GetString(IsGzip(content) ? Gunzip(content) : content);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new UpstreamFormatException($"upstream PACKAGES.gz is not valid gzip: {e.Message}", e);
+            Span<byte> magic = stackalloc byte[2];
+            gzip = probe.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 && IsGzip(magic);
         }
         IReadOnlyList<DcfRecord> records;
         try
         {
-            records = Dcf.Parse(text);
+            using var raw = open();
+            using var expanded = gzip ? new LimitedReadStream(new GZipStream(raw, CompressionMode.Decompress), MaximumPackagesBytes) : raw;
+            using var reader = new StreamReader(expanded, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024);
+            records = Dcf.Parse(reader);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UpstreamFormatException($"upstream PACKAGES.gz is not valid gzip: {e.Message}", e);
         }
         catch (FormatException e)
         {
@@ -172,24 +194,43 @@ public static partial class CranIndexParser
         return records;
     }
 
-    public static bool IsGzip(ReadOnlySpan<byte> content) => content.Length >= 2 && content[0] == 0x1f && content[1] == 0x8b;
-
-    private static byte[] Gunzip(byte[] content)
+    /// <summary>A read-only stream that refuses to yield more than a limit (a gzip bomb is stopped while it expands).</summary>
+    private sealed class LimitedReadStream(Stream inner, long limit) : Stream
     {
-        using var input = new GZipStream(new MemoryStream(content), CompressionMode.Decompress);
-        using var output = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = input.Read(buffer)) > 0)
+        private long _total;
+
+        public override int Read(byte[] buffer, int offset, int count)
         {
-            if (output.Length + read > MaximumPackagesBytes)
+            var read = inner.Read(buffer, offset, count);
+            _total += read;
+            if (_total > limit)
             {
-                throw new UpstreamFormatException($"upstream PACKAGES.gz expands to more than {MaximumPackagesBytes} bytes");
+                throw new UpstreamFormatException($"upstream PACKAGES.gz expands to more than {limit} bytes");
             }
-            output.Write(buffer, 0, read);
+            return read;
         }
-        return output.ToArray();
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _total; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
     }
+
+    public static bool IsGzip(ReadOnlySpan<byte> content) => content.Length >= 2 && content[0] == 0x1f && content[1] == 0x8b;
 
     public static byte[] Gzip(byte[] content)
     {

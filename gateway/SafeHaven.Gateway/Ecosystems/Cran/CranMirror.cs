@@ -182,6 +182,7 @@ public sealed partial class CranMirror
                 choices.Add(choice);
                 failed |= archiveFailed;
             }
+            choices = await WithPinnedHashesAsync(choices, cancellationToken).ConfigureAwait(false);
             var view = new CranView(state.State, policy, closure, choices, now);
             Report(view, policy.Policy);
             var validUntil = failed && now + _retryAfterFailure < view.ValidUntil ? now + _retryAfterFailure : view.ValidUntil;
@@ -344,6 +345,24 @@ public sealed partial class CranMirror
         }
         _memory.Set("cran-archived:" + key, known, new MemoryCacheEntryOptions { Size = 2048 });
         return known;
+    }
+
+    /// <summary>
+    /// The chosen current versions whose upstream <c>MD5sum</c> contradicts the pin of their first verified copy
+    /// (upstream replaced the tarball) are listed with the pinned MD5, the copy that is served (reported once).
+    /// </summary>
+    private async Task<List<CranChoice>> WithPinnedHashesAsync(List<CranChoice> choices, CancellationToken cancellationToken)
+    {
+        var current = choices.Where(c => c.Chosen is { Archived: false, Md5.Length: 32 }).Select(c => SourceOf(c.Chosen!)).ToList();
+        var replaced = await Artifacts.FindReplacedAsync(current, cancellationToken).ConfigureAwait(false);
+        if (replaced.Count == 0)
+        {
+            return choices;
+        }
+        return choices.Select(c => c.Chosen is { Archived: false } chosen && replaced.TryGetValue(chosen.FileName, out var pinned)
+                && pinned.Pin.Other is { } md5 && md5.Algorithm == HashAlgorithmName.MD5
+            ? c with { Chosen = chosen.WithPinnedMd5(Convert.ToHexStringLower(md5.Value)) }
+            : c).ToList();
     }
 
     /// <summary>Where a current version's tarball comes from, and the MD5 it must have.</summary>
@@ -693,7 +712,7 @@ public sealed partial class CranMirror
         public static readonly IndexCodec Instance = new();
 
         public CranIndexState Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
-            new(CranIndexParser.ParsePackages(document.Content), fetchedAt);
+            new(CranIndexParser.ParsePackages(document), fetchedAt);
 
         // Stored compressed: CRAN's PACKAGES is ~12 MB as text.
         public byte[] Serialize(CranIndexState value) => CranIndexParser.Gzip(Encoding.UTF8.GetBytes(Dcf.Render(value.Records)));

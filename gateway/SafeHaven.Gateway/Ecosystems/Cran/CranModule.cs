@@ -19,7 +19,7 @@ public sealed class CranModule : IEcosystemModule
 
     public void AddServices(IServiceCollection services, MirrorOptions mirror, SafeHavenOptions options)
     {
-        services.AddMirrorInfrastructure(Name, mirror);
+        services.AddMirrorInfrastructure(Name, mirror, options.ResolveDataPath("tmp"));
         services.AddSingleton(sp => new CranMirror(
             sp.GetRequiredKeyedService<UpstreamDocumentCache>(Name),
             sp.GetRequiredKeyedService<ArtifactFetcher>(Name),

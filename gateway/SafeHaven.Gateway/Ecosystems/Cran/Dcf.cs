@@ -64,7 +64,10 @@ public sealed class DcfRecord
 /// </summary>
 public static class Dcf
 {
-    public static IReadOnlyList<DcfRecord> Parse(string text)
+    public static IReadOnlyList<DcfRecord> Parse(string text) => Parse(new StringReader(text));
+
+    /// <summary>Parses records as they are read, line by line: memory holds the records, never the whole text.</summary>
+    public static IReadOnlyList<DcfRecord> Parse(TextReader text)
     {
         var records = new List<DcfRecord>();
         var fields = new List<KeyValuePair<string, string>>();
@@ -92,7 +95,7 @@ public static class Dcf
             }
         }
 
-        foreach (var raw in text.Split('\n'))
+        foreach (var raw in Lines(text))
         {
             lineNumber++;
             var line = raw.TrimEnd('\r');
@@ -121,6 +124,30 @@ public static class Dcf
         }
         EndRecord();
         return records;
+    }
+
+    /// <summary>The text's lines, split at '\n' only (as <c>string.Split('\n')</c> would, a final empty line included).</summary>
+    private static IEnumerable<string> Lines(TextReader text)
+    {
+        var line = new StringBuilder();
+        var buffer = new char[16 * 1024];
+        int read;
+        while ((read = text.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            var start = 0;
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] == '\n')
+                {
+                    line.Append(buffer, start, i - start);
+                    yield return line.ToString();
+                    line.Clear();
+                    start = i + 1;
+                }
+            }
+            line.Append(buffer, start, read - start);
+        }
+        yield return line.ToString();
     }
 
     public static string Render(IEnumerable<DcfRecord> records)

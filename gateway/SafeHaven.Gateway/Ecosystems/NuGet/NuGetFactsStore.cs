@@ -5,11 +5,14 @@ using SafeHaven.Core.Storage;
 
 namespace SafeHaven.Gateway.Ecosystems.NuGet;
 
-/// <summary>What the appliance knows of one version from its own verification of the package (persisted).</summary>
-/// <param name="Sha512">Base64 SHA-512 of the first verified download: the pin.</param>
+/// <summary>
+/// What the appliance knows of one version from its own verification of the package (persisted). The hashes of the
+/// first verified download are not here: they are the file name's pin in the <see cref="Artifacts.ArtifactFetcher"/>
+/// (SHA-256 and SHA-512), the one pin every ecosystem shares.
+/// </summary>
 /// <param name="SignedAt">The trusted repository signature's RFC 3161 timestamp, if there is one.</param>
 /// <param name="DependencyGroups">From the package's <c>.nuspec</c>.</param>
-public sealed record NuGetVersionFacts(string Sha512, DateTimeOffset? SignedAt, string? Signer, IReadOnlyList<NuGetDependencyGroup> DependencyGroups, DateTimeOffset VerifiedAt);
+public sealed record NuGetVersionFacts(DateTimeOffset? SignedAt, string? Signer, IReadOnlyList<NuGetDependencyGroup> DependencyGroups, DateTimeOffset VerifiedAt);
 
 /// <summary>
 /// Facts learnt by verifying packages, per id and normalised version: kept in memory and persisted in the index cache

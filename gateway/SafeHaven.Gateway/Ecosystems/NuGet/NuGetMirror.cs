@@ -193,7 +193,8 @@ public sealed class NuGetMirror
         var viewKey = (closure is null ? "nuget-view-all:" : "nuget-view:") + lowerId;
         if (!_memory.TryGetValue(viewKey, out NuGetPackageView? view)
             || view is null || !ReferenceEquals(view.State, entry.State) || view.PolicyGeneration != policy.Generation
-            || !ReferenceEquals(view.Closure, closure) || now >= view.ValidUntil || view.Knowledge.Generation != _facts.Generation(lowerId))
+            || !ReferenceEquals(view.Closure, closure) || now >= view.ValidUntil || view.Knowledge.Generation != _facts.Generation(lowerId)
+            || view.Knowledge.PinGeneration != Artifacts.PinGeneration)
         {
             var knowledge = await GatherKnowledgeAsync(entry.State, policy, now, cancellationToken).ConfigureAwait(false);
             view = new NuGetPackageView(entry.State, policy, closure, _time.GetUtcNow(), knowledge);
@@ -250,7 +251,43 @@ public sealed class NuGetMirror
             .Select(e => (e.Normalized, Reason: _facts.RefusalOf(lowerId, e.Normalized)))
             .Where(r => r.Reason is not null)
             .ToDictionary(r => r.Normalized, r => r.Reason!, StringComparer.Ordinal);
-        return new NuGetKnowledge(facts, refusals, firstSeen, TrustedSigners.Count > 0, generation);
+        var (pinnedSha512, pinGeneration) = await PinsAsync(state, cancellationToken).ConfigureAwait(false);
+        return new NuGetKnowledge(facts, refusals, firstSeen, TrustedSigners.Count > 0, generation)
+        {
+            PinnedSha512 = pinnedSha512,
+            PinGeneration = pinGeneration,
+        };
+    }
+
+    private static string FileName(string lowerId, string normalized) => $"{lowerId}.{normalized}.nupkg";
+
+    /// <summary>
+    /// The pinned SHA-512 of each version's file (one store query), and the pins' generation they were read at. A
+    /// version whose registration hash contradicts its pin (upstream replaced the file) is reported once: logged, on
+    /// <c>/healthz</c> and in the audit log.
+    /// </summary>
+    private async Task<(IReadOnlyDictionary<string, string> PinnedSha512, long Generation)> PinsAsync(NuGetPackageState state, CancellationToken cancellationToken)
+    {
+        var generation = Artifacts.PinGeneration;
+        var names = state.Entries.Select(e => FileName(state.LowerId, e.Normalized)).ToList();
+        var pins = await Artifacts.GetPinsAsync(names, cancellationToken).ConfigureAwait(false);
+        if (pins.Count == 0)
+        {
+            return (new Dictionary<string, string>(), generation);
+        }
+        await Artifacts.FindReplacedAsync(state.Entries
+            .Where(e => e.Sha512 is not null || e.Sha256 is not null)
+            .Select(e => new ListedFile(FileName(state.LowerId, e.Normalized), e.Sha256, e.Sha512))
+            .ToList(), cancellationToken).ConfigureAwait(false);
+        var pinned = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in state.Entries)
+        {
+            if (pins.TryGetValue(FileName(state.LowerId, entry.Normalized), out var pin) && pin.Other is { } sha512 && sha512.Algorithm == HashAlgorithmName.SHA512)
+            {
+                pinned[entry.Normalized] = Convert.ToBase64String(sha512.Value);
+            }
+        }
+        return (pinned, generation);
     }
 
     /// <summary>Coverage for <c>/healthz</c>, and each hiding reason an operator can act on logged once per package.</summary>
@@ -378,14 +415,17 @@ public sealed class NuGetMirror
             {
                 throw mirror.Refuse(lowerId, entry.Normalized, $"its SHA-512 is {verified.Sha512}, not the {Convert.ToBase64String(upstreamSha512.Value)} upstream's index gives");
             }
-            var pinned = await mirror._facts.GetAsync(lowerId, entry.Normalized, cancellationToken).ConfigureAwait(false);
-            if (pinned is not null && pinned.Sha512 != verified.Sha512)
+            // The file name's pin (the generic one every mirror shares) holds the SHA-512 of the first verified copy.
+            var pin = await mirror.Artifacts.GetPinAsync(name, cancellationToken).ConfigureAwait(false);
+            var known = await mirror._facts.GetAsync(lowerId, entry.Normalized, cancellationToken).ConfigureAwait(false);
+            if (pin?.Other is { } pinned && pinned.Algorithm == HashAlgorithmName.SHA512 && Convert.ToBase64String(pinned.Value) != verified.Sha512)
             {
+                var when = known is null ? "" : $" at {known.VerifiedAt:O}";
                 throw mirror.Refuse(lowerId, entry.Normalized,
-                    $"upstream now serves a different file (SHA-512 {verified.Sha512}) from the one first verified here at {pinned.VerifiedAt:O} (SHA-512 {pinned.Sha512})");
+                    $"upstream now serves a different file (SHA-512 {verified.Sha512}) from the one first verified here{when} (SHA-512 {Convert.ToBase64String(pinned.Value)})");
             }
             await mirror._facts.RecordVerifiedAsync(lowerId, entry.Normalized,
-                pinned ?? new NuGetVersionFacts(verified.Sha512, verified.SignedAt, verified.Signer, verified.DependencyGroups, mirror._time.GetUtcNow()),
+                known ?? new NuGetVersionFacts(verified.SignedAt, verified.Signer, verified.DependencyGroups, mirror._time.GetUtcNow()),
                 cancellationToken).ConfigureAwait(false);
             mirror._logger.LogInformation("nuget {Name} verified: {How}", name,
                 verified.Signer is null ? "by upstream's hash" : $"repository signature by {verified.Signer}, timestamped {verified.SignedAt:O}");
@@ -474,17 +514,20 @@ public sealed class NuGetMirror
         var vouched = sha512 is not null || sha256 is not null;
         if (!vouched && TrustedSigners.Count == 0)
         {
-            var pinned = await _facts.GetAsync(lowerId, entry.Normalized, cancellationToken).ConfigureAwait(false);
-            if (pinned is null)
+            if (await Artifacts.GetPinAsync(fileName, cancellationToken).ConfigureAwait(false) is not { } pin)
             {
                 return (null, hashError ?? $"upstream gives no package hash for {fileName} and no trusted signers are configured, so it cannot be verified");
             }
-            // Verified here before: the pin vouches for it.
-            sha512 = new ExpectedHash(HashAlgorithmName.SHA512, Convert.FromBase64String(pinned.Sha512), "the SHA-512 pinned at its first verified download");
+            // Verified here before: the pin vouches for it (its SHA-512 for the verifier, its SHA-256 for the store).
+            if (pin.Other is { } pinned && pinned.Algorithm == HashAlgorithmName.SHA512)
+            {
+                sha512 = new ExpectedHash(HashAlgorithmName.SHA512, pinned.Value, "the SHA-512 pinned at its first verified download");
+            }
+            sha256 = pin.Sha256;
             vouched = true;
         }
         var verifier = new PackageVerifier(this, lowerId, entry, sha512, requireSignature: !vouched);
-        return (new ArtifactSource(url, fileName, sha256, Other: null, verifier), null);
+        return (new ArtifactSource(url, fileName, sha256, Other: null, verifier) { PinAlgorithm = HashAlgorithmName.SHA512 }, null);
     }
 
     /// <summary>The registration's hash, else the upstream catalog leaf's (when it names one), else none and why.</summary>
@@ -554,8 +597,11 @@ public sealed class NuGetMirror
 
     private sealed class RegistrationCodec(string lowerId) : IDocumentCodec<NuGetRegistrationIndex>
     {
-        public NuGetRegistrationIndex Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
-            NuGetUpstreamParser.ParseRegistrationIndex(document.Content, document.Url, lowerId);
+        public NuGetRegistrationIndex Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt)
+        {
+            using var content = document.OpenRead();
+            return NuGetUpstreamParser.ParseRegistrationIndex(content, document.Url, lowerId);
+        }
 
         public byte[] Serialize(NuGetRegistrationIndex value) => JsonSerializer.SerializeToUtf8Bytes(value, NuGetStorageJsonContext.Default.NuGetRegistrationIndex);
 
@@ -567,8 +613,11 @@ public sealed class NuGetMirror
 
     private sealed class PageCodec(string lowerId) : IDocumentCodec<NuGetRegistrationPage>
     {
-        public NuGetRegistrationPage Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
-            NuGetUpstreamParser.ParseRegistrationPage(document.Content, document.Url, lowerId);
+        public NuGetRegistrationPage Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt)
+        {
+            using var content = document.OpenRead();
+            return NuGetUpstreamParser.ParseRegistrationPage(content, document.Url, lowerId);
+        }
 
         public byte[] Serialize(NuGetRegistrationPage value) => JsonSerializer.SerializeToUtf8Bytes(value, NuGetStorageJsonContext.Default.NuGetRegistrationPage);
 

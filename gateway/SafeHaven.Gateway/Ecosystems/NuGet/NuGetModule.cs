@@ -18,7 +18,7 @@ public sealed class NuGetModule : IEcosystemModule
 
     public void AddServices(IServiceCollection services, MirrorOptions mirror, SafeHavenOptions options)
     {
-        services.AddMirrorInfrastructure(Name, mirror);
+        services.AddMirrorInfrastructure(Name, mirror, options.ResolveDataPath("tmp"));
         var serviceIndex = new Uri(mirror.Upstream!);
         services.AddSingleton(sp => new NuGetMirror(
             serviceIndex,

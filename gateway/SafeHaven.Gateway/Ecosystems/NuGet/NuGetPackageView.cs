@@ -19,7 +19,7 @@ public enum NuGetDateSource
 
 /// <summary>
 /// What the appliance has learnt about a package's versions beyond upstream's registration: verified packages
-/// (pinned hash, signed date, <c>.nuspec</c> dependencies), refusals, first-seen times, and whether trusted signers
+/// (signed date, <c>.nuspec</c> dependencies), the pinned SHA-512, refusals, first-seen times, and whether trusted signers
 /// are configured. <see cref="Generation"/> identifies it, so a view built on older knowledge is rebuilt.
 /// </summary>
 public sealed record NuGetKnowledge(
@@ -28,6 +28,15 @@ public sealed record NuGetKnowledge(
 {
     public static readonly NuGetKnowledge None = new(
         new Dictionary<string, NuGetVersionFacts>(), new Dictionary<string, string>(), new Dictionary<string, DateTimeOffset>(), false, 0);
+
+    /// <summary>
+    /// Base64 SHA-512 of each version's pinned first verified copy (the generic per-file-name pin): what the
+    /// appliance serves, so what its registration states, whatever upstream's index now says.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> PinnedSha512 { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The artifact pins' generation this knowledge was gathered at (a newer pin rebuilds the view).</summary>
+    public long PinGeneration { get; init; }
 }
 
 /// <summary>

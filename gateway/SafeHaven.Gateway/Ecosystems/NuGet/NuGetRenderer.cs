@@ -173,16 +173,17 @@ public static class NuGetRenderer
         OptionalString(w, "licenseUrl", leaf.LicenseUrl);
         OptionalString(w, "minClientVersion", leaf.MinClientVersion);
         w.WriteBoolean("requireLicenseAcceptance", leaf.RequireLicenseAcceptance);
-        if (leaf.PackageHash is not null && (entry.Sha512 is not null || entry.Sha256 is not null))
+        if (view.Knowledge.PinnedSha512.GetValueOrDefault(entry.Normalized) is { } pinned)
+        {
+            // The SHA-512 pinned at the first verified download: what the appliance serves for this version, also
+            // when upstream's index now gives another (a replaced file, refused).
+            w.WriteString("packageHash", pinned);
+            w.WriteString("packageHashAlgorithm", "SHA512");
+        }
+        else if (leaf.PackageHash is not null && (entry.Sha512 is not null || entry.Sha256 is not null))
         {
             w.WriteString("packageHash", leaf.PackageHash);
             w.WriteString("packageHashAlgorithm", entry.Sha512 is not null ? "SHA512" : "SHA256");
-        }
-        else if (view.Knowledge.Facts.GetValueOrDefault(entry.Normalized) is { } verified)
-        {
-            // The SHA-512 pinned at the first verified download: what the appliance serves for this version.
-            w.WriteString("packageHash", verified.Sha512);
-            w.WriteString("packageHashAlgorithm", "SHA512");
         }
         w.WriteString("packageContent", content);
         // The registration's groups, else the verified .nuspec's; left out while unknown (never written as "none").

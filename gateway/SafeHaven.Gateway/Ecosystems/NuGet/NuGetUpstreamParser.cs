@@ -57,47 +57,101 @@ public static class NuGetUpstreamParser
         return new NuGetServiceIndex(flat, registrations);
     }
 
-    /// <summary>A registration index; leaves whose id is not <paramref name="lowerId"/> are dropped.</summary>
-    public static NuGetRegistrationIndex ParseRegistrationIndex(byte[] content, Uri documentUrl, string lowerId)
+    /// <summary>
+    /// A registration index read as a stream (an upstream page spooled to disk): deserialised piece by piece, one
+    /// leaf buffered at a time, so memory holds the parsed leaves, not the page.
+    /// </summary>
+    public static NuGetRegistrationIndex ParseRegistrationIndex(Stream content, Uri documentUrl, string lowerId)
     {
-        using var document = Parse(content, "registration index");
-        var root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("items", out var items) || items.ValueKind != JsonValueKind.Array)
+        var root = Deserialize(content, documentUrl, lowerId, c => c.RegistrationIndexJson, "registration index");
+        if (root.Items is null)
         {
             throw new UpstreamFormatException($"upstream registration index of '{lowerId}' has no 'items' array");
         }
-        var pages = new List<NuGetRegistrationPageRef>();
-        foreach (var page in items.EnumerateArray())
+        var pages = new List<NuGetRegistrationPageRef>(root.Items.Count);
+        foreach (var page in root.Items)
         {
-            if (page.ValueKind != JsonValueKind.Object)
+            if (page is null)
             {
                 throw new UpstreamFormatException($"upstream registration index of '{lowerId}' has a page that is not an object");
             }
-            var url = String(page, "@id") is { } id ? Resolve(documentUrl, id) : null;
-            IReadOnlyList<NuGetLeaf>? leaves = null;
-            if (page.TryGetProperty("items", out var pageItems) && pageItems.ValueKind == JsonValueKind.Array)
-            {
-                leaves = ParseLeaves(pageItems, documentUrl, lowerId);
-            }
-            else if (url is null)
+            var url = page.Id is { } id ? Resolve(documentUrl, id) : null;
+            if (page.Items is null && url is null)
             {
                 throw new UpstreamFormatException($"upstream registration index of '{lowerId}' has a page with neither items nor an '@id' to fetch it from");
             }
-            pages.Add(new NuGetRegistrationPageRef(url, String(page, "lower"), String(page, "upper"), leaves));
+            pages.Add(new NuGetRegistrationPageRef(url, page.Lower, page.Upper, page.Items?.Where(l => l.Leaf is not null).Select(l => l.Leaf!).ToList()));
         }
         return new NuGetRegistrationIndex(pages);
     }
 
-    public static NuGetRegistrationPage ParseRegistrationPage(byte[] content, Uri documentUrl, string lowerId)
+    /// <summary>A linked registration page read as a stream, one leaf buffered at a time.</summary>
+    public static NuGetRegistrationPage ParseRegistrationPage(Stream content, Uri documentUrl, string lowerId)
     {
-        using var document = Parse(content, "registration page");
-        var root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("items", out var items) || items.ValueKind != JsonValueKind.Array)
-        {
-            throw new UpstreamFormatException($"upstream registration page of '{lowerId}' has no 'items' array");
-        }
-        return new NuGetRegistrationPage(ParseLeaves(items, documentUrl, lowerId));
+        var root = Deserialize(content, documentUrl, lowerId, c => c.RegistrationPageJson, "registration page");
+        return root.Items is null
+            ? throw new UpstreamFormatException($"upstream registration page of '{lowerId}' has no 'items' array")
+            : new NuGetRegistrationPage(root.Items.Where(l => l.Leaf is not null).Select(l => l.Leaf!).ToList());
     }
+
+    private static T Deserialize<T>(Stream content, Uri documentUrl, string lowerId, Func<RegistrationJsonContext, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>> type, string what)
+        where T : class
+    {
+        // The leaf converter needs the page's URL and the package's id: one context per page parsed.
+        var context = new RegistrationJsonContext(new JsonSerializerOptions { MaxDepth = 64, Converters = { new LeafConverter(documentUrl, lowerId) } });
+        try
+        {
+            return JsonSerializer.Deserialize(content, type(context)) ?? throw new UpstreamFormatException($"upstream {what} of '{lowerId}' is JSON null");
+        }
+        catch (JsonException e)
+        {
+            throw new UpstreamFormatException($"upstream {what} of '{lowerId}' is not valid JSON of the expected shape: {e.Message}", e);
+        }
+    }
+
+    internal sealed class RegistrationIndexJson
+    {
+        [System.Text.Json.Serialization.JsonPropertyName("items")]
+        public List<RegistrationPageJson?>? Items { get; set; }
+    }
+
+    internal sealed class RegistrationPageJson
+    {
+        [System.Text.Json.Serialization.JsonPropertyName("@id")]
+        public string? Id { get; set; }
+
+        [System.Text.Json.Serialization.JsonPropertyName("lower")]
+        public string? Lower { get; set; }
+
+        [System.Text.Json.Serialization.JsonPropertyName("upper")]
+        public string? Upper { get; set; }
+
+        [System.Text.Json.Serialization.JsonPropertyName("items")]
+        public List<LeafJson>? Items { get; set; }
+    }
+
+    /// <summary>A leaf as read by <see cref="LeafConverter"/>; null when it speaks for another package.</summary>
+    internal sealed record LeafJson(NuGetLeaf? Leaf);
+
+    /// <summary>Reads one leaf (the serializer buffers just that value) with the same rules as a whole-document parse.</summary>
+    private sealed class LeafConverter(Uri documentUrl, string lowerId) : System.Text.Json.Serialization.JsonConverter<LeafJson>
+    {
+        public override LeafJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            using var document = JsonDocument.ParseValue(ref reader);
+            return new LeafJson(ParseLeaf(document.RootElement, documentUrl, lowerId));
+        }
+
+        public override void Write(Utf8JsonWriter writer, LeafJson value, JsonSerializerOptions options) =>
+            throw new NotSupportedException("upstream registrations are only read");
+    }
+
+    /// <summary>A registration index; leaves whose id is not <paramref name="lowerId"/> are dropped.</summary>
+    public static NuGetRegistrationIndex ParseRegistrationIndex(byte[] content, Uri documentUrl, string lowerId) =>
+        ParseRegistrationIndex(new MemoryStream(content, writable: false), documentUrl, lowerId);
+
+    public static NuGetRegistrationPage ParseRegistrationPage(byte[] content, Uri documentUrl, string lowerId) =>
+        ParseRegistrationPage(new MemoryStream(content, writable: false), documentUrl, lowerId);
 
     public static NuGetCatalogLeaf ParseCatalogLeaf(byte[] content)
     {
@@ -110,48 +164,44 @@ public static class NuGetUpstreamParser
         return new NuGetCatalogLeaf(id, version, String(root, "packageHash"), String(root, "packageHashAlgorithm"));
     }
 
-    private static List<NuGetLeaf> ParseLeaves(JsonElement items, Uri documentUrl, string lowerId)
+    /// <summary>One registration leaf; null when it speaks for another package (a registration only speaks for its own).</summary>
+    private static NuGetLeaf? ParseLeaf(JsonElement item, Uri documentUrl, string lowerId)
     {
-        var leaves = new List<NuGetLeaf>();
-        foreach (var item in items.EnumerateArray())
+        if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("catalogEntry", out var entry) || entry.ValueKind != JsonValueKind.Object)
         {
-            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("catalogEntry", out var entry) || entry.ValueKind != JsonValueKind.Object)
-            {
-                throw new UpstreamFormatException($"upstream registration of '{lowerId}' has a leaf without an inline catalogEntry");
-            }
-            if (String(entry, "id") is not { } id || String(entry, "version") is not { } version)
-            {
-                throw new UpstreamFormatException($"upstream registration of '{lowerId}' has a catalogEntry without id or version");
-            }
-            if (!string.Equals(id, lowerId, StringComparison.OrdinalIgnoreCase))
-            {
-                continue; // a registration only speaks for its own package
-            }
-            var content = String(item, "packageContent") ?? String(entry, "packageContent");
-            leaves.Add(new NuGetLeaf
-            {
-                Id = id,
-                Version = version,
-                Published = String(entry, "published"),
-                Listed = !(entry.TryGetProperty("listed", out var listed) && listed.ValueKind == JsonValueKind.False),
-                PackageContent = content is null ? null : Resolve(documentUrl, content),
-                CatalogUrl = String(entry, "@id") is { } catalog ? Resolve(documentUrl, catalog) : null,
-                PackageHash = String(entry, "packageHash"),
-                PackageHashAlgorithm = String(entry, "packageHashAlgorithm"),
-                DependencyGroups = ParseDependencyGroups(entry, lowerId),
-                Authors = StringOrJoined(entry, "authors", ", "),
-                Description = String(entry, "description"),
-                Summary = String(entry, "summary"),
-                Title = String(entry, "title"),
-                Tags = StringList(entry, "tags"),
-                ProjectUrl = String(entry, "projectUrl"),
-                LicenseExpression = String(entry, "licenseExpression"),
-                LicenseUrl = String(entry, "licenseUrl"),
-                RequireLicenseAcceptance = entry.TryGetProperty("requireLicenseAcceptance", out var rla) && rla.ValueKind == JsonValueKind.True,
-                MinClientVersion = String(entry, "minClientVersion"),
-            });
+            throw new UpstreamFormatException($"upstream registration of '{lowerId}' has a leaf without an inline catalogEntry");
         }
-        return leaves;
+        if (String(entry, "id") is not { } id || String(entry, "version") is not { } version)
+        {
+            throw new UpstreamFormatException($"upstream registration of '{lowerId}' has a catalogEntry without id or version");
+        }
+        if (!string.Equals(id, lowerId, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var content = String(item, "packageContent") ?? String(entry, "packageContent");
+        return new NuGetLeaf
+        {
+            Id = id,
+            Version = version,
+            Published = String(entry, "published"),
+            Listed = !(entry.TryGetProperty("listed", out var listed) && listed.ValueKind == JsonValueKind.False),
+            PackageContent = content is null ? null : Resolve(documentUrl, content),
+            CatalogUrl = String(entry, "@id") is { } catalog ? Resolve(documentUrl, catalog) : null,
+            PackageHash = String(entry, "packageHash"),
+            PackageHashAlgorithm = String(entry, "packageHashAlgorithm"),
+            DependencyGroups = ParseDependencyGroups(entry, lowerId),
+            Authors = StringOrJoined(entry, "authors", ", "),
+            Description = String(entry, "description"),
+            Summary = String(entry, "summary"),
+            Title = String(entry, "title"),
+            Tags = StringList(entry, "tags"),
+            ProjectUrl = String(entry, "projectUrl"),
+            LicenseExpression = String(entry, "licenseExpression"),
+            LicenseUrl = String(entry, "licenseUrl"),
+            RequireLicenseAcceptance = entry.TryGetProperty("requireLicenseAcceptance", out var rla) && rla.ValueKind == JsonValueKind.True,
+            MinClientVersion = String(entry, "minClientVersion"),
+        };
     }
 
     /// <summary>The leaf's dependency groups; null when the leaf has none (unknown: the .nuspec says, never "no dependencies").</summary>
@@ -239,3 +289,7 @@ public static class NuGetUpstreamParser
 
     private static string Directory(string url) => url.EndsWith('/') ? url : url + "/";
 }
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(NuGetUpstreamParser.RegistrationIndexJson))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(NuGetUpstreamParser.RegistrationPageJson))]
+internal sealed partial class RegistrationJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

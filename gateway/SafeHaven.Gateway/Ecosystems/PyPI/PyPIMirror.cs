@@ -36,6 +36,11 @@ public sealed class PyPIMirror
     /// <summary>First-seen times per fetched upstream page, looked up once per page (they never move).</summary>
     private readonly ConditionalWeakTable<PyPIProjectState, IReadOnlyDictionary<string, DateTimeOffset>> _firstSeenByState = new();
 
+    /// <summary>Per fetched page: the pins its listed hashes contradict, as of a pin generation.</summary>
+    private readonly ConditionalWeakTable<PyPIProjectState, PinnedOnPage> _replacedByState = new();
+
+    private sealed record PinnedOnPage(long Generation, IReadOnlyDictionary<string, PinnedFile> Replaced);
+
     public PyPIMirror(UpstreamDocumentCache documents, ArtifactFetcher artifacts, IMemoryCache memory, TierPolicyProvider policy,
         AllowlistClosureRegistry closures, TimeProvider time, IFirstSeenStore firstSeen, MirrorStatus health, ILogger<PyPIMirror> logger)
     {
@@ -92,17 +97,45 @@ public sealed class PyPIMirror
         }
 
         var now = _time.GetUtcNow();
+        var replaced = await ReplacedAsync(state, cancellationToken).ConfigureAwait(false);
         var viewKey = (closure is null ? "pypi-view-all:" : "pypi-view:") + normalizedName;
         if (!_memory.TryGetValue(viewKey, out PyPIProjectView? view)
             || view is null || !ReferenceEquals(view.State, state) || view.PolicyGeneration != policy.Generation
-            || !ReferenceEquals(view.Closure, closure) || view.ApprovedOutsideClosure != approvedOutsideClosure || now >= view.ValidUntil)
+            || !ReferenceEquals(view.Closure, closure) || view.ApprovedOutsideClosure != approvedOutsideClosure || now >= view.ValidUntil
+            || !ReferenceEquals(view.Replaced, replaced))
         {
             var firstSeen = await FirstSeenAsync(state, now, cancellationToken).ConfigureAwait(false);
-            view = new PyPIProjectView(state, policy, closure, now, firstSeen, approvedOutsideClosure);
+            view = new PyPIProjectView(state, policy, closure, now, firstSeen, approvedOutsideClosure, replaced);
             _memory.Set(viewKey, view, new MemoryCacheEntryOptions { Size = state.EstimatedSize * 4 });
             Report(view, policy);
         }
         return new ProjectLookup.Found(view, lookup.StaleReason);
+    }
+
+    /// <summary>
+    /// The files (and PEP 658 metadata files) of a fetched page whose listed SHA-256 contradicts the pin of their first
+    /// verified copy: upstream replaced them. The page shows the pinned hash for them (see <see cref="PyPIProjectView"/>).
+    /// Looked up once per fetched page and pin generation, in one store query.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, PinnedFile>> ReplacedAsync(PyPIProjectState state, CancellationToken cancellationToken)
+    {
+        var generation = Artifacts.PinGeneration;
+        if (_replacedByState.TryGetValue(state, out var known) && known.Generation == generation)
+        {
+            return known.Replaced;
+        }
+        var listed = new List<ArtifactSource>(state.Entries.Count * 2);
+        foreach (var entry in state.Entries)
+        {
+            listed.Add(SourceOf(entry.File, metadata: false));
+            if (entry.File.CoreMetadata)
+            {
+                listed.Add(SourceOf(entry.File, metadata: true));
+            }
+        }
+        var replaced = await Artifacts.FindReplacedAsync(listed, cancellationToken).ConfigureAwait(false);
+        _replacedByState.AddOrUpdate(state, new PinnedOnPage(generation, replaced));
+        return replaced;
     }
 
     /// <summary>
@@ -214,7 +247,7 @@ public sealed class PyPIMirror
         public static readonly ProjectCodec Instance = new();
 
         public PyPIProjectState Parse(string key, UpstreamDocument document, DateTimeOffset fetchedAt) =>
-            new(key, SimpleIndexParser.ParseProject(document.Content, document.ContentType, document.Url, key), fetchedAt);
+            new(key, SimpleIndexParser.ParseProject(document, key), fetchedAt);
 
         public byte[] Serialize(PyPIProjectState value) => JsonSerializer.SerializeToUtf8Bytes(value.Project, PyPIStorageJsonContext.Default.PyPIProject);
 

@@ -15,6 +15,8 @@ public sealed class PyPIProjectView
 
     private static readonly IReadOnlyDictionary<string, DateTimeOffset> NoneSeen = new Dictionary<string, DateTimeOffset>();
 
+    private static readonly IReadOnlyDictionary<string, Artifacts.PinnedFile> NoneReplaced = new Dictionary<string, Artifacts.PinnedFile>();
+
     private readonly Lazy<RenderedPage>[] _pages;
 
     /// <param name="firstSeen">
@@ -25,9 +27,17 @@ public sealed class PyPIProjectView
     /// Tier 3+: the project is on the approved list, but the closure could not resolve it (no version was visible
     /// when it was computed). It is shown for what is visible now, and a page with nothing visible is refused with the real cause.
     /// </param>
+    /// <param name="replaced">
+    /// Pins, by file name (a PEP 658 metadata file as <c>name.metadata</c>), that upstream's listed hash contradicts:
+    /// upstream replaced the file. The page shows the pinned hash, because the pinned copy is what is served; with
+    /// upstream's new hash every client would refuse the file as a mismatch (hiding it instead would break every
+    /// lock file that names it, for content that was verified and is still served unchanged).
+    /// </param>
     public PyPIProjectView(PyPIProjectState state, PolicySnapshot policy, AllowlistClosure? closure, DateTimeOffset now,
-        IReadOnlyDictionary<string, DateTimeOffset>? firstSeen = null, bool approvedOutsideClosure = false)
+        IReadOnlyDictionary<string, DateTimeOffset>? firstSeen = null, bool approvedOutsideClosure = false,
+        IReadOnlyDictionary<string, Artifacts.PinnedFile>? replaced = null)
     {
+        Replaced = replaced ?? NoneReplaced;
         State = state;
         PolicyGeneration = policy.Generation;
         Closure = closure;
@@ -90,13 +100,34 @@ public sealed class PyPIProjectView
         // upload-time is passed through exactly as upstream wrote it, and only then: a first-seen time is the
         // appliance's own clock and is never presented as upstream's (pip's --uploaded-prior-to and uv's
         // exclude-newer need the real value). An upload-time the appliance cannot read is not passed on either.
-        var files = visible.Select(e => e.Uploaded is null && e.File.UploadTime is not null ? e.File with { UploadTime = null } : e.File).ToList();
+        var files = visible.Select(e => WithPinnedHashes(e.Uploaded is null && e.File.UploadTime is not null ? e.File with { UploadTime = null } : e.File, Replaced)).ToList();
         _pages = Enum.GetValues<SimpleFormat>()
             .Select(format => new Lazy<RenderedPage>(() => RenderedPage.Create(SimpleIndexRenderer.RenderProject(state.NormalizedName, files, Versions, format))))
             .ToArray();
     }
 
     public PyPIProjectState State { get; }
+
+    /// <summary>The pins this view's page shows instead of upstream's contradicting hashes.</summary>
+    public IReadOnlyDictionary<string, Artifacts.PinnedFile> Replaced { get; }
+
+    private static PyPIFile WithPinnedHashes(PyPIFile file, IReadOnlyDictionary<string, Artifacts.PinnedFile> replaced)
+    {
+        if (replaced.Count == 0)
+        {
+            return file;
+        }
+        if (replaced.TryGetValue(file.Filename, out var pin))
+        {
+            // The stored copy's length too (PEP 700 size), or none when it is not stored, never upstream's new one.
+            file = file with { Sha256 = pin.Pin.Sha256.Hex, Size = pin.Length };
+        }
+        if (file.CoreMetadata && replaced.TryGetValue(file.Filename + ".metadata", out var metadataPin))
+        {
+            file = file with { CoreMetadataSha256 = metadataPin.Pin.Sha256.Hex };
+        }
+        return file;
+    }
     public long PolicyGeneration { get; }
     public AllowlistClosure? Closure { get; }
     public IReadOnlyDictionary<string, DateTimeOffset> FirstSeen { get; }

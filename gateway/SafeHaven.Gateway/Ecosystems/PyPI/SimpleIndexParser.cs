@@ -20,8 +20,27 @@ public static partial class SimpleIndexParser
             || contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
             || contentType.StartsWith("application/vnd.pypi.simple.latest+json", StringComparison.OrdinalIgnoreCase));
 
-    public static PyPIProject ParseProject(ReadOnlySpan<byte> content, string? contentType, Uri pageUrl, string normalizedName) =>
-        IsJson(contentType) ? ParseProjectJson(content, pageUrl, normalizedName) : ParseProjectHtml(Decode(content), pageUrl, normalizedName);
+    public static PyPIProject ParseProject(ReadOnlySpan<byte> content, string? contentType, Uri pageUrl, string normalizedName)
+    {
+        if (!IsJson(contentType))
+        {
+            return ParseProjectHtml(Decode(content), pageUrl, normalizedName);
+        }
+        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        return ParseProjectJson(stream, pageUrl, normalizedName);
+    }
+
+    /// <summary>
+    /// Parses a page read from a stream (an upstream page spooled to disk): PEP 691 JSON is deserialised as a stream
+    /// into the file records only, so memory does not grow with the page's size. PEP 503 HTML is decoded and tokenised in pieces (see <see cref="PipHtmlParser.StartTags(TextReader, int)"/>).
+    /// </summary>
+    public static PyPIProject ParseProject(UpstreamDocument document, string normalizedName)
+    {
+        using var stream = document.OpenRead();
+        return IsJson(document.ContentType)
+            ? ParseProjectJson(stream, document.Url, normalizedName)
+            : ParseProjectHtml(stream, document.Url, normalizedName);
+    }
 
     /// <summary>The names of an upstream root index (see <see cref="PyPIRootNames.Parse"/>: a streaming parse into a compact buffer).</summary>
     public static PyPIRootNames ParseRoot(ReadOnlySpan<byte> content, string? contentType) => PyPIRootNames.Parse(content, contentType);
@@ -47,115 +66,64 @@ public static partial class SimpleIndexParser
         }
     }
 
-    private static void CheckApiVersion(JsonElement root)
-    {
-        if (!root.TryGetProperty("meta", out var meta) || !meta.TryGetProperty("api-version", out var version) || version.ValueKind != JsonValueKind.String)
-        {
-            throw new UpstreamFormatException("PEP 691 JSON without meta.api-version");
-        }
-        var text = version.GetString()!;
-        if (!text.StartsWith("1.", StringComparison.Ordinal))
-        {
-            throw new UpstreamFormatException($"unsupported simple API version {text}");
-        }
-    }
-
-    private static PyPIProject ParseProjectJson(ReadOnlySpan<byte> content, Uri pageUrl, string normalizedName)
+    private static PyPIProject ParseProjectJson(Stream content, Uri pageUrl, string normalizedName)
     {
         try
         {
-            using var document = JsonDocument.Parse(content.ToArray());
-            var root = document.RootElement;
-            CheckApiVersion(root);
-            var name = root.GetProperty("name").GetString() ?? normalizedName;
+            var page = JsonSerializer.Deserialize(content, SimpleJsonPageContext.Default.SimpleJsonPage)
+                ?? throw new UpstreamFormatException($"upstream page for '{normalizedName}' is JSON null");
+            if (page.Meta?.ApiVersion is not { } version)
+            {
+                throw new UpstreamFormatException("PEP 691 JSON without meta.api-version");
+            }
+            if (!version.StartsWith("1.", StringComparison.Ordinal))
+            {
+                throw new UpstreamFormatException($"unsupported simple API version {version}");
+            }
+            if (!page.HasName)
+            {
+                throw new UpstreamFormatException($"upstream page for '{normalizedName}' has no name");
+            }
+            var name = page.Name ?? normalizedName;
             if (PackageName.NormalizePyPI(name) != normalizedName)
             {
                 throw new UpstreamFormatException($"upstream answered for project '{name}' when asked for '{normalizedName}'");
             }
-            var files = new List<PyPIFile>();
-            foreach (var file in root.GetProperty("files").EnumerateArray())
+            if (page.Files is null)
             {
-                var filename = file.GetProperty("filename").GetString();
-                var url = file.GetProperty("url").GetString();
-                if (string.IsNullOrEmpty(filename) || string.IsNullOrEmpty(url))
+                throw new UpstreamFormatException($"upstream page for '{normalizedName}' has no files list");
+            }
+            var files = new List<PyPIFile>(page.Files.Count);
+            foreach (var file in page.Files)
+            {
+                if (string.IsNullOrEmpty(file.Filename) || string.IsNullOrEmpty(file.Url))
                 {
                     throw new UpstreamFormatException("a file without filename or url");
                 }
-                CheckFilename(filename);
-                string? sha256 = null;
-                if (file.TryGetProperty("hashes", out var hashes) && hashes.ValueKind == JsonValueKind.Object
-                    && hashes.TryGetProperty("sha256", out var sha) && sha.ValueKind == JsonValueKind.String)
-                {
-                    sha256 = sha.GetString()!.ToLowerInvariant();
-                }
-                var (coreMetadata, coreMetadataSha) = ReadCoreMetadata(file);
-                var (yanked, yankedReason) = file.TryGetProperty("yanked", out var y) ? y.ValueKind switch
-                {
-                    JsonValueKind.True => (true, (string?)null),
-                    JsonValueKind.String => (true, y.GetString()),
-                    _ => (false, null),
-                } : (false, null);
+                CheckFilename(file.Filename);
                 files.Add(new PyPIFile
                 {
-                    Filename = filename,
-                    Url = Resolve(pageUrl, url),
-                    Sha256 = sha256,
-                    RequiresPython = StringOrNull(file, "requires-python"),
-                    CoreMetadata = coreMetadata,
-                    CoreMetadataSha256 = coreMetadataSha,
-                    Yanked = yanked,
-                    YankedReason = yankedReason,
-                    Size = file.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Number ? size.GetInt64() : null,
-                    UploadTime = StringOrNull(file, "upload-time"),
+                    Filename = file.Filename,
+                    Url = Resolve(pageUrl, file.Url),
+                    Sha256 = file.Sha256,
+                    RequiresPython = file.RequiresPython,
+                    CoreMetadata = file.CoreMetadata,
+                    CoreMetadataSha256 = file.CoreMetadataSha256,
+                    Yanked = file.Yanked,
+                    YankedReason = file.YankedReason,
+                    Size = file.Size,
+                    UploadTime = file.UploadTime,
                 });
             }
-            return new PyPIProject { Name = name, Files = files, Versions = ReadVersions(root) };
+            // PEP 700 versions exactly as upstream lists them, or null when upstream gives none.
+            var versions = page.Versions?.Select(v => v is { Length: > 0 } text ? text : throw new UpstreamFormatException("a PEP 700 version that is not a string")).ToList();
+            return new PyPIProject { Name = name, Files = files, Versions = versions };
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
         {
             throw new UpstreamFormatException($"upstream page for '{normalizedName}' is not valid PEP 691 JSON: {e.Message}", e);
         }
     }
-
-    /// <summary>PEP 700 <c>versions</c> exactly as upstream lists them, or null when upstream gives none.</summary>
-    private static List<string>? ReadVersions(JsonElement root)
-    {
-        if (!root.TryGetProperty("versions", out var versions) || versions.ValueKind != JsonValueKind.Array)
-        {
-            return null;
-        }
-        var result = new List<string>(versions.GetArrayLength());
-        foreach (var version in versions.EnumerateArray())
-        {
-            result.Add(version.GetString() is { Length: > 0 } text ? text : throw new UpstreamFormatException("a PEP 700 version that is not a string"));
-        }
-        return result;
-    }
-
-    private static (bool, string?) ReadCoreMetadata(JsonElement file)
-    {
-        foreach (var key in (string[])["core-metadata", "dist-info-metadata", "data-dist-info-metadata"])
-        {
-            if (!file.TryGetProperty(key, out var value))
-            {
-                continue;
-            }
-            switch (value.ValueKind)
-            {
-                case JsonValueKind.True:
-                    return (true, null);
-                case JsonValueKind.Object:
-                    return (true, value.TryGetProperty("sha256", out var sha) && sha.ValueKind == JsonValueKind.String
-                        ? sha.GetString()!.ToLowerInvariant() : null);
-                default:
-                    return (false, null);
-            }
-        }
-        return (false, null);
-    }
-
-    private static string? StringOrNull(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     /// <summary>
     /// Reads a PEP 503 page as pip does (<see cref="PipHtmlParser"/>): every <c>&lt;a href&gt;</c>, resolved against
@@ -170,7 +138,70 @@ public static partial class SimpleIndexParser
     private static PyPIProject ParseProjectHtml(string html, Uri pageUrl, string normalizedName)
     {
         RequireHtml(html);
-        var links = PipHtmlParser.ParseLinks(html);
+        return ProjectFromLinks(PipHtmlParser.ParseLinks(html), pageUrl, normalizedName);
+    }
+
+    /// <summary>As above, decoding and tokenising the page in pieces, so memory holds the links, not the page.</summary>
+    private static PyPIProject ParseProjectHtml(Stream content, Uri pageUrl, string normalizedName)
+    {
+        PipHtmlLinks links;
+        bool looksLikeHtml;
+        try
+        {
+            using var reader = new HtmlSniffingReader(new StreamReader(content, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, 64 * 1024));
+            links = PipHtmlParser.ParseLinks(reader);
+            looksLikeHtml = reader.LooksLikeHtml;
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new UpstreamFormatException("upstream page is not UTF-8", e);
+        }
+        if (!looksLikeHtml)
+        {
+            throw new UpstreamFormatException("upstream page is neither PEP 691 JSON nor HTML");
+        }
+        return ProjectFromLinks(links, pageUrl, normalizedName);
+    }
+
+    /// <summary>
+    /// Reads text through, noting whether it contains <c>&lt;a</c>, <c>&lt;html</c> or <c>&lt;!doctype</c> (in any case,
+    /// across piece boundaries): what <see cref="RequireHtml"/> checks of a whole page.
+    /// </summary>
+    private sealed class HtmlSniffingReader(TextReader inner) : TextReader
+    {
+        private string _tail = "";
+
+        public bool LooksLikeHtml { get; private set; }
+
+        public override int Read(char[] buffer, int index, int count)
+        {
+            var read = inner.Read(buffer, index, count);
+            if (!LooksLikeHtml && read > 0)
+            {
+                var text = _tail + new string(buffer, index, read);
+                LooksLikeHtml = text.Contains("<a", StringComparison.OrdinalIgnoreCase) || text.Contains("<html", StringComparison.OrdinalIgnoreCase)
+                    || text.Contains("<!doctype", StringComparison.OrdinalIgnoreCase);
+                _tail = text.Length > 8 ? text[^8..] : text;
+            }
+            return read;
+        }
+
+        public override int Peek() => inner.Peek();
+
+        public override int Read() => throw new NotSupportedException("read in pieces");
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+
+    private static PyPIProject ProjectFromLinks(PipHtmlLinks links, Uri pageUrl, string normalizedName)
+    {
         var baseUrl = pageUrl;
         if (!string.IsNullOrEmpty(links.BaseHref))
         {

@@ -44,6 +44,28 @@ public sealed class CranIndexTests
         Assert.Equal(2, CranIndexParser.ParsePackages(gz).Count);
     }
 
+    [Fact]
+    public void Reads_a_PACKAGES_gz_spooled_to_disk_as_a_stream()
+    {
+        // 20,000 records, as an upstream PACKAGES.gz spooled to disk by the appliance is parsed: from the file.
+        var text = new StringBuilder();
+        for (var i = 0; i < 20_000; i++)
+        {
+            text.Append($"Package: pkg{i}\nVersion: 1.{i}\nImports: stats,\n        utils\nMD5sum: {new string('a', 32)}\n\n");
+        }
+        var path = Path.GetTempFileName();
+        File.WriteAllBytes(path, CranIndexParser.Gzip(Encoding.UTF8.GetBytes(text.ToString())));
+        using var document = UpstreamDocument.Spooled(System.Net.HttpStatusCode.OK,
+            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.DeleteOnClose),
+            "application/x-gzip", null, new Uri("http://upstream.example/src/contrib/PACKAGES.gz"));
+
+        var records = CranIndexParser.ParsePackages(document);
+
+        Assert.Equal(20_000, records.Count);
+        Assert.Equal("pkg19999", records[^1]["Package"]);
+        Assert.Equal("stats,\n        utils", records[0]["Imports"]);
+    }
+
     [Theory]
     [InlineData("<html><body>502 Bad Gateway</body></html>")]
     [InlineData("")]

@@ -16,7 +16,7 @@ public sealed class NuGetBareFeedViewTests
         new(1, new TierPolicy(tier, TimeSpan.FromDays(7), TimeSpan.FromDays(42), AdvisoryIndex.Empty), new Dictionary<string, Allowlist>());
 
     private static NuGetVersionFacts Verified(DateTimeOffset? signedAt, params NuGetDependencyGroup[] groups) =>
-        new(Convert.ToBase64String(new byte[64]), signedAt, signedAt is null ? null : "AB", groups, Now);
+        new(signedAt, signedAt is null ? null : "AB", groups, Now);
 
     [Fact]
     public void Without_trusted_signers_nothing_of_a_bare_feed_is_listed_at_any_tier()

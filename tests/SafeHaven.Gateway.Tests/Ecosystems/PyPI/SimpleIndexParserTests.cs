@@ -95,6 +95,36 @@ public sealed class SimpleIndexParserTests
         }
     }
 
+    [Fact]
+    public void A_spooled_page_read_as_a_stream_parses_as_the_same_page_read_whole()
+    {
+        var anchors = string.Concat(Enumerable.Range(0, 2000).Select(i =>
+            $"<a href=\"../../packages/requests-2.{i}.0.tar.gz#sha256={PyPIPages.Sha256Whl2310}\" data-requires-python=\"&gt;=3.7\">requests-2.{i}.0.tar.gz</a>\n"));
+        var json = "{ \"meta\": { \"api-version\": \"1.1\" }, \"name\": \"requests\", \"files\": ["
+            + string.Join(",", Enumerable.Range(0, 2000).Select(i => $$"""{ "filename": "requests-2.{{i}}.0.tar.gz", "url": "../../packages/requests-2.{{i}}.0.tar.gz", "hashes": { "sha256": "{{PyPIPages.Sha256Whl2310}}" }, "yanked": "old" }"""))
+            + "] }";
+        foreach (var (page, type) in new[] { (HtmlPage(anchors), Html), (json, Json) })
+        {
+            var bytes = Encoding.UTF8.GetBytes(page);
+            using var document = new UpstreamDocument(System.Net.HttpStatusCode.OK, bytes, type, null, PyPIPages.RequestsPage);
+
+            var streamed = SimpleIndexParser.ParseProject(document, "requests");
+            var whole = SimpleIndexParser.ParseProject(bytes, type, PyPIPages.RequestsPage, "requests");
+
+            Assert.Equal(2000, streamed.Files.Count);
+            Assert.Equal(whole.Files, streamed.Files);
+        }
+    }
+
+    [Fact]
+    public void A_spooled_page_that_is_not_UTF8_or_not_HTML_is_refused()
+    {
+        using var latin1 = new UpstreamDocument(System.Net.HttpStatusCode.OK, [.. "<a href=\"x.tar.gz\">"u8, 0xE9, 0x3C], Html, null, PyPIPages.RequestsPage);
+        Assert.Contains("not UTF-8", Assert.Throws<UpstreamFormatException>(() => SimpleIndexParser.ParseProject(latin1, "requests")).Message, StringComparison.Ordinal);
+        using var text = new UpstreamDocument(System.Net.HttpStatusCode.OK, "just some text"u8.ToArray(), Html, null, PyPIPages.RequestsPage);
+        Assert.Contains("neither PEP 691 JSON nor HTML", Assert.Throws<UpstreamFormatException>(() => SimpleIndexParser.ParseProject(text, "requests")).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("\"yanked\": false", false, null)]
     [InlineData("\"yanked\": true", true, null)]

@@ -66,11 +66,13 @@ public static partial class PipHtmlParser
     private static partial Regex StyleEnd();
 
     /// <summary>The links pip would see on the page.</summary>
-    public static PipHtmlLinks ParseLinks(string html)
+    public static PipHtmlLinks ParseLinks(string html) => Links(StartTags(html));
+
+    private static PipHtmlLinks Links(IReadOnlyList<HtmlStartTag> tags)
     {
         string? baseHref = null;
         var anchors = new List<IReadOnlyDictionary<string, string?>>();
-        foreach (var tag in StartTags(html))
+        foreach (var tag in tags)
         {
             if (tag.Name == "base" && baseHref is null)
             {
@@ -91,11 +93,25 @@ public static partial class PipHtmlParser
     }
 
     /// <summary>Every start tag Python's <c>HTMLParser.feed</c> reports for the page, in order (self-closing ones included).</summary>
-    public static IReadOnlyList<HtmlStartTag> StartTags(string html)
+    public static IReadOnlyList<HtmlStartTag> StartTags(string html) => StartTags(new StringReader(html), html.Length + 1);
+
+    /// <summary>
+    /// As <see cref="StartTags(string)"/>, reading the page in pieces of <paramref name="chunkChars"/> characters: a
+    /// construct cut by a piece's end waits for the next piece (as Python's parser does between <c>feed</c> calls), so
+    /// memory holds one piece and the tags found, not the page.
+    /// </summary>
+    public static IReadOnlyList<HtmlStartTag> StartTags(TextReader html, int chunkChars = 64 * 1024)
     {
         try
         {
-            return new Tokenizer(html).Run();
+            var tokenizer = new Tokenizer();
+            var buffer = new char[Math.Max(1, chunkChars)];
+            int read;
+            while ((read = html.Read(buffer, 0, buffer.Length)) > 0 && !tokenizer.Stopped)
+            {
+                tokenizer.Feed(new string(buffer, 0, read));
+            }
+            return tokenizer.Tags;
         }
         catch (RegexMatchTimeoutException e)
         {
@@ -103,15 +119,44 @@ public static partial class PipHtmlParser
         }
     }
 
+    /// <summary>The links pip would see on a page read from <paramref name="html"/> in pieces.</summary>
+    public static PipHtmlLinks ParseLinks(TextReader html, int chunkChars = 64 * 1024) => Links(StartTags(html, chunkChars));
+
     internal static bool IsPythonSpace(char c) => char.IsWhiteSpace(c) || c is >= '\x1c' and <= '\x1f';
 
-    private sealed class Tokenizer(string raw)
+    private sealed class Tokenizer
     {
+        /// <summary>
+        /// Longest construct (a comment, a tag, a declaration) waited for across pieces. One still open past this is
+        /// treated as unterminated, as at the end of the page: nothing after it is parsed (fail closed: fewer links).
+        /// </summary>
+        private const int MaximumPendingChars = 1024 * 1024;
+
         private readonly List<HtmlStartTag> _tags = [];
         private Regex? _cdataEnd;
         private string? _cdataElement;
+        private string raw = "";
 
-        public List<HtmlStartTag> Run()
+        public List<HtmlStartTag> Tags => _tags;
+
+        /// <summary>Set when an unterminated construct outgrew <see cref="MaximumPendingChars"/>: the rest is not parsed.</summary>
+        public bool Stopped { get; private set; }
+
+        /// <summary>Parses what it can of the text so far plus <paramref name="chunk"/>; keeps an unfinished construct for the next piece.</summary>
+        public void Feed(string chunk)
+        {
+            raw = raw.Length == 0 ? chunk : raw + chunk;
+            var consumed = Run();
+            raw = consumed >= raw.Length ? "" : raw[consumed..];
+            if (raw.Length > MaximumPendingChars)
+            {
+                Stopped = true;
+                raw = "";
+            }
+        }
+
+        /// <summary>Parses from the start of <c>raw</c>; returns how much of it is done with (the rest waits for more text).</summary>
+        private int Run()
         {
             var n = raw.Length;
             var i = 0;
@@ -125,7 +170,7 @@ public static partial class PipHtmlParser
                     j = raw.IndexOf('<', i);
                     if (j < 0)
                     {
-                        break;
+                        return n; // text only: nothing of it is needed
                     }
                 }
                 else
@@ -133,7 +178,9 @@ public static partial class PipHtmlParser
                     var match = _cdataEnd.Match(raw, i);
                     if (!match.Success)
                     {
-                        break;
+                        // Script or style content: only a '<' near the end may start the closing tag.
+                        var last = raw.LastIndexOf('<');
+                        return last >= i ? last : n;
                     }
                     j = match.Index;
                 }
@@ -165,15 +212,17 @@ public static partial class PipHtmlParser
                 }
                 else
                 {
-                    break;
+                    return i; // a '<' ending the text so far
                 }
                 if (k < 0)
                 {
-                    break; // unterminated: pip never calls close(), so the rest of the page is never parsed
+                    // Unterminated so far: wait for more text. At the end of the page it stays so, and as pip never
+                    // calls close(), the rest of the page is never parsed.
+                    return i;
                 }
                 i = k;
             }
-            return _tags;
+            return i;
         }
 
         private bool StartsWith(int i, string value) => string.CompareOrdinal(raw, i, value, 0, value.Length) == 0 && i + value.Length <= raw.Length;

@@ -53,11 +53,12 @@ public sealed class CranDateDatabasesTests(RFiles files) : IClassFixture<RFiles>
     public void A_database_of_the_wrong_shape_is_a_format_error_not_a_crash()
     {
         var codec = CranDatabaseCodec<CranPackageDatabase>.Packages;
-        var archive = new UpstreamDocument(System.Net.HttpStatusCode.OK, files.Read("archive_v3_gz.rds"), null, null, new Uri("http://upstream.example/"));
+        static UpstreamDocument Document(byte[] content) => new(System.Net.HttpStatusCode.OK, content, null, null, new Uri("http://upstream.example/"));
+        using var archive = Document(files.Read("archive_v3_gz.rds"));
         Assert.Contains("not what CRAN writes there", Assert.Throws<UpstreamFormatException>(() => codec.Parse(CranMirror.PackageDatabaseKey, archive, Now)).Message, StringComparison.Ordinal);
-        var garbage = archive with { Content = "<html>oops</html>"u8.ToArray() };
+        using var garbage = Document("<html>oops</html>"u8.ToArray());
         Assert.Contains("not a readable R serialisation", Assert.Throws<UpstreamFormatException>(() => codec.Parse(CranMirror.PackageDatabaseKey, garbage, Now)).Message, StringComparison.Ordinal);
-        Assert.Throws<UpstreamFormatException>(() => CranDatabaseCodec<CranArchiveDatabase>.Archive.Parse(CranMirror.ArchiveDatabaseKey, archive with { Content = files.Read("packages_v2.rds") }, Now));
+        Assert.Throws<UpstreamFormatException>(() => CranDatabaseCodec<CranArchiveDatabase>.Archive.Parse(CranMirror.ArchiveDatabaseKey, Document(files.Read("packages_v2.rds")), Now));
     }
 
     [Fact]

@@ -93,6 +93,40 @@ public sealed class PipHtmlParserTests
         Assert.InRange(exceptions, 1, documents.Count / 4); // the corpus has one; random markup has a few
     }
 
+    [Fact]
+    public void ReadInPiecesAPageGivesTheSameStartTagsAsReadWhole()
+    {
+        // Pieces as small as one character cut every construct somewhere: each must wait for the rest, as Python's
+        // parser does between feed() calls, and end with the tags of the whole page (or the same refusal).
+        foreach (var document in Corpus.Concat(Fuzz(1500)))
+        {
+            IReadOnlyList<HtmlStartTag>? whole;
+            try
+            {
+                whole = PipHtmlParser.StartTags(document);
+            }
+            catch (UpstreamFormatException)
+            {
+                whole = null;
+            }
+            foreach (var piece in (int[])[1, 3, 17, 4096])
+            {
+                var because = $"pieces of {piece}: {document}";
+                if (whole is null)
+                {
+                    Assert.Throws<UpstreamFormatException>(() => PipHtmlParser.StartTags(new StringReader(document), piece));
+                    continue;
+                }
+                var pieces = PipHtmlParser.StartTags(new StringReader(document), piece);
+                Assert.True(whole.Count == pieces.Count, because);
+                for (var t = 0; t < whole.Count; t++)
+                {
+                    Assert.True(whole[t].Name == pieces[t].Name && whole[t].Attributes.SequenceEqual(pieces[t].Attributes), because);
+                }
+            }
+        }
+    }
+
     private static string Describe(IEnumerable<(string Tag, List<KeyValuePair<string, string?>> Attributes)> tags) =>
         string.Join(" ", tags.Select(t => $"<{t.Tag} {string.Join(" ", t.Attributes.Select(a => a.Value is null ? a.Key : $"{a.Key}=[{a.Value}]"))}>"));
 
