@@ -81,28 +81,10 @@ public sealed class InsufficientStorageException(string message, Exception? inne
 /// <param name="MinFreeBytes">Free space every store keeps: a declaration that would leave less is refused.</param>
 public sealed record UploadLimits(long? MaxVolumeBytes, long MinFreeBytes, IReadOnlyList<string> StorePaths);
 
-/// <summary>Recognises "the disk is full" whatever layer reports it.</summary>
+/// <summary>The airlock's view of storage space; "the disk is full" is recognised by the one rule in Core.</summary>
 public static class DiskFull
 {
-    private const int Enospc = 28;
-    private const int Edquot = 122;
-    private const int SqliteFull = 13;
-
-    public static bool Is(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            switch (e)
-            {
-                case IOException io when OperatingSystem.IsWindows()
-                    ? (io.HResult & 0xFFFF) is 0x70 or 0x27 // ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL
-                    : io.HResult is Enospc or Edquot || (io.HResult & 0xFFFF) is Enospc or Edquot:
-                case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SqliteFull }:
-                    return true;
-            }
-        }
-        return false;
-    }
+    public static bool Is(Exception? e) => SafeHaven.Core.Storage.StorageFull.Is(e);
 
     /// <summary>Free bytes on the file system holding <paramref name="path"/> (the nearest existing ancestor), or null.</summary>
     public static long? FreeBytes(string path) => Space(path)?.Free;
