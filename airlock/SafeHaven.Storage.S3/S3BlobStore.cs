@@ -5,6 +5,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Core.IO;
 
 namespace SafeHaven.Storage.S3;
 
@@ -389,35 +390,15 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     }
 
     /// <summary>The body of a GET, owning its response. Not seekable.</summary>
-    private sealed class ObjectReadStream(GetObjectResponse response) : Stream
+    private sealed class ObjectReadStream(GetObjectResponse response) : ReadOnlyWrapperStream(response.ResponseStream)
     {
-        private readonly Stream _inner = response.ResponseStream;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-        public override int Read(Span<byte> buffer) => _inner.Read(buffer);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            _inner.ReadAsync(buffer, offset, count, cancellationToken);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            _inner.ReadAsync(buffer, cancellationToken);
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
         protected override void Dispose(bool disposing)
         {
+            base.Dispose(disposing);
             if (disposing)
             {
-                _inner.Dispose();
                 response.Dispose();
             }
-            base.Dispose(disposing);
         }
     }
 }

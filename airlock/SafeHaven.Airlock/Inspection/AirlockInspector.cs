@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using SafeHaven.Core.Blobs;
+using SafeHaven.Core.IO;
 
 namespace SafeHaven.Airlock.Inspection;
 
@@ -660,12 +661,5 @@ public sealed class AirlockInspector
     };
 
     /// <summary>Lets a wrapper be disposed without closing the stream it wraps (the caller owns that).</summary>
-    private sealed class NonClosingStream(Stream inner) : ReadOnlyWrapperStream(inner)
-    {
-        protected override void Dispose(bool disposing)
-        {
-        }
-
-        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
+    private sealed class NonClosingStream(Stream inner) : ReadOnlyWrapperStream(inner, leaveOpen: true);
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SafeHaven.Core.IO;
 
 namespace SafeHaven.Airlock.Inspection;
 
@@ -35,55 +36,6 @@ internal sealed class InspectionBudget(InspectionOptions options)
         {
             throw new InspectionStoppedException(FindingKind.TooManyEntries, $"the archive holds more than {Options.MaxEntries} entries", path);
         }
-    }
-}
-
-/// <summary>A read-only pass-through that counts and optionally hashes what is read.</summary>
-internal class ReadOnlyWrapperStream(Stream inner) : Stream
-{
-    protected Stream Inner { get; } = inner;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        var n = Inner.Read(buffer);
-        OnRead(buffer[..n]);
-        return n;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        var n = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        OnRead(buffer.Span[..n]);
-        return n;
-    }
-
-    protected virtual void OnRead(ReadOnlySpan<byte> data)
-    {
-    }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            Inner.Dispose();
-        }
-        base.Dispose(disposing);
     }
 }
 
@@ -204,11 +156,9 @@ internal sealed class PeekStream : ReadOnlyWrapperStream
 }
 
 /// <summary>The next <c>length</c> bytes of a stream, read forwards; never closes the stream it reads.</summary>
-internal sealed class BoundedReadStream(Stream inner, long length) : Stream
+internal sealed class BoundedReadStream(Stream inner, long length) : ReadOnlyWrapperStream(inner, leaveOpen: true)
 {
     public long Remaining { get; private set; } = length;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -216,7 +166,7 @@ internal sealed class BoundedReadStream(Stream inner, long length) : Stream
         {
             return 0;
         }
-        var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, Remaining)]);
+        var n = Inner.Read(buffer[..(int)Math.Min(buffer.Length, Remaining)]);
         Remaining -= n;
         return n;
     }
@@ -227,27 +177,8 @@ internal sealed class BoundedReadStream(Stream inner, long length) : Stream
         {
             return 0;
         }
-        var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, Remaining)], cancellationToken).ConfigureAwait(false);
+        var n = await Inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, Remaining)], cancellationToken).ConfigureAwait(false);
         Remaining -= n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-    }
-
-    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

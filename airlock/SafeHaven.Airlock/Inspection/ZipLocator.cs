@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using SafeHaven.Core.IO;
 
 namespace SafeHaven.Airlock.Inspection;
 
@@ -122,36 +123,21 @@ internal sealed class TailCollector : Stream
 }
 
 /// <summary>A read-only, seekable view of a stream from <c>offset</c> on (a zip behind a prefix).</summary>
-internal sealed class WindowStream(Stream inner, long offset) : Stream
+internal sealed class WindowStream(Stream inner, long offset) : ReadOnlyWrapperStream(inner, leaveOpen: true)
 {
-    public override bool CanRead => true;
     public override bool CanSeek => true;
-    public override bool CanWrite => false;
-    public override long Length => inner.Length - offset;
+    public override long Length => Inner.Length - offset;
 
     public override long Position
     {
-        get => inner.Position - offset;
-        set => inner.Position = value + offset;
+        get => Inner.Position - offset;
+        set => Inner.Position = value + offset;
     }
-
-    public override int Read(byte[] buffer, int offset1, int count) => inner.Read(buffer, offset1, count);
-
-    public override int Read(Span<byte> buffer) => inner.Read(buffer);
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset1, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset1, count, cancellationToken);
 
     public override long Seek(long offset1, SeekOrigin origin) => origin switch
     {
-        SeekOrigin.Begin => inner.Seek(offset1 + offset, SeekOrigin.Begin) - offset,
-        SeekOrigin.Current => inner.Seek(offset1, SeekOrigin.Current) - offset,
-        _ => inner.Seek(offset1, SeekOrigin.End) - offset,
+        SeekOrigin.Begin => Inner.Seek(offset1 + offset, SeekOrigin.Begin) - offset,
+        SeekOrigin.Current => Inner.Seek(offset1, SeekOrigin.Current) - offset,
+        _ => Inner.Seek(offset1, SeekOrigin.End) - offset,
     };
-
-    public override void Flush() { }
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset1, int count) => throw new NotSupportedException();
 }

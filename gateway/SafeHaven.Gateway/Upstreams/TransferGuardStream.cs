@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SafeHaven.Core.IO;
 
 namespace SafeHaven.Gateway.Upstreams;
 
@@ -16,7 +17,7 @@ public sealed record UpstreamTransferLimits(long MinimumBytesPerSecond, TimeSpan
 /// A read-only upstream body that fails with <see cref="UpstreamUnavailableException"/> (and a reason) when upstream
 /// sends too slowly, takes too long in all, or ends the body early.
 /// </summary>
-public sealed class TransferGuardStream(Stream inner, Uri url, UpstreamTransferLimits limits) : Stream
+public sealed class TransferGuardStream(Stream inner, Uri url, UpstreamTransferLimits limits) : ReadOnlyWrapperStream(inner)
 {
     private readonly long _started = Stopwatch.GetTimestamp();
     private long _windowStarted = Stopwatch.GetTimestamp();
@@ -52,7 +53,7 @@ public sealed class TransferGuardStream(Stream inner, Uri url, UpstreamTransferL
         int read;
         try
         {
-            read = await inner.ReadAsync(buffer, bounded.Token).ConfigureAwait(false);
+            read = await Inner.ReadAsync(buffer, bounded.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -73,33 +74,23 @@ public sealed class TransferGuardStream(Stream inner, Uri url, UpstreamTransferL
     private UpstreamUnavailableException Deadline() => new(
         $"upstream did not finish sending {url} within {limits.BodyDeadline.TotalSeconds:0} s ({_total} bytes received); the transfer was abandoned");
 
+    /// <summary>Synchronous reads are bounded the same way (through the async read; upstream bodies are read async).</summary>
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => _total; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
+    public override int Read(Span<byte> buffer)
     {
-        if (disposing)
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
+        try
         {
-            inner.Dispose();
+            var read = Read(rented, 0, buffer.Length);
+            rented.AsSpan(0, read).CopyTo(buffer);
+            return read;
         }
-        base.Dispose(disposing);
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
+    public override long Position { get => _total; set => throw new NotSupportedException(); }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SafeHaven.Airlock.Api;
 using SafeHaven.Airlock.Tests.Support;
+using SafeHaven.Tests.Support;
 using SafeHaven.Airlock.Uploads;
 
 namespace SafeHaven.Airlock.Tests.Api;
@@ -169,7 +170,7 @@ public sealed class AirlockStorageApiTests
 
         // Another writer takes every remaining byte.
         var filler = Path.Combine(mount.Path, "filler");
-        mount.Fill(filler);
+        TmpfsMount.Fill(filler);
 
         var full = await InsufficientStorageAsync(await PutChunkAsync(anonymous, token, uploadId, 1, content[ChunkSize..(2 * ChunkSize)]));
         Assert.Contains("disk is full", full, StringComparison.Ordinal);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
+using SafeHaven.Core.IO;
 using SafeHaven.Core.Packages;
 using SafeHaven.Gateway.Ecosystems.Cran.Dates;
 using SafeHaven.Gateway.Upstreams;
@@ -168,7 +169,8 @@ public static partial class CranIndexParser
         try
         {
             using var raw = open();
-            using var expanded = gzip ? new LimitedReadStream(new GZipStream(raw, CompressionMode.Decompress), MaximumPackagesBytes) : raw;
+            using var expanded = gzip ? new ReadLimitStream(new GZipStream(raw, CompressionMode.Decompress), MaximumPackagesBytes,
+                limit => new UpstreamFormatException($"upstream PACKAGES.gz expands to more than {limit} bytes")) : raw;
             using var reader = new StreamReader(expanded, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024);
             records = Dcf.Parse(reader);
         }
@@ -192,42 +194,6 @@ public static partial class CranIndexParser
             }
         }
         return records;
-    }
-
-    /// <summary>A read-only stream that refuses to yield more than a limit (a gzip bomb is stopped while it expands).</summary>
-    private sealed class LimitedReadStream(Stream inner, long limit) : Stream
-    {
-        private long _total;
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var read = inner.Read(buffer, offset, count);
-            _total += read;
-            if (_total > limit)
-            {
-                throw new UpstreamFormatException($"upstream PACKAGES.gz expands to more than {limit} bytes");
-            }
-            return read;
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _total; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-            base.Dispose(disposing);
-        }
     }
 
     public static bool IsGzip(ReadOnlySpan<byte> content) => content.Length >= 2 && content[0] == 0x1f && content[1] == 0x8b;

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
+using SafeHaven.Core.IO;
 
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
 
@@ -85,7 +86,7 @@ public static class CoreMetadataReader
 
     public static async Task<CoreMetadata> ReadAsync(Stream stream, CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(new BoundedStream(stream, MaximumBytes), Encoding.UTF8);
+        using var reader = new StreamReader(new ReadLimitStream(stream, MaximumBytes, limit => new InvalidDataException($"metadata is larger than {limit} bytes"), leaveOpen: true), Encoding.UTF8);
         return Parse(await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false));
     }
 
@@ -133,46 +134,5 @@ public static class CoreMetadataReader
             }
         }
         return null;
-    }
-
-    /// <summary>Stops reading past a limit, so a hostile metadata file cannot exhaust memory.</summary>
-    private sealed class BoundedStream(Stream inner, long limit) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var read = inner.Read(buffer);
-            Account(read);
-            return read;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            Account(read);
-            return read;
-        }
-
-        private void Account(int read)
-        {
-            _read += read;
-            if (_read > limit)
-            {
-                throw new InvalidDataException($"metadata is larger than {limit} bytes");
-            }
-        }
     }
 }

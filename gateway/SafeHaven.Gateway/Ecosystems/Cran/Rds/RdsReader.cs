@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
+using SafeHaven.Core.IO;
 
 namespace SafeHaven.Gateway.Ecosystems.Cran.Rds;
 
@@ -717,17 +718,9 @@ public sealed class RdsReader
     }
 
     /// <summary>The bytes already read to recognise the compression, then the rest of the stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
+    private sealed class PrefixedStream(byte[] prefix, Stream rest) : ReadOnlyWrapperStream(rest, leaveOpen: true)
     {
         private int _offset;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -738,15 +731,19 @@ public sealed class RdsReader
                 _offset += n;
                 return n;
             }
-            return rest.Read(buffer);
+            return Inner.Read(buffer);
         }
 
-        public override void Flush()
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            if (_offset < prefix.Length)
+            {
+                var n = Math.Min(buffer.Length, prefix.Length - _offset);
+                prefix.AsMemory(_offset, n).CopyTo(buffer);
+                _offset += n;
+                return n;
+            }
+            return await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 
-namespace SafeHaven.EndToEnd.Tests.Support;
+namespace SafeHaven.Tests.Support;
 
 /// <summary>
-/// A small tmpfs the test mounts (tests run as root) and unmounts on dispose: a real disk that fills up. (The airlock
-/// tests have the same helper; test projects do not reference each other.)
+/// A small tmpfs the test mounts (tests run as root) and unmounts on dispose: a real disk that fills up. One file,
+/// compiled into each test project that needs it (test projects do not reference each other); a project may implement
+/// <see cref="BeforeUnmount"/> to let go of what it holds open on the mount.
 /// </summary>
-public sealed class TmpfsMount : IDisposable
+internal sealed partial class TmpfsMount : IDisposable
 {
     private static readonly Lazy<string?> WhyNot = new(() =>
     {
@@ -64,8 +65,12 @@ public sealed class TmpfsMount : IDisposable
         }
     }
 
+    /// <summary>Lets go of files the test project still holds open on the mount (its pooled connections).</summary>
+    static partial void BeforeUnmount();
+
     public void Dispose()
     {
+        BeforeUnmount();
         if (Run("umount", Path).Code != 0)
         {
             Run("umount", "-l", Path);
@@ -101,7 +106,7 @@ public sealed class TmpfsMount : IDisposable
 }
 
 /// <summary>A fact that needs <see cref="TmpfsMount"/>: skipped, with the reason, where mounting is not permitted.</summary>
-public sealed class TmpfsFactAttribute : FactAttribute
+internal sealed class TmpfsFactAttribute : FactAttribute
 {
     public TmpfsFactAttribute()
     {
