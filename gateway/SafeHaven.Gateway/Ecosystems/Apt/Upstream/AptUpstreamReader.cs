@@ -154,7 +154,7 @@ public sealed class AptUpstreamReader(UpstreamHttp http, OpenPgpKeyring keyring,
         {
             if (response.Content.Headers.ContentLength is { } announced && announced != entry.Size)
             {
-                throw new AptVerificationException($"{url} is {announced} bytes, but the signed Release says {entry.Size}; refused");
+                throw new AptVerificationException($"{url} does not match the signed Release: it is {announced} bytes, the Release says {entry.Size}; nothing of it is used");
             }
             await using var body = await http.OpenArtifactBodyAsync(response, url, cancellationToken).ConfigureAwait(false);
             await using var hashing = new HashingReadStream(body, entry.Size);
