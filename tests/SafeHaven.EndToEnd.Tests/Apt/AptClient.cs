@@ -22,7 +22,11 @@ public sealed class AptClient : IDisposable
     /// <summary>Where <c>install --download-only</c> leaves the <c>.deb</c>s it fetched.</summary>
     public string Archives => Path.Combine(Root, "cache", "archives");
 
-    public static async Task<AptClient> CreateAsync(Uri repository, string suite, string signedByKey)
+    public static Task<AptClient> CreateAsync(Uri repository, string suite, string signedByKey) =>
+        CreateAsync([(repository, suite)], signedByKey);
+
+    /// <summary>A client with one deb822 entry per repository (e.g. a distribution and its security repository).</summary>
+    public static async Task<AptClient> CreateAsync(IReadOnlyList<(Uri Repository, string Suite)> sources, string signedByKey)
     {
         var root = Directory.CreateTempSubdirectory("safehaven-apt-client-").FullName;
         foreach (var folder in new[] { "etc/sources.list.d", "etc/preferences.d", "etc/apt.conf.d", "etc/trusted.gpg.d", "state/lists/partial", "cache/archives/partial", "downloads" })
@@ -32,14 +36,14 @@ public sealed class AptClient : IDisposable
         await File.WriteAllTextAsync(Path.Combine(root, "status"), "");
         var key = Path.Combine(root, "signed-by.asc");
         File.Copy(signedByKey, key);
-        await File.WriteAllTextAsync(Path.Combine(root, "etc", "sources.list.d", "safehaven.sources"), $"""
+        await File.WriteAllTextAsync(Path.Combine(root, "etc", "sources.list.d", "safehaven.sources"), string.Join("\n", sources.Select(s => $"""
             Types: deb
-            URIs: {repository}
-            Suites: {suite}
+            URIs: {s.Repository}
+            Suites: {s.Suite}
             Components: main
             Signed-By: {key}
 
-            """);
+            """)));
         var config = Path.Combine(root, "apt.conf");
         await File.WriteAllTextAsync(config, $"""
             Dir "{root}/";

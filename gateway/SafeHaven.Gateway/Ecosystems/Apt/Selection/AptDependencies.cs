@@ -3,9 +3,14 @@ using SafeHaven.Gateway.Ecosystems.Apt.Debian;
 
 namespace SafeHaven.Gateway.Ecosystems.Apt.Selection;
 
-/// <summary>Whether a package's <c>Pre-Depends</c> and <c>Depends</c> can all be met, as apt would meet them.</summary>
+/// <summary>
+/// Whether a package's <c>Pre-Depends</c> and <c>Depends</c> can all be met, as apt would meet them: by the candidate
+/// (newest listed version) of the real package, else a provider, with <c>Multi-Arch</c> qualifiers (the closure's own rules).
+/// </summary>
 public static class AptDependencies
 {
+    private static readonly IReadOnlySet<string> Nothing = new HashSet<string>();
+
     /// <summary>
     /// The first clause (alternatives joined by <c>|</c>) that neither <paramref name="served"/> nor the base system
     /// (<paramref name="installed"/>: Essential and required packages) can meet, or null when every clause can be met.
@@ -14,7 +19,7 @@ public static class AptDependencies
     {
         foreach (var clause in package.PreDepends.Concat(package.Depends))
         {
-            if (!clause.Any(relation => served.Providers(relation).Any() || installed.Providers(relation).Any()))
+            if (AptClosureSource.Choose(served, clause, Nothing, out _) is null && AptClosureSource.Choose(installed, clause, Nothing, out _) is null)
             {
                 return AptRelations.Format(clause);
             }
