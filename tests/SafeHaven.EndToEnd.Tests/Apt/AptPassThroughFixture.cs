@@ -55,6 +55,7 @@ public sealed class AptPassThroughFixture : IAsyncLifetime
         var settings = new Dictionary<string, string>
         {
             ["Tier"] = "0",
+            ["Mirrors:pypi:Enabled"] = "false",
             ["Mirrors:apt:IndexTtlSeconds"] = "3600",
         };
         foreach (var name in new[] { "main", "tampereddeb", "tamperedindex", "foreign" })

@@ -44,6 +44,7 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
         {
             ["Tier"] = "2",
             ["Policy:MinimumAgeDays"] = "7",
+            ["Mirrors:pypi:Enabled"] = "false",
             ["Mirrors:apt:IndexTtlSeconds"] = "1",
             ["Mirrors:apt:Repositories:debian:Upstream"] = new Uri(_nginx.BaseUrl, "debian/").ToString(),
             ["Mirrors:apt:Repositories:debian:Suites:0"] = "stable",

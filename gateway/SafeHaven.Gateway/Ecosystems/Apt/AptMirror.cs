@@ -242,7 +242,7 @@ public sealed class AptMirror : IDisposable
         {
             foreach (var dated in suite.Indexes.SelectMany(i => i.Packages))
             {
-                if (AptSelector.Decide(suite.Repository, dated, policy, closure: null, now).Visible)
+                if (AptSelector.Decide(suite.Repository, dated, policy, closure: null, applyAllowlist: false, now).Visible)
                 {
                     packages.TryAdd(DatedPackage.DateKey(suite.Repository.Name, dated.Package), dated.Package);
                 }

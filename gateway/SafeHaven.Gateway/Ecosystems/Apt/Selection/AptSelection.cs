@@ -39,8 +39,11 @@ public static class AptSelector
 
     private static string PackageKey(string repository, AptPackage p) => DatedPackage.DateKey(repository, p);
 
-    /// <summary>The decision for one package by date, advisories and the allowlist (not yet its dependencies).</summary>
-    public static AptDecision Decide(AptRepository repository, DatedPackage dated, TierPolicy policy, AllowlistClosure? closure, DateTimeOffset now)
+    /// <summary>
+    /// The decision for one package by date and advisories and, when <paramref name="applyAllowlist"/>, the allowlist
+    /// closure (not yet its dependencies). The closure itself is computed over what passes without the allowlist.
+    /// </summary>
+    public static AptDecision Decide(AptRepository repository, DatedPackage dated, TierPolicy policy, AllowlistClosure? closure, bool applyAllowlist, DateTimeOffset now)
     {
         var package = dated.Package;
         var version = package.Version.ToString();
@@ -48,7 +51,7 @@ public static class AptSelector
         {
             return new AptDecision(false, malicious.Code, malicious.Reason);
         }
-        if (policy.RequiresAllowlist && (closure is null || !closure.Contains(package.Name)))
+        if (applyAllowlist && policy.RequiresAllowlist && (closure is null || !closure.Contains(package.Name)))
         {
             return new AptDecision(false, VersionDecision.NotAllowlisted,
                 $"tier {policy.Tier}: '{package.Name}' is not on the approved list nor a dependency of an approved package");
@@ -77,8 +80,8 @@ public static class AptSelector
                 {
                     var package = dated.Package;
                     var key = PackageKey(suite.Repository.Name, package);
-                    var byDate = Decide(suite.Repository, dated, policy, closure: null, now);
-                    var decision = policy.RequiresAllowlist && byDate.Visible ? Decide(suite.Repository, dated, policy, closure, now) : byDate;
+                    var byDate = Decide(suite.Repository, dated, policy, closure: null, applyAllowlist: false, now);
+                    var decision = policy.RequiresAllowlist && byDate.Visible ? Decide(suite.Repository, dated, policy, closure, applyAllowlist: true, now) : byDate;
                     if (byDate.Visible && (package.Essential || package.Priority == "required"))
                     {
                         foreach (var architecture in ArchitecturesOf(package, architectures))
