@@ -8,7 +8,8 @@ namespace SafeHaven.EndToEnd.Tests.Apt;
 /// security archive <c>security</c> (<c>Release</c> + <c>Release.gpg</c> only, configured <c>Undelayed</c>). The
 /// appliance first sees <c>debian</c> as a <c>Release</c> dated 30 days ago; then upstream publishes a new
 /// <c>Release</c> dated now that adds <c>hello</c> 2.0 and <c>libgreet</c> 2.0, and the appliance's own refresh reads it.
-/// So <c>hello</c> 1.0 is dated 30 days ago (the earliest verified Release that listed it) and 2.0 today.
+/// So <c>hello</c> 1.0 is dated 30 days ago (the earliest verified Release that listed it) and 2.0 today. A third
+/// archive, <c>flaky</c>, is broken by a test after it was published once.
 /// </summary>
 public sealed class AptQuarantineFixture : IAsyncLifetime
 {
@@ -39,6 +40,9 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
             new("hello", "1.0+deb1", Depends: "libgreet (>= 1.0)"),
         ], DateTimeOffset.UtcNow, AptSigning.DetachedOnly);
 
+        await new AptUpstreamBuilder(Path.Combine(Root, "flaky"), _key).BuildAsync("stable", [new("steady", "1.0")],
+            DateTimeOffset.UtcNow.AddDays(-30), AptSigning.InReleaseOnly);
+
         _nginx = await NginxServer.StartAsync(Root);
         _appliance = await ApplianceProcess.StartAsync(new Dictionary<string, string>
         {
@@ -53,6 +57,9 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
             ["Mirrors:apt:Repositories:security:Suites:0"] = "stable-security",
             ["Mirrors:apt:Repositories:security:UpstreamKeyring"] = _key.KeyringPath,
             ["Mirrors:apt:Repositories:security:Undelayed"] = "true",
+            ["Mirrors:apt:Repositories:flaky:Upstream"] = new Uri(_nginx.BaseUrl, "flaky/").ToString(),
+            ["Mirrors:apt:Repositories:flaky:Suites:0"] = "stable",
+            ["Mirrors:apt:Repositories:flaky:UpstreamKeyring"] = _key.KeyringPath,
         });
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
         await File.WriteAllTextAsync(ApplianceKeyPath, await http.GetStringAsync(new Uri(_appliance.BaseUrl, "apt/safehaven-archive-key.asc")));

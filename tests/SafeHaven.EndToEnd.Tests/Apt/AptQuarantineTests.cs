@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using SafeHaven.EndToEnd.Tests.Support;
 
 namespace SafeHaven.EndToEnd.Tests.Apt;
@@ -48,5 +49,42 @@ public sealed class AptQuarantineTests(AptQuarantineFixture fixture) : IClassFix
         Assert.Equal(HttpStatusCode.NotFound, pool.StatusCode);
         Assert.Equal("dependencies-unavailable", pool.Headers.GetValues("X-SafeHaven-Policy").Single());
         Assert.Contains("libgreet (>= 2.0)", await pool.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failed_refresh_keeps_serving_the_last_good_tree_and_shows_its_age()
+    {
+        using var before = await AptClient.CreateAsync(fixture.RepositoryUrl("flaky"), "stable", fixture.ApplianceKeyPath);
+        Assert.Equal(0, (await before.UpdateAsync()).ExitCode);
+        var inRelease = await Http.GetStringAsync(new Uri(fixture.RepositoryUrl("flaky"), "dists/stable/InRelease"));
+
+        // Upstream now publishes an InRelease nobody signed.
+        await File.WriteAllTextAsync(Path.Combine(fixture.Root, "flaky", "dists", "stable", "InRelease"), "Suite: stable\nCodename: stable\n");
+        JsonElement suite = default;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var health = JsonDocument.Parse(await Http.GetStringAsync(new Uri(fixture.Appliance.BaseUrl, "healthz"))).RootElement;
+            suite = health.GetProperty("apt").GetProperty("suites").GetProperty("flaky/dists/stable").Clone();
+            if (suite.GetProperty("lastFailure").ValueKind == JsonValueKind.String
+                && suite.GetProperty("lastFailure").GetDateTimeOffset() > suite.GetProperty("lastSuccess").GetDateTimeOffset())
+            {
+                Assert.Contains(health.GetProperty("problems").EnumerateArray(),
+                    p => p.GetString()!.StartsWith("apt flaky/dists/stable: the last refresh failed", StringComparison.Ordinal)
+                        && p.GetString()!.Contains("serving the tree published", StringComparison.Ordinal));
+                break;
+            }
+            await Task.Delay(250);
+        }
+        Assert.Contains("not valid with the configured UpstreamKeyring", suite.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+
+        // Clients keep getting the last good, signed tree.
+        Assert.Equal(inRelease, await Http.GetStringAsync(new Uri(fixture.RepositoryUrl("flaky"), "dists/stable/InRelease")));
+        using var after = await AptClient.CreateAsync(fixture.RepositoryUrl("flaky"), "stable", fixture.ApplianceKeyPath);
+        var update = await after.UpdateAsync();
+        Assert.True(update.ExitCode == 0 && !update.Output.Contains("E:", StringComparison.Ordinal), Describe(update));
+        var install = await after.InstallDownloadOnlyAsync("steady");
+        Assert.True(install.ExitCode == 0, Describe(install));
+        Assert.Equal(["steady_1.0_all.deb"], after.Fetched());
     }
 }
