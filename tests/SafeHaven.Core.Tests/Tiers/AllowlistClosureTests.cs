@@ -388,4 +388,58 @@ public sealed class AllowlistClosureTests
         Assert.Contains(AllowlistClosure.MaximumNodes.ToString(System.Globalization.CultureInfo.InvariantCulture), cut.Reason, StringComparison.Ordinal);
         Assert.True(source.Expanded.Count <= AllowlistClosure.MaximumNodes);
     }
+
+    /// <summary>A source using both optional members: implicit roots, and resolution that sees the closure so far.</summary>
+    private sealed class ContextSource(IReadOnlyList<string> implicitRoots) : IClosureSource
+    {
+        private readonly FakeSource _inner = new FakeSource()
+            .Add("base", "1", Req("shared"))
+            .Add("app", "1", Req("either"))
+            .Add("shared", "1")
+            .Add("other", "1");
+
+        public List<(string Request, string[] Included)> Seen { get; } = [];
+
+        public Task<IReadOnlyList<ClosureRequest>> GetImplicitRootsAsync(CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<ClosureRequest>>(implicitRoots.Select(n => Req(n)).ToList());
+
+        public Task<ClosureResolution> ResolveAsync(ClosureRequest request, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("the engine calls the overload that passes the closure so far");
+
+        public Task<ClosureResolution> ResolveAsync(ClosureRequest request, IReadOnlySet<string> included, CancellationToken cancellationToken)
+        {
+            Seen.Add((request.Name, included.Order(StringComparer.Ordinal).ToArray()));
+            // "either" is met by "shared" when the closure already has it, else by "other" (as apt treats "other | shared").
+            var name = request.Name == "either" ? (included.Contains("shared") ? "shared" : "other") : request.Name;
+            return _inner.ResolveAsync(request with { Name = name }, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<ClosureRequest>> GetDependenciesAsync(ClosureNode node, CancellationToken cancellationToken) =>
+            _inner.GetDependenciesAsync(node, cancellationToken);
+    }
+
+    [Fact]
+    public async Task ImplicitRootsComeFirstAndResolutionSeesTheClosureSoFar()
+    {
+        var source = new ContextSource(["base"]);
+
+        var closure = await Build(List("app"), source);
+
+        Assert.Equal(["app", "base", "shared"], closure.Packages.Order(StringComparer.Ordinal));
+        Assert.Equal(["app"], closure.Roots);
+        Assert.Equal(["base"], closure.ImplicitRoots);
+        Assert.Equal(["app", "base"], closure.RequiredBy["shared"]);
+        Assert.Equal(("base", Array.Empty<string>()), (source.Seen[0].Request, source.Seen[0].Included));
+        Assert.Contains(source.Seen, s => s.Request == "either" && s.Included.Contains("shared"));
+        Assert.Equal(["base"], closure.WithModelReport([], []).ImplicitRoots);
+    }
+
+    [Fact]
+    public async Task WithoutImplicitRootsTheContextChangesTheChoice()
+    {
+        var closure = await Build(List("app"), new ContextSource([]));
+
+        Assert.Equal(["app", "other"], closure.Packages.Order(StringComparer.Ordinal));
+        Assert.Empty(closure.ImplicitRoots);
+    }
 }

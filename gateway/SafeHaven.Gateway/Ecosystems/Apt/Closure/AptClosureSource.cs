@@ -13,13 +13,15 @@ namespace SafeHaven.Gateway.Ecosystems.Apt.Closure;
 /// <c>Name = "libfoo1[:any]"</c>, <c>Constraint = "(&gt;= 1.2)"</c> (or empty); several as <c>Name = "a (&gt;= 1) | b"</c>,
 /// <c>Constraint = ""</c>. The node names the real package chosen, at its candidate version.</item>
 /// <item><b>Alternatives</b> (<c>a | b</c>): an alternative already satisfied by a package in the closure is taken (apt
-/// installs nothing for a dependency already met); otherwise the first alternative that can be satisfied.</item>
+/// installs nothing for a dependency already met); otherwise the first alternative that can be satisfied by a
+/// package whose own dependencies the tier can meet (see <see cref="Choose"/>).</item>
 /// <item><b>One relation</b>: the real package's candidate when it satisfies the version and architecture, else a
 /// provider (a real package before a virtual one's provider).</item>
-/// <item><b>Virtual packages</b>: a provider already in the closure if there is one, else the first provider by
-/// name. (apt orders several providers by its own heuristics; whichever it takes, the mirror lists only the one
-/// chosen here among the providers not otherwise in the closure, so apt can only take that one.) An unversioned
-/// <c>Provides</c> never satisfies a versioned relation; a versioned one (<c>Provides: v (= 2)</c>) is checked.</item>
+/// <item><b>Virtual packages</b>: a provider already in the closure if there is one, else the first in apt's
+/// <c>CompareProviders</c> order (<c>Essential</c>, then <c>Important</c>, then <c>Priority</c>, then by name where apt
+/// uses its cache order). Whichever apt would take, the mirror lists only the providers in the closure, so apt can
+/// only take the one chosen here. An unversioned <c>Provides</c> never satisfies a versioned relation; a versioned
+/// one (<c>Provides: v (= 2)</c>) is checked.</item>
 /// <item><b>Multi-Arch</b>: <c>x:any</c> needs the target to be <c>Multi-Arch: allowed</c> (apt's rule; <c>foreign</c> does
 /// not do); <c>x:native</c> and <c>x:&lt;native arch&gt;</c> are met by native and <c>all</c> packages; <c>x:&lt;other
 /// arch&gt;</c> only by a <c>Multi-Arch: foreign</c> package, the universe holding no other architecture.</item>
@@ -123,8 +125,13 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
     }
 
     /// <summary>
-    /// The package apt installs for a group of alternatives, or null with the reason: an alternative already met by
-    /// the closure, else the first that can be met.
+    /// The package apt installs for a group of alternatives, or null with the reason, following apt's
+    /// <c>pkgDepCache::MarkInstall</c>: nothing new when an alternative is already met by a package in the closure;
+    /// otherwise the solutions of each alternative in turn (each sorted as apt's <c>CompareProviders</c> sorts them,
+    /// see <see cref="AptUniverse.Satisfiers(AptRelation, IReadOnlySet{string}?, out string?)"/>), skipping one whose
+    /// own <c>Pre-Depends</c>/<c>Depends</c> no served candidate can meet (apt's
+    /// <c>IsInstallOkDependenciesSatisfiableByCandidates</c>, one level deep). When every solution is skipped so, the
+    /// first is chosen anyway, so that the closure reports the dependency that is really missing, with its path.
     /// </summary>
     public static AptPackage? Choose(AptUniverse universe, IReadOnlyList<AptRelation> group, IReadOnlySet<string> included, out string? failure)
     {
@@ -133,25 +140,31 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
         ArgumentNullException.ThrowIfNull(included);
         foreach (var relation in group)
         {
-            if (Satisfiers(universe, relation, included, out _).FirstOrDefault(p => included.Contains(p.Name)) is { } already)
+            if (universe.Satisfiers(relation, included, out _).FirstOrDefault(p => included.Contains(p.Name)) is { } already)
             {
                 failure = null;
                 return already;
             }
         }
         var reasons = new List<string>();
+        AptPackage? fallback = null;
         foreach (var relation in group)
         {
-            var satisfiers = Satisfiers(universe, relation, included, out var why);
-            if (satisfiers.Count > 0)
+            var satisfiers = universe.Satisfiers(relation, included, out var why);
+            if (satisfiers.Count == 0)
+            {
+                reasons.Add(why!);
+                continue;
+            }
+            fallback ??= satisfiers[0];
+            if (satisfiers.FirstOrDefault(universe.DependenciesSatisfiable) is { } installable)
             {
                 failure = null;
-                return satisfiers[0];
+                return installable;
             }
-            reasons.Add(why!);
         }
-        failure = string.Join("; ", reasons);
-        return null;
+        failure = fallback is null ? string.Join("; ", reasons) : null;
+        return fallback;
     }
 
     private static AptPackage? ResolveRoot(AptUniverse universe, IReadOnlyList<AptRelation> group, out string? failure)
@@ -164,14 +177,14 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
         var relation = group[0];
         if (universe.Candidate(relation.Name) is { } candidate)
         {
-            failure = ArchitectureProblem(universe, relation, candidate);
+            failure = universe.ArchitectureProblem(relation, candidate);
             if (failure is null && !relation.VersionMatches(candidate.Version))
             {
-                failure = $"'{relation}': the candidate version of '{relation.Name}' at this tier is {candidate.Version}{HeldBackNote(universe, relation)}";
+                failure = $"'{relation}': the candidate version of '{relation.Name}' at this tier is {candidate.Version}{universe.HeldBackNote(relation)}";
             }
             return failure is null ? candidate : null;
         }
-        var providers = Satisfiers(universe, relation, new HashSet<string>(), out failure);
+        var providers = universe.Satisfiers(relation, null, out failure);
         if (providers.Count > 1)
         {
             failure = $"'{relation.Name}' is a virtual package provided by {string.Join(", ", providers.Select(p => p.Name))}; "
@@ -179,85 +192,6 @@ public sealed class AptClosureSource(Func<CancellationToken, ValueTask<AptUniver
             return null;
         }
         return providers.Count == 1 ? providers[0] : null;
-    }
-
-    /// <summary>
-    /// What can meet one relation, in apt's order: the real package's candidate, then the providers (those already
-    /// in the closure first, then by name). Empty, with the reason, when nothing can.
-    /// </summary>
-    private static List<AptPackage> Satisfiers(AptUniverse universe, AptRelation relation, IReadOnlySet<string> included, out string? failure)
-    {
-        var result = new List<AptPackage>();
-        var reasons = new List<string>();
-        var candidate = universe.Candidate(relation.Name);
-        if (candidate is not null)
-        {
-            if (ArchitectureProblem(universe, relation, candidate) is { } archProblem)
-            {
-                reasons.Add(archProblem);
-            }
-            else if (!relation.VersionMatches(candidate.Version))
-            {
-                reasons.Add($"'{relation}': the candidate version of '{relation.Name}' at this tier is {candidate.Version} (apt installs only the candidate){HeldBackNote(universe, relation)}");
-            }
-            else
-            {
-                result.Add(candidate);
-            }
-        }
-        var providers = universe.Providers(relation).ToList();
-        var providerReasons = new List<string>();
-        foreach (var provider in providers.OrderBy(p => included.Contains(p.Name) ? 0 : 1).ThenBy(p => p.Name, StringComparer.Ordinal))
-        {
-            if (ArchitectureProblem(universe, relation, provider) is { } archProblem)
-            {
-                providerReasons.Add(archProblem);
-            }
-            else if (!result.Contains(provider))
-            {
-                result.Add(provider);
-            }
-        }
-        if (result.Count > 0)
-        {
-            failure = null;
-            return result;
-        }
-        reasons.AddRange(providerReasons);
-        var allProviders = universe.AllProviders(relation.Name);
-        if (candidate is null && allProviders.Count == 0)
-        {
-            reasons.Add($"'{relation}': no package '{relation.Name}' is served at this tier, nor any package providing it{HeldBackNote(universe, relation)}");
-        }
-        else if (providers.Count == 0 && allProviders.Count > 0)
-        {
-            reasons.Add($"'{relation}': provided by {string.Join(", ", allProviders.Select(p => $"{p.Package.Name} {p.Package.Version} (as {p.Provided})"))}, "
-                + "which does not satisfy it (an unversioned Provides satisfies no versioned relation, policy 7.5)");
-        }
-        failure = string.Join("; ", reasons);
-        return result;
-    }
-
-    private static string? ArchitectureProblem(AptUniverse universe, AptRelation relation, AptPackage package)
-    {
-        var native = universe.NativeArchitecture;
-        return relation.ArchQualifier switch
-        {
-            null or "native" => null,
-            "any" when package.MultiArch == "allowed" => null,
-            "any" => $"'{relation}': {package.Name} {package.Version} is Multi-Arch: {package.MultiArch}, and ':any' needs Multi-Arch: allowed",
-            var arch when arch == native => null,
-            _ when package.MultiArch == "foreign" => null,
-            var arch => $"'{relation}': this mirror's closure is for {native} (and all); {package.Name} {package.Version} is {package.Architecture}, not {arch}, and not Multi-Arch: foreign",
-        };
-    }
-
-    private static string HeldBackNote(AptUniverse universe, AptRelation relation)
-    {
-        var held = universe.HeldBack(relation.Name).Where(h => relation.VersionMatches(h.Package.Version)).ToList();
-        return held.Count == 0
-            ? ""
-            : $"; held back by the tier: {string.Join(", ", held.Take(5).Select(h => $"{h.Package.Version} ({h.Reason})"))}";
     }
 
     private static string Text(ClosureRequest request)

@@ -83,7 +83,8 @@ public sealed class AptUniverse
     }
 
     /// <summary>
-    /// The candidates that provide <paramref name="relation"/>'s name in a way that satisfies its version part, by
+    /// Virtual packages only (see <see cref="Satisfiers(AptRelation)"/> for everything that meets a relation, the
+    /// real package included): the candidates that provide <paramref name="relation"/>'s name in a way that satisfies its version part, by
     /// name: an unversioned Provides satisfies only an unversioned relation, a versioned one (<c>v (= 2)</c>) is
     /// checked against the relation's operator (policy 7.5). Architecture qualifiers are left to the caller.
     /// </summary>
@@ -112,6 +113,127 @@ public sealed class AptUniverse
 
     /// <summary>Versions of <paramref name="name"/> the tier holds back, newest first, with the reason.</summary>
     public IReadOnlyList<HeldBackPackage> HeldBack(string name) => _heldBack.TryGetValue(name, out var held) ? held : [];
+
+    /// <summary>What apt could install to meet <paramref name="relation"/> (see the overload); empty when nothing can.</summary>
+    public IReadOnlyList<AptPackage> Satisfiers(AptRelation relation) => Satisfiers(relation, null, out _);
+
+    /// <summary>Whether some alternative of a group (<c>a | b</c>) can be met by a candidate of this universe.</summary>
+    public bool CanSatisfy(IReadOnlyList<AptRelation> group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        return group.Any(relation => Satisfiers(relation).Count > 0);
+    }
+
+    /// <summary>
+    /// What apt could install to meet one relation, in its order: the real package's candidate when its version and
+    /// architecture fit, then the providers as apt's <c>CompareProviders</c> sorts them (those in
+    /// <paramref name="preferred"/> first, standing for apt's installed packages, e.g. already in the closure; then
+    /// <c>Essential: yes</c>, then <c>Important: yes</c>, then by <c>Priority</c>, required first; then by name, where
+    /// apt falls back to its cache's internal order), architecture qualifiers honoured (<c>:any</c> needs <c>Multi-Arch: allowed</c>, <c>:native</c>
+    /// and the native architecture are met by native and <c>all</c> packages, another architecture only by a
+    /// <c>Multi-Arch: foreign</c> one). Empty, with the reason in <paramref name="failure"/>, when nothing can.
+    /// </summary>
+    public IReadOnlyList<AptPackage> Satisfiers(AptRelation relation, IReadOnlySet<string>? preferred, out string? failure)
+    {
+        ArgumentNullException.ThrowIfNull(relation);
+        var result = new List<AptPackage>();
+        var reasons = new List<string>();
+        var candidate = Candidate(relation.Name);
+        if (candidate is not null)
+        {
+            if (ArchitectureProblem(relation, candidate) is { } archProblem)
+            {
+                reasons.Add(archProblem);
+            }
+            else if (!relation.VersionMatches(candidate.Version))
+            {
+                reasons.Add($"'{relation}': the candidate version of '{relation.Name}' at this tier is {candidate.Version} (apt installs only the candidate){HeldBackNote(relation)}");
+            }
+            else
+            {
+                result.Add(candidate);
+            }
+        }
+        var providers = Providers(relation).ToList();
+        var providerReasons = new List<string>();
+        foreach (var provider in providers
+            .OrderBy(p => preferred?.Contains(p.Name) == true ? 0 : 1)
+            .ThenBy(p => p.Essential ? 0 : 1)
+            .ThenBy(p => string.Equals(p.Stanza["Important"], "yes", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+            .ThenBy(p => PriorityRank(p.Priority))
+            .ThenBy(p => p.Name, StringComparer.Ordinal))
+        {
+            if (ArchitectureProblem(relation, provider) is { } archProblem)
+            {
+                providerReasons.Add(archProblem);
+            }
+            else if (!result.Contains(provider))
+            {
+                result.Add(provider);
+            }
+        }
+        if (result.Count > 0)
+        {
+            failure = null;
+            return result;
+        }
+        reasons.AddRange(providerReasons);
+        var allProviders = AllProviders(relation.Name);
+        if (candidate is null && allProviders.Count == 0)
+        {
+            reasons.Add($"'{relation}': no package '{relation.Name}' is served at this tier, nor any package providing it{HeldBackNote(relation)}");
+        }
+        else if (providers.Count == 0 && allProviders.Count > 0)
+        {
+            reasons.Add($"'{relation}': provided by {string.Join(", ", allProviders.Select(p => $"{p.Package.Name} {p.Package.Version} (as {p.Provided})"))}, "
+                + "which does not satisfy it (an unversioned Provides satisfies no versioned relation, policy 7.5)");
+        }
+        failure = string.Join("; ", reasons);
+        return result;
+    }
+
+    /// <summary>
+    /// Whether every <c>Pre-Depends</c> and <c>Depends</c> group of <paramref name="package"/> can be met by a candidate
+    /// here (one level deep, as apt checks before choosing a solution).
+    /// </summary>
+    public bool DependenciesSatisfiable(AptPackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        return package.PreDepends.Concat(package.Depends).All(CanSatisfy);
+    }
+
+    /// <summary>apt's <c>VerPriority</c> order: none (0), required, important, standard, optional, then extra and anything else.</summary>
+    private static int PriorityRank(string priority) => priority.ToLowerInvariant() switch
+    {
+        "" => 0,
+        "required" => 1,
+        "important" => 2,
+        "standard" => 3,
+        "optional" => 4,
+        _ => 5,
+    };
+
+    internal string? ArchitectureProblem(AptRelation relation, AptPackage package)
+    {
+        var native = NativeArchitecture;
+        return relation.ArchQualifier switch
+        {
+            null or "native" => null,
+            "any" when package.MultiArch == "allowed" => null,
+            "any" => $"'{relation}': {package.Name} {package.Version} is Multi-Arch: {package.MultiArch}, and ':any' needs Multi-Arch: allowed",
+            var arch when arch == native => null,
+            _ when package.MultiArch == "foreign" => null,
+            var arch => $"'{relation}': the packages served here are for {native} (and all); {package.Name} {package.Version} is {package.Architecture}, not {arch}, and not Multi-Arch: foreign",
+        };
+    }
+
+    internal string HeldBackNote(AptRelation relation)
+    {
+        var held = HeldBack(relation.Name).Where(h => relation.VersionMatches(h.Package.Version)).ToList();
+        return held.Count == 0
+            ? ""
+            : $"; held back by the tier: {string.Join(", ", held.Take(5).Select(h => $"{h.Package.Version} ({h.Reason})"))}";
+    }
 
     private static bool AppliesTo(AptPackage package, string nativeArchitecture) =>
         package.Architecture == "all" || package.Architecture == nativeArchitecture;

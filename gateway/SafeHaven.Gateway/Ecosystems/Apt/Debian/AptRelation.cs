@@ -66,8 +66,8 @@ public sealed record AptRelation(string Name, string? ArchQualifier, RelationOpe
 /// <list type="bullet">
 /// <item>White space (spaces, tabs, the line breaks of continuation lines) may appear between any two tokens, or
 /// none: <c>a(&gt;=1)</c> reads like <c>a (&gt;= 1)</c>.</item>
-/// <item>Names follow policy 5.6.1 (lower-case letters, digits, <c>+ - .</c>, at least two characters, starting with
-/// a letter or digit); versions are <see cref="DebianVersion"/>s; operators <c>&lt;&lt; &lt;= = &gt;= &gt;&gt;</c> and
+/// <item>Names use policy 5.6.1's characters (lower-case letters, digits, <c>+ - .</c>, starting with a letter or
+/// digit); versions are <see cref="DebianVersion"/>s; operators <c>&lt;&lt; &lt;= = &gt;= &gt;&gt;</c> and
 /// the obsolete <c>&lt;</c>/<c>&gt;</c>, read as dpkg reads them (<c>&lt;=</c>/<c>&gt;=</c>).</item>
 /// <item>Architecture restrictions <c>[amd64 linux-any]</c> or <c>[!i386]</c> (all negated or none) and build-profile
 /// formulas <c>&lt;!nocheck&gt; &lt;stage1 cross&gt;</c> are evaluated for <c>architecture</c> with no build profile
@@ -162,9 +162,12 @@ public static class AptRelations
     /// <summary>A group of alternatives in control-file syntax: <c>a (&gt;= 1) | b</c>.</summary>
     public static string Format(IEnumerable<AptRelation> group) => string.Join(" | ", group);
 
-    /// <summary>Policy 5.6.1: at least two characters, lower-case letters, digits and <c>+ - .</c>, starting with a letter or digit.</summary>
+    /// <summary>
+    /// Policy 5.6.1's characters: lower-case letters, digits and <c>+ - .</c>, starting with a letter or digit. Policy
+    /// also asks for two characters at least; dpkg and apt accept one, and so does this.
+    /// </summary>
     public static bool IsValidName(string name) =>
-        name.Length >= 2
+        name.Length >= 1
         && (char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0]))
         && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '+' or '-' or '.');
 
@@ -202,7 +205,7 @@ public static class AptRelations
         }
         if (!IsValidName(name))
         {
-            throw scanner.Error($"'{name}' is not a package name (policy 5.6.1: lower-case letters, digits, '+', '-', '.', at least two characters)");
+            throw scanner.Error($"'{name}' is not a package name (policy 5.6.1: lower-case letters, digits, '+', '-', '.', starting with a letter or digit)");
         }
         string? qualifier = null;
         if (scanner.TryTake(':'))

@@ -60,16 +60,25 @@ public static class Deb822Reader
                     var piece = newline < 0 ? chunk : chunk[..newline];
                     if (line.WrittenCount + piece.Length > lineLimit)
                     {
-                        throw parser.TooLong(parser.LineNumber + 1);
+                        throw new InvalidDataException($"line {parser.LineNumber + 1}: a line longer than the {limits.MaximumFieldBytes}-byte field limit");
                     }
-                    line.Write(piece.Span);
                     if (newline < 0)
                     {
+                        line.Write(piece.Span);
                         break;
                     }
                     chunk = chunk[(newline + 1)..];
-                    var paragraph = parser.Feed(Decode(line.WrittenSpan, parser.LineNumber + 1), line.WrittenCount + 1);
-                    line.ResetWrittenCount();
+                    Deb822Paragraph? paragraph;
+                    if (line.WrittenCount == 0)
+                    {
+                        paragraph = parser.Feed(piece.Span, piece.Length + 1);
+                    }
+                    else
+                    {
+                        line.Write(piece.Span);
+                        paragraph = parser.Feed(line.WrittenSpan, line.WrittenCount + 1);
+                        line.ResetWrittenCount();
+                    }
                     if (paragraph is not null)
                     {
                         yield return paragraph;
@@ -78,7 +87,7 @@ public static class Deb822Reader
             }
             if (line.WrittenCount > 0)
             {
-                var paragraph = parser.Feed(Decode(line.WrittenSpan, parser.LineNumber + 1), line.WrittenCount);
+                var paragraph = parser.Feed(line.WrittenSpan, line.WrittenCount);
                 if (paragraph is not null)
                 {
                     yield return paragraph;
@@ -108,7 +117,7 @@ public static class Deb822Reader
             var end = newline < 0 ? text.Length : newline;
             var raw = text[start..end];
             var bytes = Encoding.UTF8.GetByteCount(raw) + (newline < 0 ? 0 : 1);
-            if (parser.Feed(raw.EndsWith('\r') ? raw[..^1] : raw, bytes) is { } paragraph)
+            if (parser.Feed(raw.EndsWith('\r') ? raw.AsSpan(0, raw.Length - 1) : raw.AsSpan(), bytes) is { } paragraph)
             {
                 paragraphs.Add(paragraph);
             }
@@ -121,27 +130,14 @@ public static class Deb822Reader
         return paragraphs;
     }
 
-    private static string Decode(ReadOnlySpan<byte> line, long lineNumber)
-    {
-        if (line.Length > 0 && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
-        try
-        {
-            return StrictUtf8.GetString(line);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new InvalidDataException($"line {lineNumber}: not valid UTF-8", e);
-        }
-    }
-
     /// <summary>The line-by-line state machine both entry points share.</summary>
     private sealed class Parser(Deb822Limits limits)
     {
         private readonly List<KeyValuePair<string, string>> _fields = [];
         private readonly HashSet<string> _names = new(StringComparer.OrdinalIgnoreCase);
+        // Field names repeat in every paragraph: one string per distinct spelling.
+        private readonly HashSet<string> _spellings = new(StringComparer.Ordinal);
+        private char[] _chars = new char[1024];
         private readonly StringBuilder _value = new();
         private string? _name;
         private long _fieldBytes;
@@ -149,12 +145,34 @@ public static class Deb822Reader
 
         public long LineNumber { get; private set; }
 
-        public InvalidDataException TooLong(long lineNumber) => _name is null
-            ? new InvalidDataException($"line {lineNumber}: a line longer than the {limits.MaximumFieldBytes}-byte field limit")
-            : new InvalidDataException($"line {lineNumber}: the field '{_name}' is longer than the {limits.MaximumFieldBytes}-byte limit");
+        private InvalidDataException TooLong(long lineNumber) =>
+            new($"line {lineNumber}: the field '{_name}' is longer than the {limits.MaximumFieldBytes}-byte limit");
+
+        /// <summary>Takes one line of UTF-8 (without its LF; a CR before it is dropped) and the bytes it took.</summary>
+        public Deb822Paragraph? Feed(ReadOnlySpan<byte> utf8, long bytes)
+        {
+            if (utf8.Length > 0 && utf8[^1] == (byte)'\r')
+            {
+                utf8 = utf8[..^1];
+            }
+            if (_chars.Length < utf8.Length)
+            {
+                _chars = new char[Math.Max(utf8.Length, _chars.Length * 2)];
+            }
+            int count;
+            try
+            {
+                count = StrictUtf8.GetChars(utf8, _chars);
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new InvalidDataException($"line {LineNumber + 1}: not valid UTF-8", e);
+            }
+            return Feed(_chars.AsSpan(0, count), bytes);
+        }
 
         /// <summary>Takes one line (without its line end) and the bytes it took; returns a paragraph the line ended.</summary>
-        public Deb822Paragraph? Feed(string line, long bytes)
+        public Deb822Paragraph? Feed(ReadOnlySpan<char> line, long bytes)
         {
             LineNumber++;
             if (IsBlank(line))
@@ -186,15 +204,23 @@ public static class Deb822Reader
                 throw new InvalidDataException(
                     $"line {LineNumber}: a comment line; Debian policy 5.1 allows comments only in a source package's debian/control, not in archive files");
             }
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var colon = line.IndexOf(':');
             if (colon < 0)
             {
-                throw new InvalidDataException($"line {LineNumber}: expected 'Field: value' or a continuation line, found '{Excerpt(line)}'");
+                throw new InvalidDataException($"line {LineNumber}: expected 'Field: value' or a continuation line, found '{Excerpt(line.ToString())}'");
             }
-            var name = line[..colon];
-            if (Deb822Paragraph.InvalidName(name) is { } error)
+            var nameSpan = line[..colon];
+            if (!_spellings.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(nameSpan, out var name))
             {
-                throw new InvalidDataException($"line {LineNumber}: '{Excerpt(name)}' is not a field name: {error}");
+                name = nameSpan.ToString();
+                if (Deb822Paragraph.InvalidName(name) is { } error)
+                {
+                    throw new InvalidDataException($"line {LineNumber}: '{Excerpt(name)}' is not a field name: {error}");
+                }
+                if (_spellings.Count < 1024)
+                {
+                    _spellings.Add(name);
+                }
             }
             if (!_names.Add(name))
             {
@@ -206,7 +232,7 @@ public static class Deb822Reader
             {
                 throw TooLong(LineNumber);
             }
-            _value.Append(line.AsSpan(colon + 1).Trim(" \t"));
+            _value.Append(line[(colon + 1)..].Trim(" \t"));
             return null;
         }
 
@@ -236,17 +262,7 @@ public static class Deb822Reader
             }
         }
 
-        private static bool IsBlank(string line)
-        {
-            foreach (var c in line)
-            {
-                if (c is not (' ' or '\t'))
-                {
-                    return false;
-                }
-            }
-            return true;
-        }
+        private static bool IsBlank(ReadOnlySpan<char> line) => line.IndexOfAnyExcept(' ', '\t') < 0;
 
         private static string Excerpt(string text) => text.Length <= 60 ? text : text[..60] + "…";
     }
