@@ -23,7 +23,10 @@ internal sealed class ClearSignedMessage
         SignatureBlock = signatureBlock;
     }
 
-    /// <summary>The dash-unescaped text, lines joined by LF, no line break after the last line.</summary>
+    /// <summary>
+    /// The dash-unescaped text as signed: trailing spaces and tabs removed from each line (the signature does not
+    /// cover them; gpgv --output removes them too), lines joined by LF, no line break after the last line.
+    /// </summary>
     internal byte[] Text { get; }
 
     /// <summary>What the signature covers: trailing spaces and tabs removed from each line, lines joined by CRLF.</summary>
@@ -102,10 +105,10 @@ internal sealed class ClearSignedMessage
                 canonical.Write("\r\n"u8);
             }
             first = false;
-            text.Write(bytes, start, length);
             var trimmed = length;
             while (trimmed > 0 && bytes[start + trimmed - 1] is (byte)' ' or (byte)'\t')
                 trimmed--;
+            text.Write(bytes, start, trimmed);
             canonical.Write(bytes, start, trimmed);
         }
 

@@ -7,7 +7,7 @@ namespace SafeHaven.Core.OpenPgp;
 /// The public keys an upstream signs with (a trust anchor the operator configures, such as Debian's
 /// <c>/usr/share/keyrings/debian-archive-keyring.gpg</c>). Read from a binary keyring (what <c>gpg --export</c>
 /// writes, a <c>.gpg</c> file) or an ASCII-armoured one (<c>.asc</c>); anything else is refused with an
-/// <see cref="InvalidDataException"/> saying what was found.
+/// <see cref="InvalidDataException"/> saying what was found. Safe to share between concurrent verifications.
 /// </summary>
 public sealed class OpenPgpKeyring
 {
@@ -23,7 +23,10 @@ public sealed class OpenPgpKeyring
         foreach (var ring in rings)
         {
             var primary = ring.GetPublicKey();
-            fingerprints.Add(Hex(primary.GetFingerprint()));
+            var fingerprint = Hex(primary.GetFingerprint());
+            if (fingerprints.Contains(fingerprint, StringComparer.Ordinal))
+                continue; // the same key twice (concatenated keyrings): the first copy counts
+            fingerprints.Add(fingerprint);
             foreach (var key in ring.GetPublicKeys())
             {
                 if (!_byKeyId.TryGetValue(key.KeyId, out var list))
@@ -34,10 +37,16 @@ public sealed class OpenPgpKeyring
         Fingerprints = fingerprints;
     }
 
-    /// <summary>Fingerprints (uppercase hex) of the primary keys, in file order.</summary>
+    /// <summary>Fingerprints (uppercase hex) of the primary keys, in file order, each once.</summary>
     public IReadOnlyList<string> Fingerprints { get; }
 
     internal IReadOnlyList<PgpPublicKeyRing> Rings { get; }
+
+    /// <summary>
+    /// Checking a key's self-signatures initialises signature objects that belong to the keyring, so those checks
+    /// take this lock: one keyring may serve many verifications at once.
+    /// </summary>
+    internal object KeyCheckLock { get; } = new();
 
     /// <summary>Reads a keyring file (binary or ASCII-armoured).</summary>
     public static OpenPgpKeyring Load(string path)

@@ -13,7 +13,8 @@ namespace SafeHaven.Core.OpenPgp;
 /// secret key <b>unencrypted</b> (an ASCII-armoured OpenPGP secret key block, mode 0600): the data directory is
 /// the appliance's secret store, so protect and back it up as such. A key file that cannot be read is an error,
 /// never a reason to make a new key: every client pins the public key with <c>Signed-By</c>, and a silently new
-/// key would break them all. Signatures use SHA-512 and carry the issuer key id and fingerprint.
+/// key would break them all. Signatures use SHA-512 and carry the issuer key id and fingerprint. Thread-safe:
+/// every signature gets its own generator.
 /// </summary>
 public sealed class OpenPgpSigningKey : IDisposable
 {

@@ -20,9 +20,10 @@ public static class OpenPgpVerifier
 
     /// <summary>
     /// Verifies a cleartext-signed message (an <c>InRelease</c> file) and returns its signed text only when a
-    /// signature verifies. The text is dash-unescaped, with the lines joined by <c>\n</c> and no line break after
-    /// the last line (RFC 4880 7.1: the line ending before the signature armour is not part of the signed text),
-    /// which is how apt itself extracts it; trailing spaces on a line are kept as written.
+    /// signature verifies. The text is exactly what the signature covers: dash-unescaped, the lines joined by
+    /// <c>\n</c> with no line break after the last line (RFC 4880 7.1: the line ending before the signature armour
+    /// is not part of the signed text, so apt's own split drops it too), and trailing spaces and tabs removed from
+    /// each line (the signature does not cover them; gpgv's output drops them too).
     /// </summary>
     public static Task<(OpenPgpVerification Result, string? SignedText)> VerifyClearSignedAsync(
         Stream inRelease, OpenPgpKeyring keyring, CancellationToken ct) =>
@@ -291,9 +292,12 @@ public static class OpenPgpVerifier
                     $"expired signature: the signature by {primaryFpr} expired on {signedAt.AddSeconds(sigExpiry):yyyy-MM-dd HH:mm:ss} UTC");
                 continue;
             }
-            if (OpenPgpKeyStatus.Check(c.Primary, c.Key, signedAt, nowUtc) is { } problem)
+            (OpenPgpFailureKind Kind, string Message)? problem;
+            lock (keyring.KeyCheckLock)
+                problem = OpenPgpKeyStatus.Check(c.Primary, c.Key, signedAt, nowUtc);
+            if (problem is not null)
             {
-                outcomes[i] = OpenPgpVerification.Refused(problem.Kind, problem.Message);
+                outcomes[i] = OpenPgpVerification.Refused(problem.Value.Kind, problem.Value.Message);
                 continue;
             }
             outcomes[i] = new OpenPgpVerification(true, primaryFpr, new DateTimeOffset(DateTime.SpecifyKind(signedAt, DateTimeKind.Utc)), null)
