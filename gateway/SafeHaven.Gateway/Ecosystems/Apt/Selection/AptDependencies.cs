@@ -9,8 +9,6 @@ namespace SafeHaven.Gateway.Ecosystems.Apt.Selection;
 /// </summary>
 public static class AptDependencies
 {
-    private static readonly IReadOnlySet<string> Nothing = new HashSet<string>();
-
     /// <summary>
     /// The first clause (alternatives joined by <c>|</c>) that neither <paramref name="served"/> nor the base system
     /// (<paramref name="installed"/>: Essential and required packages) can meet, or null when every clause can be met.
@@ -19,7 +17,7 @@ public static class AptDependencies
     {
         foreach (var clause in package.PreDepends.Concat(package.Depends))
         {
-            if (AptClosureSource.Choose(served, clause, Nothing, out _) is null && AptClosureSource.Choose(installed, clause, Nothing, out _) is null)
+            if (!served.CanSatisfy(clause) && !installed.CanSatisfy(clause))
             {
                 return AptRelations.Format(clause);
             }
