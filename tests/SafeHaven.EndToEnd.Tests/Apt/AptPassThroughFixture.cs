@@ -5,7 +5,7 @@ namespace SafeHaven.EndToEnd.Tests.Apt;
 /// <summary>
 /// A Tier 0 appliance mirroring four upstream archives (see <see cref="AptUpstreamBuilder"/> for their shape), served
 /// by one nginx: <c>main</c> (good, <c>InRelease</c> only; <c>hello</c> 1.0 and 2.0 with a dependency),
-/// <c>tampereddeb</c> (a <c>.deb</c> changed after indexing), <c>tamperedindex</c> (its <c>Packages.gz</c> changed after the
+/// <c>tampereddeb</c> (a <c>.deb</c> changed after indexing; its index only as <c>Packages.xz</c>), <c>tamperedindex</c> (its <c>Packages.gz</c> changed after the
 /// <c>Release</c> was signed) and <c>foreign</c> (signed by a key the appliance was not given; <c>Release.gpg</c> only).
 /// </summary>
 public sealed class AptPassThroughFixture : IAsyncLifetime
@@ -41,7 +41,7 @@ public sealed class AptPassThroughFixture : IAsyncLifetime
         ], date, AptSigning.InReleaseOnly);
 
         var tamperedDeb = new AptUpstreamBuilder(Path.Combine(Root, "tampereddeb"), _upstreamKey);
-        await tamperedDeb.BuildAsync(Suite, [new("payload", "1.0")], date, AptSigning.InReleaseOnly);
+        await tamperedDeb.BuildAsync(Suite, [new("payload", "1.0")], date, AptSigning.InReleaseOnly, xz: true);
         tamperedDeb.TamperDeb(TamperedDeb);
 
         var tamperedIndex = new AptUpstreamBuilder(Path.Combine(Root, "tamperedindex"), _upstreamKey);

@@ -89,6 +89,9 @@ public sealed class AptPassThroughTests(AptPassThroughFixture fixture) : IClassF
         using var apt = await AptClient.CreateAsync(fixture.RepositoryUrl("tampereddeb"), AptPassThroughFixture.Suite, fixture.ApplianceKeyPath);
         var update = await apt.UpdateAsync();
         Assert.True(update.ExitCode == 0 && !update.Output.Contains("E:", StringComparison.Ordinal), Describe(update));
+        // Upstream published only Packages.xz: read through the in-process xz reader and listed.
+        Assert.True(File.Exists(Path.Combine(fixture.Root, "tampereddeb", "dists", "stable", "main", "binary-amd64", "Packages.xz")));
+        Assert.Contains("Package: payload\n", await Http.GetStringAsync(new Uri(fixture.RepositoryUrl("tampereddeb"), "dists/stable/main/binary-amd64/Packages")), StringComparison.Ordinal);
 
         var install = await apt.InstallDownloadOnlyAsync("payload");
 

@@ -20,7 +20,7 @@ public enum AptSigning
 /// into <c>pool/main/</c>, <c>Packages</c> by <c>apt-ftparchive packages</c>, <c>Release</c> by <c>apt-ftparchive
 /// release</c> (with a chosen <c>Date</c>), signed by a key the test makes with <c>gpg</c>. It imitates a real archive
 /// (a Debian mirror) in its least complete shape, on purpose: one suite, one component (<c>main</c>), one architecture
-/// (<c>amd64</c>, every package <c>all</c>), only <c>Packages.gz</c> (no plain <c>Packages</c>, no <c>Packages.xz</c>), no
+/// (<c>amd64</c>, every package <c>all</c>), only <c>Packages.gz</c> or only <c>Packages.xz</c> (never the plain <c>Packages</c>), no
 /// <c>by-hash/</c>, no <c>binary-all/</c> index, no <c>Contents</c> or translations, and only one of <c>InRelease</c> or
 /// <c>Release.gpg</c>.
 /// </summary>
@@ -28,7 +28,8 @@ public sealed class AptUpstreamBuilder(string root, AptSigningKey key)
 {
     public string Root => root;
 
-    public async Task BuildAsync(string suite, IReadOnlyList<AptFixturePackage> packages, DateTimeOffset releaseDate, AptSigning signing)
+    /// <param name="xz">Publish <c>Packages.xz</c> (made by the <c>xz</c> command) instead of <c>Packages.gz</c>, as Debian's own archive does for its largest indexes.</param>
+    public async Task BuildAsync(string suite, IReadOnlyList<AptFixturePackage> packages, DateTimeOffset releaseDate, AptSigning signing, bool xz = false)
     {
         var pool = Path.Combine(root, "pool", "main");
         Directory.CreateDirectory(pool);
@@ -76,11 +77,21 @@ public sealed class AptUpstreamBuilder(string root, AptSigningKey key)
         Directory.CreateDirectory(binary);
         var packagesText = (await Run("apt-ftparchive", ["packages", Path.GetFileName(listed)], root)).StandardOutput
             .Replace($"Filename: {Path.GetFileName(listed)}/", "Filename: pool/main/", StringComparison.Ordinal);
-        var gz = Path.Combine(binary, "Packages.gz");
-        await using (var file = File.Create(gz))
-        await using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Optimal))
-        await using (var writer = new StreamWriter(gzip) { NewLine = "\n" })
+        foreach (var old in new[] { "Packages", "Packages.gz", "Packages.xz" })
         {
+            File.Delete(Path.Combine(binary, old));
+        }
+        if (xz)
+        {
+            await File.WriteAllTextAsync(Path.Combine(binary, "Packages"), packagesText);
+            await Run("xz", ["-6", Path.Combine(binary, "Packages")], root);
+        }
+        else
+        {
+            var gz = Path.Combine(binary, "Packages.gz");
+            await using var file = File.Create(gz);
+            await using var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Optimal);
+            await using var writer = new StreamWriter(gzip) { NewLine = "\n" };
             await writer.WriteAsync(packagesText);
         }
         var release = (await Run("apt-ftparchive", [

@@ -200,6 +200,13 @@ public sealed class AptMirror : IDisposable
             status.LastError = e.Message;
             _logger.LogError("apt: refreshing {Suite} failed; the last verified state stays in force: {Reason}", key, e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Anything else (a decompressor's own error, say) fails this suite only, never the others.
+            status.LastFailure = _time.GetUtcNow();
+            status.LastError = $"{e.GetType().Name}: {e.Message}";
+            _logger.LogError(e, "apt: refreshing {Suite} failed unexpectedly; the last verified state stays in force", key);
+        }
     }
 
     private async Task AfterRefreshAsync(CancellationToken cancellationToken)
@@ -242,7 +249,7 @@ public sealed class AptMirror : IDisposable
         {
             foreach (var dated in suite.Indexes.SelectMany(i => i.Packages))
             {
-                if (AptSelector.Decide(suite.Repository, dated, policy, closure: null, applyAllowlist: false, now).Visible)
+                if (AptSelector.Decide(suite, dated, policy, closure: null, applyAllowlist: false, now).Visible)
                 {
                     packages.TryAdd(DatedPackage.DateKey(suite.Repository.Name, dated.Package), dated.Package);
                 }

@@ -34,6 +34,16 @@ public static class AptSelector
         (a, b) => DebianVersion.TryParse(a, out var x) && DebianVersion.TryParse(b, out var y) && x!.Equals(y),
         (a, b) => DebianVersion.TryParse(a, out var x) && DebianVersion.TryParse(b, out var y) ? x!.CompareTo(y) : null);
 
+    /// <summary>
+    /// The policy traits for a suite: OSV names Debian's advisories by release (<c>Debian:12</c>), which the suite's
+    /// <c>Release</c> gives in its <c>Version</c> (e.g. <c>12.8</c>); a suite without one (testing, unstable, another
+    /// distribution) is matched as <c>Debian</c>.
+    /// </summary>
+    public static EcosystemPolicyTraits TraitsOf(VerifiedSuite suite) =>
+        suite.Release.Version is { } version && version.Split('.')[0] is var major && major.Length > 0 && major.All(char.IsAsciiDigit)
+            ? Traits with { OsvEcosystem = "Debian:" + major }
+            : Traits;
+
     /// <summary>The pool file name key of <see cref="AptSelection.Hidden"/>: repository and <c>Filename</c>.</summary>
     public static string FileKey(string repository, string filename) => repository + "\n" + filename;
 
@@ -43,11 +53,13 @@ public static class AptSelector
     /// The decision for one package by date and advisories and, when <paramref name="applyAllowlist"/>, the allowlist
     /// closure (not yet its dependencies). The closure itself is computed over what passes without the allowlist.
     /// </summary>
-    public static AptDecision Decide(AptRepository repository, DatedPackage dated, TierPolicy policy, AllowlistClosure? closure, bool applyAllowlist, DateTimeOffset now)
+    public static AptDecision Decide(VerifiedSuite suite, DatedPackage dated, TierPolicy policy, AllowlistClosure? closure, bool applyAllowlist, DateTimeOffset now)
     {
+        var repository = suite.Repository;
+        var traits = TraitsOf(suite);
         var package = dated.Package;
         var version = package.Version.ToString();
-        if (policy.MaliciousDecision(package.Name, version, Traits) is { } malicious)
+        if (policy.MaliciousDecision(package.Name, version, traits) is { } malicious)
         {
             return new AptDecision(false, malicious.Code, malicious.Reason);
         }
@@ -60,7 +72,7 @@ public static class AptSelector
         {
             return new AptDecision(true, Undelayed, $"tier {policy.Tier}: repository '{repository.Name}' is undelayed (security fixes skip the quarantine)");
         }
-        var decision = policy.EvaluateVersion(new VersionFacts(Ecosystem, package.Name, version, dated.FirstListed), Traits, now);
+        var decision = policy.EvaluateVersion(new VersionFacts(Ecosystem, package.Name, version, dated.FirstListed), traits, now);
         return new AptDecision(decision.Visible, decision.Code, decision.Reason);
     }
 
@@ -80,8 +92,8 @@ public static class AptSelector
                 {
                     var package = dated.Package;
                     var key = PackageKey(suite.Repository.Name, package);
-                    var byDate = Decide(suite.Repository, dated, policy, closure: null, applyAllowlist: false, now);
-                    var decision = policy.RequiresAllowlist && byDate.Visible ? Decide(suite.Repository, dated, policy, closure, applyAllowlist: true, now) : byDate;
+                    var byDate = Decide(suite, dated, policy, closure: null, applyAllowlist: false, now);
+                    var decision = policy.RequiresAllowlist && byDate.Visible ? Decide(suite, dated, policy, closure, applyAllowlist: true, now) : byDate;
                     if (byDate.Visible && (package.Essential || package.Priority == "required"))
                     {
                         foreach (var architecture in ArchitecturesOf(package, architectures))

@@ -39,7 +39,7 @@ public sealed class AptSelectorTests
     }
 
     private static VerifiedSuite Suite(AptRepository repository, params DatedPackage[] packages) =>
-        new(repository, "stable", ReleaseFile.Parse("Suite: stable\nCodename: stable\nDate: Tue, 01 Sep 2026 00:00:00 UTC\n"), Old, "", "",
+        new(repository, "stable", ReleaseFile.Parse("Suite: stable\nCodename: stable\nVersion: 12.8\nDate: Tue, 01 Sep 2026 00:00:00 UTC\n"), Old, "", "",
             [new VerifiedIndex("main", "amd64", packages)], Now);
 
     private static TierPolicy Tier(int tier) => new(tier, TimeSpan.FromDays(7), TimeSpan.FromDays(42), AdvisoryIndex.Empty);
@@ -113,5 +113,31 @@ public sealed class AptSelectorTests
 
         Assert.Equal(["app 1.0", "lib 1.0"], Listed(selection, suite));
         Assert.Equal(VersionDecision.NotAllowlisted, selection.Hidden[AptSelector.FileKey("debian", "pool/main/other_1.0_all.deb")].Code);
+    }
+
+    [Fact]
+    public void Tier2_fast_tracks_a_version_an_OSV_Debian_advisory_names_as_the_fix()
+    {
+        var folder = Directory.CreateTempSubdirectory("safehaven-osv-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "DSA-0001-1.json"), """
+                {"id": "DSA-0001-1", "modified": "2026-11-30T00:00:00Z",
+                 "affected": [{"package": {"ecosystem": "Debian:12", "name": "hello"},
+                               "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]}
+                """);
+            var advisories = AdvisoryIndex.Load(folder, (_, name) => name);
+            var policy = new TierPolicy(2, TimeSpan.FromDays(7), TimeSpan.FromDays(42), advisories);
+            var suite = Suite(Repository("debian"), Package("hello", "1.0", Old), Package("hello", "2.0", Now), Package("other", "2.0", Now));
+
+            var selection = AptSelector.Select([suite], policy, closure: null, Now);
+
+            Assert.Equal(["hello 1.0", "hello 2.0"], Listed(selection, suite));
+            Assert.Equal(VersionDecision.Quarantined, selection.Hidden[AptSelector.FileKey("debian", "pool/main/other_2.0_all.deb")].Code);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }
