@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every SafeHaven test. On a fresh Debian machine with the .NET SDK, it first installs the real peers the
 # end-to-end tests drive (nginx as the static upstream, tinyproxy as an egress proxy, Debian's pip/setuptools/wheel to build fixture wheels).
-# Inspection tests build hostile archives with zstd, xz, bzip2, lz4, cpio, tar, dpkg-deb and git; apt tests build repositories with apt-ftparchive (apt-utils).
+# Inspection tests build hostile archives with zstd, xz, bzip2, lz4, cpio, tar, dpkg-deb and git; apt tests build repositories with apt-ftparchive (apt-utils), sign them with gpg (gnupg) and drive apt-get, which checks signatures with gpgv.
 # OpenPGP tests make upstream keys and signatures with gpg and judge the appliance's signatures with gpgv and sqv.
 set -euo pipefail
 cd "$(dirname "$0")/.."

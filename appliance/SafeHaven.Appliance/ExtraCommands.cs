@@ -15,6 +15,7 @@ internal static class ExtraCommands
         yield return UsersCommand.Create();
         yield return AuditCommand.Create();
         yield return SafeHaven.Airlock.Cli.AirlockCommand.Create();
+        yield return AptCommand.Create();
     }
 }
 
@@ -221,6 +222,39 @@ internal static class AuditCommand
             return 1;
         });
         command.Subcommands.Add(verify);
+        return command;
+    }
+}
+
+/// <summary>
+/// <c>safehaven apt key</c>: prints the public half of the appliance's apt archive key (the one <c>serve</c> signs every
+/// published <c>Release</c> with; created in the data directory if <c>serve</c> has not run yet), for clients'
+/// <c>Signed-By</c>. The same key is served at <c>/apt/safehaven-archive-key.asc</c>.
+/// </summary>
+internal static class AptCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("apt", "The apt mirror.");
+        var config = DataCommand.ConfigOption();
+        var key = new Command("key", "Print the appliance's apt archive public key (armored OpenPGP), for clients' Signed-By.");
+        key.Options.Add(config);
+        key.SetAction(parseResult =>
+        {
+            var file = parseResult.GetValue(config);
+            if (file is not null && !file.Exists)
+            {
+                Console.Error.WriteLine($"safehaven: configuration file {file.FullName} does not exist.");
+                return 2;
+            }
+            var (_, options) = ApplianceHost.LoadConfiguration(file?.FullName);
+            var archiveKey = new SafeHaven.Gateway.Ecosystems.Apt.Publishing.AptArchiveKey(
+                SafeHaven.Gateway.Ecosystems.Apt.Publishing.AptArchiveKey.PathIn(options.ResolveDataPath()), TimeProvider.System);
+            Console.Error.WriteLine($"# fingerprint {archiveKey.Fingerprint}");
+            Console.Write(archiveKey.PublicKeyArmored());
+            return 0;
+        });
+        command.Subcommands.Add(key);
         return command;
     }
 }

@@ -207,6 +207,14 @@ internal static class ApplianceHost
             {
                 problems.AddRange(SafeHaven.Gateway.Upstreams.UpstreamAccess.Validate(ecosystem, mirror));
             }
+            if (ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Apt.AptMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.AddRange(SafeHaven.Gateway.Ecosystems.Apt.AptConfiguration.Validate(mirror));
+            }
+            else if (mirror.Repositories.Count > 0)
+            {
+                problems.Add($"SafeHaven:Mirrors:{ecosystem}:Repositories: only the apt mirror has repositories");
+            }
             for (var i = 0; i < mirror.TrustedSigners.Count; i++)
             {
                 if (!SafeHaven.Gateway.Ecosystems.NuGet.NuGetMirror.IsValidFingerprint(mirror.TrustedSigners[i]))
@@ -240,7 +248,7 @@ internal static class ApplianceHost
         }
         if (options.Tier >= 3)
         {
-            foreach (var (ecosystem, _) in options.Mirrors.Where(m => m.Value.Enabled && !string.IsNullOrWhiteSpace(m.Value.Upstream)))
+            foreach (var (ecosystem, _) in options.Mirrors.Where(m => m.Value.Enabled && (!string.IsNullOrWhiteSpace(m.Value.Upstream) || m.Value.Repositories.Count > 0)))
             {
                 if (!options.Policy.AllowlistFiles.TryGetValue(ecosystem, out var file) || string.IsNullOrWhiteSpace(file))
                 {

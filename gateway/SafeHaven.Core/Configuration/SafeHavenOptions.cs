@@ -154,11 +154,47 @@ public sealed class MirrorOptions
     /// </summary>
     public List<string> TargetFrameworks { get; set; } = [];
 
+    /// <summary>
+    /// apt: the upstream Debian-format repositories of the one apt mirror, by name; each is served at
+    /// <c>/apt/&lt;name&gt;/</c>. The mirror's own <see cref="Upstream"/> is not used by apt.
+    /// </summary>
+    public Dictionary<string, AptRepositoryOptions> Repositories { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>apt: how long the appliance's signed <c>Release</c> is valid (its <c>Valid-Until</c>); clients refuse an older one.</summary>
+    [Range(1, 3650)]
+    public int ReleaseValidDays { get; set; } = 7;
+
     /// <summary>HTTP(S) proxy the appliance reaches this upstream through (the site's egress proxy), e.g. <c>http://proxy.example:3128</c>.</summary>
     public string? Proxy { get; set; }
 
     /// <summary>Credentials for a private upstream registry; sent only to the configured upstream and file origins, never logged.</summary>
     public UpstreamCredentialOptions Credentials { get; set; } = new();
+}
+
+/// <summary>
+/// One upstream Debian-format archive of the apt mirror (<c>SafeHaven:Mirrors:apt:Repositories:&lt;name&gt;</c>).
+/// List-valued keys take configuration list items, each of which may also hold several values separated by commas
+/// or spaces; an empty list means the default.
+/// </summary>
+public sealed class AptRepositoryOptions
+{
+    /// <summary>Base URL of the archive, the folder holding <c>dists/</c> and <c>pool/</c>.</summary>
+    public string? Upstream { get; set; }
+
+    /// <summary>Suites (code names or suite names) to mirror, e.g. <c>bookworm</c>, <c>bookworm-updates</c>.</summary>
+    public List<string> Suites { get; set; } = [];
+
+    /// <summary>Components; default <c>main</c>.</summary>
+    public List<string> Components { get; set; } = [];
+
+    /// <summary>Architectures; default <c>amd64</c>. <c>all</c> is always included.</summary>
+    public List<string> Architectures { get; set; } = [];
+
+    /// <summary>The OpenPGP keyring (binary or armored) whose keys may sign this upstream's <c>Release</c>.</summary>
+    public string? UpstreamKeyring { get; set; }
+
+    /// <summary>A security repository: its versions skip the Tier 2+ quarantine.</summary>
+    public bool Undelayed { get; set; }
 }
 
 /// <summary>

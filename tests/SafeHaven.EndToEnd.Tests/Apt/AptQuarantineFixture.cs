@@ -1,0 +1,106 @@
+using System.Text.Json;
+using SafeHaven.EndToEnd.Tests.Support;
+
+namespace SafeHaven.EndToEnd.Tests.Apt;
+
+/// <summary>
+/// A Tier 2 appliance (7-day quarantine) over a distribution archive <c>debian</c> (<c>InRelease</c> only) and its
+/// security archive <c>security</c> (<c>Release</c> + <c>Release.gpg</c> only, configured <c>Undelayed</c>). The
+/// appliance first sees <c>debian</c> as a <c>Release</c> dated 30 days ago; then upstream publishes a new
+/// <c>Release</c> dated now that adds <c>hello</c> 2.0 and <c>libgreet</c> 2.0, and the appliance's own refresh reads it.
+/// So <c>hello</c> 1.0 is dated 30 days ago (the earliest verified Release that listed it) and 2.0 today. A third
+/// archive, <c>flaky</c>, is broken by a test after it was published once.
+/// </summary>
+public sealed class AptQuarantineFixture : IAsyncLifetime
+{
+    private NginxServer? _nginx;
+    private ApplianceProcess? _appliance;
+    private AptSigningKey? _key;
+
+    public string Root { get; } = Directory.CreateTempSubdirectory("safehaven-apt-t2-upstream-").FullName;
+
+    public ApplianceProcess Appliance => _appliance ?? throw new InvalidOperationException("not started");
+
+    public string ApplianceKeyPath => Path.Combine(Root, "safehaven-archive-key.asc");
+
+    public Uri RepositoryUrl(string name) => new(Appliance.BaseUrl, $"apt/{name}/");
+
+    public async Task InitializeAsync()
+    {
+        _key = await AptSigningKey.CreateAsync("SafeHaven Test Upstream <upstream@example.invalid>");
+        var debian = new AptUpstreamBuilder(Path.Combine(Root, "debian"), _key);
+        List<AptFixturePackage> first = [
+            new("hello", "1.0", Depends: "libgreet (>= 1.0)"),
+            new("libgreet", "1.0"),
+            // Needs a libgreet that upstream publishes only later: listed only once that version is out of quarantine.
+            new("needsnew", "1.0", Depends: "libgreet (>= 2.0)"),
+        ];
+        await debian.BuildAsync("stable", first, DateTimeOffset.UtcNow.AddDays(-30), AptSigning.InReleaseOnly);
+        await new AptUpstreamBuilder(Path.Combine(Root, "security"), _key).BuildAsync("stable-security", [
+            new("hello", "1.0+deb1", Depends: "libgreet (>= 1.0)"),
+        ], DateTimeOffset.UtcNow, AptSigning.DetachedOnly);
+
+        await new AptUpstreamBuilder(Path.Combine(Root, "flaky"), _key).BuildAsync("stable", [new("steady", "1.0")],
+            DateTimeOffset.UtcNow.AddDays(-30), AptSigning.InReleaseOnly);
+
+        _nginx = await NginxServer.StartAsync(Root);
+        _appliance = await ApplianceProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Tier"] = "2",
+            ["Policy:MinimumAgeDays"] = "7",
+            ["Mirrors:pypi:Enabled"] = "false",
+            ["Mirrors:apt:IndexTtlSeconds"] = "1",
+            ["Mirrors:apt:Repositories:debian:Upstream"] = new Uri(_nginx.BaseUrl, "debian/").ToString(),
+            ["Mirrors:apt:Repositories:debian:Suites:0"] = "stable",
+            ["Mirrors:apt:Repositories:debian:UpstreamKeyring"] = _key.KeyringPath,
+            ["Mirrors:apt:Repositories:security:Upstream"] = new Uri(_nginx.BaseUrl, "security/").ToString(),
+            ["Mirrors:apt:Repositories:security:Suites:0"] = "stable-security",
+            ["Mirrors:apt:Repositories:security:UpstreamKeyring"] = _key.KeyringPath,
+            ["Mirrors:apt:Repositories:security:Undelayed"] = "true",
+            ["Mirrors:apt:Repositories:flaky:Upstream"] = new Uri(_nginx.BaseUrl, "flaky/").ToString(),
+            ["Mirrors:apt:Repositories:flaky:Suites:0"] = "stable",
+            ["Mirrors:apt:Repositories:flaky:UpstreamKeyring"] = _key.KeyringPath,
+        });
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        await File.WriteAllTextAsync(ApplianceKeyPath, await http.GetStringAsync(new Uri(_appliance.BaseUrl, "apt/safehaven-archive-key.asc")));
+
+        await debian.BuildAsync("stable", [.. first, new("hello", "2.0", Depends: "libgreet (>= 2.0)"), new("libgreet", "2.0")],
+            DateTimeOffset.UtcNow, AptSigning.InReleaseOnly);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var health = JsonDocument.Parse(await http.GetStringAsync(new Uri(_appliance.BaseUrl, "healthz"))).RootElement;
+            var suite = health.GetProperty("apt").GetProperty("suites").GetProperty("debian/dists/stable");
+            if (suite.GetProperty("publishedUpstreamDate").ValueKind == JsonValueKind.String
+                && suite.GetProperty("publishedUpstreamDate").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(-1))
+            {
+                break;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the appliance did not publish upstream's new Release:\n{health}\n{_appliance.Log}");
+            }
+            await Task.Delay(250);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_appliance is not null)
+        {
+            await _appliance.DisposeAsync();
+        }
+        if (_nginx is not null)
+        {
+            await _nginx.DisposeAsync();
+        }
+        _key?.Dispose();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
