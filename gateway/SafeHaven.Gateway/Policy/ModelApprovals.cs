@@ -96,7 +96,8 @@ public sealed class ModelApprovals(ILogger<ModelApprovals> logger)
 
     /// <summary>
     /// Dependencies the closure pulled in that neither a hand-made entry nor the model approves, with their
-    /// score when the model input has one.
+    /// score when the model input has one. The client's base system (the closure's implicit roots, e.g. apt's
+    /// Essential and required packages) and everything it needs are left out: every installation has them already.
     /// </summary>
     public IReadOnlyList<UnapprovedDependency> Unapproved(string ecosystem, PolicySnapshot snapshot, AllowlistClosure closure, IReadOnlyList<string> modelApproved)
     {
@@ -104,9 +105,14 @@ public sealed class ModelApprovals(ILogger<ModelApprovals> logger)
         var scores = Scores(ecosystem, snapshot);
         var threshold = snapshot.ModelThreshold;
         var result = new List<UnapprovedDependency>();
+        var baseSystem = closure.ImplicitRoots.ToHashSet(StringComparer.Ordinal);
         foreach (var package in closure.Packages.Where(p => !approved.Contains(p)).Order(StringComparer.Ordinal))
         {
             var requiredBy = closure.RequiredBy.TryGetValue(package, out var roots) ? roots : [];
+            if (baseSystem.Contains(package) || requiredBy.Any(baseSystem.Contains))
+            {
+                continue;
+            }
             if (scores is not null && scores.TryGetValue(package, out var candidate))
             {
                 var note = candidate.Score >= threshold

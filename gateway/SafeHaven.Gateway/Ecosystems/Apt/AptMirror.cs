@@ -184,7 +184,7 @@ public sealed class AptMirror : IDisposable
         var status = _status[key];
         try
         {
-            var verified = await _readers[repository.Name].ReadAsync(repository, suite, cancellationToken).ConfigureAwait(false);
+            var verified = await _readers[repository.Name].ReadAsync(repository, suite, _verified.GetValueOrDefault(key), cancellationToken).ConfigureAwait(false);
             _verified[key] = verified;
             var now = _time.GetUtcNow();
             status.LastSuccess = now;

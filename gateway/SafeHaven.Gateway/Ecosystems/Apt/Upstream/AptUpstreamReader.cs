@@ -23,7 +23,8 @@ public sealed class AptUpstreamReader(UpstreamHttp http, OpenPgpKeyring keyring,
 
     private static readonly string[] Compressions = [".xz", ".gz", ""];
 
-    public async Task<VerifiedSuite> ReadAsync(AptRepository repository, string suite, CancellationToken cancellationToken)
+    /// <param name="previous">The suite as last verified: when upstream's signed Release is byte for byte the same, its indexes are not fetched again.</param>
+    public async Task<VerifiedSuite> ReadAsync(AptRepository repository, string suite, VerifiedSuite? previous, CancellationToken cancellationToken)
     {
         var dists = new Uri(repository.Upstream, $"dists/{suite}/");
         var (text, signer, digest) = await ReadReleaseAsync(dists, cancellationToken).ConfigureAwait(false);
@@ -48,6 +49,10 @@ public sealed class AptUpstreamReader(UpstreamHttp http, OpenPgpKeyring keyring,
         if (release.ValidUntil is { } validUntil && validUntil < now)
         {
             throw new AptVerificationException($"the Release of {dists} expired at {validUntil:O} (Valid-Until); an expired Release may be a replay and is refused");
+        }
+        if (previous is not null && previous.ReleaseSha256 == digest && previous.Suite == suite)
+        {
+            return previous with { VerifiedAt = now };
         }
         var indexes = new List<VerifiedIndex>();
         foreach (var component in repository.Components)
