@@ -365,7 +365,7 @@ compare apt-deb "$DEB_CONNS" "apt/bench/$DEB_REL" "bench/$DEB_REL"
 LOAD_HWM=$(kib VmHWM "$SH_PID"); END_RSS=$(kib VmRSS "$SH_PID")
 DURING=$(tail -n +"$((UP_BEFORE + 1))" "$OUT/logs/upstream-access.log" | awk '$6 == "\"GET" {print $7, $9, $10}' | sort | uniq -c \
     | awk '{printf "%s%s x%s (status %s, %s B)", (NR>1?"; ":""), $2, $1, $3, $4}')
-check "upstream GETs during the wrk runs (apt-cacher-ng revalidates an index older than its FreshIndexMaxAge, ${ACNG_FRESH_INDEX_MAX_AGE:-27 by default} s; SafeHaven serves its published copy, its next scheduled refresh is IndexTtlSeconds=3600 s away): ${DURING:-none}"
+check "upstream GETs during the wrk runs (apt-cacher-ng revalidates an index older than its FreshIndexMaxAge, ${ACNG_FRESH_INDEX_MAX_AGE:-27} s; SafeHaven serves its published copy, its next scheduled refresh is IndexTtlSeconds=3600 s away): ${DURING:-none}"
 AC_ERRS=$(tail -n +"$((AC_ERR_BEFORE + 1))" "$OUT/acng/log/apt-cacher.err" 2>/dev/null | grep -c . || true)
 check "apt-cacher-ng error log lines during the wrk runs: $AC_ERRS$( [[ $AC_ERRS == 0 ]] || printf '; e.g. %s' "$(tail -n +"$((AC_ERR_BEFORE + 1))" "$OUT/acng/log/apt-cacher.err" | grep -v '^$' | head -2 | cut -d'|' -f2- | sed "s#$OUT/##g" | tr '\n' ' ' | cut -c1-300)")"
 check "SafeHaven peak RSS (VmHWM) under load $(mib "$LOAD_HWM") MiB, at the end $(mib "$END_RSS") MiB; apt-cacher-ng RSS at the end $(mib "$(kib VmRSS "$AC_PID")") MiB; nginx worker $(mib "$(kib VmRSS "$NG_WORKER")") MiB"

@@ -79,7 +79,7 @@ def main() -> int:
     limit = float(e.get("MAX_OTHER_CPU", "0.25"))
     loaded = max_other > limit or disturbed_total > 0
     machine = (f"**Loaded machine:** other processes used up to {max_other:.2f} cores during the measured rounds "
-               f"(limit for a quiet round: {limit}); {disturbed_total} rounds stayed disturbed after the retries. "
+               f"(limit for a quiet round: {limit}); {disturbed_total} of the measured rounds stayed disturbed after the retries. "
                f"These figures come from a loaded, shared 2-core machine: absolute req/s are low and noisy; the ratios, "
                f"taken in interleaved rounds, are the more useful figures." if loaded else
                f"Quiet machine: other processes used at most {max_other:.2f} cores during the measured rounds.")
@@ -88,7 +88,7 @@ def main() -> int:
         f"## apt: a full suite's index and a cached .deb (SafeHaven, nginx, apt-cacher-ng)",
         "",
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, commit `{git}`, command `{e.get('BENCH_CMD_LINE', 'bash bench/apt.sh')}` "
-        f"(also `bash bench/run.sh --apt-only`; about 4 minutes). Upstream: this machine's `{e.get('SUITE')}` main amd64 `Packages` "
+        f"(also `bash bench/run.sh --apt-only`; 4–5 minutes). Upstream: this machine's `{e.get('SUITE')}` main amd64 `Packages` "
         f"(from `/var/lib/apt/lists/`, {int(e.get('ENTRIES', '0')):,} entries) plus one `.deb` built by `dpkg-deb --build`, published with "
         f"`apt-ftparchive` as `Packages`, `.xz`, `.gz`, signed with a key made for the run, served by nginx. SafeHaven at Tier 0 "
         f"(one apt repository `bench`) serves its re-signed index and the `.deb` from its store; nginx serves the bytes SafeHaven served; "

@@ -7,7 +7,7 @@
 #   bash bench/run.sh --root-only     only the PyPI root index at PyPI scale (bench/root.sh, ~3 minutes;
 #                                     updates the root-index section of RESULTS.md)
 #   bash bench/run.sh --apt-only      only the apt mirror: a full suite's Packages index and a cached .deb, SafeHaven vs
-#                                     nginx vs apt-cacher-ng (bench/apt.sh, ~4 minutes; updates the apt section of RESULTS.md)
+#                                     nginx vs apt-cacher-ng (bench/apt.sh, 4-5 minutes; updates the apt section of RESULTS.md)
 #
 # Knobs (environment): ROUNDS=3 ROUND_SECONDS=5 WARMUP=5 MAX_OTHER_CPU=0.25 RETRIES=2 QUIET_BUDGET=300 PAGE_CONNS=32 WHEEL_CONNS=4 SERVER_CPUS=0
 # CLIENT_CPUS=1 UPSTREAM_FORMAT=negotiate|html LINKS=absolute|relative SKIP_BUILD=0 NGINX_SENDFILE=on|off
