@@ -372,7 +372,7 @@ check "SafeHaven peak RSS (VmHWM) under load $(mib "$LOAD_HWM") MiB, at the end 
 
 # ------------------------------------------------------------------ report
 printf '%s\n' "${CHECKS[@]}" >"$R/checks.txt"
-OTHER=$(ps -eo pid,pcpu,etimes,args --sort=-pcpu | awk 'NR>1 && $2>5 {print $0}' | grep -v -e ' wrk ' -e 'ps -eo' | head -8 | cut -c1-140 || true)
+OTHER=$(ps -eo pid,pcpu,etimes,args --sort=-pcpu | awk 'NR>1 && $2>5 {print $0}' | grep -v -e ' wrk ' -e 'ps -eo' -e ' head -8$' | head -8 | cut -c1-140 || true)
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 export R SUITE ENTRIES SH_ENTRIES INDEX_EXT INDEX_PATH DEB_REL DEB_SIZE DEB_MIB PUBLISH_S READY_S PUBLISH_HWM PUBLISH_RSS LOAD_HWM END_RSS \
     DEB_COLD_S SH_INDEX_BYTES AC_INDEX_BYTES AC_VERSION NETWORK SERVER_CPUS CLIENT_CPUS ROUNDS ROUND_SECONDS WARMUP INDEX_CONNS DEB_CONNS \
