@@ -53,6 +53,26 @@ public sealed class AptPassThroughTests(AptPassThroughFixture fixture) : IClassF
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
         Assert.Contains(entries, e => e[2] == "main/binary-amd64/Packages");
         Assert.Contains(entries, e => e[2] == "main/binary-amd64/Packages.gz");
+        Assert.Contains(entries, e => e[2] == "main/binary-amd64/Packages.xz");
+        // The appliance's own xz (liblzma in process) decompresses, with the real xz, to the Packages it lists.
+        var plain = await Http.GetByteArrayAsync(new Uri(fixture.RepositoryUrl("main"), "dists/stable/main/binary-amd64/Packages"));
+        var xz = await Http.GetByteArrayAsync(new Uri(fixture.RepositoryUrl("main"), "dists/stable/main/binary-amd64/Packages.xz"));
+        var xzFile = Path.Combine(Path.GetTempPath(), $"safehaven-packages-{Guid.NewGuid():N}.xz");
+        await File.WriteAllBytesAsync(xzFile, xz);
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("xz", ["-dc", xzFile]) { RedirectStandardOutput = true };
+            using var unxz = System.Diagnostics.Process.Start(start)!;
+            using var decompressed = new MemoryStream();
+            await unxz.StandardOutput.BaseStream.CopyToAsync(decompressed);
+            await unxz.WaitForExitAsync();
+            Assert.Equal(0, unxz.ExitCode);
+            Assert.Equal(plain, decompressed.ToArray());
+        }
+        finally
+        {
+            File.Delete(xzFile);
+        }
         foreach (var entry in entries)
         {
             var direct = await Http.GetByteArrayAsync(new Uri(fixture.RepositoryUrl("main"), "dists/stable/" + entry[2]));

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using SafeHaven.Core.Compression;
 using SafeHaven.Gateway.Ecosystems.Apt.Upstream;
 
 namespace SafeHaven.Gateway.Ecosystems.Apt.Publishing;
@@ -58,6 +59,11 @@ public sealed class AptPublisher(string dataDirectory, AptArchiveKey key)
                 await using var source = File.OpenRead(plain.FullPath);
                 await source.CopyToAsync(gzip, cancellationToken).ConfigureAwait(false);
             }, "application/gzip", cancellationToken).ConfigureAwait(false);
+            files[path + ".xz"] = await WriteContentAddressedAsync(byHash, async stream =>
+            {
+                await using var source = File.OpenRead(plain.FullPath);
+                await Xz.CompressAsync(source, stream, preset: 6, cancellationToken).ConfigureAwait(false);
+            }, "application/x-xz", cancellationToken).ConfigureAwait(false);
             foreach (var dated in visible)
             {
                 var package = dated.Package;
