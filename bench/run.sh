@@ -372,9 +372,11 @@ EOF
 if [[ $MODE != full ]]; then RESULTS="$OUT/RESULTS.nginx-only.md"
 elif [[ -n "${SAFEHAVEN_CMD:-}" ]]; then RESULTS="$OUT/RESULTS.harness-test.md"  # not the real appliance
 else RESULTS="$BENCH_DIR/RESULTS.md"; fi
-# The root-index section is written by bench/root.sh; a full run keeps it.
-ROOT_SECTION=""
+# The root-index and apt sections are written by bench/root.sh and bench/apt.sh; a full run keeps them.
+ROOT_SECTION=""; APT_SECTION=""
 [[ -f $RESULTS ]] && ROOT_SECTION=$(sed -n '/<!-- root-index:begin -->/,/<!-- root-index:end -->/p' "$RESULTS")
+[[ -f $RESULTS ]] && APT_SECTION=$(sed -n '/<!-- apt:begin -->/,/<!-- apt:end -->/p' "$RESULTS")
 py report --results "$R" --out "$RESULTS" --table-out "$R/table.md"
 [[ -z $ROOT_SECTION ]] || printf '\n%s\n' "$ROOT_SECTION" >>"$RESULTS"
+[[ -z $APT_SECTION ]] || printf '\n%s\n' "$APT_SECTION" >>"$RESULTS"
 log "wrote $RESULTS"
