@@ -23,7 +23,10 @@ public static class MirrorSyncServiceCollectionExtensions
                 .WithIdentity("index-refresh-schedule", "mirror-sync")
                 .StartAt(DateTimeOffset.UtcNow + refreshInterval)
                 .WithSimpleSchedule(s => s.WithInterval(refreshInterval).RepeatForever()));
+            quartz.AddJob<RepositoryRefreshJob>(job => job.WithIdentity(RepositoryRefreshJob.Key).StoreDurably());
         });
+        // Registered before Quartz's own hosted service and before the web server: readiness is required before the first answer.
+        services.AddHostedService<RepositoryRefreshSchedule>();
         services.AddQuartzHostedService(options => options.WaitForJobsToComplete = false);
         return services;
     }

@@ -57,9 +57,8 @@ public sealed class AptModule : IEcosystemModule
         });
         services.AddSingleton<IHealthContributor, AptHealth>();
         services.AddSingleton<IMirrorEcosystem, AptMirrorEcosystem>();
-        services.AddHostedService(sp => new AptRefreshService(sp.GetRequiredService<AptMirror>(), sp.GetRequiredService<AptArchiveKey>(),
-            sp.GetRequiredService<ReadinessState>(), TimeSpan.FromSeconds(Math.Max(1, mirror.IndexTtlSeconds)),
-            sp.GetRequiredService<ILogger<AptRefreshService>>()));
+        services.AddSingleton<IRepositoryRefresh>(sp => new AptScheduledRefresh(sp.GetRequiredService<AptMirror>(), sp.GetRequiredService<AptArchiveKey>(),
+            TimeSpan.FromSeconds(Math.Max(1, mirror.IndexTtlSeconds)), sp.GetRequiredService<ILogger<AptScheduledRefresh>>()));
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app) => app.MapApt();
