@@ -10,6 +10,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
     private readonly StringBuilder _log = new();
 
     private readonly Dictionary<string, string> _environment;
+    private bool _ownsDataDirectory = true;
 
     private ApplianceProcess(Process process, int port, string dataDirectory, Dictionary<string, string> environment)
     {
@@ -65,15 +66,6 @@ public sealed class ApplianceProcess : IAsyncDisposable
     {
         var port = Ports.GetFree();
         var dataDirectory = Directory.CreateTempSubdirectory("safehaven-data-").FullName;
-        var info = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = dataDirectory,
-        };
-        info.ArgumentList.Add(ExecutablePath);
-        info.ArgumentList.Add("serve");
         var environment = new Dictionary<string, string>
         {
             ["SafeHaven__Urls"] = $"http://127.0.0.1:{port}",
@@ -84,6 +76,35 @@ public sealed class ApplianceProcess : IAsyncDisposable
         {
             environment["SafeHaven__" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
+        return await StartAsync(port, dataDirectory, environment, readyTimeout);
+    }
+
+    /// <summary>
+    /// Kills this process (SIGKILL: no orderly shutdown) and starts the appliance again with the same settings, port and
+    /// data directory, which now belongs to the new process. Waits for <c>/readyz</c>.
+    /// </summary>
+    public async Task<ApplianceProcess> RestartAsync(TimeSpan? readyTimeout = null)
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _ownsDataDirectory = false;
+        return await StartAsync(Port, DataDirectory, _environment, readyTimeout);
+    }
+
+    private static async Task<ApplianceProcess> StartAsync(int port, string dataDirectory, Dictionary<string, string> environment, TimeSpan? readyTimeout)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = dataDirectory,
+        };
+        info.ArgumentList.Add(ExecutablePath);
+        info.ArgumentList.Add("serve");
         foreach (var (key, value) in environment)
         {
             info.Environment[key] = value;
@@ -131,6 +152,10 @@ public sealed class ApplianceProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
+        if (!_ownsDataDirectory)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
