@@ -21,7 +21,7 @@ public enum AptSigning
 /// release</c> (with a chosen <c>Date</c>), signed by a key the test makes with <c>gpg</c>. It imitates a real archive
 /// (a Debian mirror) in its least complete shape, on purpose: one suite, one component (<c>main</c>), one architecture
 /// (<c>amd64</c>, every package <c>all</c>), only <c>Packages.gz</c> or only <c>Packages.xz</c> (never the plain <c>Packages</c>), no
-/// <c>by-hash/</c>, no <c>binary-all/</c> index, no <c>Contents</c> or translations, and only one of <c>InRelease</c> or
+/// <c>by-hash/</c> unless asked (then only there), no <c>binary-all/</c> index, no <c>Contents</c> or translations, and only one of <c>InRelease</c> or
 /// <c>Release.gpg</c>.
 /// </summary>
 public sealed class AptUpstreamBuilder(string root, AptSigningKey key)
@@ -29,7 +29,13 @@ public sealed class AptUpstreamBuilder(string root, AptSigningKey key)
     public string Root => root;
 
     /// <param name="xz">Publish <c>Packages.xz</c> (made by the <c>xz</c> command) instead of <c>Packages.gz</c>, as Debian's own archive does for its largest indexes.</param>
-    public async Task BuildAsync(string suite, IReadOnlyList<AptFixturePackage> packages, DateTimeOffset releaseDate, AptSigning signing, bool xz = false)
+    /// <param name="byHashOnly">
+    /// Publish the index only under <c>by-hash/SHA256/&lt;its hash&gt;</c> and add <c>Acquire-By-Hash: yes</c> to the
+    /// <c>Release</c> before signing, as Debian's archive (dak) does; <c>apt-ftparchive</c> writes no by-hash, so the
+    /// index is moved there after the <c>Release</c> is made. Real archives keep the plain name too; leaving it out
+    /// proves the by-hash path is the one read.
+    /// </param>
+    public async Task BuildAsync(string suite, IReadOnlyList<AptFixturePackage> packages, DateTimeOffset releaseDate, AptSigning signing, bool xz = false, bool byHashOnly = false)
     {
         var pool = Path.Combine(root, "pool", "main");
         Directory.CreateDirectory(pool);
@@ -106,6 +112,22 @@ public sealed class AptUpstreamBuilder(string root, AptSigningKey key)
         foreach (var old in new[] { "Release", "InRelease", "Release.gpg" })
         {
             File.Delete(Path.Combine(dists, old));
+        }
+        if (byHashOnly)
+        {
+            var byHash = Path.Combine(binary, "by-hash", "SHA256");
+            Directory.CreateDirectory(byHash);
+            foreach (var index in Directory.GetFiles(binary, "Packages*"))
+            {
+                byte[] hash;
+                await using (var stream = File.OpenRead(index))
+                {
+                    hash = await System.Security.Cryptography.SHA256.HashDataAsync(stream);
+                }
+                File.Move(index, Path.Combine(byHash, Convert.ToHexStringLower(hash)), overwrite: true);
+            }
+            var hashes = release.IndexOf("\nMD5Sum:", StringComparison.Ordinal) is var md5 and >= 0 ? md5 : release.IndexOf("\nSHA256:", StringComparison.Ordinal);
+            release = release.Insert(hashes + 1, "Acquire-By-Hash: yes\n");
         }
         var releasePath = Path.Combine(dists, "Release");
         await File.WriteAllTextAsync(releasePath, release);
