@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using SafeHaven.Core.Packages;
 
 namespace SafeHaven.Core.Advisories;
 
@@ -22,25 +23,30 @@ public sealed record OsvEvent(string Kind, string Version);
 /// </summary>
 public sealed class AdvisoryIndex
 {
-    public static readonly AdvisoryIndex Empty = new([], [], 0, []);
+    public static readonly AdvisoryIndex Empty = new([], [], [], 0, []);
 
     /// <summary>The id prefix of the OpenSSF malicious-packages records.</summary>
     public const string MaliciousPrefix = "MAL-";
 
     private readonly Dictionary<(string Ecosystem, string Package), List<AdvisoryFix>> _fixes;
     private readonly Dictionary<(string Ecosystem, string Package), List<MaliciousRecord>> _malicious;
+    private readonly Dictionary<(string Source, string Codename), TrackerFix> _trackerFixes;
 
     private AdvisoryIndex(Dictionary<(string, string), List<AdvisoryFix>> fixes, Dictionary<(string, string), List<MaliciousRecord>> malicious,
-        int advisoryCount, IReadOnlyList<string> errors)
+        Dictionary<(string, string), TrackerFix> trackerFixes, int advisoryCount, IReadOnlyList<string> errors)
     {
         _fixes = fixes;
         _malicious = malicious;
+        _trackerFixes = trackerFixes;
         AdvisoryCount = advisoryCount;
         MaliciousCount = malicious.Values.Sum(l => l.Count);
         Errors = errors;
     }
 
     public int AdvisoryCount { get; }
+
+    /// <summary>How many (source package, codename) pairs the Debian security tracker names a fixed version for.</summary>
+    public int TrackerFixCount => _trackerFixes.Count;
 
     /// <summary>How many (record, package) pairs of malicious-package records are in force.</summary>
     public int MaliciousCount { get; }
@@ -49,8 +55,10 @@ public sealed class AdvisoryIndex
     public IReadOnlyList<string> Errors { get; }
 
     /// <summary>
-    /// Loads every <c>*.json</c> file under <paramref name="directory"/>; each holds one OSV record or an array of them.
-    /// <paramref name="normalizeName"/> maps an OSV ecosystem and package name to the mirror's key for it.
+    /// Loads every <c>*.json</c> file under <paramref name="directory"/>; each holds one OSV record or an array of them,
+    /// or is the Debian security tracker's JSON export (recognised by its content, read as a stream:
+    /// <see cref="DebianSecurityTracker"/>). <paramref name="normalizeName"/> maps an OSV ecosystem and package name
+    /// to the mirror's key for it.
     /// </summary>
     public static AdvisoryIndex Load(string directory, Func<string, string, string> normalizeName, ILogger? logger = null)
     {
@@ -60,12 +68,22 @@ public sealed class AdvisoryIndex
         }
         var fixes = new Dictionary<(string, string), List<AdvisoryFix>>();
         var malicious = new Dictionary<(string, string), List<MaliciousRecord>>();
+        var trackerFixes = new Dictionary<(string, string), TrackerFix>();
         var errors = new List<string>();
         var count = 0;
         foreach (var file in Directory.EnumerateFiles(directory, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             try
             {
+                using (var trackerStream = File.OpenRead(file))
+                {
+                    if (DebianSecurityTracker.TryRead(trackerStream) is { } tracker)
+                    {
+                        MergeTracker(trackerFixes, tracker);
+                        count += tracker.Values.Sum(f => f.EntryCount);
+                        continue;
+                    }
+                }
                 using var stream = File.OpenRead(file);
                 using var document = JsonDocument.Parse(stream);
                 var records = document.RootElement.ValueKind == JsonValueKind.Array
@@ -83,14 +101,44 @@ public sealed class AdvisoryIndex
                 Merge(malicious, stagedMalicious);
                 count += stagedCount;
             }
-            catch (Exception e) when (e is JsonException or IOException or InvalidOperationException or UnauthorizedAccessException)
+            catch (Exception e) when (e is JsonException or IOException or InvalidOperationException or UnauthorizedAccessException or InvalidDataException)
             {
                 var message = $"{file}: {e.Message}";
                 errors.Add(message);
                 logger?.LogWarning("Skipping unreadable advisory file {File}: {Reason}", file, e.Message);
             }
         }
-        return new AdvisoryIndex(fixes, malicious, count, errors);
+        return new AdvisoryIndex(fixes, malicious, trackerFixes, count, errors);
+    }
+
+    private static void MergeTracker(Dictionary<(string, string), TrackerFix> into, Dictionary<(string Source, string Codename), TrackerFix> from)
+    {
+        foreach (var (key, fix) in from)
+        {
+            if (!into.TryGetValue(key, out var existing))
+            {
+                into[key] = fix;
+            }
+            else
+            {
+                var newer = fix.FixedVersion.CompareTo(existing.FixedVersion) > 0 ? fix : existing;
+                into[key] = newer with { EntryCount = existing.EntryCount + fix.EntryCount };
+            }
+        }
+    }
+
+    /// <summary>
+    /// The Debian security tracker's newest fix for <paramref name="source"/> in the release <paramref name="codename"/>
+    /// when <paramref name="version"/> is exactly that fixed version (it carries every fix the tracker knows for that
+    /// release), else null. Exactly, as for OSV: a later upload of the same source is a new, unreviewed version and waits
+    /// out the quarantine like any other. Tracker data only ever fast-tracks: it never blocks a version.
+    /// </summary>
+    public TrackerFix? TrackerFixFor(string source, string codename, DebianVersion version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        return _trackerFixes.TryGetValue((source, codename.ToLowerInvariant()), out var fix) && version.Equals(fix.FixedVersion)
+            ? fix
+            : null;
     }
 
     private static void Merge<T>(Dictionary<(string, string), List<T>> into, Dictionary<(string, string), List<T>> from)

@@ -117,8 +117,8 @@ public sealed class TierPolicyProvider : IDisposable
             ? options.ResolveDataPath("advisories")
             : Path.GetFullPath(policy.AdvisoriesDirectory);
         var advisories = AdvisoryIndex.Load(advisoriesDirectory, NormalizeForEcosystem, _logger);
-        _logger.LogInformation("Loaded {Count} advisories ({Malicious} malicious-package entries) from {Directory}",
-            advisories.AdvisoryCount, advisories.MaliciousCount, advisoriesDirectory);
+        _logger.LogInformation("Loaded {Count} advisories ({Malicious} malicious-package entries, {TrackerFixes} Debian security tracker fixes by source and release) from {Directory}",
+            advisories.AdvisoryCount, advisories.MaliciousCount, advisories.TrackerFixCount, advisoriesDirectory);
         WatchAdvisories(advisoriesDirectory);
 
         var lines = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);

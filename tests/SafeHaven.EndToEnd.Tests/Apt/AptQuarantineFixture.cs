@@ -9,7 +9,10 @@ namespace SafeHaven.EndToEnd.Tests.Apt;
 /// appliance first sees <c>debian</c> as a <c>Release</c> dated 30 days ago; then upstream publishes a new
 /// <c>Release</c> dated now that adds <c>hello</c> 2.0 and <c>libgreet</c> 2.0, and the appliance's own refresh reads it.
 /// So <c>hello</c> 1.0 is dated 30 days ago (the earliest verified Release that listed it) and 2.0 today. A third
-/// archive, <c>flaky</c>, is broken by a test after it was published once.
+/// archive, <c>flaky</c>, is broken by a test after it was published once. <c>debian</c>'s <c>Codename</c> is
+/// <c>bookworm</c>, and the advisories folder holds a Debian security tracker export (see <see cref="TrackerExport"/>)
+/// naming source <c>tracked</c> fixed in bookworm at 1.1-1: the new <c>libtracked1</c> 1.1-1+b1 (built from
+/// <c>tracked (1.1-1)</c>) is fast-tracked past the quarantine although it is as new as <c>hello</c> 2.0.
 /// </summary>
 public sealed class AptQuarantineFixture : IAsyncLifetime
 {
@@ -18,6 +21,29 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
     private AptSigningKey? _key;
 
     public string Root { get; } = Directory.CreateTempSubdirectory("safehaven-apt-t2-upstream-").FullName;
+
+    private readonly string _advisories = Directory.CreateTempSubdirectory("safehaven-apt-t2-advisories-").FullName;
+
+    /// <summary>
+    /// The Debian security tracker's JSON export (its <c>/tracker/data/json</c>) in its least complete real shape:
+    /// keyed by source package; one resolved entry with a <c>fixed_version</c> for bookworm, one <c>open</c> entry
+    /// without one, a <c>fixed_version</c> of <c>"0"</c> (not affected), no descriptions. Left out: every other package.
+    /// </summary>
+    public const string TrackerExport = """
+        {
+          "tracked": {
+            "CVE-2026-0001": { "scope": "remote", "releases": {
+              "bookworm": { "status": "resolved", "repositories": { "bookworm": "1.0-1" }, "fixed_version": "1.1-1", "urgency": "high" },
+              "sid": { "status": "resolved", "repositories": { "sid": "1.1-1" }, "fixed_version": "1.1-1", "urgency": "high" } } }
+          },
+          "hello": {
+            "TEMP-0000000-000001": { "releases": {
+              "bookworm": { "status": "open", "repositories": { "bookworm": "1.0" }, "urgency": "unimportant" } } },
+            "CVE-2026-0002": { "releases": {
+              "bookworm": { "status": "resolved", "repositories": { "bookworm": "1.0" }, "fixed_version": "0", "urgency": "not yet assigned" } } }
+          }
+        }
+        """;
 
     public ApplianceProcess Appliance => _appliance ?? throw new InvalidOperationException("not started");
 
@@ -34,8 +60,10 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
             new("libgreet", "1.0"),
             // Needs a libgreet that upstream publishes only later: listed only once that version is out of quarantine.
             new("needsnew", "1.0", Depends: "libgreet (>= 2.0)"),
+            new("libtracked1", "1.0-1", Source: "tracked"),
         ];
-        await debian.BuildAsync("stable", first, DateTimeOffset.UtcNow.AddDays(-30), AptSigning.InReleaseOnly);
+        await debian.BuildAsync("stable", first, DateTimeOffset.UtcNow.AddDays(-30), AptSigning.InReleaseOnly, codename: "bookworm");
+        await File.WriteAllTextAsync(Path.Combine(_advisories, "debian-security-tracker.json"), TrackerExport);
         await new AptUpstreamBuilder(Path.Combine(Root, "security"), _key).BuildAsync("stable-security", [
             new("hello", "1.0+deb1", Depends: "libgreet (>= 1.0)"),
         ], DateTimeOffset.UtcNow, AptSigning.DetachedOnly);
@@ -48,6 +76,7 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
         {
             ["Tier"] = "2",
             ["Policy:MinimumAgeDays"] = "7",
+            ["Policy:AdvisoriesDirectory"] = _advisories,
             ["Mirrors:pypi:Enabled"] = "false",
             ["Mirrors:apt:IndexTtlSeconds"] = "1",
             ["Mirrors:apt:Repositories:debian:Upstream"] = new Uri(_nginx.BaseUrl, "debian/").ToString(),
@@ -64,8 +93,9 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
         await File.WriteAllTextAsync(ApplianceKeyPath, await http.GetStringAsync(new Uri(_appliance.BaseUrl, "apt/safehaven-archive-key.asc")));
 
-        await debian.BuildAsync("stable", [.. first, new("hello", "2.0", Depends: "libgreet (>= 2.0)"), new("libgreet", "2.0")],
-            DateTimeOffset.UtcNow, AptSigning.InReleaseOnly);
+        await debian.BuildAsync("stable",
+            [.. first, new("hello", "2.0", Depends: "libgreet (>= 2.0)"), new("libgreet", "2.0"), new("libtracked1", "1.1-1+b1", Source: "tracked (1.1-1)")],
+            DateTimeOffset.UtcNow, AptSigning.InReleaseOnly, codename: "bookworm");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
@@ -98,6 +128,7 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
         try
         {
             Directory.Delete(Root, recursive: true);
+            Directory.Delete(_advisories, recursive: true);
         }
         catch (IOException)
         {

@@ -3,7 +3,8 @@ using System.Globalization;
 namespace SafeHaven.EndToEnd.Tests.Support;
 
 /// <summary>A tiny binary package of a fixture archive: <c>Architecture: all</c>, built with <c>dpkg-deb --build</c>.</summary>
-public sealed record AptFixturePackage(string Name, string Version, string? Depends = null, string? Provides = null, string? PreDepends = null)
+/// <remarks><see cref="Source"/> is the control file's <c>Source</c> field (<c>foo</c> or <c>foo (1.2-3)</c>), written only when given.</remarks>
+public sealed record AptFixturePackage(string Name, string Version, string? Depends = null, string? Provides = null, string? PreDepends = null, string? Source = null)
 {
     public string FileName => $"{Name}_{Version}_all.deb";
 }
@@ -35,7 +36,9 @@ public sealed class AptUpstreamBuilder(string root, AptSigningKey key)
     /// index is moved there after the <c>Release</c> is made. Real archives keep the plain name too; leaving it out
     /// proves the by-hash path is the one read.
     /// </param>
-    public async Task BuildAsync(string suite, IReadOnlyList<AptFixturePackage> packages, DateTimeOffset releaseDate, AptSigning signing, bool xz = false, bool byHashOnly = false)
+    /// <param name="codename">The <c>Codename</c> of the <c>Release</c> (Debian's <c>stable</c> is <c>bookworm</c>); the suite name when not given.</param>
+    public async Task BuildAsync(string suite, IReadOnlyList<AptFixturePackage> packages, DateTimeOffset releaseDate, AptSigning signing, bool xz = false,
+        bool byHashOnly = false, string? codename = null)
     {
         var pool = Path.Combine(root, "pool", "main");
         Directory.CreateDirectory(pool);
@@ -53,7 +56,7 @@ public sealed class AptUpstreamBuilder(string root, AptSigningKey key)
                 Directory.CreateDirectory(Path.Combine(tree, "DEBIAN"));
                 Directory.CreateDirectory(Path.Combine(tree, "usr", "share", "doc", package.Name));
                 await File.WriteAllTextAsync(Path.Combine(tree, "usr", "share", "doc", package.Name, "README"), $"{package.Name} {package.Version}\n");
-                var control = $"Package: {package.Name}\nVersion: {package.Version}\nArchitecture: all\nMaintainer: SafeHaven Tests <tests@example.invalid>\nPriority: optional\nSection: misc\n"
+                var control = $"Package: {package.Name}\n" + (package.Source is null ? "" : $"Source: {package.Source}\n") + $"Version: {package.Version}\nArchitecture: all\nMaintainer: SafeHaven Tests <tests@example.invalid>\nPriority: optional\nSection: misc\n"
                     + (package.PreDepends is null ? "" : $"Pre-Depends: {package.PreDepends}\n")
                     + (package.Depends is null ? "" : $"Depends: {package.Depends}\n")
                     + (package.Provides is null ? "" : $"Provides: {package.Provides}\n")
@@ -104,7 +107,7 @@ public sealed class AptUpstreamBuilder(string root, AptSigningKey key)
             "-o", "APT::FTPArchive::Release::Origin=SafeHavenTest",
             "-o", "APT::FTPArchive::Release::Label=SafeHavenTest",
             "-o", $"APT::FTPArchive::Release::Suite={suite}",
-            "-o", $"APT::FTPArchive::Release::Codename={suite}",
+            "-o", $"APT::FTPArchive::Release::Codename={codename ?? suite}",
             "-o", "APT::FTPArchive::Release::Architectures=amd64",
             "-o", "APT::FTPArchive::Release::Components=main",
             "-o", "APT::FTPArchive::Release::Date=" + releaseDate.UtcDateTime.ToString("ddd, dd MMM yyyy HH:mm:ss 'UTC'", CultureInfo.InvariantCulture),

@@ -73,7 +73,64 @@ public static class AptSelector
             return new AptDecision(true, Undelayed, $"tier {policy.Tier}: repository '{repository.Name}' is undelayed (security fixes skip the quarantine)");
         }
         var decision = policy.EvaluateVersion(new VersionFacts(Ecosystem, package.Name, version, dated.FirstListed), traits, now);
+        if (decision.Code == VersionDecision.Quarantined && TrackerCodename(suite) is { } codename)
+        {
+            var (source, sourceVersion) = SourceOf(package);
+            if (sourceVersion is not null && policy.Advisories.TrackerFixFor(source, codename, sourceVersion) is { } fix)
+            {
+                var others = fix.EntryCount > 1 ? $" and {fix.EntryCount - 1} more tracker entries" : "";
+                return new AptDecision(true, VersionDecision.FastTracked,
+                    $"tier {policy.Tier}: fast-tracked past the quarantine because source package {source} {sourceVersion} carries the fix for {fix.EntryId}{others} in {codename} (Debian security tracker: fixed in {fix.FixedVersion})");
+            }
+        }
         return new AptDecision(decision.Visible, decision.Code, decision.Reason);
+    }
+
+    private static readonly string[] CodenameSuffixes = ["-proposed-updates", "-security", "-updates"];
+
+    /// <summary>
+    /// The release name the Debian security tracker files a suite's fixes under: the <c>Codename</c> of its
+    /// <c>Release</c>, less the <c>-security</c>, <c>-updates</c> or <c>-proposed-updates</c> of the suites that carry
+    /// fixes to that release (backports are not: their versions are not the release's). Null without a codename.
+    /// </summary>
+    public static string? TrackerCodename(VerifiedSuite suite)
+    {
+        if (suite.Release.Codename is not { Length: > 0 } codename)
+        {
+            return null;
+        }
+        foreach (var suffix in CodenameSuffixes)
+        {
+            if (codename.EndsWith(suffix, StringComparison.Ordinal) && codename.Length > suffix.Length)
+            {
+                return codename[..^suffix.Length];
+            }
+        }
+        return codename;
+    }
+
+    /// <summary>
+    /// The source package a binary is built from, as the tracker names it, and its version: the <c>Source</c> field
+    /// (<c>foo</c>, or <c>foo (1.2-3)</c> when the source version differs from the binary's), else the binary's own
+    /// name and version. The version is null when the one in parentheses cannot be read: then nothing is fast-tracked.
+    /// </summary>
+    public static (string Source, DebianVersion? Version) SourceOf(AptPackage package)
+    {
+        var field = package.Stanza["Source"]?.Trim();
+        if (string.IsNullOrEmpty(field))
+        {
+            return (package.Name, package.Version);
+        }
+        var open = field.IndexOf('(', StringComparison.Ordinal);
+        if (open < 0)
+        {
+            return (field, package.Version);
+        }
+        var name = field[..open].Trim();
+        var close = field.IndexOf(')', open);
+        var versionText = close > open ? field[(open + 1)..close].Trim() : "";
+        // A source version that cannot be read is not guessed at (fail closed: no fast-track).
+        return (name, DebianVersion.TryParse(versionText, out var sourceVersion) ? sourceVersion : null);
     }
 
     public static AptSelection Select(IReadOnlyList<VerifiedSuite> suites, TierPolicy policy, AllowlistClosure? closure, DateTimeOffset now)

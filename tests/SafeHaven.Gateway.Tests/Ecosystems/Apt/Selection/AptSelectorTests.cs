@@ -16,7 +16,8 @@ public sealed class AptSelectorTests
     private static AptRepository Repository(string name, bool undelayed = false) =>
         new(name, new Uri($"http://{name}.upstream.example/debian/"), ["stable"], ["main"], ["amd64"], "/dev/null", undelayed);
 
-    private static DatedPackage Package(string name, string version, DateTimeOffset listed, string? depends = null, string? provides = null, bool essential = false)
+    private static DatedPackage Package(string name, string version, DateTimeOffset listed, string? depends = null, string? provides = null, bool essential = false,
+        string? source = null)
     {
         var fields = new List<KeyValuePair<string, string>>
         {
@@ -35,11 +36,17 @@ public sealed class AptSelectorTests
         {
             fields.Add(new("Essential", "yes"));
         }
+        if (source is not null)
+        {
+            fields.Add(new("Source", source));
+        }
         return new DatedPackage(AptPackage.FromParagraph(new Deb822Paragraph(fields), "amd64"), listed);
     }
 
-    private static VerifiedSuite Suite(AptRepository repository, params DatedPackage[] packages) =>
-        new(repository, "stable", ReleaseFile.Parse("Suite: stable\nCodename: stable\nVersion: 12.8\nDate: Tue, 01 Sep 2026 00:00:00 UTC\n"), Old, "", "",
+    private static VerifiedSuite Suite(AptRepository repository, params DatedPackage[] packages) => Suite(repository, "stable", packages);
+
+    private static VerifiedSuite Suite(AptRepository repository, string codename, params DatedPackage[] packages) =>
+        new(repository, "stable", ReleaseFile.Parse($"Suite: stable\nCodename: {codename}\nVersion: 12.8\nDate: Tue, 01 Sep 2026 00:00:00 UTC\n"), Old, "", "",
             [new VerifiedIndex("main", "amd64", packages)], Now);
 
     private static TierPolicy Tier(int tier) => new(tier, TimeSpan.FromDays(7), TimeSpan.FromDays(42), AdvisoryIndex.Empty);
@@ -140,4 +147,107 @@ public sealed class AptSelectorTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>
+    /// A Debian security tracker JSON export (the tracker's <c>/tracker/data/json</c>) in its least complete real shape:
+    /// keyed by <b>source</b> package, entries without description, scope or debianbug, an <c>open</c> entry without
+    /// <c>fixed_version</c>, a fix filed only under another codename. Left out: the thousands of other packages.
+    /// </summary>
+    private const string TrackerExport = """
+        {
+          "openssl": {
+            "CVE-2024-0727": { "releases": {
+              "bookworm": { "status": "resolved", "repositories": { "bookworm": "3.0.11-1~deb12u2", "bookworm-security": "3.0.13-1~deb12u1" },
+                            "fixed_version": "3.0.13-1~deb12u1", "urgency": "not yet assigned" } } }
+          },
+          "foo": {
+            "CVE-2024-1111": { "scope": "remote", "releases": {
+              "bookworm": { "status": "resolved", "repositories": { "bookworm": "2.0-1" }, "fixed_version": "2.0-1", "urgency": "medium" } } }
+          },
+          "hello": {
+            "TEMP-0000000-ABCDEF": { "description": "no fix yet", "releases": {
+              "bookworm": { "status": "open", "repositories": { "bookworm": "2.10-3" }, "urgency": "unimportant" } } }
+          },
+          "zlib": {
+            "CVE-2024-2222": { "releases": {
+              "trixie": { "status": "resolved", "repositories": { "trixie": "1:1.3.dfsg-1" }, "fixed_version": "1:1.3.dfsg-1", "urgency": "low" } } }
+          }
+        }
+        """;
+
+    private static AptSelection SelectWithTracker(params VerifiedSuite[] suites)
+    {
+        var folder = Directory.CreateTempSubdirectory("safehaven-tracker-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "json"), "not read: only *.json files are");
+            File.WriteAllText(Path.Combine(folder, "debian-security-tracker.json"), TrackerExport);
+            var advisories = AdvisoryIndex.Load(folder, (_, name) => name);
+            Assert.Empty(advisories.Errors);
+            var policy = new TierPolicy(2, TimeSpan.FromDays(7), TimeSpan.FromDays(42), advisories);
+            return AptSelector.Select(suites, policy, closure: null, Now);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Tier2_fast_tracks_binaries_whose_source_the_security_tracker_names_fixed_for_the_suites_codename()
+    {
+        var suite = Suite(Repository("debian"), "bookworm",
+            Package("libssl3", "3.0.11-1~deb12u2", Old, source: "openssl"),
+            Package("libssl3", "3.0.13-1~deb12u1", Now, source: "openssl"),
+            Package("openssl", "3.0.13-1~deb12u1", Now),
+            Package("libssl-old", "3.0.12-1", Now, source: "openssl"),
+            Package("libssl-next", "3.0.14-1~deb12u1", Now, source: "openssl"),
+            Package("hello", "2.10-4", Now),
+            Package("zlib1g", "1:1.3.dfsg-1", Now, source: "zlib"));
+
+        var selection = SelectWithTracker(suite);
+
+        // The fixed binaries of the source (named by Source:, or by their own name) skip the quarantine; the old
+        // version stays listed (tracker data never blocks); a version below the fix does not skip it.
+        Assert.Equal(["libssl3 3.0.11-1~deb12u2", "libssl3 3.0.13-1~deb12u1", "openssl 3.0.13-1~deb12u1"], Listed(selection, suite));
+        Assert.Equal(VersionDecision.Quarantined, selection.Hidden[AptSelector.FileKey("debian", "pool/main/libssl-old_3.0.12-1_all.deb")].Code);
+        // Only the fixed version itself: a later upload of the same source is new and unreviewed, and waits.
+        Assert.Equal(VersionDecision.Quarantined, selection.Hidden[AptSelector.FileKey("debian", "pool/main/libssl-next_3.0.14-1~deb12u1_all.deb")].Code);
+        // An open entry names no fix; a fix filed under another codename (trixie) is not this suite's.
+        Assert.Equal(VersionDecision.Quarantined, selection.Hidden[AptSelector.FileKey("debian", "pool/main/hello_2.10-4_all.deb")].Code);
+        Assert.Equal(VersionDecision.Quarantined, selection.Hidden[AptSelector.FileKey("debian", "pool/main/zlib1g_1:1.3.dfsg-1_all.deb")].Code);
+    }
+
+    [Fact]
+    public void The_tracker_fix_applies_to_the_updates_suite_of_the_codename_but_not_to_another_codename()
+    {
+        var updates = Suite(Repository("updates"), "bookworm-updates", Package("libssl3", "3.0.13-1~deb12u1", Now, source: "openssl"));
+        var trixie = Suite(Repository("trixie"), "trixie", Package("libssl3", "3.0.13-1~deb12u1", Now, source: "openssl"));
+
+        var selection = SelectWithTracker(updates, trixie);
+
+        Assert.Equal(["libssl3 3.0.13-1~deb12u1"], Listed(selection, updates));
+        Assert.Empty(Listed(selection, trixie));
+        Assert.Equal(VersionDecision.Quarantined, selection.Hidden[AptSelector.FileKey("trixie", "pool/main/libssl3_3.0.13-1~deb12u1_all.deb")].Code);
+    }
+
+    [Fact]
+    public void A_source_field_with_a_version_names_the_source_and_its_version_is_compared()
+    {
+        // A binNMU or a binary versioned apart from its source: "Source: foo (2.0-1)" means source foo at 2.0-1.
+        var suite = Suite(Repository("debian"), "bookworm",
+            Package("libfoo1", "1:2.0-1+b1", Now, source: "foo (2.0-1)"),
+            Package("foo-tools", "9.0-1", Now, source: "foo (1.9-1)"));
+
+        var selection = SelectWithTracker(suite);
+
+        Assert.Equal(["libfoo1 1:2.0-1+b1"], Listed(selection, suite));
+        // Its own version (9.0-1) is above the fix but its source (1.9-1) is not: held back.
+        Assert.Equal(VersionDecision.Quarantined, selection.Hidden[AptSelector.FileKey("debian", "pool/main/foo-tools_9.0-1_all.deb")].Code);
+        Assert.Equal(("foo", DebianVersionOf("2.0-1")), AptSelector.SourceOf(suite.Indexes[0].Packages[0].Package));
+        Assert.Equal(("foo-tools", DebianVersionOf("9.0-1")), AptSelector.SourceOf(
+            Package("foo-tools", "9.0-1", Now).Package));
+    }
+
+    private static SafeHaven.Core.Packages.DebianVersion? DebianVersionOf(string text) => SafeHaven.Core.Packages.DebianVersion.Parse(text);
 }
