@@ -248,7 +248,7 @@ done
 [[ -n $READY_S ]] || READY_S=$PUBLISH_S
 sleep 1
 PUBLISH_HWM=$(kib VmHWM "$SH_PID"); PUBLISH_RSS=$(kib VmRSS "$SH_PID")
-check "SafeHaven cold start to published suite (read the upstream InRelease, verify its signature, fetch and hash-check the index, parse $ENTRIES entries, filter at Tier 0, write Packages/.gz, re-sign): ${PUBLISH_S} s after the process started (/readyz 200 after ${READY_S} s); RSS peak (VmHWM) $(mib "$PUBLISH_HWM") MiB, after $(mib "$PUBLISH_RSS") MiB"
+check "SafeHaven cold start to published suite (read the upstream InRelease, verify its signature, fetch and hash-check the index, parse $ENTRIES entries, filter at Tier 0, write Packages/.gz/.xz, re-sign): ${PUBLISH_S} s after the process started (/readyz 200 after ${READY_S} s); RSS peak (VmHWM) $(mib "$PUBLISH_HWM") MiB, after $(mib "$PUBLISH_RSS") MiB"
 check "upstream GETs during the first refresh: $(grep -v -c '"GET /readyz ' "$OUT/logs/upstream-access.log" || true) ($(grep -o '"GET [^ ]*' "$OUT/logs/upstream-access.log" | sed 's/"GET //' | grep -v '^/readyz$' | sort | uniq -c | awk '{printf "%s%s x%s", (NR>1?", ":""), $2, $1}'))"
 
 # The appliance's signature, checked by gpgv against the key it serves.

@@ -62,7 +62,7 @@ public static class AptEndpoints
                 return new StoredFileResult(stored, new FileInfo(stored).Length, "application/octet-stream", "\"" + digest.Hex + "\"");
             }
         }
-        return PolicyResponses.NotFound($"{repository} {suite} publishes no '{rest}' (Packages, Packages.gz, Release, InRelease, Release.gpg and by-hash/SHA256/ are served)");
+        return PolicyResponses.NotFound($"{repository} {suite} publishes no '{rest}' (Packages, Packages.gz, Packages.xz, Release, InRelease, Release.gpg and by-hash/SHA256/ are served)");
     }
 
     private static async Task<IResult> PoolAsync(HttpContext context, string repository, string? path, AptMirror mirror,
