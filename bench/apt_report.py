@@ -9,9 +9,10 @@ import argparse
 import datetime
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
+
+from benchlib import write_section
 
 BEGIN, END = "<!-- apt:begin -->", "<!-- apt:end -->"
 SERVERS = ("safehaven", "nginx", "apt-cacher-ng")
@@ -132,14 +133,7 @@ def main() -> int:
         *[f"* {c}" for c in checks],
         END,
     ]
-    section = "\n".join(lines) + "\n"
-    Path(a.out).write_text(section)
-    if a.update:
-        target = Path(a.update)
-        text = target.read_text() if target.exists() else ""
-        pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", re.S)
-        text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-        target.write_text(text)
+    write_section("\n".join(lines) + "\n", a.out, a.update, BEGIN, END)
     return 0
 
 

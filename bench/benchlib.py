@@ -32,6 +32,19 @@ from pathlib import Path
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+def write_section(section: str, out: str, update: str | None, begin: str, end: str) -> None:
+    """Writes a scenario's report section to `out`, and into `update` (RESULTS.md) between its markers
+    `begin` and `end`, replacing the old section or appending it when absent; no other section is touched."""
+    from pathlib import Path
+    Path(out).write_text(section)
+    if update:
+        target = Path(update)
+        text = target.read_text() if target.exists() else ""
+        pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end) + "\n?", re.S)
+        text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+        target.write_text(text)
+
+
 def loopback_only(url: str) -> str:
     host = urllib.parse.urlsplit(url).hostname
     if host not in ("127.0.0.1", "::1", "localhost"):
