@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
+using SafeHaven.Management.Identity;
 
 namespace SafeHaven.Management.Api;
 
@@ -51,6 +52,17 @@ internal static class ManagementJson
             // The serializer's message names the offending member and position, never echoes values back.
             return (null, Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed request body", detail: e.Message));
         }
+    }
+
+    /// <summary>Reads a decision's body (<c>{"reason": ...}</c>) and checks its reason; a problem answer otherwise.</summary>
+    public static async Task<(DecisionRequest? Value, IResult? Problem)> ReadDecisionAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        var (decision, problem) = await ReadAsync<DecisionRequest>(request, limit, cancellationToken).ConfigureAwait(false);
+        if (decision is null)
+        {
+            return (null, problem);
+        }
+        return Names.IsText(decision.Reason) ? (decision, null) : (null, Invalid("reason", Names.TextRule));
     }
 
     public static IResult Invalid(string field, string message) =>

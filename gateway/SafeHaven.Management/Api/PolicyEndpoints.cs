@@ -207,14 +207,10 @@ internal static class PolicyEndpoints
         {
             return ManagementJson.Invalid("name", Names.PackageRule);
         }
-        var (request, problem) = await ManagementJson.ReadAsync<DecisionRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        var (request, problem) = await ManagementJson.ReadDecisionAsync(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
         if (request is null)
         {
             return problem!;
-        }
-        if (!Names.IsText(request.Reason))
-        {
-            return ManagementJson.Invalid("reason", Names.TextRule);
         }
         var caller = Caller.From(http.User)!;
         var key = KeyOf(ecosystem, name);

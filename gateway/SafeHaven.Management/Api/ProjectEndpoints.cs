@@ -353,14 +353,10 @@ internal static class ProjectEndpoints
         {
             return ManagementJson.Invalid("role", "A project role.");
         }
-        var (request, problem) = await ManagementJson.ReadAsync<DecisionRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        var (request, problem) = await ManagementJson.ReadDecisionAsync(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
         if (request is null)
         {
             return problem!;
-        }
-        if (!Names.IsText(request.Reason))
-        {
-            return ManagementJson.Invalid("reason", Names.TextRule);
         }
         var caller = Caller.From(http.User)!;
         if (!caller.Has(project, Role.DatasetProviderRepresentative))
