@@ -15,12 +15,7 @@ public sealed class AirlockKillDuringUploadTests
     private const int ChunkSize = 1024 * 1024;
     private const string DepositHeader = "X-SafeHaven-Deposit-Token";
 
-    private static async Task<JsonNode> OkAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
-        return JsonNode.Parse(string.IsNullOrEmpty(text) ? "{}" : text)!;
-    }
+    private static Task<JsonNode> OkAsync(HttpResponseMessage response) => RestartableAppliance.OkAsync(response);
 
     /// <summary>Sends half a chunk, then stalls until the connection dies.</summary>
     private sealed class StallingContent(byte[] data, TaskCompletionSource halfSent) : HttpContent
@@ -50,18 +45,7 @@ public sealed class AirlockKillDuringUploadTests
         await appliance.StartAsync();
 
         // People and the project: a Programme Manager creates it; the CLI gives the project roles and keys.
-        var programme = appliance.Client(await appliance.AddUserAsync("progman", "ProgrammeManager"));
-        await OkAsync(await programme.PostAsJsonAsync("api/projects", new { name = "proj", title = "Airlock end-to-end" }));
-        var keys = new Dictionary<string, string>();
-        foreach (var (user, role) in new[] { ("pm", "ProjectManager"), ("inv", "Investigator"), ("ref", "Referee"), ("dpr", "DatasetProviderRepresentative"), ("res", "Researcher") })
-        {
-            keys[user] = await appliance.AddUserAsync(user, role, "proj");
-        }
-        await OkAsync(await appliance.Client(keys["pm"]).PostAsJsonAsync("api/projects/proj/workpackages", new { name = "wp", title = "Work package" }));
-        foreach (var user in new[] { "inv", "dpr", "ref" })
-        {
-            await OkAsync(await appliance.Client(keys[user]).PutAsJsonAsync("api/projects/proj/workpackages/wp/classifications", new { tier = 2, reason = "pseudonymised" }));
-        }
+        var keys = await appliance.AddTier2ProjectAsync("Airlock end-to-end");
 
         // res opens a software ingress with the CLI; the deposit token is printed once.
         var url = appliance.BaseUrl.ToString();

@@ -14,12 +14,7 @@ public sealed class AirlockScanRestartTests
 {
     private const string DepositHeader = "X-SafeHaven-Deposit-Token";
 
-    private static async Task<JsonNode> OkAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
-        return JsonNode.Parse(string.IsNullOrEmpty(text) ? "{}" : text)!;
-    }
+    private static Task<JsonNode> OkAsync(HttpResponseMessage response) => RestartableAppliance.OkAsync(response);
 
     private static void WriteScanner(string path, string body)
     {
@@ -63,19 +58,8 @@ public sealed class AirlockScanRestartTests
         appliance.Environment["SafeHaven__Airlock__ScanPollSeconds"] = "1";
         await appliance.StartAsync();
 
-        var programme = appliance.Client(await appliance.AddUserAsync("progman", "ProgrammeManager"));
-        await OkAsync(await programme.PostAsJsonAsync("api/projects", new { name = "proj", title = "Airlock scan end-to-end" }));
-        var keys = new Dictionary<string, string>();
-        foreach (var (user, role) in new[] { ("pm", "ProjectManager"), ("inv", "Investigator"), ("ref", "Referee"), ("dpr", "DatasetProviderRepresentative"), ("res", "Researcher") })
-        {
-            keys[user] = await appliance.AddUserAsync(user, role, "proj");
-        }
+        var keys = await appliance.AddTier2ProjectAsync("Airlock scan end-to-end");
         keys["sysadmin"] = await appliance.AddUserAsync("sysadmin", "SystemManager");
-        await OkAsync(await appliance.Client(keys["pm"]).PostAsJsonAsync("api/projects/proj/workpackages", new { name = "wp", title = "Work package" }));
-        foreach (var user in new[] { "inv", "dpr", "ref" })
-        {
-            await OkAsync(await appliance.Client(keys[user]).PutAsJsonAsync("api/projects/proj/workpackages/wp/classifications", new { tier = 2, reason = "pseudonymised" }));
-        }
 
         var url = appliance.BaseUrl.ToString();
         var open = await appliance.CliAsync("airlock", "open", "--url", url, "--token", keys["res"], "--project", "proj", "--work-package", "wp", "--kind", "software_ingress");

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using System.Text;
 using SafeHaven.EndToEnd.Tests.Support;
 
@@ -83,6 +85,36 @@ internal sealed class RestartableAppliance : IAsyncDisposable
         var result = await CliAsync(["users", "add", user, "--role", role, .. project is null ? Array.Empty<string>() : ["--project", project]]);
         Assert.True(result.ExitCode == 0, result.Output);
         return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last();
+    }
+
+    /// <summary>
+    /// A Programme Manager creates project <c>proj</c> with work package <c>wp</c>; <c>pm</c>, <c>inv</c>, <c>ref</c>,
+    /// <c>dpr</c> and <c>res</c> get their project roles through the CLI, and the three classifiers classify
+    /// <c>wp</c> at Tier 2. Returns each person's API key by user name.
+    /// </summary>
+    public async Task<Dictionary<string, string>> AddTier2ProjectAsync(string title)
+    {
+        var programme = Client(await AddUserAsync("progman", "ProgrammeManager"));
+        await OkAsync(await programme.PostAsJsonAsync("api/projects", new { name = "proj", title }));
+        var keys = new Dictionary<string, string>();
+        foreach (var (user, role) in new[] { ("pm", "ProjectManager"), ("inv", "Investigator"), ("ref", "Referee"), ("dpr", "DatasetProviderRepresentative"), ("res", "Researcher") })
+        {
+            keys[user] = await AddUserAsync(user, role, "proj");
+        }
+        await OkAsync(await Client(keys["pm"]).PostAsJsonAsync("api/projects/proj/workpackages", new { name = "wp", title = "Work package" }));
+        foreach (var user in new[] { "inv", "dpr", "ref" })
+        {
+            await OkAsync(await Client(keys[user]).PutAsJsonAsync("api/projects/proj/workpackages/wp/classifications", new { tier = 2, reason = "pseudonymised" }));
+        }
+        return keys;
+    }
+
+    /// <summary>Asserts a success status (with the body in the message) and returns the JSON body.</summary>
+    public static async Task<JsonNode> OkAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(string.IsNullOrEmpty(text) ? "{}" : text)!;
     }
 
     public HttpClient Client(string? key)
