@@ -9,24 +9,14 @@ namespace SafeHaven.EndToEnd.Tests.Apt;
 /// <c>mail-transport-agent</c> (provided by <c>postman</c>); and <c>libgreet (&gt;= 1.0)</c>. <c>broken</c> needs a
 /// package upstream does not have. <c>unlisted</c> is upstream but approved by nobody.
 /// </summary>
-public sealed class AptAllowlistFixture : IAsyncLifetime
+public sealed class AptAllowlistFixture() : AptApplianceFixture("safehaven-apt-t3-upstream-")
 {
-    private NginxServer? _nginx;
-    private ApplianceProcess? _appliance;
-    private AptSigningKey? _key;
-
-    public string Root { get; } = Directory.CreateTempSubdirectory("safehaven-apt-t3-upstream-").FullName;
-
-    public ApplianceProcess Appliance => _appliance ?? throw new InvalidOperationException("not started");
-
-    public string ApplianceKeyPath => Path.Combine(Root, "safehaven-archive-key.asc");
-
     public Uri RepositoryUrl => new(Appliance.BaseUrl, "apt/debian/");
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _key = await AptSigningKey.CreateAsync("SafeHaven Test Upstream <upstream@example.invalid>");
-        await new AptUpstreamBuilder(Path.Combine(Root, "debian"), _key).BuildAsync("stable", [
+        var key = await CreateKeyAsync("SafeHaven Test Upstream <upstream@example.invalid>");
+        await new AptUpstreamBuilder(Path.Combine(Root, "debian"), key).BuildAsync("stable", [
             new("app", "1.0", PreDepends: "prelib", Depends: "missingalt | altlib, mail-transport-agent, libgreet (>= 1.0)"),
             new("prelib", "1.0"),
             new("altlib", "1.0"),
@@ -38,38 +28,16 @@ public sealed class AptAllowlistFixture : IAsyncLifetime
         var allowlist = Path.Combine(Root, "apt-allowlist.txt");
         await File.WriteAllTextAsync(allowlist, "# approved Debian binary packages\napp\nbroken\n");
 
-        _nginx = await NginxServer.StartAsync(Root);
-        _appliance = await ApplianceProcess.StartAsync(new Dictionary<string, string>
+        await StartUpstreamAsync();
+        await StartApplianceAsync(new Dictionary<string, string>
         {
             ["Tier"] = "3",
             ["Policy:AllowlistFiles:apt"] = allowlist,
             ["Mirrors:pypi:Enabled"] = "false",
             ["Mirrors:apt:IndexTtlSeconds"] = "3600",
-            ["Mirrors:apt:Repositories:debian:Upstream"] = new Uri(_nginx.BaseUrl, "debian/").ToString(),
+            ["Mirrors:apt:Repositories:debian:Upstream"] = UpstreamUrl("debian").ToString(),
             ["Mirrors:apt:Repositories:debian:Suites:0"] = "stable",
-            ["Mirrors:apt:Repositories:debian:UpstreamKeyring"] = _key.KeyringPath,
+            ["Mirrors:apt:Repositories:debian:UpstreamKeyring"] = key.KeyringPath,
         });
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
-        await File.WriteAllTextAsync(ApplianceKeyPath, await http.GetStringAsync(new Uri(_appliance.BaseUrl, "apt/safehaven-archive-key.asc")));
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_appliance is not null)
-        {
-            await _appliance.DisposeAsync();
-        }
-        if (_nginx is not null)
-        {
-            await _nginx.DisposeAsync();
-        }
-        _key?.Dispose();
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }

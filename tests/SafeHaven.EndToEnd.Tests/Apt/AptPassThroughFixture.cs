@@ -8,50 +8,38 @@ namespace SafeHaven.EndToEnd.Tests.Apt;
 /// <c>tampereddeb</c> (a <c>.deb</c> changed after indexing; its index only as <c>Packages.xz</c>), <c>tamperedindex</c> (its <c>Packages.gz</c> changed after the
 /// <c>Release</c> was signed) and <c>foreign</c> (signed by a key the appliance was not given; <c>Release.gpg</c> only).
 /// </summary>
-public sealed class AptPassThroughFixture : IAsyncLifetime
+public sealed class AptPassThroughFixture() : AptApplianceFixture("safehaven-apt-upstream-")
 {
     public const string Suite = "stable";
-
-    private NginxServer? _nginx;
-    private ApplianceProcess? _appliance;
-    private AptSigningKey? _upstreamKey;
-    private AptSigningKey? _otherKey;
-
-    public string Root { get; } = Directory.CreateTempSubdirectory("safehaven-apt-upstream-").FullName;
-
-    public ApplianceProcess Appliance => _appliance ?? throw new InvalidOperationException("not started");
-
-    /// <summary>The appliance's public key, fetched from <c>/apt/safehaven-archive-key.asc</c>.</summary>
-    public string ApplianceKeyPath => Path.Combine(Root, "safehaven-archive-key.asc");
 
     /// <summary>A key that is not the appliance's (the test's upstream signing key, armored).</summary>
     public string OtherKeyPath => Path.Combine(Root, "other-key.asc");
 
     public const string TamperedDeb = "payload_1.0_all.deb";
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _upstreamKey = await AptSigningKey.CreateAsync("SafeHaven Test Upstream <upstream@example.invalid>");
-        _otherKey = await AptSigningKey.CreateAsync("Someone Else <else@example.invalid>");
+        var upstreamKey = await CreateKeyAsync("SafeHaven Test Upstream <upstream@example.invalid>");
+        var otherKey = await CreateKeyAsync("Someone Else <else@example.invalid>");
         var date = DateTimeOffset.UtcNow.AddDays(-30);
-        await new AptUpstreamBuilder(Path.Combine(Root, "main"), _upstreamKey).BuildAsync(Suite, [
+        await new AptUpstreamBuilder(Path.Combine(Root, "main"), upstreamKey).BuildAsync(Suite, [
             new("hello", "1.0", Depends: "libgreet (>= 1.0)"),
             new("hello", "2.0", Depends: "libgreet (>= 1.2)"),
             new("libgreet", "1.2"),
         ], date, AptSigning.InReleaseOnly);
 
-        var tamperedDeb = new AptUpstreamBuilder(Path.Combine(Root, "tampereddeb"), _upstreamKey);
+        var tamperedDeb = new AptUpstreamBuilder(Path.Combine(Root, "tampereddeb"), upstreamKey);
         await tamperedDeb.BuildAsync(Suite, [new("payload", "1.0")], date, AptSigning.InReleaseOnly, xz: true);
         tamperedDeb.TamperDeb(TamperedDeb);
 
-        var tamperedIndex = new AptUpstreamBuilder(Path.Combine(Root, "tamperedindex"), _upstreamKey);
+        var tamperedIndex = new AptUpstreamBuilder(Path.Combine(Root, "tamperedindex"), upstreamKey);
         await tamperedIndex.BuildAsync(Suite, [new("indexed", "1.0")], date, AptSigning.InReleaseOnly);
         await tamperedIndex.TamperPackagesAsync(Suite,
             "Package: smuggled\nVersion: 6.6.6\nArchitecture: all\nFilename: pool/main/indexed_1.0_all.deb\nSize: 1\nSHA256: " + new string('0', 64) + "\nDescription: not in the signed Release\n\n");
 
-        await new AptUpstreamBuilder(Path.Combine(Root, "foreign"), _otherKey).BuildAsync(Suite, [new("stranger", "1.0")], date, AptSigning.DetachedOnly);
+        await new AptUpstreamBuilder(Path.Combine(Root, "foreign"), otherKey).BuildAsync(Suite, [new("stranger", "1.0")], date, AptSigning.DetachedOnly);
 
-        _nginx = await NginxServer.StartAsync(Root);
+        await StartUpstreamAsync();
         var settings = new Dictionary<string, string>
         {
             ["Tier"] = "0",
@@ -60,37 +48,14 @@ public sealed class AptPassThroughFixture : IAsyncLifetime
         };
         foreach (var name in new[] { "main", "tampereddeb", "tamperedindex", "foreign" })
         {
-            settings[$"Mirrors:apt:Repositories:{name}:Upstream"] = new Uri(_nginx.BaseUrl, name + "/").ToString();
+            settings[$"Mirrors:apt:Repositories:{name}:Upstream"] = UpstreamUrl(name).ToString();
             settings[$"Mirrors:apt:Repositories:{name}:Suites:0"] = Suite;
-            settings[$"Mirrors:apt:Repositories:{name}:UpstreamKeyring"] = _upstreamKey.KeyringPath;
+            settings[$"Mirrors:apt:Repositories:{name}:UpstreamKeyring"] = upstreamKey.KeyringPath;
         }
-        _appliance = await ApplianceProcess.StartAsync(settings);
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
-        await File.WriteAllTextAsync(ApplianceKeyPath, await http.GetStringAsync(new Uri(_appliance.BaseUrl, "apt/safehaven-archive-key.asc")));
-        var other = await ProcessRunner.RunAsync("gpg", ["--batch", "--armor", "--export"], Root, new Dictionary<string, string?> { ["GNUPGHOME"] = _upstreamKey.Home });
+        await StartApplianceAsync(settings);
+        var other = await ProcessRunner.RunAsync("gpg", ["--batch", "--armor", "--export"], Root, new Dictionary<string, string?> { ["GNUPGHOME"] = upstreamKey.Home });
         await File.WriteAllTextAsync(OtherKeyPath, other.StandardOutput);
     }
 
     public Uri RepositoryUrl(string name) => new(Appliance.BaseUrl, $"apt/{name}/");
-
-    public async Task DisposeAsync()
-    {
-        if (_appliance is not null)
-        {
-            await _appliance.DisposeAsync();
-        }
-        if (_nginx is not null)
-        {
-            await _nginx.DisposeAsync();
-        }
-        _upstreamKey?.Dispose();
-        _otherKey?.Dispose();
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }

@@ -14,16 +14,8 @@ namespace SafeHaven.EndToEnd.Tests.Apt;
 /// naming source <c>tracked</c> fixed in bookworm at 1.1-1: the new <c>libtracked1</c> 1.1-1+b1 (built from
 /// <c>tracked (1.1-1)</c>) is fast-tracked past the quarantine although it is as new as <c>hello</c> 2.0.
 /// </summary>
-public sealed class AptQuarantineFixture : IAsyncLifetime
+public sealed class AptQuarantineFixture() : AptApplianceFixture("safehaven-apt-t2-upstream-")
 {
-    private NginxServer? _nginx;
-    private ApplianceProcess? _appliance;
-    private AptSigningKey? _key;
-
-    public string Root { get; } = Directory.CreateTempSubdirectory("safehaven-apt-t2-upstream-").FullName;
-
-    private readonly string _advisories = Directory.CreateTempSubdirectory("safehaven-apt-t2-advisories-").FullName;
-
     /// <summary>
     /// The Debian security tracker's JSON export (its <c>/tracker/data/json</c>) in its least complete real shape:
     /// keyed by source package; one resolved entry with a <c>fixed_version</c> for bookworm, one <c>open</c> entry
@@ -45,16 +37,13 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
         }
         """;
 
-    public ApplianceProcess Appliance => _appliance ?? throw new InvalidOperationException("not started");
-
-    public string ApplianceKeyPath => Path.Combine(Root, "safehaven-archive-key.asc");
-
     public Uri RepositoryUrl(string name) => new(Appliance.BaseUrl, $"apt/{name}/");
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _key = await AptSigningKey.CreateAsync("SafeHaven Test Upstream <upstream@example.invalid>");
-        var debian = new AptUpstreamBuilder(Path.Combine(Root, "debian"), _key);
+        var advisories = CreateFolder("safehaven-apt-t2-advisories-");
+        var key = await CreateKeyAsync("SafeHaven Test Upstream <upstream@example.invalid>");
+        var debian = new AptUpstreamBuilder(Path.Combine(Root, "debian"), key);
         List<AptFixturePackage> first = [
             new("hello", "1.0", Depends: "libgreet (>= 1.0)"),
             new("libgreet", "1.0"),
@@ -63,43 +52,42 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
             new("libtracked1", "1.0-1", Source: "tracked"),
         ];
         await debian.BuildAsync("stable", first, DateTimeOffset.UtcNow.AddDays(-30), AptSigning.InReleaseOnly, codename: "bookworm");
-        await File.WriteAllTextAsync(Path.Combine(_advisories, "debian-security-tracker.json"), TrackerExport);
-        await new AptUpstreamBuilder(Path.Combine(Root, "security"), _key).BuildAsync("stable-security", [
+        await File.WriteAllTextAsync(Path.Combine(advisories, "debian-security-tracker.json"), TrackerExport);
+        await new AptUpstreamBuilder(Path.Combine(Root, "security"), key).BuildAsync("stable-security", [
             new("hello", "1.0+deb1", Depends: "libgreet (>= 1.0)"),
         ], DateTimeOffset.UtcNow, AptSigning.DetachedOnly);
 
-        await new AptUpstreamBuilder(Path.Combine(Root, "flaky"), _key).BuildAsync("stable", [new("steady", "1.0")],
+        await new AptUpstreamBuilder(Path.Combine(Root, "flaky"), key).BuildAsync("stable", [new("steady", "1.0")],
             DateTimeOffset.UtcNow.AddDays(-30), AptSigning.InReleaseOnly);
 
-        _nginx = await NginxServer.StartAsync(Root);
-        _appliance = await ApplianceProcess.StartAsync(new Dictionary<string, string>
+        await StartUpstreamAsync();
+        await StartApplianceAsync(new Dictionary<string, string>
         {
             ["Tier"] = "2",
             ["Policy:MinimumAgeDays"] = "7",
-            ["Policy:AdvisoriesDirectory"] = _advisories,
+            ["Policy:AdvisoriesDirectory"] = advisories,
             ["Mirrors:pypi:Enabled"] = "false",
             ["Mirrors:apt:IndexTtlSeconds"] = "1",
-            ["Mirrors:apt:Repositories:debian:Upstream"] = new Uri(_nginx.BaseUrl, "debian/").ToString(),
+            ["Mirrors:apt:Repositories:debian:Upstream"] = UpstreamUrl("debian").ToString(),
             ["Mirrors:apt:Repositories:debian:Suites:0"] = "stable",
-            ["Mirrors:apt:Repositories:debian:UpstreamKeyring"] = _key.KeyringPath,
-            ["Mirrors:apt:Repositories:security:Upstream"] = new Uri(_nginx.BaseUrl, "security/").ToString(),
+            ["Mirrors:apt:Repositories:debian:UpstreamKeyring"] = key.KeyringPath,
+            ["Mirrors:apt:Repositories:security:Upstream"] = UpstreamUrl("security").ToString(),
             ["Mirrors:apt:Repositories:security:Suites:0"] = "stable-security",
-            ["Mirrors:apt:Repositories:security:UpstreamKeyring"] = _key.KeyringPath,
+            ["Mirrors:apt:Repositories:security:UpstreamKeyring"] = key.KeyringPath,
             ["Mirrors:apt:Repositories:security:Undelayed"] = "true",
-            ["Mirrors:apt:Repositories:flaky:Upstream"] = new Uri(_nginx.BaseUrl, "flaky/").ToString(),
+            ["Mirrors:apt:Repositories:flaky:Upstream"] = UpstreamUrl("flaky").ToString(),
             ["Mirrors:apt:Repositories:flaky:Suites:0"] = "stable",
-            ["Mirrors:apt:Repositories:flaky:UpstreamKeyring"] = _key.KeyringPath,
+            ["Mirrors:apt:Repositories:flaky:UpstreamKeyring"] = key.KeyringPath,
         });
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
-        await File.WriteAllTextAsync(ApplianceKeyPath, await http.GetStringAsync(new Uri(_appliance.BaseUrl, "apt/safehaven-archive-key.asc")));
 
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
         await debian.BuildAsync("stable",
             [.. first, new("hello", "2.0", Depends: "libgreet (>= 2.0)"), new("libgreet", "2.0"), new("libtracked1", "1.1-1+b1", Source: "tracked (1.1-1)")],
             DateTimeOffset.UtcNow, AptSigning.InReleaseOnly, codename: "bookworm");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
-            var health = JsonDocument.Parse(await http.GetStringAsync(new Uri(_appliance.BaseUrl, "healthz"))).RootElement;
+            var health = JsonDocument.Parse(await http.GetStringAsync(new Uri(Appliance.BaseUrl, "healthz"))).RootElement;
             var suite = health.GetProperty("apt").GetProperty("suites").GetProperty("debian/dists/stable");
             if (suite.GetProperty("publishedUpstreamDate").ValueKind == JsonValueKind.String
                 && suite.GetProperty("publishedUpstreamDate").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(-1))
@@ -108,30 +96,9 @@ public sealed class AptQuarantineFixture : IAsyncLifetime
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"the appliance did not publish upstream's new Release:\n{health}\n{_appliance.Log}");
+                throw new TimeoutException($"the appliance did not publish upstream's new Release:\n{health}\n{Appliance.Log}");
             }
             await Task.Delay(250);
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_appliance is not null)
-        {
-            await _appliance.DisposeAsync();
-        }
-        if (_nginx is not null)
-        {
-            await _nginx.DisposeAsync();
-        }
-        _key?.Dispose();
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-            Directory.Delete(_advisories, recursive: true);
-        }
-        catch (IOException)
-        {
         }
     }
 }
