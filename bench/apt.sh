@@ -63,25 +63,8 @@ for c in python3 curl wrk nginx taskset dotnet gpg gpgv apt-ftparchive dpkg-deb 
     command -v "$c" >/dev/null || die "missing '$c' (Debian: apt-get install -y nginx-light wrk curl gpg gpgv apt-utils dpkg-dev xz-utils lz4 apt-cacher-ng)"
 done
 
-PIDS=()
-cleanup() {
-    local rc=$? p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for _ in $(seq 50); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [[ $alive == 0 ]] && break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    [[ -z "${GNUPGHOME:-}" ]] || gpgconf --kill all >/dev/null 2>&1 || true
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-alive() { kill -0 "$1" 2>/dev/null || die "$2 (pid $1) is not running any more; see $OUT/logs/"; }
-kib() { awk "/^$1:/{print \$2; found=1} END{if(!found) print 0}" "/proc/$2/status"; }
-mib() { awk -v v="$1" 'BEGIN{printf "%.1f", v/1024}'; }
+bench_track_processes
+bench_extra_cleanup() { [[ -z "${GNUPGHOME:-}" ]] || gpgconf --kill all >/dev/null 2>&1 || true; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }

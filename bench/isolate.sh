@@ -32,3 +32,27 @@ bench_isolate() {
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 py() { python3 "$BENCH_DIR/benchlib.py" "$@"; }
+
+# Servers a benchmark starts in the background: add each pid to PIDS. On exit (or Ctrl-C) they get TERM, then KILL
+# after 5 s; a script may define bench_extra_cleanup for anything else to undo.
+bench_track_processes() {
+    PIDS=()
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+    local rc=$? p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for _ in $(seq 50); do
+        local alive=0
+        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [[ $alive == 0 ]] && break
+        sleep 0.1
+    done
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    if declare -F bench_extra_cleanup >/dev/null; then bench_extra_cleanup; fi
+    exit $rc
+}
+alive() { kill -0 "$1" 2>/dev/null || die "$2 (pid $1) is not running any more; see $OUT/logs/"; }
+kib() { awk "/^$1:/{print \$2; found=1} END{if(!found) print 0}" "/proc/$2/status"; }
+mib() { awk -v v="$1" 'BEGIN{printf "%.1f", v/1024}'; }

@@ -49,25 +49,8 @@ source "$BENCH_DIR/isolate.sh"
 bench_isolate "$@"
 for c in python3 curl wrk nginx taskset dotnet; do command -v "$c" >/dev/null || die "missing '$c'"; done
 
-PIDS=()
-cleanup() {
-    local rc=$? p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for _ in $(seq 50); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [[ $alive == 0 ]] && break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-alive() { kill -0 "$1" 2>/dev/null || die "$2 (pid $1) is not running any more; see $OUT/logs/"; }
+bench_track_processes
 stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
-kib() { awk "/^$1:/{print \$2; found=1} END{if(!found) print 0}" "/proc/$2/status"; }
-mib() { awk -v v="$1" 'BEGIN{printf "%.1f", v/1024}'; }
 reset_hwm() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || log "cannot reset VmHWM of $1"; }
 
 mkdir -p "$OUT"/{upstream,logs,nginx/root,nginx/tmp}

@@ -71,24 +71,7 @@ done
 [[ $MODE == full ]] && { command -v dotnet >/dev/null || die "missing dotnet"; }
 
 # ---------------------------------------------------------------- processes and cleanup
-PIDS=()
-cleanup() {
-    local rc=$?
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for _ in $(seq 50); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [[ $alive == 0 ]] && break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-alive() { kill -0 "$1" 2>/dev/null || die "$2 (pid $1) is not running any more; see $OUT/logs/"; }
+bench_track_processes
 
 # ---------------------------------------------------------------- layout
 mkdir -p "$OUT"/{upstream,logs,nginx/root,nginx/tmp}
