@@ -160,7 +160,8 @@ public sealed class AirlockApiTests
         var token = opened["depositToken"]!.GetValue<string>();
         var content = BlobStoreContractTests.Bytes(5000, seed: 77);
         await UploadAsync(anonymous, token, "tool.bin", content);
-        Assert.Equal("approved", await DepositStatus.SubmitAndWaitAsync(anonymous, token));
+        await DepositStatus.CompleteAsync(anonymous, token);
+        Assert.Equal("approved", await DepositStatus.WaitForAsync(anonymous, token, "approved"));
 
         var health = await JsonAsync(await anonymous.GetAsync("healthz", Ct), HttpStatusCode.OK);
         Assert.NotNull(health["airlock"]);

@@ -152,7 +152,7 @@ public sealed class AirlockInspectionApiTests : IDisposable
         var text = await rescanned.Content.ReadAsStringAsync(Ct);
         Assert.True(rescanned.StatusCode == HttpStatusCode.Accepted, text);
         Assert.Equal($"/api/airlock/submissions/{id}", rescanned.Headers.Location?.OriginalString);
-        Assert.Contains(JsonNode.Parse(text)!["state"]!.GetValue<string>(), new[] { "submitted", "scanning", "approved" });
+        Assert.Contains(JsonNode.Parse(text)!["state"]!.GetValue<string>(), new[] { "submitted", "scanning", "in_review", "approved" });
         // At Tier 1 a clean inspection writes in_review and then, needing no sign-off, approved: a poll can land between.
         var approved = await WaitForAsync(host, id, s => s is not ("submitted" or "scanning" or "in_review"), TimeSpan.FromSeconds(30));
         Assert.Equal("approved", approved["state"]!.GetValue<string>());

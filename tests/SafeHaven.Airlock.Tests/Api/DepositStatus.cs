@@ -55,6 +55,24 @@ internal static class DepositStatus
         }
     }
 
+    /// <summary>
+    /// Polls until the submission is in <paramref name="state"/> (or has settled elsewhere): at a tier that needs no
+    /// sign-off the approval is a second step after <c>in_review</c>, so a poll can land between the two.
+    /// </summary>
+    public static async Task<string> WaitForAsync(HttpClient anonymous, string token, string state, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var now = (await SettledAsync(anonymous, token, within))["state"]!.GetValue<string>();
+            if (now == state || now != "in_review" || DateTime.UtcNow >= deadline)
+            {
+                return now;
+            }
+            await Task.Delay(50, Ct);
+        }
+    }
+
     /// <summary>Marks the transfer complete and waits for the inspection's verdict; returns the settled state.</summary>
     public static async Task<string> SubmitAndWaitAsync(HttpClient anonymous, string token, TimeSpan? within = null)
     {
