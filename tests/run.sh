@@ -23,6 +23,8 @@ command -v python3 >/dev/null || { echo "python3 is required (Debian: python3)" 
 
 # Airlock storage tests run a real s3rver (npm) on loopback: install the exact versions tests/tools/s3rver pins.
 npm ci --prefix tests/tools/s3rver --no-audit --no-fund --loglevel=error >/dev/null
+# Conda tests solve with rattler (npm, WebAssembly in Node) and check version ordering against it.
+npm ci --prefix tests/tools/rattler --no-audit --no-fund --loglevel=error >/dev/null
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
