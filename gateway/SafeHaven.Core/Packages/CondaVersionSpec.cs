@@ -119,8 +119,6 @@ public sealed class CondaVersionSpec
     /// </summary>
     private sealed class Parser(string text)
     {
-        private static readonly string[] TreeOperators = ["==", "!=", "=", ">=", ">", "<=", "<", "~="];
-
         private int _position;
         private int _depth;
 
@@ -224,113 +222,21 @@ public sealed class CondaVersionSpec
                 throw new SpecSyntaxException($"unexpected whitespace at position {_position + 1}");
             }
             var start = _position;
-            string? op = null;
-            foreach (var candidate in TreeOperators)
-            {
-                if (string.CompareOrdinal(text, _position, candidate, 0, candidate.Length) == 0)
-                {
-                    op = candidate;
-                    _position += candidate.Length;
-                    break;
-                }
-            }
+            var op = CondaVersionSyntax.OperatorAt(text, _position);
+            _position += op?.Length ?? 0;
             if (_position < text.Length && char.IsWhiteSpace(text[_position]))
             {
                 throw new SpecSyntaxException($"whitespace between the operator '{op}' and its version at position {_position + 1}");
             }
-            if (!RecognizeVersionWithGlob())
+            if (!CondaVersionSyntax.TryRecognizeVersion(text, ref _position, out var syntaxError))
             {
                 var what = _position < text.Length ? $", found '{text[_position]}'" : "";
-                throw new SpecSyntaxException(op is null
+                throw new SpecSyntaxException(syntaxError ?? (op is null
                     ? $"expected a version at position {_position + 1}{what}"
-                    : $"expected a version after '{op}' at position {_position + 1}{what}");
+                    : $"expected a version after '{op}' at position {_position + 1}{what}"));
             }
+            CondaVersionSyntax.SkipGlobTail(text, ref _position);
             return ParseConstraint(op, text[(start + (op?.Length ?? 0)).._position]);
-        }
-
-        // The extent of a version with globs, as rattler's tree parser sees it: an optional epoch, components
-        // (letters, digits or '*') joined by any run of '.', '-' and '_', an optional '+' local part, then any '.'/'*'.
-        private bool RecognizeVersionWithGlob()
-        {
-            var digits = 0;
-            while (_position + digits < text.Length && char.IsAsciiDigit(text[_position + digits]))
-            {
-                digits++;
-            }
-            if (digits > 0 && _position + digits < text.Length && text[_position + digits] == '!'
-                && uint.TryParse(text.AsSpan(_position, digits), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
-            {
-                _position += digits + 1;
-            }
-            if (!RecognizeComponents())
-            {
-                return false;
-            }
-            if (_position < text.Length && text[_position] == '+')
-            {
-                _position++;
-                if (!RecognizeComponents())
-                {
-                    throw new SpecSyntaxException($"expected a local version after '+' at position {_position + 1}");
-                }
-            }
-            while (_position < text.Length && text[_position] is '.' or '*')
-            {
-                _position++;
-            }
-            return true;
-        }
-
-        private bool RecognizeComponents()
-        {
-            var end = ComponentEnd(_position);
-            if (end == _position)
-            {
-                return false;
-            }
-            _position = end;
-            while (true)
-            {
-                var next = _position;
-                while (next < text.Length && text[next] is '.' or '-' or '_')
-                {
-                    next++;
-                }
-                end = ComponentEnd(next);
-                if (end == next)
-                {
-                    return true;
-                }
-                _position = end;
-            }
-        }
-
-        private int ComponentEnd(int from)
-        {
-            if (from >= text.Length)
-            {
-                return from;
-            }
-            if (text[from] == '*')
-            {
-                return from + 1;
-            }
-            var end = from;
-            if (char.IsAsciiLetter(text[from]))
-            {
-                while (end < text.Length && char.IsAsciiLetter(text[end]))
-                {
-                    end++;
-                }
-            }
-            else
-            {
-                while (end < text.Length && char.IsAsciiDigit(text[end]))
-                {
-                    end++;
-                }
-            }
-            return end;
         }
 
         // One constraint: the operator (or none) and a version with an optional glob, mapped as rattler's lenient
