@@ -11,11 +11,13 @@ namespace SafeHaven.Core.Packages;
 /// (<c>conda-forge/linux-64::numpy</c>, kept but not used for matching). Names starting with <c>__</c> are virtual
 /// packages (<c>__glibc</c>): the client's machine provides them, a channel never does.
 /// Refused with a precise error rather than matched loosely: package URLs and paths, regular-expression build
-/// strings, and bracket keys other than <c>version</c>, <c>build</c>, <c>channel</c> and <c>subdir</c>.
+/// strings, bracket keys other than <c>version</c>, <c>build</c>, <c>channel</c> and <c>subdir</c>, and parentheses
+/// nested more than 64 deep.
 /// </summary>
 public sealed class CondaMatchSpec
 {
     private const int MaxLength = 4096;
+    private const int MaxDepth = 64;
 
     // rattler's platform names: "channel/<platform>" names a subdir, any other "a/b" is a channel path.
     private static readonly HashSet<string> Platforms = new(StringComparer.Ordinal)
@@ -407,7 +409,7 @@ public sealed class CondaMatchSpec
         if (end < 0)
         {
             var position = 0;
-            if (!TryRecognizeGroup(input, ref position, out error))
+            if (!TryRecognizeGroup(input, ref position, 0, out error))
             {
                 error = $"cannot read a version in '{input}': {error}";
                 return false;
@@ -448,11 +450,11 @@ public sealed class CondaMatchSpec
         return input[1] == '*' ? 2 : -1;
     }
 
-    private static bool TryRecognizeGroup(string input, ref int position, [NotNullWhen(false)] out string? error)
+    private static bool TryRecognizeGroup(string input, ref int position, int depth, [NotNullWhen(false)] out string? error)
     {
         while (true)
         {
-            if (!TryRecognizeConstraintOrGroup(input, ref position, out error))
+            if (!TryRecognizeConstraintOrGroup(input, ref position, depth, out error))
             {
                 return false;
             }
@@ -474,12 +476,17 @@ public sealed class CondaMatchSpec
         }
     }
 
-    private static bool TryRecognizeConstraintOrGroup(string input, ref int position, [NotNullWhen(false)] out string? error)
+    private static bool TryRecognizeConstraintOrGroup(string input, ref int position, int depth, [NotNullWhen(false)] out string? error)
     {
         if (position < input.Length && input[position] == '(')
         {
+            if (depth >= MaxDepth)
+            {
+                error = $"parentheses nested deeper than {MaxDepth}";
+                return false;
+            }
             var inner = position + 1;
-            if (TryRecognizeGroup(input, ref inner, out error) && inner < input.Length && input[inner] == ')')
+            if (TryRecognizeGroup(input, ref inner, depth + 1, out error) && inner < input.Length && input[inner] == ')')
             {
                 position = inner + 1;
                 return true;

@@ -10,8 +10,9 @@ namespace SafeHaven.Core.Packages;
 /// <c>=v</c> and <c>v.*</c>/<c>v*</c> (starts with), <c>!=v.*</c> (does not start with), and a bare <c>v</c>, which
 /// rattler reads as <c>==v</c>. Globs after a range operator are dropped (<c>&gt;=1.2.*</c> is <c>&gt;=1.2</c>, and
 /// <c>&gt;1.2.*</c> is too); regular expressions (<c>^...$</c>) are refused.
-/// Two documented differences from rattler: surrounding whitespace is trimmed, and an empty spec means any version
-/// (rattler refuses both in a bare version spec; a MatchSpec without a version matches any).
+/// Documented differences from rattler: surrounding whitespace is trimmed, an empty spec means any version (rattler
+/// refuses both in a bare version spec; a MatchSpec without a version matches any), and parentheses nest at most 64
+/// deep (a guard against hostile input that rattler does not have).
 /// </summary>
 public sealed class CondaVersionSpec
 {

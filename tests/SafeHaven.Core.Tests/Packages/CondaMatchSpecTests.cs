@@ -149,6 +149,18 @@ public sealed class CondaMatchSpecTests
     }
 
     [Fact]
+    public void Deep_parentheses_are_refused_not_recursed_into()
+    {
+        var text = "pkg " + new string('(', 1000) + "1" + new string(')', 1000);
+        Assert.False(CondaMatchSpec.TryParse(text, out _, out var error));
+        Assert.Contains("nested deeper than 64", error, StringComparison.Ordinal);
+        Assert.False(CondaVersionSpec.TryParse(new string('(', 1000) + "1" + new string(')', 1000), out _, out error));
+        Assert.Contains("nested deeper than 64", error, StringComparison.Ordinal);
+        Assert.True(CondaMatchSpec.TryParse("pkg ((>=1,<2)|3.*)", out var spec, out _));
+        Assert.True(spec.Matches("pkg", "3.4", "0"));
+    }
+
+    [Fact]
     public void Null_is_refused_without_throwing()
     {
         Assert.False(CondaMatchSpec.TryParse(null, out _, out var error));

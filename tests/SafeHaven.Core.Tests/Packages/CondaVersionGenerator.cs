@@ -62,6 +62,19 @@ internal sealed class CondaVersionGenerator(int seed)
         }
     }
 
+    /// <summary>
+    /// Two versions with the same beginning and different endings (<c>1.2_</c> and <c>1.2dev</c>, <c>1.2.0</c> and
+    /// <c>1.2post</c>), where the ordering rules for dev, post, letters, underscores and zeros decide.
+    /// </summary>
+    public (string A, string B) Siblings()
+    {
+        string[] tails = ["", ".0", "0", "_", "-", "a", "A1", "dev", ".dev1", "dev0", "post", ".post1", "rc1", ".rc", ".a", "_1", "+1", "+a", ".0.0", "1", ".1", "z", "_a"];
+        var version = Version();
+        var cut = version.LastIndexOfAny(['.', '_', '-', '+']);
+        var stem = cut > 0 && _random.Next(2) == 0 ? version[..cut] : version;
+        return (stem + Pick(tails), stem + Pick(tails));
+    }
+
     public string Spec(IReadOnlyList<string> versions)
     {
         var depth = _random.Next(3);

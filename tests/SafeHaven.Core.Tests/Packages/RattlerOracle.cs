@@ -83,6 +83,20 @@ internal static class RattlerOracle
         return answers;
     }
 
+    /// <summary>
+    /// Asks rattler every question in one process and fails, listing the first few, on each answer that
+    /// <paramref name="agrees"/> (given the question's index) rejects.
+    /// </summary>
+    public static void AssertAnswers(IReadOnlyList<OracleCase> cases, Func<int, OracleAnswer, bool> agrees)
+    {
+        var answers = Ask(cases);
+        var wrong = cases.Select((c, i) => (Case: c, Answer: answers[i], Agrees: agrees(i, answers[i])))
+            .Where(x => !x.Agrees)
+            .Select(x => $"{x.Case}: rattler {(x.Answer.Ok ? x.Answer.Value.ToString() : $"refuses ({x.Answer.Error})")}")
+            .ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {cases.Count} answers from rattler differ:\n" + string.Join('\n', wrong.Take(15)));
+    }
+
     private static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
