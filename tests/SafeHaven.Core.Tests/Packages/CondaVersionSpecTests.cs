@@ -1,4 +1,5 @@
 using SafeHaven.Core.Packages;
+using Xunit.Abstractions;
 
 namespace SafeHaven.Core.Tests.Packages;
 
@@ -7,7 +8,7 @@ namespace SafeHaven.Core.Tests.Packages;
 /// <c>matches</c> in Node (see <see cref="RattlerOracle"/>): hand-written cases for each form, and thousands of
 /// generated specs over generated versions.
 /// </summary>
-public sealed class CondaVersionSpecTests
+public sealed class CondaVersionSpecTests(ITestOutputHelper output)
 {
     public static readonly TheoryData<string, string, bool> MatchCases = new()
     {
@@ -179,6 +180,7 @@ public sealed class CondaVersionSpecTests
             _ = result ? matched++ : unmatched++;
         }
 
+        output.WriteLine($"{cases.Count} checks against rattler: {accepted} specs accepted, {refused} refused, {matched + unmatched} matches ({matched} true)");
         Assert.True(disagreements.Count == 0,
             $"{disagreements.Count} disagreements with rattler in {cases.Count} checks, first ones:\n" + string.Join('\n', disagreements.Take(15)));
         Assert.True(cases.Count >= 5000, $"only {cases.Count} checks");

@@ -1,4 +1,5 @@
 using SafeHaven.Core.Packages;
+using Xunit.Abstractions;
 
 namespace SafeHaven.Core.Tests.Packages;
 
@@ -8,7 +9,7 @@ namespace SafeHaven.Core.Tests.Packages;
 /// <c>VersionOrder</c> and rattler's <c>Version</c>, the openssl convention, PEP 440 style versions, malformed strings,
 /// and thousands of generated versions.
 /// </summary>
-public sealed class CondaVersionTests
+public sealed class CondaVersionTests(ITestOutputHelper output)
 {
     // The order in rattler's Version docstring (itself conda's VersionOrder docstring): "<" means strictly older than
     // the line before, "==" equal to it.
@@ -281,6 +282,7 @@ public sealed class CondaVersionTests
             }
         }
 
+        output.WriteLine($"{cases.Count} checks against rattler: {accepted} versions accepted, {refused} refused, {pairs.Count} pairs compared ({equal} equal) and tested for starts-with ({started} true)");
         Assert.True(disagreements.Count == 0,
             $"{disagreements.Count} disagreements with rattler in {cases.Count} checks, first ones:\n" + string.Join('\n', disagreements.Take(15)));
         // The generator must exercise both sides of each question, or the agreement says little.
