@@ -10,8 +10,8 @@ namespace SafeHaven.Core.Packages;
 /// (<c>numpy[version='&gt;=1.0',build=py*]</c>), and a channel or channel/subdir prefix
 /// (<c>conda-forge/linux-64::numpy</c>, kept but not used for matching). Names starting with <c>__</c> are virtual
 /// packages (<c>__glibc</c>): the client's machine provides them, a channel never does.
-/// Refused with a precise error rather than matched loosely: package URLs and paths, regular-expression build
-/// strings, bracket keys other than <c>version</c>, <c>build</c>, <c>channel</c> and <c>subdir</c>, and parentheses
+/// Refused with a precise error rather than matched loosely (rattler accepts the middle three): package URLs and
+/// paths, regular-expression build strings, build globs with character classes, bracket keys other than <c>version</c>, <c>build</c>, <c>channel</c> and <c>subdir</c>, and parentheses
 /// nested more than 64 deep.
 /// </summary>
 public sealed class CondaMatchSpec
@@ -110,12 +110,12 @@ public sealed class CondaMatchSpec
         }
         input = input.Trim();
 
-        // 2. The bracket section at the end: [key=value, ...].
+        // 2. The bracket section at the end: [key=value, ...], from the first '[' (a quoted value may hold '[').
         CondaVersionSpec? version = null;
         string? build = null;
         string? channel = null;
         string? subdir = null;
-        var open = input.LastIndexOf('[');
+        var open = input.IndexOf('[', StringComparison.Ordinal);
         if (open >= 0 && input.EndsWith(']'))
         {
             if (!TryParseBrackets(input[open..], out var pairs, out error))
@@ -281,7 +281,7 @@ public sealed class CondaMatchSpec
             else
             {
                 var valueStart = i;
-                while (i < end && bracket[i] is not (',' or '\'' or '"'))
+                while (i < end && bracket[i] is not (',' or ']' or '\'' or '"'))
                 {
                     i++;
                 }
@@ -298,7 +298,9 @@ public sealed class CondaMatchSpec
             {
                 if (bracket[i] != ',')
                 {
-                    error = $"expected ',' or ']' in the bracket section, found '{bracket[i]}'";
+                    error = bracket[i] == ']'
+                        ? "only one bracket section is allowed, at the end"
+                        : $"expected ',' or ']' in the bracket section, found '{bracket[i]}'";
                     return false;
                 }
                 i++;
@@ -346,13 +348,17 @@ public sealed class CondaMatchSpec
     }
 
     // A build string is matched exactly, or as a glob when it has a '*' (as rattler's glob patterns: '*' any run of
-    // characters, '?' any one character; a '[' class cannot reach here, the bracket section takes the last '[').
+    // characters, '?' any one character).
     private static bool TryValidateBuild(string build, [NotNullWhen(false)] out string? error)
     {
         error = null;
         if (build.StartsWith('^'))
         {
             error = $"the build '{build}' is a regular expression, which is not supported";
+        }
+        else if (build.Contains('*', StringComparison.Ordinal) && build.Contains('['))
+        {
+            error = $"the build glob '{build}' has a character class, which is not supported";
         }
         else if (build.Contains("**", StringComparison.Ordinal) && build != "**")
         {
@@ -398,23 +404,19 @@ public sealed class CondaMatchSpec
     }
 
     /// <summary>
-    /// rattler's lenient split of "version build": either conda's "=version" form (optionally followed by a glob) or
-    /// a group of constraints joined by ',' and '|' (with parentheses), then an optional ' ' or '=' and the build.
+    /// rattler's lenient split of "version build": a group of constraints joined by ',' and '|' (with parentheses;
+    /// conda's "=1.2" is a constraint with the operator '='), then an optional ' ' or '=' and the build. rattler 0.3.5
+    /// reads "=1.2,<2" as one group, not as "=1.2" with the build ",<2".
     /// </summary>
     private static bool TrySplitVersionAndBuild(string input, out string version, out string? build, [NotNullWhen(false)] out string? error)
     {
         version = "";
         build = null;
-        var end = SpecialEqualityEnd(input);
-        if (end < 0)
+        var end = 0;
+        if (!TryRecognizeGroup(input, ref end, 0, out error))
         {
-            var position = 0;
-            if (!TryRecognizeGroup(input, ref position, 0, out error))
-            {
-                error = $"cannot read a version in '{input}': {error}";
-                return false;
-            }
-            end = position;
+            error = $"cannot read a version in '{input}': {error}";
+            return false;
         }
         version = input[..end].Trim();
         if (end < input.Length && input[end] is ' ' or '=')
@@ -425,29 +427,6 @@ public sealed class CondaMatchSpec
         build = rest.Length == 0 ? null : rest;
         error = null;
         return true;
-    }
-
-    // "=1.2", "=1.2.*", "=1.2*", "=*": the end of that prefix, or -1.
-    private static int SpecialEqualityEnd(string input)
-    {
-        if (input.Length < 2 || input[0] != '=')
-        {
-            return -1;
-        }
-        var position = 1;
-        if (CondaVersionSyntax.TryRecognizeVersion(input, ref position, out _))
-        {
-            if (position < input.Length && input[position] == '*')
-            {
-                position++;
-            }
-            else if (position + 1 < input.Length && input[position] == '.' && input[position + 1] == '*')
-            {
-                position += 2;
-            }
-            return position;
-        }
-        return input[1] == '*' ? 2 : -1;
     }
 
     private static bool TryRecognizeGroup(string input, ref int position, int depth, [NotNullWhen(false)] out string? error)

@@ -25,6 +25,7 @@ public sealed class CondaMatchSpecTests
         { "numpy==1.21.0", "numpy", "1.21.0", null, null, null },
         { "foo==1.0=py27_0", "foo", "==1.0", "py27_0", null, null },
         { "pytorch=*=cuda*", "pytorch", "*", "cuda*", null, null },
+        { "numpy=1.2,<2", "numpy", "=1.2,<2", null, null, null }, // a group, not "=1.2" with the build ",<2"
         { "numpy[version='>=1.0',build=py*]", "numpy", ">=1.0", "py*", null, null },
         { "numpy [ version = \"1.2.*\" , build = 'py39_0' ]", "numpy", "1.2.*", "py39_0", null, null },
         { "numpy 1.0 [version='>=2']", "numpy", ">=2", null, null, null }, // the bracket wins, as in rattler
@@ -95,6 +96,11 @@ public sealed class CondaMatchSpecTests
         { "openssl >=3.0.8,<4.0a0", "openssl", "3.0.8", "h0", true },
         { "conda-forge::numpy >=1.0", "numpy", "1.0", "0", true }, // the channel is not matched
         { "numpy", "numpy", "1..0", "0", false }, // an unparseable version never matches
+        { "numpy=1.2,<2", "numpy", "1.2.5", "0", true }, // one group: starts with 1.2 and below 2
+        { "numpy=1.2,<2", "numpy", "1.3", "0", false },
+        { "numpy=1.2|1.4", "numpy", "1.2.1", "0", true },
+        { "numpy=1.2 *", "numpy", "1.2.1", "0", false }, // with a build, '=1.2' is exactly 1.2
+        { "numpy 1.2 *", "numpy", "1.2", "0", true },
     };
 
     [Theory]
@@ -109,34 +115,39 @@ public sealed class CondaMatchSpecTests
         }
     }
 
+    public static readonly TheoryData<string, string> MalformedSpecs = new()
+    {
+        { "", "the package name is missing" },
+        { "# only a comment", "the package name is missing" },
+        { ">=1.0", "the package name is missing" },
+        { "numpy[version='>=1.0'", "is not a package name" },
+        { "num\u00e9py", "is not a package name" },
+        { "numpy*", "is not a package name" },
+        { "numpy[foo=1]", "unknown bracket key 'foo'" },
+        { "numpy[build_number=1]", "'build_number' is not supported" },
+        { "numpy[version]", "expected '=' after 'version'" },
+        { "numpy[version=]", "has no value" },
+        { "numpy[version='1.0]", "unterminated '" },
+        { "numpy[version=1.0,]", "cannot end with ','" },
+        { "numpy[version='>=1.0' build=py*]", "expected ',' or ']'" },
+        { "numpy[version='>=1..0']", "is not a valid conda version spec" },
+        { "numpy [build=a] [version=1]", "only one bracket section" },
+        { "numpy >=1.0,,2", "expected a version" },
+        { "numpy >=1.0 ,", "expected a version" },
+        { "numpy >=1.0.*.*.3", "not a trailing glob" },
+        { "numpy 1.2+", "expected a local version" },
+        { "numpy (>=1.0", "expected ')'" },
+        { "numpy 1.0 ^py.*$", "regular expression" },
+        { "numpy 1.0 py[23]*", "only one bracket section" },
+        { "numpy[build='py[23]*']", "character class" },
+        { "numpy * py**_0", "'**' inside a pattern" },
+        { "https://conda.upstream.example/pkgs/numpy-1.0-0.conda", "URLs and file paths are not supported" },
+        { "/tmp/numpy-1.0-0.tar.bz2", "URLs and file paths are not supported" },
+        { "::numpy", "the channel before '::' is empty" },
+    };
+
     [Theory]
-    [InlineData("", "the package name is missing")]
-    [InlineData("# only a comment", "the package name is missing")]
-    [InlineData(">=1.0", "the package name is missing")]
-    [InlineData("numpy[version='>=1.0'", "is not a package name")]
-    [InlineData("num\u00e9py", "is not a package name")]
-    [InlineData("numpy*", "is not a package name")]
-    [InlineData("numpy[foo=1]", "unknown bracket key 'foo'")]
-    [InlineData("numpy[build_number=1]", "'build_number' is not supported")]
-    [InlineData("numpy[version]", "expected '=' after 'version'")]
-    [InlineData("numpy[version=]", "has no value")]
-    [InlineData("numpy[version='1.0]", "unterminated '")]
-    [InlineData("numpy[version=1.0,]", "cannot end with ','")]
-    [InlineData("numpy[version='>=1.0' build=py*]", "expected ',' or ']'")]
-    [InlineData("numpy[version='>=1..0']", "is not a valid conda version spec")]
-    [InlineData("numpy [build=a] [version=1]", "only one bracket section")]
-    [InlineData("numpy >=1.0,,2", "expected a version")]
-    [InlineData("numpy >=1.0 ,", "expected a version")]
-    [InlineData("numpy >=1.0.*.*.3", "not a trailing glob")]
-    [InlineData("numpy 1.2+", "expected a local version")]
-    [InlineData("numpy (>=1.0", "expected ')'")]
-    [InlineData("numpy 1.0 ^py.*$", "regular expression")]
-    [InlineData("numpy 1.0 py[23]*", "only one bracket section")]
-    [InlineData("numpy[build='py[23]*']", "expected '=' after '23'")] // the section starts at the last '[', as in rattler
-    [InlineData("numpy * py**_0", "'**' inside a pattern")]
-    [InlineData("https://conda.upstream.example/pkgs/numpy-1.0-0.conda", "URLs and file paths are not supported")]
-    [InlineData("/tmp/numpy-1.0-0.tar.bz2", "URLs and file paths are not supported")]
-    [InlineData("::numpy", "the channel before '::' is empty")]
+    [MemberData(nameof(MalformedSpecs))]
     public void Refuses_malformed_specs_with_a_precise_error(string text, string reason)
     {
         Assert.False(CondaMatchSpec.TryParse(text, out var spec, out var error));
@@ -146,6 +157,53 @@ public sealed class CondaMatchSpecTests
         Assert.StartsWith($"'{text.Trim()}' is not a valid conda MatchSpec: ", error, StringComparison.Ordinal);
         var thrown = Assert.Throws<FormatException>(() => CondaMatchSpec.Parse(text));
         Assert.Equal(error, thrown.Message);
+    }
+
+    /// <summary>
+    /// rattler's own answer for each match case: its solver is offered the one record and solves the spec (see
+    /// tests/tools/rattler/matchspecs.cjs). Left out: virtual packages (a solver takes them from the machine, not a
+    /// channel), channel prefixes (rattler would look in that channel; its WebAssembly build also cannot resolve a
+    /// channel name), versions no repodata record could carry, and upper-case record names (conda writes names in
+    /// lower case; rattler's solver does not fold a record's name, this matcher does).
+    /// </summary>
+    [Fact]
+    public void Rattler_solver_agrees_with_the_match_cases()
+    {
+        var rows = MatchCases
+            .Select(row => new { Case = new MatchSpecCase((string)row[0], (string)row[1], (string)row[2], (string)row[3]), Expected = (bool)row[4] })
+            .Where(r => !r.Case.Name.StartsWith("__", StringComparison.Ordinal) && !r.Case.Spec.Contains("::", StringComparison.Ordinal)
+                && CondaVersion.TryParse(r.Case.Version, out _) && r.Case.Name == r.Case.Name.ToLowerInvariant())
+            .ToList();
+        var answers = RattlerOracle.Solve([.. rows.Select(r => r.Case)]);
+        var wrong = rows.Zip(answers)
+            .Where(p => !p.Second.Ok || p.Second.Value.GetBoolean() != p.First.Expected)
+            .Select(p => $"{p.First.Case}: rattler {(p.Second.Ok ? p.Second.Value.ToString() : p.Second.Error)}")
+            .ToList();
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+        Assert.True(rows.Count >= 25, $"only {rows.Count} cases reach rattler");
+    }
+
+    /// <summary>
+    /// Documented differences: rattler accepts these and matches with them; here they are refused (fail closed)
+    /// rather than half-understood.
+    /// </summary>
+    private static readonly HashSet<string> RefusedHereAcceptedByRattler = new(StringComparer.Ordinal)
+    {
+        "numpy[build_number=1]", // build numbers are not part of what the mirror's closure matches on
+        "numpy 1.0 ^py.*$", // regular-expression build strings
+        "numpy[build='py[23]*']", // character classes in build globs
+    };
+
+    [Fact]
+    public void Rattler_refuses_the_malformed_specs_too()
+    {
+        var texts = MalformedSpecs.Select(row => (string)row[0]).Where(t => !t.Contains("::", StringComparison.Ordinal)).ToList();
+        var answers = RattlerOracle.Solve([.. texts.Select(t => new MatchSpecCase(t, "numpy", "1.0", "py3_0"))]);
+        var unexpected = texts.Zip(answers)
+            .Where(p => p.Second.Ok != RefusedHereAcceptedByRattler.Contains(p.First))
+            .Select(p => $"'{p.First}': rattler {(p.Second.Ok ? "accepts" : $"refuses ({p.Second.Error})")}")
+            .ToList();
+        Assert.True(unexpected.Count == 0, string.Join('\n', unexpected));
     }
 
     [Fact]

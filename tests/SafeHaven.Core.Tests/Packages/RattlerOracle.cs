@@ -27,6 +27,9 @@ internal sealed record OracleCase(
     };
 }
 
+/// <summary>A MatchSpec and the one package record rattler's solver is offered for it.</summary>
+internal sealed record MatchSpecCase(string Spec, string Name, string Version, string Build);
+
 /// <summary>rattler's answer: <see cref="Ok"/> false when rattler refused a string (its message in <see cref="Error"/>).</summary>
 internal sealed record OracleAnswer(bool Ok, JsonElement Value, string? Error);
 
@@ -43,10 +46,18 @@ internal static class RattlerOracle
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static IReadOnlyList<OracleAnswer> Ask(IReadOnlyList<OracleCase> cases)
+    public static IReadOnlyList<OracleAnswer> Ask(IReadOnlyList<OracleCase> cases) => Run("versions.cjs", cases);
+
+    /// <summary>
+    /// Whether rattler's solver picks a one-record channel for each MatchSpec (tests/tools/rattler/matchspecs.cjs
+    /// serves the channel on loopback): true or false, or not <see cref="OracleAnswer.Ok"/> when rattler refuses the spec.
+    /// </summary>
+    public static IReadOnlyList<OracleAnswer> Solve(IReadOnlyList<MatchSpecCase> cases) => Run("matchspecs.cjs", cases);
+
+    private static IReadOnlyList<OracleAnswer> Run<T>(string scriptName, IReadOnlyList<T> cases)
     {
         var tool = Path.Combine(RepositoryRoot(), "tests", "tools", "rattler");
-        var script = Path.Combine(tool, "versions.cjs");
+        var script = Path.Combine(tool, scriptName);
         if (!Directory.Exists(Path.Combine(tool, "node_modules", "@conda-org", "rattler")))
         {
             throw new InvalidOperationException($"rattler is not installed: run `npm ci --prefix {tool}` (tests/run.sh does).");
@@ -68,11 +79,11 @@ internal static class RattlerOracle
         if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("rattler (node versions.cjs) did not answer within 3 minutes.");
+            throw new TimeoutException($"rattler (node {scriptName}) did not answer within 3 minutes.");
         }
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"node versions.cjs exited with {process.ExitCode}: {errors.Result}");
+            throw new InvalidOperationException($"node {scriptName} exited with {process.ExitCode}: {errors.Result}");
         }
         var answers = JsonSerializer.Deserialize<List<OracleAnswer>>(output.Result, Json)
             ?? throw new InvalidOperationException("rattler answered nothing.");
