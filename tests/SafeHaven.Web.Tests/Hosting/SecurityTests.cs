@@ -17,8 +17,7 @@ public sealed class SecurityTests(WebApplianceFixture web)
     [Fact]
     public async Task Every_page_carries_the_strict_policy_and_has_no_inline_script_or_style()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.SystemManager);
+        var page = await web.NewSignedInPageAsync(WebUsers.SystemManager);
         foreach (var path in Pages)
         {
             var response = await page.GotoAsync(web.Url(path));
@@ -54,8 +53,7 @@ public sealed class SecurityTests(WebApplianceFixture web)
     [Fact]
     public async Task A_POST_without_the_anti_forgery_token_is_refused_with_400_and_changes_nothing()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.SystemManager);
+        var page = await web.NewSignedInPageAsync(WebUsers.SystemManager);
 
         // Same origin, session cookie sent, but no token: fetch from the page itself.
         var status = await page.EvaluateAsync<int>("""
@@ -83,8 +81,7 @@ public sealed class SecurityTests(WebApplianceFixture web)
     [Fact]
     public async Task A_form_posted_from_another_site_is_refused_and_the_session_survives()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.SystemManager);
+        var page = await web.NewSignedInPageAsync(WebUsers.SystemManager);
 
         // The attacker's page, served by Playwright itself under a name that is another site (nothing leaves the
         // machine): it posts a sign-out form to the appliance as soon as it loads, as a cross-site request forgery would.
@@ -111,8 +108,7 @@ public sealed class SecurityTests(WebApplianceFixture web)
     [Fact]
     public async Task The_API_is_not_opened_by_a_browser_session_and_still_answers_401_problem_details()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.SystemManager);
+        var page = await web.NewSignedInPageAsync(WebUsers.SystemManager);
 
         var me = await page.APIRequest.GetAsync(web.Url("api/me"), new APIRequestContextOptions { MaxRedirects = 0 });
         Assert.Equal(401, me.Status);

@@ -22,8 +22,7 @@ public sealed class SessionLimitsTests(ShortLimitsFixture web) : IClassFixture<S
     [Fact]
     public async Task A_session_in_use_outlives_the_idle_timeout_and_an_idle_one_ends()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.ProgrammeManager);
+        var page = await web.NewSignedInPageAsync(WebUsers.ProgrammeManager);
 
         // Busy for longer than the timeout: a page every few seconds keeps the session (short gaps, so that a loaded
         // machine's slow page loads cannot add up to the timeout between two of them).
@@ -53,8 +52,7 @@ public sealed class SessionLimitsTests(ShortLimitsFixture web) : IClassFixture<S
         Assert.Contains("Too many refused sign-ins", await page.InnerTextAsync("#signin-error"), StringComparison.Ordinal);
 
         // The budget is the API's own: the API refuses this address too, and so does the form for the right key.
-        using var api = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = web.BaseUrl };
-        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", wrong);
+        using var api = web.ApiClient(wrong);
         using var refused = await api.GetAsync("api/me");
         Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal(429, await web.SignInWithApiKeyAsync(page, web.SystemManagerKey));

@@ -26,8 +26,7 @@ public sealed class ScreenshotTests(WebApplianceFixture web)
         await SaveAsync(page, "audit.png");
         await page.Context.CloseAsync();
 
-        var researcher = await web.NewPageAsync();
-        await web.SignInAsync(researcher, WebUsers.Researcher);
+        var researcher = await web.NewSignedInPageAsync(WebUsers.Researcher);
         await SaveAsync(researcher, "home-researcher.png");
         await researcher.GotoAsync(web.Url("audit"));
         await SaveAsync(researcher, "denied.png");

@@ -93,17 +93,22 @@ public class WebApplianceFixture : IAsyncLifetime
     }
 
     /// <summary>The management API as the break-glass System Manager (for setting up what a test needs).</summary>
-    public HttpClient Management
+    public HttpClient Management => _management ??= ApiClient(SystemManagerKey);
+
+    /// <summary>An HTTP client on the appliance that sends <paramref name="key"/> as its Bearer token (dispose it).</summary>
+    public HttpClient ApiClient(string key)
     {
-        get
-        {
-            if (_management is null)
-            {
-                _management = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-                _management.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", SystemManagerKey);
-            }
-            return _management;
-        }
+        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    /// <summary>A page in a fresh browser context, signed in as <paramref name="user"/> through the identity provider.</summary>
+    public async Task<IPage> NewSignedInPageAsync(string user)
+    {
+        var page = await NewPageAsync();
+        await SignInAsync(page, user);
+        return page;
     }
 
     /// <summary>A page in a fresh browser context; Content-Security-Policy violations it reports are collected.</summary>

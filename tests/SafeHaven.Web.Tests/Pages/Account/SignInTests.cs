@@ -26,8 +26,7 @@ public sealed class SignInTests(WebApplianceFixture web)
     [MemberData(nameof(RoleLinks))]
     public async Task Each_role_signs_in_through_the_identity_provider_and_sees_only_its_areas(string user, string[] links)
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, user);
+        var page = await web.NewSignedInPageAsync(user);
 
         Assert.Equal(links, await page.Locator("nav[aria-label=Main] a").AllInnerTextsAsync());
         Assert.Equal(links, await page.Locator("ul.cards h3 a").AllInnerTextsAsync());
@@ -39,8 +38,7 @@ public sealed class SignInTests(WebApplianceFixture web)
     [Fact]
     public async Task Roles_come_from_the_identity_providers_groups_through_the_role_map_and_project_values()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.Referee);
+        var page = await web.NewSignedInPageAsync(WebUsers.Referee);
 
         var roles = await page.Locator("ul.roles li").AllInnerTextsAsync();
         // safehaven-referee-college -> CollegeReferee (RoleMap); alpha/Referee -> Referee in alpha.
@@ -52,8 +50,7 @@ public sealed class SignInTests(WebApplianceFixture web)
     [Fact]
     public async Task A_researcher_opening_the_audit_page_is_refused_with_403_and_no_entries()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.Researcher);
+        var page = await web.NewSignedInPageAsync(WebUsers.Researcher);
 
         var response = await page.GotoAsync(web.Url("audit"));
         Assert.Equal(403, response!.Status);
@@ -120,8 +117,7 @@ public sealed class SignInTests(WebApplianceFixture web)
     [Fact]
     public async Task Sign_out_ends_the_session_on_the_server_so_a_copy_of_the_cookie_is_worthless()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.SystemManager);
+        var page = await web.NewSignedInPageAsync(WebUsers.SystemManager);
         var session = (await page.Context.CookiesAsync()).Single(c => c.Name == "__safehaven_session");
         Assert.True(session.HttpOnly);
         Assert.Equal(SameSiteAttribute.Lax, session.SameSite);

@@ -15,8 +15,7 @@ public sealed class AuditPageTests(WebApplianceFixture web)
     {
         // Thirty project creations by a Programme Manager through the API: thirty project.created entries.
         var key = await web.AddApiKeyUserAsync("audit-pgm", "ProgrammeManager");
-        using var programme = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = web.BaseUrl };
-        programme.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        using var programme = web.ApiClient(key);
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
         for (var i = 0; i < 30; i++)
         {
@@ -24,8 +23,7 @@ public sealed class AuditPageTests(WebApplianceFixture web)
             Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
         }
 
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.SystemManager);
+        var page = await web.NewSignedInPageAsync(WebUsers.SystemManager);
         await page.GotoAsync(web.Url("audit"));
         Assert.StartsWith("Intact: all", await page.InnerTextAsync("#chain-result"), StringComparison.Ordinal);
         await web.AssertAccessibleAsync(page);
@@ -63,8 +61,7 @@ public sealed class AuditPageTests(WebApplianceFixture web)
     [Fact]
     public async Task Filters_the_API_refuses_are_refused_on_the_page_too_with_the_reason()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.SystemManager);
+        var page = await web.NewSignedInPageAsync(WebUsers.SystemManager);
         var response = await page.GotoAsync(web.Url("audit?since=last-tuesday&action=Not%20An%20Action"));
         Assert.Equal(400, response!.Status);
         var errors = await page.InnerTextAsync("#filter-errors");
@@ -81,8 +78,7 @@ public sealed class AuditPageTests(WebApplianceFixture web)
     [Fact]
     public async Task A_Programme_Manager_reads_the_log_but_only_a_System_Manager_verifies_the_chain()
     {
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, WebUsers.ProgrammeManager);
+        var page = await web.NewSignedInPageAsync(WebUsers.ProgrammeManager);
         await page.GotoAsync(web.Url("audit?action=web"));
         Assert.Equal("Only a System Manager may verify the chain.", await page.InnerTextAsync("#chain-result"));
         var actions = await page.Locator("#audit-entries td.action").AllInnerTextsAsync();
