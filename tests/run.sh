@@ -2,11 +2,12 @@
 # Runs every SafeHaven test. On a fresh Debian machine with the .NET SDK, it first installs the real peers the
 # end-to-end tests drive (nginx as the static upstream, tinyproxy as an egress proxy, Debian's pip/setuptools/wheel to build fixture wheels).
 # Inspection tests build hostile archives with zstd, xz, bzip2, lz4, cpio, tar, dpkg-deb and git; apt tests build repositories with apt-ftparchive (apt-utils), sign them with gpg (gnupg) and drive apt-get, which checks signatures with gpgv.
+# Web tests drive Debian's chromium through Playwright (which cannot download a browser here).
 # OpenPGP tests make upstream keys and signatures with gpg and judge the appliance's signatures with gpgv and sqv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(gnupg gpgv sqv nginx-light tinyproxy zstd xz-utils bzip2 lz4 cpio git dpkg apt-utils r-base-core python3-pip python3-setuptools python3-wheel python3-pip-whl python3-setuptools-whl python3-wheel-whl)
+packages=(gnupg gpgv sqv nginx-light tinyproxy zstd xz-utils bzip2 lz4 cpio git dpkg apt-utils r-base-core python3-pip python3-setuptools python3-wheel python3-pip-whl python3-setuptools-whl python3-wheel-whl chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,6 +26,8 @@ command -v python3 >/dev/null || { echo "python3 is required (Debian: python3)" 
 npm ci --prefix tests/tools/s3rver --no-audit --no-fund --loglevel=error >/dev/null
 # Conda tests solve with rattler (npm, WebAssembly in Node) and check version ordering against it.
 npm ci --prefix tests/tools/rattler --no-audit --no-fund --loglevel=error >/dev/null
+# Web tests sign in through a real OpenID Connect provider (oidc-provider) and check pages with axe-core, in Debian's chromium.
+npm ci --prefix tests/tools/oidc --no-audit --no-fund --loglevel=error >/dev/null
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

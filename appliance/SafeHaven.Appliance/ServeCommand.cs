@@ -6,6 +6,7 @@ using SafeHaven.Core.Configuration;
 using SafeHaven.Gateway;
 using SafeHaven.Management;
 using SafeHaven.MirrorSync;
+using SafeHaven.Web;
 
 namespace SafeHaven.Appliance;
 
@@ -72,6 +73,7 @@ internal static class ApplianceHost
         var options = builder.Configuration.GetSection(SafeHavenOptions.Section).Get<SafeHavenOptions>() ?? new SafeHavenOptions();
         var problems = Validate(options);
         problems.AddRange(ManagementServiceCollectionExtensions.Validate(builder.Configuration));
+        problems.AddRange(WebServiceCollectionExtensions.Validate(builder.Configuration));
         if (problems.Count > 0)
         {
             throw new ApplianceConfigurationException(problems);
@@ -103,6 +105,7 @@ internal static class ApplianceHost
         builder.Services.AddSafeHavenGateway(options);
         builder.Services.AddSafeHavenManagement(builder.Configuration, options);
         builder.Services.AddSafeHavenAirlock(options, builder.Configuration);
+        builder.Services.AddSafeHavenWeb(builder.Configuration, options);
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15));
 
@@ -122,6 +125,7 @@ internal static class ApplianceHost
         app.MapSafeHavenGateway();
         app.MapSafeHavenManagement();
         app.MapSafeHavenAirlock();
+        app.MapSafeHavenWeb();
         MirrorSyncStartup.RequireClosures(app.Services, options);
         return app;
     }

@@ -70,6 +70,7 @@ public static class ManagementServiceCollectionExtensions
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
         services.AddSingleton<SafeHaven.Gateway.Artifacts.IUpstreamAuditLog, UpstreamAuditLog>();
         services.AddSingleton<ApiKeys>();
+        services.AddSingleton<IdentityProviderCallers>();
         services.AddSingleton<AuthThrottle>();
         if (auth.Jwt.Enabled)
         {

@@ -1,10 +1,8 @@
 using System.Text.Encodings.Web;
-using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SafeHaven.Management.Audit;
 
 namespace SafeHaven.Management.Identity;
 
@@ -21,7 +19,7 @@ public sealed class SafeHavenAuthenticationOptions : AuthenticationSchemeOptions
 /// </summary>
 public sealed partial class SafeHavenAuthenticationHandler(
     IOptionsMonitor<SafeHavenAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    IUserStore users, ApiKeys apiKeys, IOptions<AuthOptions> auth, AuthThrottle throttle, JwtValidator? jwt = null)
+    ApiKeys apiKeys, IOptions<AuthOptions> auth, AuthThrottle throttle, IdentityProviderCallers callers, JwtValidator? jwt = null)
     : AuthenticationHandler<SafeHavenAuthenticationOptions>(options, logger, encoder)
 {
     public const string SchemeName = "SafeHaven";
@@ -74,7 +72,7 @@ public sealed partial class SafeHavenAuthenticationHandler(
             {
                 return AuthenticateResult.Fail(failure ?? "invalid API key");
             }
-            return await SucceedAsync(user, [], [], $"api-key:{keyId}", cancellationToken).ConfigureAwait(false);
+            return await SucceedAsync(user, [], $"api-key:{keyId}", cancellationToken).ConfigureAwait(false);
         }
         if (jwt is null)
         {
@@ -85,76 +83,21 @@ public sealed partial class SafeHavenAuthenticationHandler(
         {
             return AuthenticateResult.Fail(result.Failure ?? "invalid token");
         }
-        var jwtOptions = auth.Value.Jwt;
-        var name = StringClaim(claims, jwtOptions.NameClaim) ?? StringClaim(claims, "sub");
-        if (!Names.IsUserName(name))
+        var issuer = auth.Value.Jwt.Issuer!;
+        var (name, roleValues, refused) = await callers.IdentifyAsync(claims, issuer, cancellationToken).ConfigureAwait(false);
+        if (name is null)
         {
-            return AuthenticateResult.Fail($"token names no usable user ({jwtOptions.NameClaim} or sub: {Names.UserRule})");
+            return AuthenticateResult.Fail(refused ?? "invalid token");
         }
-        var global = new List<Role>();
-        var project = new List<(string, Role)>();
-        foreach (var raw in ArrayClaim(claims, jwtOptions.RolesClaim))
-        {
-            var value = jwtOptions.RoleMap.TryGetValue(raw, out var mapped) ? mapped : raw;
-            if (Roles.TryParse(value, out var role) && role.IsGlobal())
-            {
-                global.Add(role);
-            }
-            else if (Caller.ParseProjectRole(value) is { } projectRole)
-            {
-                project.Add(projectRole);
-            }
-        }
-        var known = await users.GetUserAsync(name!, cancellationToken).ConfigureAwait(false);
-        if (known is not null && !jwtOptions.LinkedUsers.Contains(name!, StringComparer.Ordinal)
-            && (await users.ListApiKeysAsync(name, cancellationToken).ConfigureAwait(false)).Count > 0)
-        {
-            // Identity-provider users and API-key users are separate identities unless linked (SafeHaven:Auth:Jwt:LinkedUsers).
-            return AuthenticateResult.Fail($"the token names '{name}', an API-key user of this appliance not linked to the identity provider (SafeHaven:Auth:Jwt:LinkedUsers)");
-        }
-        if (known is null)
-        {
-            await users.EnsureUserAsync(name!, AuditRecord.Of(name!, "user.first-seen", name!, null, ("issuer", jwtOptions.Issuer)), cancellationToken).ConfigureAwait(false);
-        }
-        return await SucceedAsync(name!, global, project, $"jwt:{jwtOptions.Issuer}", cancellationToken).ConfigureAwait(false);
+        return await SucceedAsync(name, roleValues, $"jwt:{issuer}", cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<AuthenticateResult> SucceedAsync(string name, List<Role> global, List<(string, Role)> project, string by, CancellationToken cancellationToken)
+    private async Task<AuthenticateResult> SucceedAsync(string name, IReadOnlyList<string> roleValues, string by, CancellationToken cancellationToken)
     {
-        if (await users.GetUserAsync(name, cancellationToken).ConfigureAwait(false) is { Disabled: true })
-        {
-            return AuthenticateResult.Fail("this user has been revoked");
-        }
-        foreach (var assignment in await users.GetRolesAsync(name, cancellationToken).ConfigureAwait(false))
-        {
-            if (assignment.Project is null)
-            {
-                global.Add(assignment.Role);
-            }
-            else
-            {
-                project.Add((assignment.Project, assignment.Role));
-            }
-        }
-        var caller = new Caller(name, global, project, by);
-        return AuthenticateResult.Success(new AuthenticationTicket(caller.ToPrincipal(SchemeName), SchemeName));
-    }
-
-    private static string? StringClaim(JsonElement claims, string name) =>
-        claims.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    private static IEnumerable<string> ArrayClaim(JsonElement claims, string name)
-    {
-        if (!claims.TryGetProperty(name, out var v))
-        {
-            return [];
-        }
-        return v.ValueKind switch
-        {
-            JsonValueKind.String => v.GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            JsonValueKind.Array => v.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!),
-            _ => [],
-        };
+        var (caller, failure) = await callers.ResolveAsync(name, roleValues, by, cancellationToken).ConfigureAwait(false);
+        return caller is null
+            ? AuthenticateResult.Fail(failure ?? "refused")
+            : AuthenticateResult.Success(new AuthenticationTicket(caller.ToPrincipal(SchemeName), SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
