@@ -94,7 +94,7 @@ public static class CondaEndpoints
         SafeHavenOptions options, CondaMirror mirror, CancellationToken cancellationToken)
     {
         var state = published.Upstream;
-        if (!published.Listed.Contains(filename) || state.ByFilename.GetValueOrDefault(filename) is not { } record)
+        if (state.ByFilename.Find(filename) is not { } record || !published.Listed.Contains(record))
         {
             if (mirror.Decide(state, filename) is { Visible: false } decision)
             {

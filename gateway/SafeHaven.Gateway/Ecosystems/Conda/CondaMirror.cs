@@ -339,7 +339,7 @@ public sealed class CondaMirror : IDisposable
     /// <summary>The decision for a file a subdir's upstream has, or null when upstream has no such file.</summary>
     public CondaDecision? Decide(CondaSubdirState state, string filename)
     {
-        if (state.ByFilename.GetValueOrDefault(filename) is not { } record)
+        if (state.ByFilename.Find(filename) is not { } record)
         {
             return null;
         }

@@ -19,12 +19,12 @@ public sealed record CondaCandidate(CondaSubdirState State, CondaRecord Record, 
 public sealed class CondaUniverse
 {
     private readonly Dictionary<string, List<CondaCandidate>> _byName;
-    private readonly Dictionary<string, CondaCandidate> _byId;
+    private readonly Dictionary<string, CondaSubdirState> _states;
 
-    private CondaUniverse(Dictionary<string, List<CondaCandidate>> byName, IReadOnlyList<string> platforms, string fingerprint)
+    private CondaUniverse(Dictionary<string, List<CondaCandidate>> byName, Dictionary<string, CondaSubdirState> states, IReadOnlyList<string> platforms, string fingerprint)
     {
         _byName = byName;
-        _byId = byName.Values.SelectMany(l => l).ToDictionary(c => c.Id, StringComparer.Ordinal);
+        _states = states;
         Platforms = platforms;
         Fingerprint = fingerprint;
     }
@@ -37,11 +37,15 @@ public sealed class CondaUniverse
     public static CondaUniverse Build(IEnumerable<CondaSubdirState> states, Func<CondaRecord, bool> visible, IEnumerable<string> subdirs, string fingerprint)
     {
         var byName = new Dictionary<string, List<CondaCandidate>>(StringComparer.Ordinal);
+        var byKey = new Dictionary<string, CondaSubdirState>(StringComparer.Ordinal);
+        // Versions repeat across records and subdirs: each distinct one is parsed once.
+        var versions = new Dictionary<string, CondaVersion?>(StringComparer.Ordinal);
         foreach (var state in states)
         {
+            byKey[state.Key] = state;
             foreach (var record in state.Repodata.Records)
             {
-                if (record.Sha256 is null || !visible(record))
+                if (!record.HasSha256 || !visible(record))
                 {
                     continue;
                 }
@@ -50,7 +54,11 @@ public sealed class CondaUniverse
                 {
                     byName[name] = list = [];
                 }
-                list.Add(new CondaCandidate(state, record, CondaVersion.TryParse(record.Version, out var version) ? version : null));
+                if (!versions.TryGetValue(record.Version, out var version))
+                {
+                    versions[record.Version] = version = CondaVersion.TryParse(record.Version, out var parsed) ? parsed : null;
+                }
+                list.Add(new CondaCandidate(state, record, version));
             }
         }
         foreach (var list in byName.Values)
@@ -58,7 +66,7 @@ public sealed class CondaUniverse
             list.Sort(Preferred);
         }
         var platforms = subdirs.Where(s => s != "noarch").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        return new CondaUniverse(byName, platforms.Count == 0 ? ["noarch"] : platforms, fingerprint);
+        return new CondaUniverse(byName, byKey, platforms.Count == 0 ? ["noarch"] : platforms, fingerprint);
     }
 
     /// <summary>Best first: version (unreadable versions last), then build number, then timestamp.</summary>
@@ -81,7 +89,16 @@ public sealed class CondaUniverse
     public IReadOnlyList<CondaCandidate> Candidates(string name) =>
         _byName.TryGetValue(name.ToLowerInvariant(), out var list) ? list : [];
 
-    public CondaCandidate? Find(string id) => _byId.GetValueOrDefault(id);
+    /// <summary>The candidate a node key (<see cref="CondaCandidate.Id"/>) names, or null when it is no longer served.</summary>
+    public CondaCandidate? Find(string id)
+    {
+        var slash = id.LastIndexOf('/');
+        if (slash < 0 || !_states.TryGetValue(id[..slash], out var state) || state.ByFilename.Find(id[(slash + 1)..]) is not { } record)
+        {
+            return null;
+        }
+        return Candidates(record.Name).FirstOrDefault(c => ReferenceEquals(c.Record, record));
+    }
 
     /// <summary>Whether a candidate is installable on a platform: its own subdir is the platform or <c>noarch</c>.</summary>
     public static bool On(CondaCandidate candidate, string platform) =>

@@ -17,7 +17,7 @@ public sealed record CondaPublishedFile(string FullPath, long Size, string Sha25
 /// </summary>
 public sealed record CondaPublishedSubdir(
     string Channel, string Subdir, string Directory, CondaPublishedFile Repodata, CondaPublishedFile RepodataZst,
-    IReadOnlySet<string> Listed, CondaSubdirState Upstream, string Fingerprint, DateTimeOffset PublishedAt, int Tier)
+    IReadOnlySet<CondaRecord> Listed, CondaSubdirState Upstream, string Fingerprint, DateTimeOffset PublishedAt, int Tier)
 {
     public string Key => Channel + "/" + Subdir;
 }
@@ -59,7 +59,7 @@ public sealed class CondaPublisher(string dataDirectory)
             var published = new CondaPublishedSubdir(state.Channel, state.Subdir, directory,
                 await DescribeAsync(json, "application/json", cancellationToken).ConfigureAwait(false),
                 await DescribeAsync(zst, "application/zstd", cancellationToken).ConfigureAwait(false),
-                listed.Select(r => r.Filename).ToHashSet(StringComparer.Ordinal), state, fingerprint, now, tier);
+                listed.ToHashSet(ReferenceEqualityComparer.Instance as IEqualityComparer<CondaRecord>), state, fingerprint, now, tier);
             Prune(published);
             return published;
         }

@@ -264,8 +264,7 @@ public static class RepodataReader
                     _buildNumber = number;
                     break;
                 case "sha256" when type == JsonTokenType.String:
-                    var sha256 = reader.GetString()!;
-                    _sha256 = sha256.Length == 64 && sha256.All(char.IsAsciiHexDigit) ? sha256.ToLowerInvariant() : null;
+                    _sha256 = reader.GetString();
                     break;
                 case "size" when type == JsonTokenType.Number && reader.TryGetInt64(out var size) && size >= 0:
                     _size = size;
@@ -287,15 +286,16 @@ public static class RepodataReader
             }
             Records.Add(new CondaRecord
             {
-                Filename = _filename,
+                // Name, version, build and section before the file name: a usual file name is then not stored at all.
                 Name = _name,
                 Version = _version,
                 Build = _build,
+                IsConda = _section == Section.PackagesConda,
+                Filename = _filename,
                 BuildNumber = _buildNumber,
                 Sha256 = _sha256,
                 Size = _size,
                 Timestamp = _timestamp,
-                IsConda = _section == Section.PackagesConda,
                 Offset = _recordStart,
                 Length = (int)(end - _recordStart),
             });

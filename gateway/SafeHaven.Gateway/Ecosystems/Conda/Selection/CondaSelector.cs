@@ -36,7 +36,7 @@ public static class CondaSelector
 
     public static CondaDecision Decide(CondaRecord record, TierPolicy policy, AllowlistClosure? closure, bool applyAllowlist, DateTimeOffset now)
     {
-        if (record.Sha256 is null)
+        if (!record.HasSha256)
         {
             return new CondaDecision(false, VersionDecision.Unverifiable,
                 $"{record.Filename} has no sha256 in upstream's repodata.json, so it cannot be verified and is never listed");

@@ -10,7 +10,7 @@ namespace SafeHaven.Gateway.Ecosystems.Conda.Upstream;
 /// </summary>
 public sealed record CondaSubdirState(
     string Channel, string Subdir, string? UpstreamFile, string? UpstreamSha256, string? ETag, Uri ArtifactBase,
-    CondaRepodata Repodata, IReadOnlyDictionary<string, CondaRecord> ByFilename, DateTimeOffset ReadAt)
+    CondaRepodata Repodata, CondaRecordIndex ByFilename, DateTimeOffset ReadAt)
 {
     public string Key => Channel + "/" + Subdir;
 
@@ -23,7 +23,7 @@ public sealed record CondaSubdirState(
         : File.OpenHandle(UpstreamFile, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.RandomAccess);
 
     public static CondaSubdirState Empty(string channel, string subdir, Uri artifactBase, DateTimeOffset readAt) =>
-        new(channel, subdir, null, null, null, artifactBase, CondaRepodata.Empty, new Dictionary<string, CondaRecord>(), readAt);
+        new(channel, subdir, null, null, null, artifactBase, CondaRepodata.Empty, CondaRecordIndex.Empty, readAt);
 }
 
 /// <summary>What is persisted of a <see cref="CondaSubdirState"/> so that a restart serves it before upstream answers.</summary>

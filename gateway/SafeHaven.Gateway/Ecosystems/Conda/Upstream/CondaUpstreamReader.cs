@@ -133,14 +133,10 @@ public sealed class CondaUpstreamReader(string directory, IFirstSeenStore firstS
             }
             artifactBase = resolved;
         }
-        var byFilename = new Dictionary<string, CondaRecord>(repodata.Records.Count, StringComparer.Ordinal);
-        foreach (var record in repodata.Records)
-        {
-            byFilename.TryAdd(record.Filename, record);
-        }
+        var byFilename = new CondaRecordIndex(repodata.Records);
         await DateAsync(channel, subdir, repodata.Records, previous, readAt, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("conda: {Channel}/{Subdir}: {Records} records read from upstream ({Unreadable} unreadable, {NoSha} without sha256)",
-            channel.Name, subdir, repodata.Records.Count, repodata.Unreadable, repodata.Records.Count(r => r.Sha256 is null));
+            channel.Name, subdir, repodata.Records.Count, repodata.Unreadable, repodata.Records.Count(r => !r.HasSha256));
         return new CondaSubdirState(channel.Name, subdir, file, sha256, etag, artifactBase, repodata, byFilename, readAt);
     }
 
@@ -150,7 +146,7 @@ public sealed class CondaUpstreamReader(string directory, IFirstSeenStore firstS
         var unknown = new List<string>();
         foreach (var record in records)
         {
-            if (previous?.ByFilename.GetValueOrDefault(record.Filename) is { } known)
+            if (previous?.ByFilename.Find(record.Filename) is { } known)
             {
                 record.FirstSeenMs = known.FirstSeenMs;
             }
