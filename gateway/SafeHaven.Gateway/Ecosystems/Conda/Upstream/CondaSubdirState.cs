@@ -26,5 +26,5 @@ public sealed record CondaSubdirState(
         new(channel, subdir, null, null, null, artifactBase, CondaRepodata.Empty, CondaRecordIndex.Empty, readAt);
 }
 
-/// <summary>What is persisted of a <see cref="CondaSubdirState"/> so that a restart serves it before upstream answers.</summary>
+/// <summary>What is persisted of a <see cref="CondaSubdirState"/> so that a restart serves it before upstream answers (the upstream file by name, beside it).</summary>
 public sealed record CondaSubdirManifest(string? UpstreamFile, string? UpstreamSha256, string? ETag, DateTimeOffset ReadAt);

@@ -100,11 +100,13 @@ public sealed class CondaUpstreamReader(string directory, IFirstSeenStore firstS
         {
             return CondaSubdirState.Empty(channel.Name, subdir, new Uri(url, "./"), manifest.ReadAt);
         }
-        if (!File.Exists(manifest.UpstreamFile))
+        // Kept by name, beside the manifest: the data directory may be moved or restored elsewhere.
+        var file = Path.Combine(SubdirDirectory(channel.Name, subdir), Path.GetFileName(manifest.UpstreamFile));
+        if (!File.Exists(file))
         {
             return null;
         }
-        return await ParseAsync(channel, http, subdir, manifest.UpstreamFile, manifest.UpstreamSha256!, manifest.ETag, manifest.ReadAt, previous: null, cancellationToken).ConfigureAwait(false);
+        return await ParseAsync(channel, http, subdir, file, manifest.UpstreamSha256!, manifest.ETag, manifest.ReadAt, previous: null, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<CondaSubdirState> ParseAsync(CondaChannel channel, UpstreamHttp http, string subdir, string file, string sha256, string? etag,
@@ -179,7 +181,7 @@ public sealed class CondaUpstreamReader(string directory, IFirstSeenStore firstS
         var temporary = Path.Combine(target, ManifestName + ".tmp");
         await using (var stream = File.Create(temporary))
         {
-            await JsonSerializer.SerializeAsync(stream, new CondaSubdirManifest(state.UpstreamFile, state.UpstreamSha256, state.ETag, state.ReadAt),
+            await JsonSerializer.SerializeAsync(stream, new CondaSubdirManifest(state.UpstreamFile is null ? null : Path.GetFileName(state.UpstreamFile), state.UpstreamSha256, state.ETag, state.ReadAt),
                 cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         File.Move(temporary, Path.Combine(target, ManifestName), overwrite: true);
