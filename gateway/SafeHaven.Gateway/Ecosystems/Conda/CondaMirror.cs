@@ -228,7 +228,7 @@ public sealed class CondaMirror : IDisposable
         if (snapshot.Policy.RequiresAllowlist)
         {
             // The universe the closure is computed over changed: recompute it now rather than at the next scheduled run.
-            var fingerprint = Fingerprint(_states.Values.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key + " " + s.UpstreamSha256));
+            var fingerprint = IndexFingerprint.Of(_states.Values.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key + " " + s.UpstreamSha256));
             if (fingerprint != _universeFingerprint && _closures.Get(Ecosystem) is not null)
             {
                 _universeFingerprint = fingerprint;
@@ -243,9 +243,7 @@ public sealed class CondaMirror : IDisposable
     /// <summary>Computes the allowlist closure and puts it in force (the scheduled closure job does the same on its own schedule).</summary>
     public async Task RecomputeClosureAsync(PolicySnapshot snapshot, CancellationToken cancellationToken)
     {
-        var (allowlist, modelApproved) = _model.EffectiveAllowlist(Ecosystem, snapshot);
-        var closure = await AllowlistClosure.BuildAsync(Ecosystem, allowlist, ClosureSource, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        _closures.Publish(closure.WithModelReport(modelApproved, _model.Unapproved(Ecosystem, snapshot, closure, modelApproved)));
+        _closures.Publish(await _model.BuildClosureAsync(Ecosystem, snapshot, ClosureSource, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false));
     }
 
     private CondaUniverse? _universe;
@@ -256,7 +254,7 @@ public sealed class CondaMirror : IDisposable
         await _firstRefresh.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         var snapshot = _policy.Current;
         var states = _states.Values.OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
-        var fingerprint = Fingerprint(states.Select(s => s.Key + " " + s.UpstreamSha256).Append("policy " + snapshot.Generation));
+        var fingerprint = IndexFingerprint.Of(states.Select(s => s.Key + " " + s.UpstreamSha256).Append("policy " + snapshot.Generation));
         if (_universe is { } cached && cached.Fingerprint == fingerprint)
         {
             return cached;
@@ -314,7 +312,7 @@ public sealed class CondaMirror : IDisposable
             {
                 var (listed, hidden) = CondaSelector.Select(state.Repodata.Records, snapshot.Policy, closure, now);
                 _status[state.Key].HiddenByCode = hidden;
-                var fingerprint = Fingerprint(listed.Select(r => $"{r.Filename} {r.Sha256} {r.FirstSeenMs}")
+                var fingerprint = IndexFingerprint.Of(listed.Select(r => $"{r.Filename} {r.Sha256} {r.FirstSeenMs}")
                     .Append($"tier {snapshot.Policy.Tier} upstream {state.UpstreamSha256} removed {state.Repodata.Removed.Count}"));
                 if (_published.GetValueOrDefault(state.Key) is { } current && current.Fingerprint == fingerprint)
                 {
@@ -345,16 +343,6 @@ public sealed class CondaMirror : IDisposable
         }
         var snapshot = _policy.Current;
         return CondaSelector.Decide(record, snapshot.Policy, snapshot.Policy.RequiresAllowlist ? _closures.Get(Ecosystem) : null, applyAllowlist: true, _time.GetUtcNow());
-    }
-
-    private static string Fingerprint(IEnumerable<string> lines)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var line in lines)
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes(line + "\n"));
-        }
-        return Convert.ToHexStringLower(hash.GetCurrentHash());
     }
 
     public void Dispose()
