@@ -95,6 +95,18 @@ public sealed class ModelApprovals(ILogger<ModelApprovals> logger)
     }
 
     /// <summary>
+    /// Computes an ecosystem's closure of the effective allowlist (<see cref="EffectiveAllowlist"/>) over
+    /// <paramref name="source"/>, with the model's part of the report attached: what a mirror puts in force when the
+    /// universe it serves changed.
+    /// </summary>
+    public async Task<AllowlistClosure> BuildClosureAsync(string ecosystem, PolicySnapshot snapshot, IClosureSource source, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (allowlist, modelApproved) = EffectiveAllowlist(ecosystem, snapshot);
+        var closure = await AllowlistClosure.BuildAsync(ecosystem, allowlist, source, now, cancellationToken).ConfigureAwait(false);
+        return closure.WithModelReport(modelApproved, Unapproved(ecosystem, snapshot, closure, modelApproved));
+    }
+
+    /// <summary>
     /// Dependencies the closure pulled in that neither a hand-made entry nor the model approves, with their
     /// score when the model input has one. The client's base system (the closure's implicit roots, e.g. apt's
     /// Essential and required packages) and everything it needs are left out: every installation has them already.

@@ -37,10 +37,7 @@ public sealed class AllowlistClosureJob(
             var started = time.GetTimestamp();
             try
             {
-                var (allowlist, modelApproved) = model.EffectiveAllowlist(mirror.Ecosystem, snapshot);
-                var closure = await AllowlistClosure.BuildAsync(
-                    mirror.Ecosystem, allowlist, mirror.ClosureSource, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-                closure = closure.WithModelReport(modelApproved, model.Unapproved(mirror.Ecosystem, snapshot, closure, modelApproved));
+                var closure = await model.BuildClosureAsync(mirror.Ecosystem, snapshot, mirror.ClosureSource, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 registry.Publish(closure);
                 readiness.Complete(ReadinessKey(mirror.Ecosystem));
                 logger.LogInformation("{Ecosystem} allowlist closure: {Roots} approved ({ModelApproved} by the model), {Packages} visible, {Unsatisfied} unsatisfied, {Unapproved} unapproved dependencies ({Elapsed:0.0} s)",

@@ -215,7 +215,7 @@ public sealed class AptMirror : IDisposable
         if (policy.Policy.RequiresAllowlist)
         {
             // The universe the closure is computed over changed: recompute it now rather than at the next scheduled run.
-            var fingerprint = Fingerprint(_verified.Values.Select(v => v.Key + v.ReleaseSha256));
+            var fingerprint = IndexFingerprint.Of(_verified.Values.Select(v => v.Key + v.ReleaseSha256));
             if (fingerprint != _universeFingerprint && _closures.Get(Ecosystem) is not null)
             {
                 _universeFingerprint = fingerprint;
@@ -229,9 +229,7 @@ public sealed class AptMirror : IDisposable
 
     private async Task RecomputeClosureAsync(PolicySnapshot snapshot, CancellationToken cancellationToken)
     {
-        var (allowlist, modelApproved) = _model.EffectiveAllowlist(Ecosystem, snapshot);
-        var closure = await AllowlistClosure.BuildAsync(Ecosystem, allowlist, ClosureSource, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        _closures.Publish(closure.WithModelReport(modelApproved, _model.Unapproved(Ecosystem, snapshot, closure, modelApproved)));
+        _closures.Publish(await _model.BuildClosureAsync(Ecosystem, snapshot, ClosureSource, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false));
     }
 
     private AptClosureSource? _closureSource;
@@ -304,7 +302,7 @@ public sealed class AptMirror : IDisposable
             foreach (var suite in suites)
             {
                 var indexes = selection.Suites[suite.Key];
-                var fingerprint = Fingerprint(indexes.SelectMany(i => i.Visible.Select(d => $"{i.Index.Component}/{i.Index.Architecture} {d.Package.Filename} {d.Package.Sha256}"))
+                var fingerprint = IndexFingerprint.Of(indexes.SelectMany(i => i.Visible.Select(d => $"{i.Index.Component}/{i.Index.Architecture} {d.Package.Filename} {d.Package.Sha256}"))
                     .Append($"tier {snapshot.Policy.Tier} upstream {suite.ReleaseSha256}"));
                 var current = View(suite.Repository.Name)?.Suites.GetValueOrDefault(suite.Suite);
                 if (current is not null && current.Fingerprint == fingerprint && now < current.PublishedAt + _validFor / 2)
@@ -338,16 +336,6 @@ public sealed class AptMirror : IDisposable
             views[published.Repository] = view with { Suites = suites, Pool = pool };
             _views = views;
         }
-    }
-
-    private static string Fingerprint(IEnumerable<string> lines)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var line in lines)
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes(line + "\n"));
-        }
-        return Convert.ToHexStringLower(hash.GetCurrentHash());
     }
 
     public void Dispose()
