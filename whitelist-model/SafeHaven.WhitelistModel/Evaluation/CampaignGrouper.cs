@@ -38,6 +38,81 @@ public static class CampaignGrouper
         return shape.ToString();
     }
 
+    /// <summary>Longest gap between two uploads of one campaign that follow each other in time (see <see cref="GroupWithUploads"/>).</summary>
+    public static readonly TimeSpan UploadBurstGap = TimeSpan.FromMinutes(10);
+
+    /// <summary>The shape of a version string: each run of digits becomes one <c>9</c> (<c>4.57</c> and <c>10.49</c> → <c>9.9</c>).</summary>
+    public static string VersionShape(string? version)
+    {
+        if (version is null)
+        {
+            return "?";
+        }
+        var sb = new StringBuilder();
+        foreach (var c in version)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                sb.Append(c);
+            }
+            else if (sb.Length == 0 || sb[^1] != '9')
+            {
+                sb.Append('9');
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Campaigns by name and by upload: <see cref="Group(IReadOnlyList{string})"/>, and also names uploaded in one burst by one tool,
+    /// i.e. that follow each other in upload time with gaps of at most <see cref="UploadBurstGap"/> and whose latest versions have
+    /// the same shape (the data have no author, so this is the author pattern we can see). Names without a believable upload time
+    /// are grouped by name only.
+    /// </summary>
+    public static int[] GroupWithUploads(IReadOnlyList<string> normalizedNames, IReadOnlyList<DateTimeOffset?> uploads, IReadOnlyList<string?> latestVersions)
+    {
+        ArgumentNullException.ThrowIfNull(uploads);
+        ArgumentNullException.ThrowIfNull(latestVersions);
+        var byName = Group(normalizedNames);
+        var parent = byName.ToArray();
+        int Find(int i)
+        {
+            while (parent[i] != i)
+            {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            return i;
+        }
+        void Union(int a, int b)
+        {
+            var (ra, rb) = (Find(a), Find(b));
+            if (ra != rb)
+            {
+                parent[Math.Max(ra, rb)] = Math.Min(ra, rb);
+            }
+        }
+        var timed = Enumerable.Range(0, normalizedNames.Count).Where(i => uploads[i] is not null)
+            .GroupBy(i => VersionShape(latestVersions[i]), StringComparer.Ordinal);
+        foreach (var shape in timed)
+        {
+            var ordered = shape.OrderBy(i => uploads[i]).ThenBy(i => i).ToList();
+            for (var k = 1; k < ordered.Count; k++)
+            {
+                if (uploads[ordered[k]]!.Value - uploads[ordered[k - 1]]!.Value <= UploadBurstGap)
+                {
+                    Union(ordered[k - 1], ordered[k]);
+                }
+            }
+        }
+        var result = new int[normalizedNames.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = Find(i);
+        }
+        return result;
+    }
+
     /// <summary>Campaign id (index of its first member) for each normalised name, in input order.</summary>
     public static int[] Group(IReadOnlyList<string> normalizedNames)
     {
