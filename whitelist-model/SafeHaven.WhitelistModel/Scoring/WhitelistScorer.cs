@@ -44,13 +44,11 @@ public sealed class WhitelistScorer : IPackageScorer
 
     /// <summary>
     /// Path of the model shipped for an ecosystem under <see cref="AppContext.BaseDirectory"/>: <c>models/&lt;eco&gt;-v2.json</c> when
-    /// a popularity history is given and such a model exists, else <c>models/&lt;eco&gt;-v1.json</c> (scoring exactly as before the history existed).
+    /// a popularity history is given, else <c>models/&lt;eco&gt;-v1.json</c> (scoring exactly as before the history existed).
+    /// A missing v2 is an error, never a silent fall-back to v1.
     /// </summary>
-    public static string ShippedModelPath(Ecosystem ecosystem, bool withPopularityHistory = false)
-    {
-        var v2 = Path.Combine(AppContext.BaseDirectory, "models", $"{ecosystem.ToId()}-v2.json");
-        return withPopularityHistory && File.Exists(v2) ? v2 : Path.Combine(AppContext.BaseDirectory, "models", $"{ecosystem.ToId()}-v1.json");
-    }
+    public static string ShippedModelPath(Ecosystem ecosystem, bool withPopularityHistory = false) =>
+        Path.Combine(AppContext.BaseDirectory, "models", $"{ecosystem.ToId()}-{(withPopularityHistory ? "v2" : "v1")}.json");
 
     /// <summary>Loads a model file; throws <see cref="FileNotFoundException"/> or <see cref="InvalidDataException"/> with a precise message.</summary>
     public static WhitelistScorer Load(string path, double? threshold = null, PopularityHistory? history = null)
