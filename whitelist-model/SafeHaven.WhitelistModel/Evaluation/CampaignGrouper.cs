@@ -73,25 +73,7 @@ public static class CampaignGrouper
     {
         ArgumentNullException.ThrowIfNull(uploads);
         ArgumentNullException.ThrowIfNull(latestVersions);
-        var byName = Group(normalizedNames);
-        var parent = byName.ToArray();
-        int Find(int i)
-        {
-            while (parent[i] != i)
-            {
-                parent[i] = parent[parent[i]];
-                i = parent[i];
-            }
-            return i;
-        }
-        void Union(int a, int b)
-        {
-            var (ra, rb) = (Find(a), Find(b));
-            if (ra != rb)
-            {
-                parent[Math.Max(ra, rb)] = Math.Min(ra, rb);
-            }
-        }
+        var sets = new DisjointSets(Group(normalizedNames));
         var timed = Enumerable.Range(0, normalizedNames.Count).Where(i => uploads[i] is not null)
             .GroupBy(i => VersionShape(latestVersions[i]), StringComparer.Ordinal);
         foreach (var shape in timed)
@@ -101,40 +83,18 @@ public static class CampaignGrouper
             {
                 if (uploads[ordered[k]]!.Value - uploads[ordered[k - 1]]!.Value <= UploadBurstGap)
                 {
-                    Union(ordered[k - 1], ordered[k]);
+                    sets.Union(ordered[k - 1], ordered[k]);
                 }
             }
         }
-        var result = new int[normalizedNames.Count];
-        for (var i = 0; i < result.Length; i++)
-        {
-            result[i] = Find(i);
-        }
-        return result;
+        return sets.Roots();
     }
 
     /// <summary>Campaign id (index of its first member) for each normalised name, in input order.</summary>
     public static int[] Group(IReadOnlyList<string> normalizedNames)
     {
         ArgumentNullException.ThrowIfNull(normalizedNames);
-        var parent = Enumerable.Range(0, normalizedNames.Count).ToArray();
-        int Find(int i)
-        {
-            while (parent[i] != i)
-            {
-                parent[i] = parent[parent[i]];
-                i = parent[i];
-            }
-            return i;
-        }
-        void Union(int a, int b)
-        {
-            var (ra, rb) = (Find(a), Find(b));
-            if (ra != rb)
-            {
-                parent[Math.Max(ra, rb)] = Math.Min(ra, rb);
-            }
-        }
+        var sets = new DisjointSets(Enumerable.Range(0, normalizedNames.Count).ToArray());
 
         var bySkeleton = new Dictionary<string, int>(StringComparer.Ordinal);
         var skeletons = new string[normalizedNames.Count];
@@ -143,7 +103,7 @@ public static class CampaignGrouper
             skeletons[i] = Skeleton(normalizedNames[i]);
             if (bySkeleton.TryGetValue(skeletons[i], out var first))
             {
-                Union(first, i);
+                sets.Union(first, i);
             }
             else
             {
@@ -172,20 +132,40 @@ public static class CampaignGrouper
                 }
                 foreach (var other in others)
                 {
-                    if (Find(other) != Find(index) && EditDistance.Compute(skeletons[other], skeleton) <= 1)
+                    if (sets.Find(other) != sets.Find(index) && EditDistance.Compute(skeletons[other], skeleton) <= 1)
                     {
-                        Union(other, index);
+                        sets.Union(other, index);
                     }
                 }
                 others.Add(index);
             }
         }
 
-        var result = new int[normalizedNames.Count];
-        for (var i = 0; i < result.Length; i++)
+        return sets.Roots();
+    }
+
+    /// <summary>Union-find over indices; a set is named by its smallest index, so campaign ids do not depend on merge order.</summary>
+    private sealed class DisjointSets(int[] parent)
+    {
+        public int Find(int i)
         {
-            result[i] = Find(i);
+            while (parent[i] != i)
+            {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            return i;
         }
-        return result;
+
+        public void Union(int a, int b)
+        {
+            var (ra, rb) = (Find(a), Find(b));
+            if (ra != rb)
+            {
+                parent[Math.Max(ra, rb)] = Math.Min(ra, rb);
+            }
+        }
+
+        public int[] Roots() => Enumerable.Range(0, parent.Length).Select(Find).ToArray();
     }
 }
