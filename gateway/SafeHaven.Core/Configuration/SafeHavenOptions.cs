@@ -265,6 +265,13 @@ public sealed class PolicyOptions
     /// </summary>
     public Dictionary<string, string> ModelInputFiles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Tier 3: per ecosystem, the monthly lists of the most downloaded packages (the format of <c>safehaven whitelist score
+    /// --popularity-history</c>: <c>month, rank, name, download_count</c>, gzip or plain). When set, the model input is scored
+    /// with the history model (<c>pypi-v2</c>) as of the scoring day; when not, with <c>pypi-v1</c> exactly as before.
+    /// </summary>
+    public Dictionary<string, string> PopularityHistoryFiles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Folder of OSV-format advisory JSON files; empty means <c>DataDirectory/advisories</c>.</summary>
     public string? AdvisoriesDirectory { get; set; }
 }

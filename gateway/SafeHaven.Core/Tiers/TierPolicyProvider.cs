@@ -22,6 +22,9 @@ public sealed record PolicySnapshot(
 
     /// <summary>What the management store contributed to this snapshot over configuration (empty when nothing).</summary>
     public PolicyOverlay Overlay { get; init; } = PolicyOverlay.None;
+
+    /// <summary>Per ecosystem, the monthly popularity history the whitelist model reads (<c>SafeHaven:Policy:PopularityHistoryFiles</c>).</summary>
+    public IReadOnlyDictionary<string, string>? PopularityHistoryFiles { get; init; }
 }
 
 /// <summary>
@@ -158,6 +161,7 @@ public sealed class TierPolicyProvider : IDisposable
             new Dictionary<string, string>(policy.ModelInputFiles, StringComparer.OrdinalIgnoreCase))
         {
             Overlay = overlay,
+            PopularityHistoryFiles = new Dictionary<string, string>(policy.PopularityHistoryFiles, StringComparer.OrdinalIgnoreCase),
         };
     }
 

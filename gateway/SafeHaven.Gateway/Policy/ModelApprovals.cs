@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Tiers;
 using SafeHaven.WhitelistModel.Extractors;
+using Features = SafeHaven.WhitelistModel.Features;
 using SafeHaven.WhitelistModel.Metadata;
 using SafeHaven.WhitelistModel.Scoring;
 
@@ -11,8 +12,10 @@ public sealed record ModelCandidate(string Name, double Score, IReadOnlyList<str
 
 /// <summary>
 /// Tier 3 approval by the whitelist model: scores every row of <c>SafeHaven:Policy:ModelInputFiles:&lt;eco&gt;</c>
-/// with the shipped model and approves those at or above the threshold in force. Scores are cached per file
-/// version (path and last write time), so a threshold change or preview costs no rescoring.
+/// with the shipped model and approves those at or above the threshold in force. With
+/// <c>SafeHaven:Policy:PopularityHistoryFiles:&lt;eco&gt;</c> the history model (<c>pypi-v2</c>) scores as of today, without it
+/// <c>pypi-v1</c>. Scores are cached per file version (paths, last write times and the day), so a threshold change or preview
+/// costs no rescoring.
 /// </summary>
 public sealed class ModelApprovals(ILogger<ModelApprovals> logger)
 {
@@ -39,7 +42,19 @@ public sealed class ModelApprovals(ILogger<ModelApprovals> logger)
             logger.LogError("SafeHaven:Policy:ModelInputFiles:{Ecosystem} names {Path}, which does not exist; the model approves nothing", ecosystem, path);
             return null;
         }
-        var key = $"{info.FullName}\n{info.LastWriteTimeUtc.Ticks}\n{info.Length}";
+        FileInfo? history = null;
+        if (snapshot.PopularityHistoryFiles is not null && snapshot.PopularityHistoryFiles.TryGetValue(ecosystem, out var historyPath) && !string.IsNullOrWhiteSpace(historyPath))
+        {
+            history = new FileInfo(historyPath);
+            if (!history.Exists)
+            {
+                logger.LogError("SafeHaven:Policy:PopularityHistoryFiles:{Ecosystem} names {Path}, which does not exist; the model approves nothing", ecosystem, historyPath);
+                return null;
+            }
+        }
+        var today = DateTimeOffset.UtcNow.Date;
+        var key = $"{info.FullName}\n{info.LastWriteTimeUtc.Ticks}\n{info.Length}"
+            + (history is null ? string.Empty : $"\n{history.FullName}\n{history.LastWriteTimeUtc.Ticks}\n{history.Length}\n{today:yyyy-MM-dd}");
         lock (_lock)
         {
             if (_byEcosystem.TryGetValue(ecosystem, out var cached) && cached.Key == key)
@@ -49,7 +64,7 @@ public sealed class ModelApprovals(ILogger<ModelApprovals> logger)
         }
         try
         {
-            var scorer = WhitelistScorer.LoadShipped(parsed);
+            var scorer = WhitelistScorer.LoadShipped(parsed, history: history is null ? null : Features.PopularityHistory.Load(history.FullName));
             using var reader = new StreamReader(info.FullName);
             var records = TsvRowExtractor.ExtractAll(TsvTable.Parse(reader), parsed, DateTimeOffset.UtcNow);
             var scores = new Dictionary<string, ModelCandidate>(StringComparer.Ordinal);
@@ -59,7 +74,8 @@ public sealed class ModelApprovals(ILogger<ModelApprovals> logger)
                 var name = TierPolicyProvider.NormalizeForEcosystem(ecosystem, record.Name);
                 scores[name] = new ModelCandidate(name, score.Score, score.TopReasons());
             }
-            logger.LogInformation("Scored {Count} {Ecosystem} packages from {Path} with model {Model}", scores.Count, ecosystem, path, scorer.Model.ModelVersion);
+            logger.LogInformation("Scored {Count} {Ecosystem} packages from {Path} with model {Model}{History}", scores.Count, ecosystem, path, scorer.Model.ModelVersion,
+                history is null ? string.Empty : $" and the popularity history {history.FullName}");
             lock (_lock)
             {
                 _byEcosystem[ecosystem] = (key, scores);

@@ -7,7 +7,8 @@ namespace SafeHaven.EndToEnd.Tests.PyPI;
 /// <summary>
 /// Tier 3 approval by the whitelist model: a package scored at or above the threshold is served like an
 /// allowlisted one (with its dependencies), Tier 4 ignores scores, unapproved dependencies are reported, and a
-/// threshold change can be previewed.
+/// threshold change can be previewed. The appliance is given the monthly popularity history
+/// (<c>SafeHaven:Policy:PopularityHistoryFiles:pypi</c>), so it scores with <c>pypi-v2</c>.
 /// </summary>
 [Collection(PyPICollection.Name)]
 public sealed class ModelApprovalTests(PyPIUpstreamFixture upstream)
@@ -28,9 +29,24 @@ public sealed class ModelApprovalTests(PyPIUpstreamFixture upstream)
             "shother\t1.0\t40\ttrue\tA widely used package\n" +
             "shapp\t1.0\t\t\t\n" +
             "shlib\t1.0\t\t\t\n");
+        // The popularity history in the shared file's shape (month, rank, name, download_count; gzip): shother has been
+        // among the most downloaded every month for years, shapp and shlib never. Like the real file it names other
+        // packages too; unlike it, it holds a handful of names a month instead of 5,000 to 15,000.
+        var history = Path.Combine(directory, "pypi-top-monthly.tsv.gz");
+        await using (var file = File.Create(history))
+        await using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        await using (var writer = new StreamWriter(gzip))
+        {
+            await writer.WriteAsync("month\trank\tname\tdownload_count\n");
+            for (var month = new DateOnly(2018, 2, 1); month <= new DateOnly(2026, 4, 1); month = month.AddMonths(1))
+            {
+                await writer.WriteAsync($"{month:yyyy-MM}\t1\tboto3\t900000000\n{month:yyyy-MM}\t40\tshother\t25000000\n{month:yyyy-MM}\t41\trequests\t24000000\n");
+            }
+        }
         var settings = upstream.Settings(tier);
         settings["Policy:AllowlistFiles:pypi"] = allowlist;
         settings["Policy:ModelInputFiles:pypi"] = inputs;
+        settings["Policy:PopularityHistoryFiles:pypi"] = history;
         return settings;
     }
 
@@ -46,6 +62,7 @@ public sealed class ModelApprovalTests(PyPIUpstreamFixture upstream)
             using var tier3Management = await tier3.CreateManagementClientAsync();
             var closure = await GetJsonAsync(tier3Management, "api/mirrors/pypi/closure");
             Assert.Equal(["shother"], Names(closure.GetProperty("modelApproved")));
+            Assert.Contains("with model pypi-v2 and the popularity history", tier3.Log, StringComparison.Ordinal);
             var refused = await Pip.InstallAsync(tier3.PyPIIndexUrl, "shapp");
             Assert.False(refused.Succeeded);
             Assert.Contains("No matching distribution found for shapp", refused.Process.Output, StringComparison.Ordinal);

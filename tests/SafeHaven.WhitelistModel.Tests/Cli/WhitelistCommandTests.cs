@@ -106,4 +106,56 @@ public sealed class WhitelistCommandTests : IDisposable
         Assert.NotEqual(0, exit);
         Assert.Contains("--input FILE or --name NAME", error, StringComparison.Ordinal);
     }
+
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+
+    private const string TwoPackages = "name\tversion\tdownload_rank\nrfc3987\t1.3.8\t2955\npypiwin32\t223\t3914\n";
+
+    [Fact]
+    public async Task Without_a_popularity_history_score_and_explain_behave_as_before_with_pypi_v1()
+    {
+        var input = Write("two.tsv", TwoPackages);
+        var v1 = Path.Combine(AppContext.BaseDirectory, "models", "pypi-v1.json");
+        var (exit, output, error) = await Run("score", "--input", input, "--as-of", "2026-11-01");
+        var explicitV1 = await Run("score", "--input", input, "--as-of", "2026-11-01", "--model", v1);
+        Assert.Equal((0, string.Empty), (exit, error));
+        Assert.Equal(explicitV1.Out, output);
+        Assert.Equal(["reject", "reject"], output.TrimEnd('\n').Split('\n').Skip(1).Select(l => l.Split('\t')[2]));
+        var explained = await Run("explain", "--name", "rfc3987", "--version", "1.3.8", "--download-rank", "2955");
+        Assert.Contains("(model pypi-v1)", explained.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_a_popularity_history_score_and_explain_use_pypi_v2_as_of_the_given_date()
+    {
+        var input = Write("two.tsv", TwoPackages);
+        var (exit, output, error) = await Run("score", "--input", input, "--as-of", "2026-11-01", "--popularity-history", Fixture("pypi-top-monthly-excerpt.tsv"));
+        Assert.Equal((0, string.Empty), (exit, error));
+        Assert.Equal(["approve", "approve"], output.TrimEnd('\n').Split('\n').Skip(1).Select(l => l.Split('\t')[2]));
+        var explained = await Run("explain", "--name", "rfc3987", "--version", "1.3.8", "--download-rank", "2955", "--as-of", "2026-11-01",
+            "--popularity-history", Fixture("pypi-top-monthly-excerpt.tsv"));
+        Assert.Equal(0, explained.Exit);
+        Assert.Contains("(model pypi-v2)", explained.Out, StringComparison.Ordinal);
+        Assert.Contains("best rank 752", explained.Out, StringComparison.Ordinal);
+        // As of 2018-03-01 only the February 2018 list is usable: one month ranked.
+        var early = await Run("explain", "--name", "rfc3987", "--version", "1.3.8", "--as-of", "2018-03-01",
+            "--popularity-history", Fixture("pypi-top-monthly-excerpt.tsv"));
+        Assert.Contains("1 months", early.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_history_model_without_a_history_or_a_missing_history_file_is_refused()
+    {
+        var input = Write("two.tsv", TwoPackages);
+        var v2 = Path.Combine(AppContext.BaseDirectory, "models", "pypi-v2.json");
+        var (exit, _, error) = await Run("score", "--input", input, "--model", v2);
+        Assert.Equal(WhitelistCommand.BadInput, exit);
+        Assert.Contains("pass --popularity-history FILE", error, StringComparison.Ordinal);
+        var missing = await Run("score", "--input", input, "--popularity-history", Path.Combine(_dir, "nope.tsv.gz"));
+        Assert.Equal(WhitelistCommand.BadInput, missing.Exit);
+        Assert.Contains("popularity history file not found", missing.Err, StringComparison.Ordinal);
+        var bad = await Run("score", "--input", input, "--popularity-history", Write("bad.tsv", "month\trank\tname\n2020-13\t1\tx\n"));
+        Assert.Equal(WhitelistCommand.BadInput, bad.Exit);
+        Assert.Contains("line 2", bad.Err, StringComparison.Ordinal);
+    }
 }

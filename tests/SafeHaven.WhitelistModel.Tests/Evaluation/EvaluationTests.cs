@@ -49,6 +49,46 @@ internal static class TinyData
     }
 
     public static IReadOnlyList<string> Allowlist() => [.. Popular, "sparsesvd", "characteristic"];
+
+    /// <summary>
+    /// Build times shaped like <c>malicious/pypi-malicious-build-times.tsv</c>: most names built well before their report
+    /// (a backfill), two with an uploader-set 2016-01-01 time that must not be believed, some missing.
+    /// </summary>
+    public static IReadOnlyList<BuildTimeRow> BuildTimes()
+    {
+        var lines = new List<string> { "name\tversions\tfirst_build\tlast_build\thas_repo_url\trequires_dist_count" };
+        var rows = Malicious();
+        for (var k = 0; k < rows.Count; k++)
+        {
+            var m = rows[k];
+            if (k % 10 == 9)
+            {
+                continue;
+            }
+            var first = k < 2 ? new DateTime(2016, 1, 1) : m.Published.UtcDateTime.AddDays(-200 + k * 3);
+            lines.Add($"{m.Name}\t{string.Join(',', m.Versions.DefaultIfEmpty("0.0.1"))}\t{first:yyyy-MM-ddTHH:mm:ss}\t{first.AddHours(2):yyyy-MM-ddTHH:mm:ss}\tfalse\t0");
+        }
+        using var reader = new StringReader(string.Join('\n', lines) + "\n");
+        return ReferenceData.ReadBuildTimes(reader, "tiny build times");
+    }
+
+    /// <summary>Monthly top lists shaped like <c>popularity/pypi-top-monthly.tsv.gz</c>: the popular names every month of 2022-2026, characteristic until 2019.</summary>
+    public static SafeHaven.WhitelistModel.Features.PopularityHistory History()
+    {
+        var lines = new List<string> { "month\trank\tname\tdownload_count" };
+        for (var month = new DateOnly(2018, 2, 1); month <= new DateOnly(2026, 4, 1); month = month.AddMonths(1))
+        {
+            for (var i = 0; i < Popular.Length; i++)
+            {
+                lines.Add($"{month:yyyy-MM}\t{i + 1}\t{Popular[i]}\t{1000 - i}");
+            }
+            if (month.Year < 2020)
+            {
+                lines.Add($"{month:yyyy-MM}\t{Popular.Length + 1}\tcharacteristic\t10");
+            }
+        }
+        return SafeHaven.WhitelistModel.Features.PopularityHistory.Read(new StringReader(string.Join('\n', lines) + "\n"), "tiny history");
+    }
 }
 
 public sealed class CampaignGrouperTests
@@ -157,8 +197,114 @@ public sealed class EvaluationDatasetTests
     }
 }
 
+public sealed class HonestTimeTests
+{
+    private static IReadOnlyList<LabelledExample> Build() =>
+        EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), new SplitSettings(Seed: 3, LongTailSample: 100, HonestTime: true), TinyData.BuildTimes());
+
+    [Fact]
+    public void Malicious_names_are_observed_at_their_believable_build_time_else_at_their_report()
+    {
+        var builds = TinyData.BuildTimes().ToDictionary(b => b.NormalizedName);
+        foreach (var e in Build().Where(e => e.Source == ExampleSource.Malicious))
+        {
+            var life = e.Lifetime!;
+            Assert.Equal(life.Upload, e.Record.ObservedAt);
+            if (builds.TryGetValue(e.Record.NormalizedName, out var b) && b.FirstBuild!.Value.Year > 2016)
+            {
+                Assert.True(life.UploadFromBuild);
+                Assert.Equal(b.FirstBuild, life.Upload);
+                Assert.Equal(b.LastBuild, life.LastBuild);
+            }
+            else
+            {
+                Assert.False(life.UploadFromBuild); // no build time, or the uploader's 2016-01-01
+                Assert.Equal(life.Reported, life.Upload);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_split_follows_upload_time_campaign_by_campaign()
+    {
+        var malicious = Build().Where(e => e.Source == ExampleSource.Malicious).ToList();
+        Assert.All(malicious.GroupBy(e => e.Campaign), g => Assert.Single(g.Select(e => e.Split).Distinct()));
+        // Campaigns are ordered by their first upload: each part's campaigns start no earlier than every earlier part's campaigns.
+        DateTimeOffset[] Starts(SplitPart p) => malicious.Where(e => e.Split == p).GroupBy(e => e.Campaign).Select(g => g.Min(e => e.Lifetime!.Upload)).ToArray();
+        Assert.True(Starts(SplitPart.Validation).Min() >= Starts(SplitPart.Train).Max());
+        Assert.True(Starts(SplitPart.Test).Min() >= Starts(SplitPart.Validation).Max());
+    }
+
+    [Fact]
+    public void Uploads_in_one_burst_with_one_version_shape_are_one_campaign()
+    {
+        var t = new DateTimeOffset(2023, 2, 25, 21, 0, 0, TimeSpan.Zero);
+        string[] names = ["adad", "adcandy", "zqxv", "lonely", "other-shape"];
+        DateTimeOffset?[] uploads = [t, t.AddMinutes(4), t.AddMinutes(12), t.AddHours(5), t.AddMinutes(2)];
+        string?[] versions = ["4.57", "10.49", "3.1", "9.9", "0.0.1"];
+        var c = CampaignGrouper.GroupWithUploads(names, uploads, versions);
+        Assert.Equal(c[0], c[1]);           // 4 minutes apart, both N.N
+        Assert.Equal(c[1], c[2]);           // 8 minutes after the previous N.N upload (chained)
+        Assert.NotEqual(c[0], c[3]);        // hours later
+        Assert.NotEqual(c[0], c[4]);        // in the burst but another version shape (N.N.N)
+        Assert.Equal("9.9.9", CampaignGrouper.VersionShape("0.0.1"));
+        Assert.Equal("9.9", CampaignGrouper.VersionShape("10.49"));
+    }
+}
+
 public sealed class ModelTrainingTests
 {
+    private static TrainingSettings SmallV2(ModelAlgorithm algorithm) => TrainingSettings.V2 with
+    {
+        Split = new SplitSettings(Seed: 7, LongTailSample: 150, HonestTime: true),
+        Algorithm = algorithm,
+        TargetMaliciousRejection = 0.99,
+        PopularNames = 10,
+    };
+
+    [Theory]
+    [InlineData(ModelAlgorithm.Logistic)]
+    [InlineData(ModelAlgorithm.Gam)]
+    public void Training_v2_is_deterministic_same_seed_same_data_same_model_file(ModelAlgorithm algorithm)
+    {
+        string Train()
+        {
+            var settings = SmallV2(algorithm);
+            var examples = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), settings.Split, TinyData.BuildTimes());
+            return ModelTraining.Train(examples, ModelTraining.PopularNamesByRank(TinyData.Snapshot()), settings, TinyData.History()).Model.ToJson();
+        }
+        var first = Train();
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(first)));
+        var second = Train();
+        Assert.Equal(hash, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(second))));
+        Assert.Equal(first, second);
+        var model = SafeHaven.WhitelistModel.Scoring.WhitelistModelFile.FromJson(first, "trained");
+        Assert.True(model.NeedsPopularityHistory);
+        Assert.Equal(0.9205, model.Threshold);
+        Assert.Contains(model.Features, f => f.Id == SafeHaven.WhitelistModel.Features.FeatureCatalog.EverPopular.Id);
+        Assert.Equal("true", model.Training["honestTime"]);
+    }
+
+    [Fact]
+    public void Gam_shape_functions_are_monotone_in_their_expected_direction()
+    {
+        var settings = SmallV2(ModelAlgorithm.Gam);
+        var examples = EvaluationDataset.Build(TinyData.Snapshot(), TinyData.Allowlist(), [], TinyData.Malicious(), settings.Split, TinyData.BuildTimes());
+        var model = ModelTraining.Train(examples, ModelTraining.PopularNamesByRank(TinyData.Snapshot()), settings, TinyData.History()).Model;
+        Assert.NotEmpty(model.Features);
+        Assert.All(model.Features, f =>
+        {
+            Assert.NotNull(f.BinEffects);
+            if (ModelFeatureSets.ExpectedSigns.TryGetValue(f.Id, out var sign))
+            {
+                var e = f.BinEffects!;
+                Assert.All(Enumerable.Range(1, e.Count - 1), i => Assert.True(sign * (e[i] - e[i - 1]) >= -1e-9, $"{f.Id} bins {e[i - 1]} then {e[i]}"));
+            }
+        });
+        Assert.Equal([1.0, 2.0, 2.0, 3.0], TreeTraining.Monotone([1.0, 3.0, 1.0, 3.0], +1));
+        Assert.Equal([3.0, 2.0, 2.0], TreeTraining.Monotone([3.0, 1.0, 3.0], -1));
+    }
+
     [Fact]
     public void Training_is_deterministic_from_the_seed()
     {

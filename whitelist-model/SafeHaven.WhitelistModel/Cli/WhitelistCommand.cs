@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using SafeHaven.WhitelistModel.Evaluation;
 using SafeHaven.WhitelistModel.Extractors;
+using SafeHaven.WhitelistModel.Features;
 using SafeHaven.WhitelistModel.Metadata;
 using SafeHaven.WhitelistModel.Scoring;
 
@@ -44,37 +45,74 @@ public static class WhitelistCommand
     {
         var dataDir = DataDirOption();
         var output = new Option<string>("--output") { Description = "Where to write the trained model file (JSON).", Required = true };
-        var seed = new Option<int>("--seed") { Description = "Seed of the split and of the long-tail sample.", DefaultValueFactory = _ => 42 };
-        var longTail = new Option<int>("--long-tail") { Description = "How many long-tail snapshot packages to sample as negatives.", DefaultValueFactory = _ => 20000 };
-        var l2 = new Option<double>("--l2") { Description = "L2 penalty on the standardised weights.", DefaultValueFactory = _ => 1.0 };
-        var popular = new Option<int>("--popular-names") { Description = "How many of the most downloaded names the model keeps.", DefaultValueFactory = _ => 5000 };
-        var target = new Option<double>("--target-rejection") { Description = "Share of validation malicious names the default threshold must reject.", DefaultValueFactory = _ => 0.995 };
-        var version = new Option<string>("--model-version") { Description = "Version label written into the model.", DefaultValueFactory = _ => new TrainingSettings().ModelVersion };
+        var preset = new Option<string>("--preset") { Description = "v1: the pypi-v1 settings (report-date split, no history); v2: honest-time split, popularity history, bounded shape effects.", DefaultValueFactory = _ => "v1" };
+        var algorithm = new Option<string?>("--algorithm") { Description = "logistic, gam, or best (train both, keep the better on validation); default: the preset's (v1: logistic, v2: best)." };
+        var compare = new Option<bool>("--compare") { Description = "Also train FastTree and LightGBM on the same features and split and print every family's validation and test figures." };
+        var seed = new Option<int?>("--seed") { Description = "Seed of the split, the long-tail sample and the tree trainers (default 42)." };
+        var longTail = new Option<int?>("--long-tail") { Description = "How many long-tail snapshot packages to sample as negatives (default 20000)." };
+        var l2 = new Option<double?>("--l2") { Description = "L2 penalty on the standardised weights (default 1)." };
+        var popular = new Option<int?>("--popular-names") { Description = "How many of the most downloaded names the model keeps (default 5000)." };
+        var target = new Option<double?>("--target-rejection") { Description = "Share of validation malicious names the default threshold must reject (v1: 0.995, v2: 0.999)." };
+        var version = new Option<string?>("--model-version") { Description = "Version label written into the model (default: pypi-v1 or pypi-v2)." };
         var newUploads = new Option<bool>("--malicious-as-new-uploads") { Description = "Give each malicious name a first release at its report date (zero days on the index), which the reports do not say; for the age experiment only." };
-        var features = new Option<string?>("--features") { Description = "Comma-separated feature ids to train on (default: the features computable the same way for every class)." };
+        var features = new Option<string?>("--features") { Description = "Comma-separated feature ids to train on (default: the preset's)." };
+        var history = HistoryOption();
         var command = new Command("train", "Train the PyPI whitelist model on the training split and pick its threshold on the validation split.");
-        foreach (var o in new Option[] { dataDir, output, seed, longTail, l2, popular, target, version, features, newUploads })
+        foreach (var o in new Option[] { dataDir, output, preset, algorithm, compare, seed, longTail, l2, popular, target, version, features, newUploads, history })
         {
             command.Options.Add(o);
         }
         command.SetAction((parseResult, ct) => Run(parseResult, async (stdout, stderr) =>
         {
-            var data = LoadData(parseResult.GetValue(dataDir), stderr);
+            var defaults = parseResult.GetValue(preset) switch
+            {
+                "v1" => new TrainingSettings(),
+                "v2" => TrainingSettings.V2,
+                var other => throw new UsageException($"unknown --preset '{other}' (expected v1 or v2)."),
+            };
+            var algorithmName = parseResult.GetValue(algorithm) ?? (defaults.Algorithm == ModelAlgorithm.Gam ? "best" : "logistic");
+            ModelAlgorithm? chosen = algorithmName switch
+            {
+                "logistic" => ModelAlgorithm.Logistic,
+                "gam" => ModelAlgorithm.Gam,
+                "best" => null,
+                _ => throw new UsageException($"unknown --algorithm '{algorithmName}' (expected logistic, gam or best)."),
+            };
+            var settings = defaults with
+            {
+                Split = defaults.Split with
+                {
+                    Seed = parseResult.GetValue(seed) ?? defaults.Split.Seed,
+                    LongTailSample = parseResult.GetValue(longTail) ?? defaults.Split.LongTailSample,
+                    MaliciousAsNewUploads = parseResult.GetValue(newUploads),
+                },
+                L2 = parseResult.GetValue(l2) ?? defaults.L2,
+                PopularNames = parseResult.GetValue(popular) ?? defaults.PopularNames,
+                TargetMaliciousRejection = parseResult.GetValue(target) ?? defaults.TargetMaliciousRejection,
+                ModelVersion = parseResult.GetValue(version) ?? defaults.ModelVersion,
+                Features = parseResult.GetValue(features) is { } f ? ParseFeatures(f) : defaults.Features,
+                Algorithm = chosen ?? ModelAlgorithm.Gam,
+            };
+            var needsHistory = settings.Features.Any(id => Features.FeatureCatalog.PopularityHistoryFeatures.Any(h => h.Id == id));
+            var data = LoadData(parseResult.GetValue(dataDir), stderr, settings.Split.HonestTime, needsHistory ? parseResult.GetValue(history) ?? string.Empty : null);
             if (data is null)
             {
                 return BadInput;
             }
-            var settings = new TrainingSettings
+            var examples = EvaluationDataset.Build(data.Snapshot, data.Reference, data.Core, data.Malicious, settings.Split, data.BuildTimes);
+            var popularNames = ModelTraining.PopularNamesByRank(data.Snapshot);
+            TrainingResult result;
+            string? comparison = null;
+            if (chosen is null || parseResult.GetValue(compare))
             {
-                Split = new SplitSettings(parseResult.GetValue(seed), parseResult.GetValue(longTail), MaliciousAsNewUploads: parseResult.GetValue(newUploads)),
-                L2 = parseResult.GetValue(l2),
-                PopularNames = parseResult.GetValue(popular),
-                TargetMaliciousRejection = parseResult.GetValue(target),
-                ModelVersion = parseResult.GetValue(version)!,
-                Features = ParseFeatures(parseResult.GetValue(features)),
-            };
-            var examples = EvaluationDataset.Build(data.Snapshot, data.Reference, data.Core, data.Malicious, settings.Split);
-            var result = ModelTraining.Train(examples, ModelTraining.PopularNamesByRank(data.Snapshot), settings);
+                var (rows, best) = ModelComparison.Compare(examples, popularNames, settings, data.History, parseResult.GetValue(compare));
+                comparison = ModelComparison.ToMarkdown(rows);
+                result = chosen is null ? best : ModelTraining.Train(examples, popularNames, settings, data.History);
+            }
+            else
+            {
+                result = ModelTraining.Train(examples, popularNames, settings, data.History);
+            }
             var path = parseResult.GetValue(output)!;
             var folder = Path.GetDirectoryName(Path.GetFullPath(path));
             if (folder is not null)
@@ -82,14 +120,25 @@ public static class WhitelistCommand
                 Directory.CreateDirectory(folder);
             }
             await File.WriteAllTextAsync(path, result.Model.ToJson() + "\n", ct).ConfigureAwait(false);
-            var scorer = new WhitelistScorer(result.Model);
-            var figures = ModelEvaluation.Evaluate(scorer, examples).Where(f => f.Split != SplitPart.Test).ToList();
-            await stdout.WriteLineAsync($"wrote {path}").ConfigureAwait(false);
+            var scorer = new WhitelistScorer(result.Model, history: data.History);
+            var figures = ModelEvaluation.Evaluate(scorer, examples, data.History).Where(f => f.Split != SplitPart.Test).ToList();
+            await stdout.WriteLineAsync($"wrote {path} ({result.Model.Kind})").ConfigureAwait(false);
+            if (comparison is not null)
+            {
+                await stdout.WriteLineAsync("Model families on the same features and split (threshold of each chosen on validation):").ConfigureAwait(false);
+                await stdout.WriteAsync(comparison).ConfigureAwait(false);
+                await stdout.WriteLineAsync().ConfigureAwait(false);
+            }
             await stdout.WriteAsync(ModelEvaluation.ToMarkdown(figures, scorer)).ConfigureAwait(false);
             return 0;
         }));
         return command;
     }
+
+    private static Option<string?> HistoryOption() => new("--popularity-history")
+    {
+        Description = "Monthly top lists of downloads (columns month, rank, name, download_count; gzip or plain). Enables the history features and the pypi-v2 model. For train and evaluate, default: popularity/pypi-top-monthly.tsv.gz in the data folder.",
+    };
 
     private static Command CreateEvaluate()
     {
@@ -102,17 +151,21 @@ public static class WhitelistCommand
         command.Options.Add(model);
         command.Options.Add(reportJson);
         command.Options.Add(scoresTsv);
+        var history = HistoryOption();
+        command.Options.Add(history);
         command.SetAction((parseResult, ct) => Run(parseResult, async (stdout, stderr) =>
         {
-            var scorer = LoadScorer(parseResult.GetValue(model), Ecosystem.PyPI, null);
-            var data = LoadData(parseResult.GetValue(dataDir), stderr);
+            var modelPath = parseResult.GetValue(model) ?? WhitelistScorer.ShippedModelPath(Ecosystem.PyPI);
+            var modelFile = WhitelistModelFile.FromJson(File.Exists(modelPath) ? await File.ReadAllTextAsync(modelPath, ct).ConfigureAwait(false) : throw new UsageException($"model file not found: {modelPath}"), modelPath);
+            var split = ModelTraining.SplitSettingsOf(modelFile);
+            var data = LoadData(parseResult.GetValue(dataDir), stderr, split.HonestTime, modelFile.NeedsPopularityHistory || parseResult.GetValue(history) is not null ? parseResult.GetValue(history) ?? string.Empty : null);
             if (data is null)
             {
                 return BadInput;
             }
-            var split = ModelTraining.SplitSettingsOf(scorer.Model);
-            var examples = EvaluationDataset.Build(data.Snapshot, data.Reference, data.Core, data.Malicious, split);
-            var figures = ModelEvaluation.Evaluate(scorer, examples);
+            var scorer = new WhitelistScorer(modelFile, history: modelFile.NeedsPopularityHistory ? data.History : null);
+            var examples = EvaluationDataset.Build(data.Snapshot, data.Reference, data.Core, data.Malicious, split, data.BuildTimes);
+            var figures = ModelEvaluation.Evaluate(scorer, examples, data.History);
             await stdout.WriteLineAsync($"data: {data.Directory}; split seed {split.Seed}, long-tail sample {split.LongTailSample}").ConfigureAwait(false);
             await stdout.WriteAsync(ModelEvaluation.ToMarkdown(figures, scorer)).ConfigureAwait(false);
             await stdout.WriteLineAsync().ConfigureAwait(false);
@@ -150,15 +203,16 @@ public static class WhitelistCommand
         var model = ModelOption();
         var threshold = ThresholdOption();
         var asOf = AsOfOption();
+        var history = HistoryOption();
         var command = new Command("score", "Score packages from a TSV; writes name, score, decision and reasons as TSV to standard output, in input order.");
-        foreach (var o in new Option[] { ecosystem, input, model, threshold, asOf })
+        foreach (var o in new Option[] { ecosystem, input, model, threshold, asOf, history })
         {
             command.Options.Add(o);
         }
         command.SetAction((parseResult, ct) => Run(parseResult, async (stdout, _) =>
         {
             var eco = ParseEcosystem(parseResult.GetValue(ecosystem));
-            var scorer = LoadScorer(parseResult.GetValue(model), eco, parseResult.GetValue(threshold));
+            var scorer = LoadScorer(parseResult.GetValue(model), eco, parseResult.GetValue(threshold), parseResult.GetValue(history));
             var records = ReadRecords(parseResult.GetValue(input)!, eco, ParseAsOf(parseResult.GetValue(asOf)));
             var sb = new StringBuilder("name\tscore\tdecision\treasons\n");
             foreach (var record in records)
@@ -192,15 +246,16 @@ public static class WhitelistCommand
         var model = ModelOption();
         var threshold = ThresholdOption();
         var asOf = AsOfOption();
+        var history = HistoryOption();
         var command = new Command("explain", "Explain a package's score: the score, the threshold and every feature that pushed it up or down, in words.");
-        foreach (var o in new Option[] { ecosystem, input, name, version, versions, firstRelease, lastRelease, rank, summary, hasSource, json, model, threshold, asOf })
+        foreach (var o in new Option[] { ecosystem, input, name, version, versions, firstRelease, lastRelease, rank, summary, hasSource, json, model, threshold, asOf, history })
         {
             command.Options.Add(o);
         }
         command.SetAction((parseResult, ct) => Run(parseResult, async (stdout, stderr) =>
         {
             var eco = ParseEcosystem(parseResult.GetValue(ecosystem));
-            var scorer = LoadScorer(parseResult.GetValue(model), eco, parseResult.GetValue(threshold));
+            var scorer = LoadScorer(parseResult.GetValue(model), eco, parseResult.GetValue(threshold), parseResult.GetValue(history));
             var observed = ParseAsOf(parseResult.GetValue(asOf));
             IReadOnlyList<PackageMetadataRecord> records;
             if (parseResult.GetValue(input) is { } path)
@@ -273,9 +328,15 @@ public static class WhitelistCommand
         return sb.ToString();
     }
 
-    private sealed record Data(string Directory, IReadOnlyList<SnapshotRow> Snapshot, IReadOnlyList<string> Reference, IReadOnlyList<string> Core, IReadOnlyList<MaliciousRow> Malicious);
+    private sealed record Data(
+        string Directory, IReadOnlyList<SnapshotRow> Snapshot, IReadOnlyList<string> Reference, IReadOnlyList<string> Core, IReadOnlyList<MaliciousRow> Malicious,
+        IReadOnlyList<BuildTimeRow>? BuildTimes, PopularityHistory? History);
 
-    private static Data? LoadData(string? dataDir, TextWriter stderr)
+    /// <param name="dataDir">The shared data folder, or null to find it.</param>
+    /// <param name="stderr">Where errors go.</param>
+    /// <param name="buildTimes">Also read the malicious build-time table (honest-time split).</param>
+    /// <param name="historyPath">Null: no popularity history; empty: the data folder's; else that file.</param>
+    private static Data? LoadData(string? dataDir, TextWriter stderr, bool buildTimes = false, string? historyPath = null)
     {
         var dir = dataDir ?? ReferenceData.FindDataDirectory(Directory.GetCurrentDirectory());
         if (dir is null)
@@ -291,12 +352,26 @@ public static class WhitelistCommand
                 return null;
             }
         }
+        var builds = Path.Combine(dir, ReferenceData.BuildTimesFile);
+        if (buildTimes && !File.Exists(builds))
+        {
+            stderr.WriteLine($"error: data file not found: {builds}");
+            return null;
+        }
+        var history = historyPath is null ? null : historyPath.Length == 0 ? Path.Combine(dir, ReferenceData.PopularityHistoryFile) : historyPath;
+        if (history is not null && !File.Exists(history))
+        {
+            stderr.WriteLine($"error: popularity history file not found: {history}");
+            return null;
+        }
         return new Data(
             dir,
             ReferenceData.ReadSnapshot(Path.Combine(dir, ReferenceData.SnapshotFile)),
             ReferenceData.ReadAllowlist(Path.Combine(dir, ReferenceData.ReferenceAllowlistFile)),
             ReferenceData.ReadAllowlist(Path.Combine(dir, ReferenceData.CoreAllowlistFile)),
-            ReferenceData.ReadMalicious(Path.Combine(dir, ReferenceData.MaliciousFile)));
+            ReferenceData.ReadMalicious(Path.Combine(dir, ReferenceData.MaliciousFile)),
+            buildTimes ? ReferenceData.ReadBuildTimes(builds) : null,
+            history is null ? null : PopularityHistory.Load(history));
     }
 
     private static IReadOnlyList<string> ParseFeatures(string? value)
@@ -320,20 +395,34 @@ public static class WhitelistCommand
     private static DateTimeOffset ParseAsOf(string? value) =>
         value is null ? new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero) : TsvRowExtractor.ParseDate(value, 0, "--as-of") ?? throw new UsageException("--as-of is blank");
 
-    private static WhitelistScorer LoadScorer(string? modelPath, Ecosystem ecosystem, double? threshold)
+    /// <summary>
+    /// The model to score with: --model, else the shipped one (pypi-v2 with a popularity history, pypi-v1 without, exactly as before).
+    /// A model built on the history refuses to score without it.
+    /// </summary>
+    private static WhitelistScorer LoadScorer(string? modelPath, Ecosystem ecosystem, double? threshold, string? historyPath = null)
     {
         if (threshold is < 0 or > 1)
         {
             throw new UsageException($"--threshold {threshold} is outside 0..1.");
         }
-        var path = modelPath ?? WhitelistScorer.ShippedModelPath(ecosystem);
+        if (historyPath is not null && !File.Exists(historyPath))
+        {
+            throw new UsageException($"popularity history file not found: {historyPath}");
+        }
+        var history = historyPath is null ? null : PopularityHistory.Load(historyPath);
+        var path = modelPath ?? WhitelistScorer.ShippedModelPath(ecosystem, history is not null);
         if (modelPath is null && !File.Exists(path))
         {
             throw new UsageException(ecosystem == Ecosystem.PyPI
                 ? $"the shipped model is missing: {path}"
                 : $"no whitelist model for ecosystem '{ecosystem.ToId()}' yet (only pypi has a trained model); pass --model PATH.");
         }
-        var scorer = WhitelistScorer.Load(path, threshold);
+        var model = WhitelistModelFile.FromJson(File.Exists(path) ? File.ReadAllText(path) : throw new UsageException($"model file not found: {path}"), path);
+        if (model.NeedsPopularityHistory && history is null)
+        {
+            throw new UsageException($"model {model.ModelVersion} ({path}) is built on the monthly popularity history: pass --popularity-history FILE.");
+        }
+        var scorer = new WhitelistScorer(model, threshold, model.NeedsPopularityHistory ? history : null);
         if (!string.Equals(scorer.Model.Ecosystem, ecosystem.ToId(), StringComparison.Ordinal))
         {
             throw new UsageException($"model {path} is for ecosystem '{scorer.Model.Ecosystem}', not '{ecosystem.ToId()}'.");

@@ -18,10 +18,19 @@ public enum ExampleSource
     LongTail,
 }
 
+/// <summary>
+/// The real lifetime of a malicious name: its upload (the earliest believable build time, else the report date), its latest
+/// build time when known, and its report.
+/// </summary>
+public sealed record MaliciousLifetime(DateTimeOffset Upload, bool UploadFromBuild, DateTimeOffset? LastBuild, DateTimeOffset Reported, MaliciousRow Row, BuildTimeRow? Build);
+
 /// <summary>One labelled example: its record, source, split, campaign (malicious only) and whether it is in the core allowlist.</summary>
 public sealed record LabelledExample(PackageMetadataRecord Record, ExampleSource Source, SplitPart Split, int Campaign, bool Core)
 {
     public bool Label => Source == ExampleSource.Allowlisted;
+
+    /// <summary>Malicious names in the honest-time split: the lifetime the record can be re-observed along.</summary>
+    public MaliciousLifetime? Lifetime { get; init; }
 }
 
 /// <summary>
@@ -29,7 +38,10 @@ public sealed record LabelledExample(PackageMetadataRecord Record, ExampleSource
 /// <paramref name="MaliciousAsNewUploads"/>: give each malicious name a first release at its report date (a new upload seen at
 /// sync time, zero days old), which the report itself does not say; only for the age experiment in EVALUATION.md.
 /// </summary>
-public sealed record SplitSettings(int Seed = 42, int LongTailSample = 20000, double TrainShare = 0.6, double ValidationShare = 0.2, bool MaliciousAsNewUploads = false);
+/// <paramref name="HonestTime"/>: observe each malicious name at its upload time (the believable build time, else the report date),
+/// group campaigns by name and by upload burst, and split them by upload time (<see cref="EvaluationDataset.Build"/> needs the
+/// build-time table); off for <c>pypi-v1</c>, which was split by report date.
+public sealed record SplitSettings(int Seed = 42, int LongTailSample = 20000, double TrainShare = 0.6, double ValidationShare = 0.2, bool MaliciousAsNewUploads = false, bool HonestTime = false);
 
 /// <summary>
 /// Builds the labelled examples and their split:
@@ -45,8 +57,13 @@ public static class EvaluationDataset
         IReadOnlyList<string> referenceAllowlist,
         IReadOnlyList<string> coreAllowlist,
         IReadOnlyList<MaliciousRow> malicious,
-        SplitSettings settings)
+        SplitSettings settings,
+        IReadOnlyList<BuildTimeRow>? buildTimes = null)
     {
+        if (settings.HonestTime && buildTimes is null)
+        {
+            throw new ArgumentException("the honest-time split needs the build-time table", nameof(buildTimes));
+        }
         var examples = new List<LabelledExample>();
         var bySnapshotName = new Dictionary<string, SnapshotRow>(StringComparer.Ordinal);
         foreach (var row in snapshot)
@@ -71,6 +88,67 @@ public static class EvaluationDataset
 
         // Malicious: campaigns, split by time of the campaign's first report.
         var maliciousList = malicious.GroupBy(m => m.NormalizedName, StringComparer.Ordinal).Select(g => g.OrderBy(m => m.Published).First()).ToList();
+        if (settings.HonestTime)
+        {
+            AddMaliciousByUpload(examples, maliciousList, buildTimes!, settings);
+        }
+        else
+        {
+            AddMaliciousByReport(examples, maliciousList, settings);
+        }
+
+        // Long tail: not ranked, not allowlisted; a seeded sample split by month of latest release.
+        var tail = snapshot.Where(r => r.Rank is null && !allowed.Contains(r.NormalizedName)).ToList();
+        var sample = new List<SnapshotRow>(tail);
+        Shuffle(sample, new Random(settings.Seed + 1));
+        sample = sample.Take(settings.LongTailSample)
+            .OrderBy(r => r.LatestMonth ?? DateTimeOffset.MinValue).ThenBy(r => r.NormalizedName, StringComparer.Ordinal).ToList();
+        for (var i = 0; i < sample.Count; i++)
+        {
+            examples.Add(new LabelledExample(ReferenceData.ToRecord(sample[i]), ExampleSource.LongTail, PartOf(i, sample.Count, settings), -1, false));
+        }
+        return examples;
+    }
+
+    /// <summary>
+    /// Honest time: each malicious name observed at its upload; campaigns by name and upload burst
+    /// (<see cref="CampaignGrouper.GroupWithUploads"/>), ordered by their first upload and assigned whole.
+    /// </summary>
+    private static void AddMaliciousByUpload(List<LabelledExample> examples, IReadOnlyList<MaliciousRow> maliciousList, IReadOnlyList<BuildTimeRow> buildTimes, SplitSettings settings)
+    {
+        var builds = new Dictionary<string, BuildTimeRow>(StringComparer.Ordinal);
+        foreach (var b in buildTimes)
+        {
+            builds.TryAdd(b.NormalizedName, b);
+        }
+        var lifetimes = maliciousList.Select(m =>
+        {
+            var build = builds.GetValueOrDefault(m.NormalizedName);
+            var (upload, fromBuild) = ReferenceData.UploadTime(m, build);
+            var last = fromBuild && build!.LastBuild is { } l && l >= upload && l <= m.Published.AddDays(1) ? l : (DateTimeOffset?)null;
+            return new MaliciousLifetime(upload, fromBuild, last, m.Published, m, build);
+        }).ToList();
+        var records = lifetimes.Select(l => ReferenceData.ToRecord(l.Row, l.Build, l.Upload)).ToList();
+        var campaigns = CampaignGrouper.GroupWithUploads(
+            maliciousList.Select(m => m.NormalizedName).ToList(),
+            lifetimes.Select(l => l.UploadFromBuild ? l.Upload : (DateTimeOffset?)null).ToList(),
+            records.Select(r => r.LatestVersion).ToList());
+        var order = Enumerable.Range(0, maliciousList.Count).GroupBy(i => campaigns[i])
+            .OrderBy(g => g.Min(i => lifetimes[i].Upload)).ThenBy(g => g.Key).ToList();
+        var seen = 0;
+        foreach (var campaign in order)
+        {
+            var part = PartOf(seen, maliciousList.Count, settings);
+            foreach (var i in campaign.OrderBy(i => maliciousList[i].NormalizedName, StringComparer.Ordinal))
+            {
+                examples.Add(new LabelledExample(records[i], ExampleSource.Malicious, part, campaign.Key, false) { Lifetime = lifetimes[i] });
+            }
+            seen += campaign.Count();
+        }
+    }
+
+    private static void AddMaliciousByReport(List<LabelledExample> examples, IReadOnlyList<MaliciousRow> maliciousList, SplitSettings settings)
+    {
         var campaigns = CampaignGrouper.Group(maliciousList.Select(m => m.NormalizedName).ToList());
         var campaignOrder = maliciousList.Select((m, i) => (m, campaign: campaigns[i]))
             .GroupBy(x => x.campaign)
@@ -87,18 +165,6 @@ public static class EvaluationDataset
             }
             seen += campaign.Count();
         }
-
-        // Long tail: not ranked, not allowlisted; a seeded sample split by month of latest release.
-        var tail = snapshot.Where(r => r.Rank is null && !allowed.Contains(r.NormalizedName)).ToList();
-        var sample = new List<SnapshotRow>(tail);
-        Shuffle(sample, new Random(settings.Seed + 1));
-        sample = sample.Take(settings.LongTailSample)
-            .OrderBy(r => r.LatestMonth ?? DateTimeOffset.MinValue).ThenBy(r => r.NormalizedName, StringComparer.Ordinal).ToList();
-        for (var i = 0; i < sample.Count; i++)
-        {
-            examples.Add(new LabelledExample(ReferenceData.ToRecord(sample[i]), ExampleSource.LongTail, PartOf(i, sample.Count, settings), -1, false));
-        }
-        return examples;
     }
 
     private static SplitPart PartOf(int index, int count, SplitSettings settings)

@@ -100,9 +100,13 @@ public static class Metrics
     /// scores approves the most positives; every higher threshold up to the lowest positive score it approves approves as many.
     /// The threshold is the middle of that range in log-odds, leaving a margin on both sides.
     /// </summary>
-    public static double ChooseThreshold(IReadOnlyList<double> negativeScores, IReadOnlyList<double> positiveScores, double targetRejection)
+    /// <param name="negativeScores">Malicious scores.</param>
+    /// <param name="positiveScores">Allowlisted scores.</param>
+    /// <param name="targetRejection">Share of the negatives to reject at least.</param>
+    /// <param name="floor">The threshold is at least this (e.g. to approve at most a share of another class).</param>
+    public static double ChooseThreshold(IReadOnlyList<double> negativeScores, IReadOnlyList<double> positiveScores, double targetRejection, double floor = 0)
     {
-        var low = ThresholdForRejection(negativeScores, targetRejection);
+        var low = Math.Max(ThresholdForRejection(negativeScores, targetRejection), floor);
         var approved = positiveScores.Where(s => s >= low).ToList();
         if (approved.Count == 0 || low <= 0)
         {

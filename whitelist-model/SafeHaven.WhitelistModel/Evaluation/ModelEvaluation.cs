@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using SafeHaven.WhitelistModel.Features;
+using SafeHaven.WhitelistModel.Metadata;
 using SafeHaven.WhitelistModel.Scoring;
 
 namespace SafeHaven.WhitelistModel.Evaluation;
@@ -37,6 +39,21 @@ public sealed record SplitFigures
     /// many days before the mirror scored it (otherwise each is scored as observed at its report date).
     /// </summary>
     public required IReadOnlyList<(int Days, double Rejection)> MaliciousRejectionIfOnIndexFor { get; init; }
+    /// <summary>
+    /// Rejection of malicious names that were never a popular project (in no monthly top list and not ranked in the snapshot);
+    /// NaN without a popularity history.
+    /// </summary>
+    public double RejectionMaliciousNeverPopular { get; init; } = double.NaN;
+
+    /// <summary>Malicious names that were once a popular project (a name re-registered or hijacked); they are out of the model's reach.</summary>
+    public int MaliciousOncePopular { get; init; }
+
+    /// <summary>
+    /// Honest-time split only: rejection of malicious names scored at points of their real lifetime (upload = first believable build,
+    /// last build, halfway to the report, report).
+    /// </summary>
+    public IReadOnlyList<(string Point, double Rejection)> MaliciousRejectionAlongLifetime { get; init; } = [];
+
     public required IReadOnlyList<string> RejectedAllowlisted { get; init; }
     public required IReadOnlyList<string> ApprovedMalicious { get; init; }
 }
@@ -47,7 +64,21 @@ public static class ModelEvaluation
     /// <summary>The ages (days on the index) at which <see cref="SplitFigures.MaliciousRejectionIfOnIndexFor"/> is measured.</summary>
     public static readonly int[] MaliciousAges = [7, 30, 90, 180, 365];
 
-    public static IReadOnlyList<SplitFigures> Evaluate(IPackageScorer scorer, IReadOnlyList<LabelledExample> examples)
+    /// <summary>The points of a malicious name's real lifetime at which it is scored again (honest-time split only).</summary>
+    public static readonly IReadOnlyList<(string Point, Func<MaliciousLifetime, DateTimeOffset> At)> LifetimePoints =
+    [
+        ("at upload (first believable build time, else report)", l => l.Upload),
+        ("at its last build", l => l.LastBuild ?? l.Upload),
+        ("halfway from upload to report", l => l.Upload + (l.Reported - l.Upload) / 2),
+        ("at the report date", l => l.Reported),
+        ("a year after upload, had it not been reported", l => l.Upload.AddDays(365)),
+    ];
+
+    /// <summary>True when the name was ever in a monthly top list or is ranked in the snapshot: a once-popular project.</summary>
+    public static bool WasEverPopular(PackageMetadataRecord record, PopularityHistory history) =>
+        record.DownloadRank is not null || history.Summarise(record.NormalizedName, DateTimeOffset.MaxValue).EverRanked;
+
+    public static IReadOnlyList<SplitFigures> Evaluate(IPackageScorer scorer, IReadOnlyList<LabelledExample> examples, PopularityHistory? history = null, double? threshold = null)
     {
         ArgumentNullException.ThrowIfNull(scorer);
         var scored = examples.Select(e => (Example: e, Result: scorer.Score(e.Record))).ToList();
@@ -60,7 +91,10 @@ public static class ModelEvaluation
             var all = items.Select(s => (s.Result.Score, s.Example.Label)).ToList();
             var vsMal = pos.Concat(mal).Select(s => (s.Result.Score, s.Example.Label)).ToList();
             static double Rate<T>(IReadOnlyCollection<T> xs, Func<T, bool> f) => xs.Count == 0 ? double.NaN : (double)xs.Count(f) / xs.Count;
-            bool Approved((LabelledExample Example, PackageScore Result) s) => s.Result.Decision == ScoreDecision.Approve;
+            bool Approves(PackageScore r) => threshold is { } t ? r.Score >= t : r.Decision == ScoreDecision.Approve;
+            bool Approved((LabelledExample Example, PackageScore Result) s) => Approves(s.Result);
+            var neverPopular = history is null ? [] : mal.Where(m => !WasEverPopular(m.Example.Record, history)).ToList();
+            var lifetime = mal.Where(m => m.Example.Lifetime is not null).ToList();
             return new SplitFigures
             {
                 Split = part,
@@ -86,7 +120,11 @@ public static class ModelEvaluation
                     return new OperatingPoint(target, t, Rate(pos, p => p.Result.Score >= t));
                 }).ToList(),
                 MaliciousRejectionIfOnIndexFor = MaliciousAges.Select(days => (days, Rate(mal,
-                    m => scorer.Score(ReferenceData.AgedBy(m.Example.Record, days)).Decision != ScoreDecision.Approve))).ToList(),
+                    m => !Approves(scorer.Score(ReferenceData.AgedBy(m.Example.Record, days)))))).ToList(),
+                RejectionMaliciousNeverPopular = history is null ? double.NaN : Rate(neverPopular, s => !Approved(s)),
+                MaliciousOncePopular = history is null ? 0 : mal.Count - neverPopular.Count,
+                MaliciousRejectionAlongLifetime = lifetime.Count == 0 ? [] : LifetimePoints.Select(p => (p.Point, Rate(lifetime,
+                    m => !Approves(scorer.Score(m.Example.Record with { ObservedAt = p.At(m.Example.Lifetime!) }))))).ToList(),
                 RejectedAllowlisted = pos.Where(p => !Approved(p)).Select(p => p.Example.Record.Name).Order(StringComparer.Ordinal).ToList(),
                 ApprovedMalicious = mal.Where(Approved).Select(p => p.Example.Record.Name).Order(StringComparer.Ordinal).ToList(),
             };
@@ -108,11 +146,15 @@ public static class ModelEvaluation
     }
 
     /// <summary>A Markdown table of the figures, one column per split.</summary>
-    public static string ToMarkdown(IReadOnlyList<SplitFigures> figures, WhitelistScorer scorer)
+    public static string ToMarkdown(IReadOnlyList<SplitFigures> figures, WhitelistScorer scorer) =>
+        ToMarkdown(figures, $"Model {scorer.Model.ModelVersion}, threshold {scorer.Threshold.ToString("0.######", CultureInfo.InvariantCulture)} (chosen on the validation split).");
+
+    /// <summary>A Markdown table of the figures, one column per split, under a title line.</summary>
+    public static string ToMarkdown(IReadOnlyList<SplitFigures> figures, string title)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(inv, $"Model {scorer.Model.ModelVersion}, threshold {scorer.Threshold:0.######} (chosen on the validation split).");
+        sb.AppendLine(title);
         sb.AppendLine();
         sb.AppendLine("| figure | " + string.Join(" | ", figures.Select(f => f.Split.ToString().ToLowerInvariant())) + " |");
         sb.AppendLine("|---|" + string.Concat(figures.Select(_ => "---:|")));
@@ -131,6 +173,12 @@ public static class ModelEvaluation
         Row("approval rate, allowlisted but not ranked", f => Pct(f.ApprovalUnranked));
         Row("rejection rate, malicious", f => Pct(f.RejectionMalicious));
         Row("rejection rate, long tail", f => Pct(f.RejectionLongTail));
+        if (figures.Any(f => !double.IsNaN(f.RejectionMaliciousNeverPopular)))
+        {
+            Row("rejection rate, malicious names that were never a popular project", f => Pct(f.RejectionMaliciousNeverPopular));
+            Row("malicious names that were once a popular project (out of reach)", f => f.MaliciousOncePopular.ToString(inv));
+            Row("approval rate, long tail", f => Pct(1 - f.RejectionLongTail));
+        }
         Row("Brier score (all)", f => Num(f.Brier));
         foreach (var target in figures[0].OperatingPoints.Select(p => p.MaliciousRejection))
         {
@@ -141,6 +189,11 @@ public static class ModelEvaluation
         {
             Row($"sensitivity: rejection rate, malicious, had each stayed on the index {days} days before being scored",
                 f => Pct(f.MaliciousRejectionIfOnIndexFor.First(p => p.Days == days).Rejection));
+        }
+        foreach (var point in figures[0].MaliciousRejectionAlongLifetime.Select(p => p.Point))
+        {
+            Row($"lifetime: rejection rate, malicious, scored {point}",
+                f => Pct(f.MaliciousRejectionAlongLifetime.FirstOrDefault(p => p.Point == point).Rejection));
         }
         var test = figures.FirstOrDefault(f => f.Split == SplitPart.Test);
         if (test is not null)

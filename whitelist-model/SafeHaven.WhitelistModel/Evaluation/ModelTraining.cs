@@ -22,6 +22,37 @@ public sealed record TrainingSettings
 
     /// <summary>Features the model is trained on (see <see cref="ModelFeatureSets"/>).</summary>
     public IReadOnlyList<string> Features { get; init; } = ModelFeatureSets.SameSourceFeatures;
+
+    /// <summary>The model family: logistic regression or a GAM (boosted one-feature trees); the ensembles cannot be exported.</summary>
+    public ModelAlgorithm Algorithm { get; init; } = ModelAlgorithm.Logistic;
+
+    /// <summary>
+    /// Largest effect (log-odds, either way) of any feature that is not popularity evidence
+    /// (<see cref="FeatureCatalog.PopularityEvidence"/>); null: unbounded, as in <c>pypi-v1</c>.
+    /// </summary>
+    public double? MaxShapeEffect { get; init; }
+
+    /// <summary>Largest share of validation long-tail packages the default threshold may approve; null: no such bound (pypi-v1).</summary>
+    public double? TargetLongTailApproval { get; init; }
+
+    /// <summary>
+    /// When set, the intercept is shifted so that the threshold chosen on validation lands on this score: the same decisions,
+    /// and the appliance's default <c>ModelThreshold</c> stays right when the model is swapped.
+    /// </summary>
+    public double? AnchorThreshold { get; init; }
+
+    /// <summary>Settings of <c>pypi-v2</c>: honest-time split, popularity history features, bounded shape effects, GAM.</summary>
+    public static TrainingSettings V2 => new()
+    {
+        Split = new SplitSettings(HonestTime: true),
+        Features = ModelFeatureSets.HistoryFeatures,
+        TargetMaliciousRejection = 0.999,
+        TargetLongTailApproval = 0.05,
+        MaxShapeEffect = 1.0,
+        AnchorThreshold = 0.9205,
+        ModelVersion = "pypi-v2",
+        Algorithm = ModelAlgorithm.Gam,
+    };
 }
 
 /// <summary>Named feature sets.</summary>
@@ -45,6 +76,22 @@ public static class ModelFeatureSets
     ];
 
     /// <summary>
+    /// <c>pypi-v2</c>: the same-source features, with the popularity history (ever ranked, best rank, months ranked, months since),
+    /// and "dependency-confusion version" only for packages never among the most downloaded (a package ranked about 4,000th
+    /// with version 223 is not a dependency-confusion upload). "Extends / joins popular names" stay out (wrong-signed in v1).
+    /// </summary>
+    public static readonly IReadOnlyList<string> HistoryFeatures =
+    [
+        FeatureCatalog.NameDigitShare.Id, FeatureCatalog.NameEndsWithDigits.Id, FeatureCatalog.NameWords.Id,
+        FeatureCatalog.NameConsonantRun.Id, FeatureCatalog.NameVowelShare.Id, FeatureCatalog.NameLongestWord.Id, FeatureCatalog.NamePlausibility.Id,
+        FeatureCatalog.TypoOfPopular.Id,
+        FeatureCatalog.IsPopular.Id, FeatureCatalog.DownloadPopularity.Id,
+        FeatureCatalog.EverPopular.Id, FeatureCatalog.BestRankPopularity.Id, FeatureCatalog.MonthsRanked.Id, FeatureCatalog.MonthsSinceRanked.Id,
+        FeatureCatalog.VersionDependencyConfusionUnpopular.Id, FeatureCatalog.VersionShowsMaintenance.Id,
+        FeatureCatalog.VersionNotPep440.Id, FeatureCatalog.VersionPreRelease.Id,
+    ];
+
+    /// <summary>
     /// The direction each risk or trust indicator must push for the model to keep it: +1 towards approval, -1 towards rejection.
     /// A feature whose fitted weight comes out the other way (through correlation with other features) is dropped and the model refitted,
     /// so that no explanation ever says, e.g., "looks like a typo of a popular name: pushes towards approval".
@@ -62,6 +109,11 @@ public static class ModelFeatureSets
         [FeatureCatalog.DownloadPopularity.Id] = +1,
         [FeatureCatalog.VersionPlaceholder.Id] = -1,
         [FeatureCatalog.VersionDependencyConfusion.Id] = -1,
+        [FeatureCatalog.VersionDependencyConfusionUnpopular.Id] = -1,
+        [FeatureCatalog.EverPopular.Id] = +1,
+        [FeatureCatalog.BestRankPopularity.Id] = +1,
+        [FeatureCatalog.MonthsRanked.Id] = +1,
+        [FeatureCatalog.MonthsSinceRanked.Id] = -1,
         [FeatureCatalog.VersionShowsMaintenance.Id] = +1,
         [FeatureCatalog.VersionNotPep440.Id] = -1,
         [FeatureCatalog.DaysSinceFirstRelease.Id] = +1,
@@ -84,57 +136,81 @@ public static class ModelTraining
     public static TrainingResult Train(
         IReadOnlyList<LabelledExample> examples,
         IReadOnlyList<string> popularNamesByRank,
-        TrainingSettings settings)
+        TrainingSettings settings,
+        PopularityHistory? history = null)
     {
         ArgumentNullException.ThrowIfNull(examples);
+        ArgumentNullException.ThrowIfNull(settings);
         var popular = popularNamesByRank.Take(settings.PopularNames).ToList();
-        var extractor = new PackageFeatureExtractor(new PopularNameIndex(popular));
-
+        var extractor = new PackageFeatureExtractor(new PopularNameIndex(popular), history);
         var train = examples.Where(e => e.Split == SplitPart.Train).ToList();
         var counts = train.GroupBy(e => e.Source).ToDictionary(g => g.Key, g => g.Count());
-        double Share(ExampleSource s) => s == ExampleSource.Allowlisted ? 1.0 : 0.5;
         var vectors = train.Select(e => extractor.Extract(e.Record)).ToList();
         var features = settings.Features.ToList();
         var dropped = new List<string>();
-        LogisticFit fit;
-        while (true)
+        var inv = CultureInfo.InvariantCulture;
+        double intercept;
+        IReadOnlyList<ModelFeature> fitted;
+        string algorithm, iterations;
+        switch (settings.Algorithm)
         {
-            var trainingExamples = train.Select((e, i) =>
-                new TrainingExample(features.Select(id => vectors[i][id].Value).ToArray(), e.Label, Share(e.Source) * train.Count / 2.0 / counts[e.Source])).ToList();
-            fit = LogisticTrainer.Fit(features, trainingExamples, settings.L2);
-            // Drop the wrong-signed feature with the largest standardised weight, one at a time, and refit.
-            var wrong = fit.Features
-                .Where(f => ModelFeatureSets.ExpectedSigns.TryGetValue(f.Id, out var sign) && Math.Sign(f.Weight) == -sign)
-                .OrderByDescending(f => Math.Abs(f.Weight)).ThenBy(f => f.Id, StringComparer.Ordinal)
-                .FirstOrDefault();
-            if (wrong is null)
-            {
+            case ModelAlgorithm.Logistic:
+                LogisticFit fit;
+                while (true)
+                {
+                    fit = LogisticTrainer.Fit(features, TrainingExamples(train, vectors, features, counts), settings.L2);
+                    // Drop the wrong-signed feature with the largest standardised weight, one at a time, and refit.
+                    var wrong = fit.Features
+                        .Where(f => ModelFeatureSets.ExpectedSigns.TryGetValue(f.Id, out var sign) && Math.Sign(f.Weight) == -sign)
+                        .OrderByDescending(f => Math.Abs(f.Weight)).ThenBy(f => f.Id, StringComparer.Ordinal)
+                        .FirstOrDefault();
+                    if (wrong is null)
+                    {
+                        break;
+                    }
+                    dropped.Add(wrong.Id);
+                    features.Remove(wrong.Id);
+                }
+                (intercept, fitted) = (fit.Intercept, fit.Features);
+                algorithm = "L2-regularised logistic regression (Newton/IRLS, MathNet.Numerics)";
+                iterations = fit.Iterations.ToString(inv);
                 break;
-            }
-            dropped.Add(wrong.Id);
-            features.Remove(wrong.Id);
+            case ModelAlgorithm.Gam:
+                (intercept, fitted) = TreeTraining.FitGam(features, TrainingExamples(train, vectors, features, counts), settings.Split.Seed);
+                algorithm = "GAM: boosted one-feature trees (Microsoft.ML.FastTree GamBinaryTrainer, 1500 iterations, learning rate 0.02, 64 bins, 1 thread), Platt-scaled to log-odds, each shape function made monotone in its expected direction";
+                iterations = "1500";
+                break;
+            default:
+                throw new ArgumentException($"{settings.Algorithm} models are measured for comparison only and cannot be written as a model file", nameof(settings));
+        }
+        if (settings.MaxShapeEffect is { } cap)
+        {
+            var evidence = FeatureCatalog.PopularityEvidence.Select(f => f.Id).ToHashSet(StringComparer.Ordinal);
+            fitted = fitted.Select(f => evidence.Contains(f.Id) ? f : f with { MaxEffect = cap }).ToList();
         }
 
         var provisional = new WhitelistModelFile
         {
+            Format = settings.Algorithm == ModelAlgorithm.Logistic && settings.MaxShapeEffect is null ? WhitelistModelFile.FormatV1 : WhitelistModelFile.CurrentFormat,
             ModelVersion = settings.ModelVersion,
             Ecosystem = "pypi",
-            Intercept = fit.Intercept,
-            Features = fit.Features,
+            Kind = settings.Algorithm == ModelAlgorithm.Logistic ? "logistic regression" : "generalised additive model (boosted one-feature trees)",
+            Intercept = intercept,
+            Features = fitted,
             Threshold = 0.5,
             PopularNames = popular,
         };
-        var scorer = new WhitelistScorer(provisional);
-        var validationMalicious = examples.Where(e => e.Split == SplitPart.Validation && e.Source == ExampleSource.Malicious)
-            .Select(e => scorer.Score(e.Record).Score).ToList();
-        var validationAllowlisted = examples.Where(e => e.Split == SplitPart.Validation && e.Source == ExampleSource.Allowlisted)
-            .Select(e => scorer.Score(e.Record).Score).ToList();
-        var inv = CultureInfo.InvariantCulture;
-        var threshold = Metrics.ChooseThreshold(validationMalicious, validationAllowlisted, settings.TargetMaliciousRejection);
+        var scorer = new WhitelistScorer(provisional, history: history);
+        var threshold = ChooseThreshold(scorer, examples, settings, out var chosenOn);
+        if (settings.AnchorThreshold is { } anchor)
+        {
+            intercept += Logit(anchor) - Logit(threshold);
+            threshold = anchor;
+        }
 
         var training = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["algorithm"] = "L2-regularised logistic regression (Newton/IRLS, MathNet.Numerics)",
+            ["algorithm"] = algorithm,
             ["seed"] = settings.Split.Seed.ToString(inv),
             ["longTailSample"] = settings.Split.LongTailSample.ToString(inv),
             ["trainShare"] = settings.Split.TrainShare.ToString(inv),
@@ -142,17 +218,71 @@ public static class ModelTraining
             ["l2"] = settings.L2.ToString(inv),
             ["popularNames"] = popular.Count.ToString(inv),
             ["targetMaliciousRejection"] = settings.TargetMaliciousRejection.ToString(inv),
-            ["thresholdChosenOn"] = $"validation split ({validationAllowlisted.Count} allowlisted, {validationMalicious.Count} malicious): among thresholds rejecting at least {settings.TargetMaliciousRejection.ToString("P1", inv)} of the malicious names, the range approving the most allowlisted packages; its middle in log-odds",
+            ["thresholdChosenOn"] = chosenOn,
             ["trainExamples"] = string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}")),
-            ["iterations"] = fit.Iterations.ToString(inv),
+            ["iterations"] = iterations,
             ["droppedForWrongSign"] = string.Join(", ", dropped),
-            ["data"] = $"{ReferenceData.SnapshotFile}; {ReferenceData.ReferenceAllowlistFile}; {ReferenceData.CoreAllowlistFile}; {ReferenceData.MaliciousFile}",
+            ["data"] = $"{ReferenceData.SnapshotFile}; {ReferenceData.ReferenceAllowlistFile}; {ReferenceData.CoreAllowlistFile}; {ReferenceData.MaliciousFile}"
+                + (settings.Split.HonestTime ? $"; {ReferenceData.BuildTimesFile}" : string.Empty)
+                + (history is not null ? $"; {ReferenceData.PopularityHistoryFile}" : string.Empty),
         };
         if (settings.Split.MaliciousAsNewUploads)
         {
             training["maliciousAsNewUploads"] = "true";
         }
-        return new TrainingResult(provisional with { Threshold = threshold, Training = training }, examples, fit.Iterations);
+        if (settings.Split.HonestTime)
+        {
+            training["honestTime"] = "true";
+        }
+        if (settings.MaxShapeEffect is { } maxEffect)
+        {
+            training["maxShapeEffect"] = maxEffect.ToString(inv);
+        }
+        if (settings.TargetLongTailApproval is { } tail)
+        {
+            training["targetLongTailApproval"] = tail.ToString(inv);
+        }
+        if (settings.AnchorThreshold is { } anchored)
+        {
+            training["anchorThreshold"] = $"{anchored.ToString(inv)} (intercept shifted so that the threshold chosen on validation is this score)";
+        }
+        return new TrainingResult(provisional with { Intercept = intercept, Threshold = threshold, Training = training }, examples, int.Parse(iterations, inv));
+    }
+
+    /// <summary>
+    /// The training examples in feature order, weighted: allowlisted packages weigh as much as all negatives together,
+    /// malicious names and long-tail packages half each.
+    /// </summary>
+    internal static List<TrainingExample> TrainingExamples(
+        IReadOnlyList<LabelledExample> train, IReadOnlyList<FeatureVector> vectors, IReadOnlyList<string> features, IReadOnlyDictionary<ExampleSource, int> counts)
+    {
+        static double Share(ExampleSource s) => s == ExampleSource.Allowlisted ? 1.0 : 0.5;
+        return train.Select((e, i) =>
+            new TrainingExample(features.Select(id => vectors[i][id].Value).ToArray(), e.Label, Share(e.Source) * train.Count / 2.0 / counts[e.Source])).ToList();
+    }
+
+    /// <summary>
+    /// The default threshold, on the validation split only: reject at least the target share of malicious names and, when set,
+    /// approve at most the target share of long-tail packages; within that, the range approving the most allowlisted packages, its middle in log-odds.
+    /// </summary>
+    internal static double ChooseThreshold(IPackageScorer scorer, IReadOnlyList<LabelledExample> examples, TrainingSettings settings, out string description)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        List<double> Scores(ExampleSource source) => examples.Where(e => e.Split == SplitPart.Validation && e.Source == source)
+            .Select(e => scorer.Score(e.Record).Score).ToList();
+        var malicious = Scores(ExampleSource.Malicious);
+        var allowlisted = Scores(ExampleSource.Allowlisted);
+        var floor = settings.TargetLongTailApproval is { } tail ? Metrics.ThresholdForRejection(Scores(ExampleSource.LongTail), 1 - tail) : 0;
+        description = $"validation split ({allowlisted.Count} allowlisted, {malicious.Count} malicious): among thresholds rejecting at least {settings.TargetMaliciousRejection.ToString("P1", inv)} of the malicious names"
+            + (settings.TargetLongTailApproval is { } t ? $" and approving at most {t.ToString("P1", inv)} of the long-tail packages" : string.Empty)
+            + ", the range approving the most allowlisted packages; its middle in log-odds";
+        return Metrics.ChooseThreshold(malicious, allowlisted, settings.TargetMaliciousRejection, floor);
+    }
+
+    internal static double Logit(double p)
+    {
+        var q = Math.Clamp(p, 1e-12, 1 - 1e-12);
+        return Math.Log(q / (1 - q));
     }
 
     /// <summary>Names ranked in the snapshot, most downloaded first.</summary>
@@ -171,6 +301,7 @@ public static class ModelTraining
             t.TryGetValue("longTailSample", out var tail) ? int.Parse(tail, inv) : defaults.LongTailSample,
             t.TryGetValue("trainShare", out var tr) ? double.Parse(tr, inv) : defaults.TrainShare,
             t.TryGetValue("validationShare", out var va) ? double.Parse(va, inv) : defaults.ValidationShare,
-            t.TryGetValue("maliciousAsNewUploads", out var fresh) && bool.Parse(fresh));
+            t.TryGetValue("maliciousAsNewUploads", out var fresh) && bool.Parse(fresh),
+            t.TryGetValue("honestTime", out var honest) && bool.Parse(honest));
     }
 }

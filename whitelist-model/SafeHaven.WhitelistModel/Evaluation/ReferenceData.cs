@@ -11,6 +11,12 @@ public sealed record SnapshotRow(string Name, string NormalizedName, string? Ver
 /// <summary>One row of the malicious-package list: <c>name, osv_id, published, versions</c>.</summary>
 public sealed record MaliciousRow(string Name, string NormalizedName, string OsvId, DateTimeOffset Published, IReadOnlyList<string> Versions);
 
+/// <summary>
+/// One row of the malicious build-time table: <c>name, versions, first_build, last_build, has_repo_url, requires_dist_count</c>.
+/// The build times are the archive members' modification times, a proxy for the upload time that the uploader controls.
+/// </summary>
+public sealed record BuildTimeRow(string Name, string NormalizedName, IReadOnlyList<string> Versions, DateTimeOffset? FirstBuild, DateTimeOffset? LastBuild, bool? HasRepoUrl, int? RequiresDistCount);
+
 /// <summary>Readers for the reference data in the shared data folder (see its README).</summary>
 public static class ReferenceData
 {
@@ -18,6 +24,14 @@ public static class ReferenceData
     public const string ReferenceAllowlistFile = "allowlists/pypi-tier3-reference.txt";
     public const string CoreAllowlistFile = "allowlists/pypi-tier3-core.txt";
     public const string MaliciousFile = "malicious/pypi-malicious-before-2025.tsv";
+    public const string BuildTimesFile = "malicious/pypi-malicious-build-times.tsv";
+    public const string PopularityHistoryFile = "popularity/pypi-top-monthly.tsv.gz";
+
+    /// <summary>
+    /// How far before its report a build time is still believed as the upload time (3 years). Earlier times, and times after the
+    /// report, are set by the uploader's tools (e.g. 2016-01-01T00:00:00 on 33 names) and are not believed; the report date is used.
+    /// </summary>
+    public static readonly TimeSpan MaxBuildLead = TimeSpan.FromDays(3 * 365);
 
     /// <summary>The date the snapshot was taken (2026-11): the observation time of every snapshot row.</summary>
     public static readonly DateTimeOffset SnapshotDate = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
@@ -86,6 +100,68 @@ public static class ReferenceData
             rows.Add(new MaliciousRow(p[0], PackageName.NormalizePyPI(p[0]), p[1], published, versions));
         }
         return rows;
+    }
+
+    public static IReadOnlyList<BuildTimeRow> ReadBuildTimes(string path)
+    {
+        using var reader = new StreamReader(path);
+        return ReadBuildTimes(reader, path);
+    }
+
+    public static IReadOnlyList<BuildTimeRow> ReadBuildTimes(TextReader reader, string source)
+    {
+        var header = reader.ReadLine() ?? throw new InvalidDataException($"{source} is empty");
+        if (!header.StartsWith("name\tversions\tfirst_build\tlast_build", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{source} does not have the expected header (name, versions, first_build, last_build, has_repo_url, requires_dist_count)");
+        }
+        var rows = new List<BuildTimeRow>();
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            var p = line.Split('\t');
+            if (p.Length < 4 || p[0].Length == 0)
+            {
+                continue;
+            }
+            static DateTimeOffset? Time(string text) => text.Length == 0 ? null
+                : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+            rows.Add(new BuildTimeRow(
+                p[0], PackageName.NormalizePyPI(p[0]),
+                p[1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Time(p[2]), Time(p[3]),
+                p.Length > 4 && bool.TryParse(p[4], out var repo) ? repo : null,
+                p.Length > 5 && int.TryParse(p[5], NumberStyles.None, CultureInfo.InvariantCulture, out var deps) ? deps : null));
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// The upload time of a malicious name: its earliest build time when that is believable (not after the report, and at most
+    /// <see cref="MaxBuildLead"/> before it), else its report date. <c>FromBuild</c> says which.
+    /// </summary>
+    public static (DateTimeOffset Time, bool FromBuild) UploadTime(MaliciousRow row, BuildTimeRow? build) =>
+        build?.FirstBuild is { } first && first <= row.Published.AddDays(1) && first >= row.Published - MaxBuildLead
+            ? (first, true)
+            : (row.Published, false);
+
+    /// <summary>
+    /// A reported malicious package as the mirror saw it at <paramref name="observedAt"/> (its upload, or later in its lifetime):
+    /// its name and the versions of the report and of the recovered archives, no download rank (popularity data present).
+    /// The repository link and dependency count of the archives are left out: the snapshot has neither for the other classes.
+    /// </summary>
+    public static PackageMetadataRecord ToRecord(MaliciousRow row, BuildTimeRow? build, DateTimeOffset observedAt)
+    {
+        var versions = row.Versions.Concat(build?.Versions ?? []).Distinct(StringComparer.Ordinal).ToList();
+        return new PackageMetadataRecord
+        {
+            Name = row.Name,
+            Ecosystem = Ecosystem.PyPI,
+            ObservedAt = observedAt,
+            LatestVersion = VersionString.Highest(versions),
+            Versions = versions.Select(v => new ReleaseInfo(v, null)).ToList(),
+            PopularityKnown = true,
+        };
     }
 
     /// <summary>

@@ -17,8 +17,13 @@ public static class FeatureCatalog
     public static readonly FeatureDefinition JoinsPopularNames = new("joins_popular_names", "joins two or more popular names (e.g. 'pandas-numpy'), while not popular itself", true, "name, popular names, download rank");
     public static readonly FeatureDefinition IsPopular = new("among_most_downloaded", "among the most downloaded packages", true, "download rank");
     public static readonly FeatureDefinition DownloadPopularity = new("download_popularity", "log10(15000 / download rank), 0 when not among the most downloaded", false, "download rank");
+    public static readonly FeatureDefinition EverPopular = new("ever_among_most_downloaded", "ever among the most downloaded in a monthly top list before the scoring date", true, "popularity history");
+    public static readonly FeatureDefinition BestRankPopularity = new("best_monthly_rank_popularity", "log10(15000 / best monthly rank) before the scoring date, 0 when never ranked", false, "popularity history");
+    public static readonly FeatureDefinition MonthsRanked = new("months_among_most_downloaded", "months among the most downloaded before the scoring date (log scale)", false, "popularity history");
+    public static readonly FeatureDefinition MonthsSinceRanked = new("months_since_among_most_downloaded", "months since it was last among the most downloaded (120 when never, or longer ago)", false, "popularity history");
     public static readonly FeatureDefinition VersionPlaceholder = new("version_is_placeholder", "latest version is a first-upload placeholder (0, 0.0, 0.0.0, 0.0.1, 0.1, 0.1.0, 1, 1.0, 1.0.0)", true, "latest version");
     public static readonly FeatureDefinition VersionDependencyConfusion = new("version_dependency_confusion", "version looks like dependency confusion (major >= 90, not a calendar year or date)", true, "latest version");
+    public static readonly FeatureDefinition VersionDependencyConfusionUnpopular = new("version_dependency_confusion_never_popular", "version looks like dependency confusion (major >= 90, not a calendar version) while the package was never among the most downloaded", true, "latest version, download rank, popularity history");
     public static readonly FeatureDefinition VersionShowsMaintenance = new("version_shows_maintenance", "version shows later releases (a minor or patch number of 2 or more, major below 90)", true, "latest version");
     public static readonly FeatureDefinition VersionNotPep440 = new("version_not_pep440", "version does not follow PEP 440", true, "latest version");
     public static readonly FeatureDefinition VersionPreRelease = new("version_is_prerelease", "latest version is a pre-release or development build", true, "latest version");
@@ -40,10 +45,17 @@ public static class FeatureCatalog
     [
         NameLength, NameDigitShare, NameEndsWithDigits, NameWords, NameConsonantRun, NameVowelShare, NameLongestWord, NamePlausibility,
         NearestPopularDistance, TypoOfPopular, ExtendsPopular, JoinsPopularNames, IsPopular, DownloadPopularity,
-        VersionPlaceholder, VersionDependencyConfusion, VersionShowsMaintenance, VersionNotPep440, VersionPreRelease,
+        EverPopular, BestRankPopularity, MonthsRanked, MonthsSinceRanked,
+        VersionPlaceholder, VersionDependencyConfusion, VersionDependencyConfusionUnpopular, VersionShowsMaintenance, VersionNotPep440, VersionPreRelease,
         DaysSinceFirstRelease, DaysOnIndex, DaysSinceLatestRelease, ReleasesLastYear, ReleaseCount, ReleaseCadence,
         HasSourceRepo, SummaryEmpty, SummaryPlaceholder, MaintainerCount, DependencyCount, HasLicense, KnownAdvisories,
     ];
+
+    /// <summary>Features built from the monthly popularity history: a model using any of them needs the history file.</summary>
+    public static readonly IReadOnlyList<FeatureDefinition> PopularityHistoryFeatures = [EverPopular, BestRankPopularity, MonthsRanked, MonthsSinceRanked, VersionDependencyConfusionUnpopular];
+
+    /// <summary>Popularity evidence: the features whose effect is never capped (see <c>ModelFeature.MaxEffect</c>).</summary>
+    public static readonly IReadOnlyList<FeatureDefinition> PopularityEvidence = [IsPopular, DownloadPopularity, EverPopular, BestRankPopularity, MonthsRanked, MonthsSinceRanked];
 
     public static FeatureDefinition? Find(string id) => All.FirstOrDefault(f => f.Id == id);
 }

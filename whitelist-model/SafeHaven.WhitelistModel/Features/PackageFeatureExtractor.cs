@@ -23,12 +23,22 @@ public sealed class PackageFeatureExtractor
 
     private readonly PopularNameIndex _popular;
     private readonly NameLanguageModel _language;
+    private readonly PopularityHistory? _history;
 
-    public PackageFeatureExtractor(PopularNameIndex popular)
+    /// <summary>Months after which "months since last among the most downloaded" stops growing (and its value when never ranked).</summary>
+    public const int MonthsSinceCap = 120;
+
+    /// <param name="popular">The popular names the name features compare against.</param>
+    /// <param name="history">The monthly top lists; without it the popularity-history features are unknown.</param>
+    public PackageFeatureExtractor(PopularNameIndex popular, PopularityHistory? history = null)
     {
         _popular = popular ?? throw new ArgumentNullException(nameof(popular));
         _language = new NameLanguageModel(popular.Names);
+        _history = history;
     }
+
+    /// <summary>The popularity history the history features are built from, if any.</summary>
+    public PopularityHistory? History => _history;
 
     public FeatureVector Extract(PackageMetadataRecord record)
     {
@@ -68,11 +78,25 @@ public sealed class PackageFeatureExtractor
             record.DownloadRank is { } rank ? $"yes (rank {rank.ToString(CultureInfo.InvariantCulture)})" : null);
         Add(FeatureCatalog.DownloadPopularity, popular is null ? null : record.DownloadRank is { } r ? Math.Max(0, Math.Log10((double)RankingDepth / Math.Max(1, r))) : 0);
 
+        // Popularity history: only months whose list was complete before the observation date, the same for every package.
+        var history = _history is not null && record.ObservedAt is { } asOf ? _history.Summarise(name, asOf) : null;
+        Add(FeatureCatalog.EverPopular, history is null ? null : history.EverRanked ? 1 : 0,
+            history is { EverRanked: true } ? $"yes ({history.MonthsRanked.ToString(CultureInfo.InvariantCulture)} of {history.MonthsAvailable.ToString(CultureInfo.InvariantCulture)} months)" : history is null ? null : $"no (in {history.MonthsAvailable.ToString(CultureInfo.InvariantCulture)} months of lists)");
+        Add(FeatureCatalog.BestRankPopularity, history is null ? null : history.BestRank is { } best ? Math.Max(0, Math.Log10((double)RankingDepth / best)) : 0,
+            history?.BestRank is { } b ? $"best rank {b.ToString(CultureInfo.InvariantCulture)}" : history is null ? null : "never ranked");
+        Add(FeatureCatalog.MonthsRanked, history is null ? null : Math.Log(1 + history.MonthsRanked), history is null ? null : $"{history.MonthsRanked.ToString(CultureInfo.InvariantCulture)} months");
+        Add(FeatureCatalog.MonthsSinceRanked, history is null ? null : Math.Min(MonthsSinceCap, history.MonthsSinceLastRanked ?? MonthsSinceCap),
+            history is null ? null : history.LastRankedMonth is { } last ? $"{history.MonthsSinceLastRanked!.Value.ToString(CultureInfo.InvariantCulture)} months (last ranked {last:yyyy-MM})" : "never ranked");
+
         // Latest version.
         var version = record.LatestVersion is null ? null : VersionString.Parse(record.LatestVersion);
         Add(FeatureCatalog.VersionPlaceholder, version is null ? null : IsPlaceholder(version) ? 1 : 0, version is null ? null : $"{(IsPlaceholder(version) ? "yes" : "no")} ({version.Text})");
         var confusion = version is not null && LooksLikeDependencyConfusion(version);
         Add(FeatureCatalog.VersionDependencyConfusion, version is null ? null : confusion ? 1 : 0, version is null ? null : $"{(confusion ? "yes" : "no")} ({version.Text})");
+        bool? everPopular = popular is null ? null : popular.Value || (history?.EverRanked ?? false);
+        var confusionNeverPopular = confusion && everPopular == false;
+        Add(FeatureCatalog.VersionDependencyConfusionUnpopular, version is null || everPopular is null || history is null ? null : confusionNeverPopular ? 1 : 0,
+            version is null ? null : $"{(confusionNeverPopular ? "yes" : "no")} ({version.Text}{(confusion && everPopular == true ? ", but among the most downloaded" : string.Empty)})");
         var maintained = version is not null && version.Major < 90 && version.Release.Skip(1).Any(c => c >= 2);
         Add(FeatureCatalog.VersionShowsMaintenance, version is null ? null : maintained ? 1 : 0, version is null ? null : $"{(maintained ? "yes" : "no")} ({version.Text})");
         Add(FeatureCatalog.VersionNotPep440, version is null ? null : version.IsPep440 ? 0 : 1);
