@@ -180,13 +180,8 @@ internal static class ProjectEndpoints
     }
 
     /// <summary>The 400 for a project or work-package name and title that break the naming rules, or null when both are fine.</summary>
-    private static IResult? InvalidNameOrTitle(string name, string title)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (!Names.IsProjectName(name)) { errors["name"] = [Names.ProjectRule]; }
-        if (!Names.IsText(title, 200)) { errors["title"] = ["1 to 200 characters, no control characters."]; }
-        return errors.Count > 0 ? ManagementJson.Invalid(errors) : null;
-    }
+    private static IResult? InvalidNameOrTitle(string name, string title) =>
+        ProjectActions.NameAndTitleErrors(name, title) is { Count: > 0 } errors ? ManagementJson.Invalid(errors) : null;
 
     private static async Task<IResult> CreateProjectAsync(HttpContext http, IProjectStore projects, IUserStore users, TimeProvider time,
         IOptions<AuthOptions> auth, CancellationToken cancellationToken)
@@ -305,7 +300,7 @@ internal static class ProjectEndpoints
         return removed.Succeeded ? Results.NoContent() : Answer(removed);
     }
 
-    private static async Task<IResult> CreateWorkPackageAsync(string project, HttpContext http, IProjectStore projects, TimeProvider time,
+    private static async Task<IResult> CreateWorkPackageAsync(string project, HttpContext http, IProjectStore projects, ProjectActions actions,
         IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
         var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
@@ -316,23 +311,17 @@ internal static class ProjectEndpoints
         var caller = Caller.From(http.User)!;
         if (!ProjectActions.MayCreateWorkPackage(caller, project))
         {
-            return Forbidden($"Only the Project Manager or an Investigator of {project} creates its work packages.");
+            return Forbidden(ProjectActions.NotWorkPackageCreator(project));
         }
         var (request, problem) = await ManagementJson.ReadAsync<WorkPackageRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
         if (request is null)
         {
             return problem!;
         }
-        if (InvalidNameOrTitle(request.Name, request.Title) is { } invalid)
-        {
-            return invalid;
-        }
-        var wp = new WorkPackageRecord(project, request.Name, request.Title, time.GetUtcNow(), caller.Name);
-        if (!await projects.CreateWorkPackageAsync(wp, AuditRecord.Of(caller.Name, "workpackage.created", $"{project}/{request.Name}", project, ("title", request.Title)), cancellationToken).ConfigureAwait(false))
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Work package exists", detail: $"{project} has a work package {request.Name}.");
-        }
-        return ManagementJson.Ok((await WorkPackageAsync(project, request.Name, projects, cancellationToken).ConfigureAwait(false))!, StatusCodes.Status201Created);
+        var created = await actions.CreateWorkPackageAsync(caller, project, request.Name, request.Title, cancellationToken).ConfigureAwait(false);
+        return created.Succeeded
+            ? ManagementJson.Ok((await WorkPackageAsync(project, request.Name, projects, cancellationToken).ConfigureAwait(false))!, StatusCodes.Status201Created)
+            : Answer(created);
     }
 
     private static async Task<IResult> ClassifyAsync(string project, string workPackage, HttpContext http, IProjectStore projects, ProjectActions actions,

@@ -71,6 +71,17 @@ public sealed class ProjectActions(IProjectStore projects, IUserStore users, Tie
 
     public static string NotClassifier(string project) => $"Only the Investigators, Dataset Provider Representatives and Referees of {project} classify its work packages.";
 
+    public static string NotWorkPackageCreator(string project) => $"Only the Project Manager or an Investigator of {project} creates its work packages.";
+
+    /// <summary>What is wrong with a project or work-package name and title (empty when both are fine).</summary>
+    public static Dictionary<string, string[]> NameAndTitleErrors(string name, string title)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!Names.IsProjectName(name)) { errors["name"] = [Names.ProjectRule]; }
+        if (!Names.IsText(title, 200)) { errors["title"] = ["1 to 200 characters, no control characters."]; }
+        return errors;
+    }
+
     public static bool HasRepresentative(IEnumerable<RoleAssignment> members) => members.Any(a => a.Role == Role.DatasetProviderRepresentative);
 
     /// <summary>The project when the caller may see it; otherwise 404 (or 400 for a malformed name), as if absent.</summary>
@@ -183,6 +194,23 @@ public sealed class ProjectActions(IProjectStore projects, IUserStore users, Tie
             : ProjectOutcome<bool>.Problem(StatusCodes.Status404NotFound, "No such member", $"{user} is not {parsed} in {project}.");
     }
 
+    /// <summary>Creates a work package (the project's Project Manager or an Investigator). The project must be visible to the caller.</summary>
+    public async Task<ProjectOutcome<WorkPackageRecord>> CreateWorkPackageAsync(Caller caller, string project, string name, string title, CancellationToken cancellationToken)
+    {
+        if (!MayCreateWorkPackage(caller, project))
+        {
+            return ProjectOutcome<WorkPackageRecord>.Forbidden(NotWorkPackageCreator(project));
+        }
+        if (NameAndTitleErrors(name, title) is { Count: > 0 } errors)
+        {
+            return ProjectOutcome<WorkPackageRecord>.Invalid(errors);
+        }
+        var wp = new WorkPackageRecord(project, name, title, time.GetUtcNow(), caller.Name);
+        return await projects.CreateWorkPackageAsync(wp, AuditRecord.Of(caller.Name, "workpackage.created", $"{project}/{name}", project, ("title", title)), cancellationToken).ConfigureAwait(false)
+            ? ProjectOutcome<WorkPackageRecord>.Ok(wp, StatusCodes.Status201Created)
+            : ProjectOutcome<WorkPackageRecord>.Problem(StatusCodes.Status409Conflict, "Work package exists", $"{project} has a work package {name}.");
+    }
+
     /// <summary>
     /// A Dataset Provider Representative's decision on a pending membership: approved (the role is granted; the value is
     /// the assignment) or rejected (removed; the value is null). The project must be visible to the caller.
@@ -197,6 +225,10 @@ public sealed class ProjectActions(IProjectStore projects, IUserStore users, Tie
         if (!Roles.TryParse(roleText, out var parsed) || parsed.IsGlobal())
         {
             return ProjectOutcome<RoleAssignment>.Invalid("role", "A project role.");
+        }
+        if (!Names.IsText(reason))
+        {
+            return ProjectOutcome<RoleAssignment>.Invalid("reason", Names.TextRule);
         }
         if (!caller.Has(project, Role.DatasetProviderRepresentative))
         {
