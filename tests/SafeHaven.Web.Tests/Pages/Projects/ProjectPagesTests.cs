@@ -13,13 +13,7 @@ public sealed class ProjectPagesTests(ProjectsWebFixture web) : IClassFixture<Pr
 {
     private const string Alpha = WebUsers.Project;
 
-    private async Task<IPage> SignedInAsync(string user)
-    {
-        await web.ReadyAsync();
-        var page = await web.NewPageAsync();
-        await web.SignInAsync(page, user);
-        return page;
-    }
+    private Task<IPage> SignedInAsync(string user) => web.SignedInPageAsync(user);
 
     private async Task CheckedAsync(IPage page)
     {

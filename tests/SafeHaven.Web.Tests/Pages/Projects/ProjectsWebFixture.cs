@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
+using Microsoft.Playwright;
 using SafeHaven.Web.Tests.Support;
 
 namespace SafeHaven.Web.Tests.Pages.Projects;
@@ -7,7 +9,8 @@ namespace SafeHaven.Web.Tests.Pages.Projects;
 /// The web fixture plus what the projects pages' tests need beyond <see cref="WebUsers.Project"/>: a second project
 /// (<see cref="OtherProject"/>) that none of the identity provider's project members belong to, and a person on the
 /// appliance (<see cref="Newcomer"/>, a Referee-college member made with the real CLI) whom a Project Manager can add.
-/// Set up once, on first use.
+/// Set up once, on first use. Each person signs in through the identity provider once per run
+/// (<see cref="SignedInPageAsync"/>); later pages of theirs start from that session's cookie, which keeps the tests quick.
 /// </summary>
 public sealed class ProjectsWebFixture : WebApplianceFixture
 {
@@ -16,6 +19,24 @@ public sealed class ProjectsWebFixture : WebApplianceFixture
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _ready;
+    private readonly ConcurrentDictionary<string, IReadOnlyList<Cookie>> _sessions = new(StringComparer.Ordinal);
+
+    /// <summary>A fresh page signed in as <paramref name="user"/>: through the identity provider the first time, then with that session.</summary>
+    public async Task<IPage> SignedInPageAsync(string user)
+    {
+        await ReadyAsync();
+        var page = await NewPageAsync();
+        if (_sessions.TryGetValue(user, out var cookies))
+        {
+            await page.Context.AddCookiesAsync(cookies);
+            return page;
+        }
+        await SignInAsync(page, user);
+        _sessions[user] = (await page.Context.CookiesAsync([BaseUrl.ToString()]))
+            .Select(c => new Cookie { Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Expires = c.Expires, HttpOnly = c.HttpOnly, Secure = c.Secure, SameSite = c.SameSite })
+            .ToList();
+        return page;
+    }
 
     public async Task ReadyAsync()
     {
