@@ -109,6 +109,18 @@ public sealed class ProjectPagesTests(WebApplianceFixture web)
         await investigator.Context.CloseAsync();
     }
 
+    /// <summary>Creates a work package of the project through the project page's form; returns its page's address.</summary>
+    private async Task<string> CreateWorkPackageAsync(IPage page, string name, string title)
+    {
+        await GotoAsync(page, $"projects/{Alpha}");
+        await page.FillAsync("#wp-name", name);
+        await page.FillAsync("#wp-title", title);
+        await page.ClickAsync("#new-workpackage button[type=submit]");
+        await page.WaitForSelectorAsync("#message");
+        Assert.Equal($"Work package {name} created: its classifiers can now classify it.", await page.InnerTextAsync("#message"));
+        return web.Url($"projects/{Alpha}/workpackages/{name}");
+    }
+
     /// <summary>Walks the dialogue from its first question, one page per answer, and records the tier it reaches.</summary>
     private static async Task ClassifyAsync(IPage page, string url, params bool[] answers)
     {
@@ -129,12 +141,7 @@ public sealed class ProjectPagesTests(WebApplianceFixture web)
     public async Task Two_classifiers_answer_separately_see_their_disagreement_and_reach_consensus_when_one_revises()
     {
         var investigator = await SignedInAsync(WebUsers.Investigator);
-        await GotoAsync(investigator, $"projects/{Alpha}");
-        await investigator.FillAsync("#wp-name", "linkage");
-        await investigator.FillAsync("#wp-title", "Record linkage study");
-        await investigator.ClickAsync("#new-workpackage button[type=submit]");
-        await investigator.WaitForSelectorAsync("#message");
-        var url = web.Url($"projects/{Alpha}/workpackages/linkage");
+        var url = await CreateWorkPackageAsync(investigator, "linkage", "Record linkage study");
 
         // The Investigator: no personal data, nothing sensitive, but a competitive interest: tier 1.
         await investigator.GotoAsync(url);
@@ -190,12 +197,7 @@ public sealed class ProjectPagesTests(WebApplianceFixture web)
     public async Task The_project_manager_uploads_the_data_sharing_agreement_and_a_wrong_hash_is_refused()
     {
         var manager = await SignedInAsync(WebUsers.ProjectManager);
-        await GotoAsync(manager, $"projects/{Alpha}");
-        await manager.FillAsync("#wp-name", "survey");
-        await manager.FillAsync("#wp-title", "Survey analysis");
-        await manager.ClickAsync("#new-workpackage button[type=submit]");
-        await manager.WaitForSelectorAsync("#message");
-        var url = web.Url($"projects/{Alpha}/workpackages/survey");
+        var url = await CreateWorkPackageAsync(manager, "survey", "Survey analysis");
         await manager.GotoAsync(url);
         Assert.Equal(1, await manager.Locator("#no-agreement").CountAsync());
         await CheckedAsync(manager);
