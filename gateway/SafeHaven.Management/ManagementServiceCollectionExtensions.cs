@@ -67,6 +67,7 @@ public static class ManagementServiceCollectionExtensions
         services.AddSingleton<IPolicyOverlaySource>(sp => sp.GetRequiredService<SqlitePolicyStore>());
         services.AddSingleton<IUserStore, SqliteUserStore>();
         services.AddSingleton<IProjectStore, SqliteProjectStore>();
+        services.AddSingleton<ProjectActions>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
         services.AddSingleton<SafeHaven.Gateway.Artifacts.IUpstreamAuditLog, UpstreamAuditLog>();
         services.AddSingleton<ApiKeys>();

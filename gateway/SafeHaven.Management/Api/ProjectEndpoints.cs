@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Management.Audit;
@@ -19,21 +20,6 @@ namespace SafeHaven.Management.Api;
 /// </summary>
 internal static class ProjectEndpoints
 {
-    /// <summary>Which project roles each appointing role may give (and take away).</summary>
-    public static IReadOnlyList<Role> AppointableBy(Caller caller, string project)
-    {
-        var roles = new List<Role>();
-        if (caller.Has(Role.ProgrammeManager))
-        {
-            roles.AddRange([Role.ProjectManager, Role.Investigator]);
-        }
-        if (caller.Has(project, Role.ProjectManager))
-        {
-            roles.AddRange([Role.Researcher, Role.Referee, Role.DatasetProviderRepresentative]);
-        }
-        return roles;
-    }
-
     public static void Map(RouteGroupBuilder api)
     {
         api.MapGet("/projects", async (HttpContext http, IProjectStore projects, CancellationToken cancellationToken) =>
@@ -73,14 +59,14 @@ internal static class ProjectEndpoints
             .Produces<List<PendingMembershipView>>();
 
         api.MapPost("/projects/{project}/members/pending/{user}/{role}/approve", (string project, string user, string role, HttpContext http, IProjectStore projects,
-                IUserStore users, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
-                DecidePendingAsync(project, user, role, approve: true, http, projects, users, auth, cancellationToken))
+                ProjectActions actions, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
+                DecidePendingAsync(project, user, role, approve: true, http, projects, actions, auth, cancellationToken))
             .WithSummary("Counter-approve a pending member or Referee: the role is granted (a Dataset Provider Representative of the project who neither proposed it nor is the nominee).")
             .Accepts<DecisionRequest>("application/json").Produces<RoleAssignmentView>();
 
         api.MapPost("/projects/{project}/members/pending/{user}/{role}/reject", (string project, string user, string role, HttpContext http, IProjectStore projects,
-                IUserStore users, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
-                DecidePendingAsync(project, user, role, approve: false, http, projects, users, auth, cancellationToken))
+                ProjectActions actions, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
+                DecidePendingAsync(project, user, role, approve: false, http, projects, actions, auth, cancellationToken))
             .WithSummary("Reject a pending member or Referee: the nomination is removed (a Dataset Provider Representative of the project who neither proposed it nor is the nominee).")
             .Accepts<DecisionRequest>("application/json").Produces(StatusCodes.Status204NoContent);
 
@@ -138,16 +124,14 @@ internal static class ProjectEndpoints
 
     private static async Task<(ProjectRecord? Project, IResult? Problem)> VisibleAsync(string project, HttpContext http, IProjectStore projects, CancellationToken cancellationToken)
     {
-        if (!Names.IsProjectName(project))
-        {
-            return (null, ManagementJson.Invalid("project", Names.ProjectRule));
-        }
-        var caller = Caller.From(http.User)!;
-        var record = caller.CanSee(project) ? await projects.GetProjectAsync(project, cancellationToken).ConfigureAwait(false) : null;
-        return record is null
-            ? (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such project", detail: $"There is no project {project} that you can see."))
-            : (record, null);
+        var visible = await http.RequestServices.GetRequiredService<ProjectActions>().VisibleAsync(Caller.From(http.User)!, project, cancellationToken).ConfigureAwait(false);
+        return visible.Succeeded ? (visible.Value, null) : (null, Answer(visible));
     }
+
+    /// <summary>A refusal of <see cref="ProjectActions"/> as the API answers it: problem details (validation problems for a 400).</summary>
+    private static IResult Answer<T>(ProjectOutcome<T> refused) => refused.Errors is { } errors
+        ? ManagementJson.Invalid(errors.ToDictionary(e => e.Key, e => e.Value))
+        : Results.Problem(statusCode: refused.Status, title: refused.Title, detail: refused.Detail);
 
     private static IResult NoWorkPackage(string project, string workPackage) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such work package", detail: $"Project {project} has no work package {workPackage}.");
@@ -167,8 +151,6 @@ internal static class ProjectEndpoints
             await PendingAsync(project.Name, projects, users, cancellationToken).ConfigureAwait(false));
     }
 
-    private static bool HasRepresentative(IEnumerable<RoleAssignment> members) => members.Any(a => a.Role == Role.DatasetProviderRepresentative);
-
     private static async Task<List<PendingMembershipView>> PendingAsync(string project, IProjectStore projects, IUserStore users, CancellationToken cancellationToken)
     {
         var pending = await projects.ListPendingMembershipsAsync(project, cancellationToken).ConfigureAwait(false);
@@ -176,7 +158,7 @@ internal static class ProjectEndpoints
         {
             return [];
         }
-        var hasRepresentative = HasRepresentative(await users.ListProjectRolesAsync(project, cancellationToken).ConfigureAwait(false));
+        var hasRepresentative = ProjectActions.HasRepresentative(await users.ListProjectRolesAsync(project, cancellationToken).ConfigureAwait(false));
         return pending.Select(p => PendingMembershipView.Of(p, hasRepresentative)).ToList();
     }
 
@@ -198,13 +180,8 @@ internal static class ProjectEndpoints
     }
 
     /// <summary>The 400 for a project or work-package name and title that break the naming rules, or null when both are fine.</summary>
-    private static IResult? InvalidNameOrTitle(string name, string title)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (!Names.IsProjectName(name)) { errors["name"] = [Names.ProjectRule]; }
-        if (!Names.IsText(title, 200)) { errors["title"] = ["1 to 200 characters, no control characters."]; }
-        return errors.Count > 0 ? ManagementJson.Invalid(errors) : null;
-    }
+    private static IResult? InvalidNameOrTitle(string name, string title) =>
+        ProjectActions.NameAndTitleErrors(name, title) is { Count: > 0 } errors ? ManagementJson.Invalid(errors) : null;
 
     private static async Task<IResult> CreateProjectAsync(HttpContext http, IProjectStore projects, IUserStore users, TimeProvider time,
         IOptions<AuthOptions> auth, CancellationToken cancellationToken)
@@ -264,8 +241,8 @@ internal static class ProjectEndpoints
         return ManagementJson.Ok(RoleAssignmentView.Of(assignment), added ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
-    private static async Task<IResult> AddMemberAsync(string project, HttpContext http, IProjectStore projects, IUserStore users,
-        TierPolicyProvider policy, ProjectOptions projectOptions, TimeProvider time, IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+    private static async Task<IResult> AddMemberAsync(string project, HttpContext http, IProjectStore projects, ProjectActions actions,
+        IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
         var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
         if (record is null)
@@ -273,8 +250,7 @@ internal static class ProjectEndpoints
             return notVisible!;
         }
         var caller = Caller.From(http.User)!;
-        var appointable = AppointableBy(caller, project);
-        if (appointable.Count == 0)
+        if (ProjectActions.AppointableBy(caller, project).Count == 0)
         {
             return Forbidden($"Only a Programme Manager or the Project Manager of {project} adds people to it.");
         }
@@ -283,158 +259,48 @@ internal static class ProjectEndpoints
         {
             return problem!;
         }
-        var errors = new Dictionary<string, string[]>();
-        if (!Names.IsUserName(request.User)) { errors["user"] = [Names.UserRule]; }
-        if (!Roles.TryParse(request.Role, out var role) || role.IsGlobal())
+        var added = await actions.AddMemberAsync(caller, project, request.User, request.Role, cancellationToken).ConfigureAwait(false);
+        if (!added.Succeeded)
         {
-            errors["role"] = [$"A project role: {string.Join(", ", Roles.All.Where(r => !r.IsGlobal()))}."];
+            return Answer(added);
         }
-        if (errors.Count > 0)
-        {
-            return ManagementJson.Invalid(errors);
-        }
-        if (!appointable.Contains(role))
-        {
-            return Forbidden($"You may give these roles in {project}: {string.Join(", ", appointable)}.");
-        }
-        if (await users.GetUserAsync(request.User, cancellationToken).ConfigureAwait(false) is not { Disabled: false })
-        {
-            return ManagementJson.Invalid("user", $"There is no active user {request.User}: people are added with 'safehaven users add' or by signing in through the identity provider.");
-        }
-        if (role == Role.Referee)
-        {
-            if (request.User == caller.Name)
-            {
-                return Forbidden($"A Project Manager never appoints themself Referee of {project}: ask another member of the Referee college.");
-            }
-            if (!(await users.GetRolesAsync(request.User, cancellationToken).ConfigureAwait(false)).Any(a => a.Role == Role.CollegeReferee && a.Project is null))
-            {
-                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not in the Referee college",
-                    detail: $"{request.User} is not a member of the Referee college; a Programme Manager appoints college members (POST /api/college/referees).");
-            }
-        }
-        var existing = await users.ListProjectRolesAsync(project, cancellationToken).ConfigureAwait(false);
-        if (!existing.Any(a => a.User == request.User && a.Role == role))
-        {
-            var hasRepresentative = HasRepresentative(existing);
-            var tier = await ProviderApproval.ProjectTierAsync(project, policy.Current.Policy.Tier, projects, cancellationToken).ConfigureAwait(false);
-            if (ProviderApproval.Required(projectOptions, tier, role, hasRepresentative))
-            {
-                var pending = new PendingMembership(project, request.User, role, time.GetUtcNow(), caller.Name);
-                var proposed = await projects.ProposeMembershipAsync(pending, AuditRecord.Of(caller.Name, "project.member.proposed", request.User, project,
-                    ("role", role.ToString()), ("tier", tier.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                    ("waitingFor", hasRepresentative ? "DatasetProviderRepresentative" : "a first DatasetProviderRepresentative")), cancellationToken).ConfigureAwait(false);
-                if (!proposed)
-                {
-                    pending = await projects.GetPendingMembershipAsync(project, request.User, role, cancellationToken).ConfigureAwait(false) ?? pending;
-                }
-                return ManagementJson.Ok(PendingMembershipView.Of(pending, hasRepresentative), StatusCodes.Status202Accepted);
-            }
-        }
-        var added = await users.AssignRoleAsync(request.User, role, project,
-            AuditRecord.Of(caller.Name, "project.member.added", request.User, project, ("role", role.ToString())), cancellationToken).ConfigureAwait(false);
-        var assignment = (await users.GetRolesAsync(request.User, cancellationToken).ConfigureAwait(false)).First(a => a.Project == project && a.Role == role);
-        return ManagementJson.Ok(RoleAssignmentView.Of(assignment), added ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+        return added.Value!.Pending is { } pending
+            ? ManagementJson.Ok(PendingMembershipView.Of(pending, added.Value.ProjectHasRepresentative), added.Status)
+            : ManagementJson.Ok(RoleAssignmentView.Of(added.Value.Granted!), added.Status);
     }
 
     private static async Task<IResult> DecidePendingAsync(string project, string user, string role, bool approve, HttpContext http, IProjectStore projects,
-        IUserStore users, IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+        ProjectActions actions, IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
         var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
             return notVisible!;
-        }
-        if (!Names.IsUserName(user))
-        {
-            return ManagementJson.Invalid("user", Names.UserRule);
-        }
-        if (!Roles.TryParse(role, out var parsed) || parsed.IsGlobal())
-        {
-            return ManagementJson.Invalid("role", "A project role.");
         }
         var (request, problem) = await ManagementJson.ReadDecisionAsync(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
         if (request is null)
         {
             return problem!;
         }
-        var caller = Caller.From(http.User)!;
-        if (!caller.Has(project, Role.DatasetProviderRepresentative))
-        {
-            return Forbidden($"Only a Dataset Provider Representative of {project} approves or rejects its new members and Referees.");
-        }
-        var pending = await projects.GetPendingMembershipAsync(project, user, parsed, cancellationToken).ConfigureAwait(false);
-        if (pending is null)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Nothing pending", detail: $"No nomination of {user} as {parsed} in {project} is waiting for approval.");
-        }
-        if (ProviderApproval.Refusal(pending, caller) is { } refusal)
-        {
-            return Forbidden(refusal);
-        }
-        var details = new (string, string?)[] { ("role", parsed.ToString()), ("proposedBy", pending.ProposedBy), ("reason", request.Reason) };
-        if (!approve)
-        {
-            return await projects.RemovePendingMembershipAsync(pending, AuditRecord.Of(caller.Name, "project.member.rejected", user, project, details), cancellationToken).ConfigureAwait(false)
-                ? Results.NoContent()
-                : Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided", detail: $"The nomination of {user} as {parsed} in {project} was decided meanwhile.");
-        }
-        // What made the nomination valid must still hold now (fail closed): an active user, and a Referee still in the college.
-        if (await users.GetUserAsync(user, cancellationToken).ConfigureAwait(false) is not { Disabled: false })
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not an active user", detail: $"{user} is no longer an active user; reject the nomination instead.");
-        }
-        if (parsed == Role.Referee && !(await users.GetRolesAsync(user, cancellationToken).ConfigureAwait(false)).Any(a => a.Role == Role.CollegeReferee && a.Project is null))
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not in the Referee college",
-                detail: $"{user} is no longer a member of the Referee college; reject the nomination instead.");
-        }
-        if (!await projects.ApproveMembershipAsync(pending, AuditRecord.Of(caller.Name, "project.member.approved", user, project, details), cancellationToken).ConfigureAwait(false))
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided", detail: $"The nomination of {user} as {parsed} in {project} was decided meanwhile.");
-        }
-        var assignment = (await users.GetRolesAsync(user, cancellationToken).ConfigureAwait(false)).First(a => a.Project == project && a.Role == parsed);
-        return ManagementJson.Ok(RoleAssignmentView.Of(assignment));
+        var decided = await actions.DecidePendingAsync(Caller.From(http.User)!, project, user, role, approve, request.Reason, cancellationToken).ConfigureAwait(false);
+        return !decided.Succeeded ? Answer(decided)
+            : decided.Value is { } assignment ? ManagementJson.Ok(RoleAssignmentView.Of(assignment))
+            : Results.NoContent();
     }
 
-    private static async Task<IResult> RemoveMemberAsync(string project, string user, string role, HttpContext http, IProjectStore projects, IUserStore users, CancellationToken cancellationToken)
+    private static async Task<IResult> RemoveMemberAsync(string project, string user, string role, HttpContext http, IProjectStore projects, ProjectActions actions,
+        CancellationToken cancellationToken)
     {
         var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
             return notVisible!;
         }
-        var caller = Caller.From(http.User)!;
-        var appointable = AppointableBy(caller, project);
-        if (appointable.Count == 0)
-        {
-            return Forbidden($"Only a Programme Manager or the Project Manager of {project} changes its members.");
-        }
-        if (!Names.IsUserName(user))
-        {
-            return ManagementJson.Invalid("user", Names.UserRule);
-        }
-        if (!Roles.TryParse(role, out var parsed) || parsed.IsGlobal())
-        {
-            return ManagementJson.Invalid("role", "A project role.");
-        }
-        if (!appointable.Contains(parsed))
-        {
-            return Forbidden($"You may take away these roles in {project}: {string.Join(", ", appointable)}.");
-        }
-        var removed = await users.RemoveRoleAsync(user, parsed, project,
-            AuditRecord.Of(caller.Name, "project.member.removed", user, project, ("role", parsed.ToString())), cancellationToken).ConfigureAwait(false);
-        if (!removed && await projects.GetPendingMembershipAsync(project, user, parsed, cancellationToken).ConfigureAwait(false) is { } pending)
-        {
-            removed = await projects.RemovePendingMembershipAsync(pending, AuditRecord.Of(caller.Name, "project.member.withdrawn", user, project,
-                ("role", parsed.ToString()), ("proposedBy", pending.ProposedBy)), cancellationToken).ConfigureAwait(false);
-        }
-        return removed
-            ? Results.NoContent()
-            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such member", detail: $"{user} is not {parsed} in {project}.");
+        var removed = await actions.RemoveMemberAsync(Caller.From(http.User)!, project, user, role, cancellationToken).ConfigureAwait(false);
+        return removed.Succeeded ? Results.NoContent() : Answer(removed);
     }
 
-    private static async Task<IResult> CreateWorkPackageAsync(string project, HttpContext http, IProjectStore projects, TimeProvider time,
+    private static async Task<IResult> CreateWorkPackageAsync(string project, HttpContext http, IProjectStore projects, ProjectActions actions,
         IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
         var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
@@ -443,28 +309,22 @@ internal static class ProjectEndpoints
             return notVisible!;
         }
         var caller = Caller.From(http.User)!;
-        if (!caller.Has(project, Role.ProjectManager) && !caller.Has(project, Role.Investigator))
+        if (!ProjectActions.MayCreateWorkPackage(caller, project))
         {
-            return Forbidden($"Only the Project Manager or an Investigator of {project} creates its work packages.");
+            return Forbidden(ProjectActions.NotWorkPackageCreator(project));
         }
         var (request, problem) = await ManagementJson.ReadAsync<WorkPackageRequest>(http.Request, auth.Value.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
         if (request is null)
         {
             return problem!;
         }
-        if (InvalidNameOrTitle(request.Name, request.Title) is { } invalid)
-        {
-            return invalid;
-        }
-        var wp = new WorkPackageRecord(project, request.Name, request.Title, time.GetUtcNow(), caller.Name);
-        if (!await projects.CreateWorkPackageAsync(wp, AuditRecord.Of(caller.Name, "workpackage.created", $"{project}/{request.Name}", project, ("title", request.Title)), cancellationToken).ConfigureAwait(false))
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Work package exists", detail: $"{project} has a work package {request.Name}.");
-        }
-        return ManagementJson.Ok((await WorkPackageAsync(project, request.Name, projects, cancellationToken).ConfigureAwait(false))!, StatusCodes.Status201Created);
+        var created = await actions.CreateWorkPackageAsync(caller, project, request.Name, request.Title, cancellationToken).ConfigureAwait(false);
+        return created.Succeeded
+            ? ManagementJson.Ok((await WorkPackageAsync(project, request.Name, projects, cancellationToken).ConfigureAwait(false))!, StatusCodes.Status201Created)
+            : Answer(created);
     }
 
-    private static async Task<IResult> ClassifyAsync(string project, string workPackage, HttpContext http, IProjectStore projects, TimeProvider time,
+    private static async Task<IResult> ClassifyAsync(string project, string workPackage, HttpContext http, IProjectStore projects, ProjectActions actions,
         IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
         var (record, notVisible) = await VisibleAsync(project, http, projects, cancellationToken).ConfigureAwait(false);
@@ -473,10 +333,9 @@ internal static class ProjectEndpoints
             return notVisible!;
         }
         var caller = Caller.From(http.User)!;
-        var held = WorkPackageClassification.Classifiers.Where(r => caller.Has(project, r)).ToList();
-        if (held.Count == 0)
+        if (ProjectActions.ClassifierRoles(caller, project).Count == 0)
         {
-            return Forbidden($"Only the Investigators, Dataset Provider Representatives and Referees of {project} classify its work packages.");
+            return Forbidden(ProjectActions.NotClassifier(project));
         }
         if (!Names.IsProjectName(workPackage) || await projects.GetWorkPackageAsync(project, workPackage, cancellationToken).ConfigureAwait(false) is null)
         {
@@ -487,42 +346,9 @@ internal static class ProjectEndpoints
         {
             return problem!;
         }
-        var errors = new Dictionary<string, string[]>();
-        if (request.Tier is < 0 or > 4) { errors["tier"] = ["A tier is 0 to 4."]; }
-        if (!Names.IsText(request.Reason)) { errors["reason"] = [Names.TextRule]; }
-        Role role = default;
-        if (request.Role is not null && (!Roles.TryParse(request.Role, out role) || !WorkPackageClassification.IsClassifier(role)))
-        {
-            errors["role"] = ["Investigator, DatasetProviderRepresentative or Referee."];
-        }
-        else if (request.Role is null && held.Count > 1)
-        {
-            errors["role"] = [$"You hold several classifier roles in {project} ({string.Join(", ", held)}): say which one you classify in."];
-        }
-        else if (request.Role is null)
-        {
-            role = held[0];
-        }
-        if (errors.Count > 0)
-        {
-            return ManagementJson.Invalid(errors);
-        }
-        if (!held.Contains(role))
-        {
-            return Forbidden($"You are not {role} in {project}.");
-        }
-        var existing = await projects.GetClassificationsAsync(project, workPackage, cancellationToken).ConfigureAwait(false);
-        if (existing.FirstOrDefault(c => c.Classifier == caller.Name && c.Role != role) is { } other)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already a classifier",
-                detail: $"You classified {workPackage} as {other.Role}; one person classifies a work package in one role only.");
-        }
-        var classification = new Classification(caller.Name, role, request.Tier, request.Reason, time.GetUtcNow());
-        var outcome = WorkPackageClassification.Decide([.. existing.Where(c => !(c.Classifier == caller.Name && c.Role == role)), classification]);
-        await projects.RecordClassificationAsync(project, workPackage, classification, AuditRecord.Of(caller.Name, "workpackage.classified", $"{project}/{workPackage}", project,
-            ("role", role.ToString()), ("tier", request.Tier.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("reason", request.Reason),
-            ("outcome", outcome.State.ToString()), ("agreedTier", outcome.AgreedTier?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("highestProposedTier", outcome.HighestProposedTier?.ToString(System.Globalization.CultureInfo.InvariantCulture))), cancellationToken).ConfigureAwait(false);
-        return ManagementJson.Ok((await WorkPackageAsync(project, workPackage, projects, cancellationToken).ConfigureAwait(false))!);
+        var classified = await actions.ClassifyAsync(caller, project, workPackage, request.Tier, request.Reason, request.Role, request.Answers, cancellationToken).ConfigureAwait(false);
+        return classified.Succeeded
+            ? ManagementJson.Ok((await WorkPackageAsync(project, workPackage, projects, cancellationToken).ConfigureAwait(false))!)
+            : Answer(classified);
     }
 }

@@ -48,6 +48,12 @@ public sealed record ClassificationRequest
 
     /// <summary>The role classified in, when the caller holds more than one classifier role in the project.</summary>
     public string? Role { get; init; }
+
+    /// <summary>
+    /// Optional: the classification flowchart's answers that led to the tier ("yes"/"no" in the order asked, see
+    /// <c>ClassificationFlowchart</c>); the tier must then be the one they reach. Stored and shown with the classification.
+    /// </summary>
+    public IReadOnlyList<string>? Answers { get; init; }
 }
 
 /// <summary>Appoint a user to the appliance-wide Referee college.</summary>

@@ -66,24 +66,27 @@ internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IP
     {
         await using var connection = database.Open();
         var rows = await connection.QueryAsync<ClassificationRow>(new CommandDefinition(
-            "SELECT classifier AS Classifier, role AS Role, tier AS Tier, reason AS Reason, recorded_at AS RecordedAt FROM mgmt_classifications WHERE project = @project AND work_package = @workPackage ORDER BY recorded_at",
+            "SELECT classifier AS Classifier, role AS Role, tier AS Tier, reason AS Reason, recorded_at AS RecordedAt, answers AS Answers FROM mgmt_classifications WHERE project = @project AND work_package = @workPackage ORDER BY recorded_at",
             new { project, workPackage }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return rows.Select(r => Roles.TryParse(r.Role, out var role)
-            ? new Classification(r.Classifier, role, (int)r.Tier, r.Reason, DateTimeOffset.FromUnixTimeMilliseconds(r.RecordedAt)) : null).OfType<Classification>().ToList();
+            ? new Classification(r.Classifier, role, (int)r.Tier, r.Reason, DateTimeOffset.FromUnixTimeMilliseconds(r.RecordedAt),
+                r.Answers is null ? null : r.Answers.Split(',', StringSplitOptions.RemoveEmptyEntries)) : null).OfType<Classification>().ToList();
     }
 
     public Task RecordClassificationAsync(string project, string workPackage, Classification classification, AuditRecord audit, CancellationToken cancellationToken) =>
         database.ChangeAsync(async (connection, transaction) =>
         {
             await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO mgmt_classifications (project, work_package, classifier, role, tier, reason, recorded_at)
-                VALUES (@project, @workPackage, @classifier, @role, @tier, @reason, @at)
-                ON CONFLICT (project, work_package, role, classifier) DO UPDATE SET tier = excluded.tier, reason = excluded.reason, recorded_at = excluded.recorded_at
+                INSERT INTO mgmt_classifications (project, work_package, classifier, role, tier, reason, recorded_at, answers)
+                VALUES (@project, @workPackage, @classifier, @role, @tier, @reason, @at, @answers)
+                ON CONFLICT (project, work_package, role, classifier) DO UPDATE SET tier = excluded.tier, reason = excluded.reason, recorded_at = excluded.recorded_at,
+                    answers = excluded.answers
                 """,
                 new
                 {
                     project, workPackage, classifier = classification.Classifier, role = classification.Role.ToString(), tier = classification.Tier,
                     reason = classification.Reason, at = classification.At.ToUnixTimeMilliseconds(),
+                    answers = classification.Answers is null ? null : string.Join(',', classification.Answers),
                 }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             return (true, audit);
         }, cancellationToken);
@@ -191,5 +194,6 @@ internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IP
         public long Tier { get; set; }
         public string Reason { get; set; } = "";
         public long RecordedAt { get; set; }
+        public string? Answers { get; set; }
     }
 }

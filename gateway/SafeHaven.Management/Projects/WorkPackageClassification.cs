@@ -2,8 +2,12 @@ using SafeHaven.Management.Identity;
 
 namespace SafeHaven.Management.Projects;
 
-/// <summary>One classifier's proposed tier for a work package.</summary>
-public sealed record Classification(string Classifier, Role Role, int Tier, string Reason, DateTimeOffset At);
+/// <summary>
+/// One classifier's proposed tier for a work package. <see cref="Answers"/>: their answers to the classification
+/// flowchart ("yes"/"no" in the order asked, see <see cref="ClassificationFlowchart"/>), or null when they gave the tier
+/// without walking it (the API allows that).
+/// </summary>
+public sealed record Classification(string Classifier, Role Role, int Tier, string Reason, DateTimeOffset At, IReadOnlyList<string>? Answers = null);
 
 public enum ClassificationState
 {

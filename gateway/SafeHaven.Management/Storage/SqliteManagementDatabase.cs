@@ -23,6 +23,26 @@ internal sealed class SqliteManagementDatabase
         _time = time;
         using var connection = Open();
         connection.Execute(Schema);
+        AddColumn(connection, "mgmt_classifications", "answers", "TEXT");
+    }
+
+    /// <summary>
+    /// Adds a column that a later version introduced to a table an earlier version created (SQLite has no
+    /// <c>ADD COLUMN IF NOT EXISTS</c>); another process adding it at the same moment is fine.
+    /// </summary>
+    private static void AddColumn(SqliteConnection connection, string table, string column, string type)
+    {
+        if (connection.ExecuteScalar<long>($"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = @column", new { column }) > 0)
+        {
+            return;
+        }
+        try
+        {
+            connection.Execute($"ALTER TABLE {table} ADD COLUMN {column} {type}");
+        }
+        catch (SqliteException e) when (e.Message.Contains("duplicate column", StringComparison.OrdinalIgnoreCase))
+        {
+        }
     }
 
     public TimeProvider Time => _time;

@@ -83,4 +83,38 @@ public sealed class ClassificationEndpointTests : IAsyncLifetime
         Assert.Equal("Pending", wp.GetProperty("state").GetString());
         Assert.Equal(["Referee"], wp.GetProperty("missing").EnumerateArray().Select(e => e.GetString()));
     }
+
+    [Fact]
+    public async Task Flowchart_answers_are_checked_against_the_tier_stored_and_returned_with_the_classification()
+    {
+        async Task<(int Status, JsonElement Body)> PutAsync(string body)
+        {
+            using var response = await _host.SendAsync(HttpMethod.Put, "/api/projects/a/workpackages/wp1/classifications", _keys["inv"], body);
+            return ((int)response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+        }
+
+        // "Generates personal data; disclosure is no substantial threat" reaches tier 3, so tier 2 with them is refused.
+        var mismatch = await PutAsync("""{"tier":2,"reason":"r","answers":["yes","no"]}""");
+        Assert.Equal(400, mismatch.Status);
+        Assert.Equal("The flowchart answers lead to tier 3, not 2.", mismatch.Body.GetProperty("errors").GetProperty("tier")[0].GetString());
+
+        var unfinished = await PutAsync("""{"tier":3,"reason":"r","answers":["no"]}""");
+        Assert.Equal(400, unfinished.Status);
+        Assert.StartsWith("The answers stop before the flowchart reaches a tier", unfinished.Body.GetProperty("errors").GetProperty("answers")[0].GetString(), StringComparison.Ordinal);
+
+        var notAnAnswer = await PutAsync("""{"tier":3,"reason":"r","answers":["yes","perhaps"]}""");
+        Assert.Equal(400, notAnAnswer.Status);
+
+        var stored = await PutAsync("""{"tier":3,"reason":"r","answers":["yes","no"]}""");
+        Assert.Equal(200, stored.Status);
+        var mine = stored.Body.GetProperty("classifications").EnumerateArray().Single(c => c.GetProperty("classifier").GetString() == "inv");
+        Assert.Equal(["yes", "no"], mine.GetProperty("answers").EnumerateArray().Select(e => e.GetString()));
+
+        // Without answers (as before): stored with none; the API stays compatible.
+        var plain = await PutAsync("""{"tier":3,"reason":"r"}""");
+        Assert.Equal(200, plain.Status);
+        Assert.Equal(JsonValueKind.Null, plain.Body.GetProperty("classifications")[0].GetProperty("answers").ValueKind);
+        var audit = await _host.Audit.QueryAsync(new SafeHaven.Management.Audit.AuditFilter(Action: "workpackage.classified"), CancellationToken.None);
+        Assert.Contains(audit, a => a.Details.TryGetValue("answers", out var answers) && answers == "yes,no");
+    }
 }
