@@ -153,6 +153,59 @@ public sealed class AirlockDepositTests(AirlockWebFixture web)
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task A_data_depositor_confirms_the_sha256_of_each_file_computed_from_their_own_copies()
+    {
+        using var manager = web.Client("k-pm");
+        var agreement = Encoding.UTF8.GetBytes("Data-sharing agreement, signed.");
+        using (var body = new ByteArrayContent(agreement))
+        {
+            body.Headers.Add("X-Content-SHA256", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(agreement)));
+            var stored = await manager.PutAsync($"api/airlock/projects/{WebUsers.Project}/workpackages/{AirlockWebFixture.Tier3}/agreement/dsa.txt", body);
+            Assert.True(stored.IsSuccessStatusCode || stored.StatusCode == System.Net.HttpStatusCode.Conflict, await stored.Content.ReadAsStringAsync());
+        }
+        var (id, token, _) = await web.OpenAsync("data_ingress", AirlockWebFixture.Tier3, depositor: WebUsers.DatasetProvider, opener: manager);
+        var folder = Directory.CreateTempSubdirectory("cohort-");
+        var root = Directory.CreateDirectory(Path.Combine(folder.FullName, "cohort"));
+        var files = new Dictionary<string, byte[]>
+        {
+            ["cohort/visits.csv"] = Encoding.UTF8.GetBytes("id,visit\n1,2024-01-03\n2,2024-02-11\n"),
+            ["cohort/codebook.txt"] = Encoding.UTF8.GetBytes("id: pseudonymous identifier\nvisit: date of visit\n"),
+        };
+        foreach (var (path, bytes) in files)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(folder.FullName, path), bytes);
+        }
+        await web.DepositAsync(id, token, files);
+
+        var dora = await web.NewPageAsync();
+        await web.SignInAsync(dora, WebUsers.DatasetProvider);
+        await dora.GotoAsync(web.Url("airlock"));
+        await dora.ClickAsync($"#awaiting a[href='/airlock/submissions/{id}/confirm']");
+        Assert.Equal("Confirm the SHA-256 of your deposit", await dora.InnerTextAsync("h1"));
+        await web.AssertAccessibleAsync(dora);
+
+        // Nothing entered: refused on the form, nothing recorded.
+        var empty = dora.WaitForResponseAsync(r => r.Request.Method == "POST");
+        await dora.ClickAsync("#confirm-submit");
+        Assert.Equal(400, (await empty).Status);
+        Assert.Contains("Enter your SHA-256 for every file", await dora.InnerTextAsync("#refused"));
+
+        await dora.SetInputFilesAsync("#local-files", root.FullName);
+        await Expect(dora, "#local-status", "2 of 2 SHA-256 filled in");
+        await AirlockWebFixture.ScreenshotAsync(dora, "airlock-confirm-hashes");
+        await dora.ClickAsync("#confirm-submit");
+        await dora.WaitForURLAsync(url => url.EndsWith($"/airlock/submissions/{id}", StringComparison.Ordinal));
+        Assert.Contains("Your SHA-256 confirmation is recorded", await dora.InnerTextAsync("#recorded"));
+        var details = await AirlockWebFixture.OkAsync(await manager.GetAsync($"api/airlock/submissions/{id}"));
+        Assert.Equal(WebUsers.DatasetProvider, details["hashConfirmedBy"]!.GetValue<string>());
+        Assert.DoesNotContain("the depositor's SHA-256 confirmation", details["missingForApproval"]!.ToJsonString());
+
+        web.AssertNoCspViolations(dora);
+        await dora.Context.CloseAsync();
+        folder.Delete(recursive: true);
+    }
+
     private static StringContent JsonContent(string json) => new(json, Encoding.UTF8, "application/json");
 
     private static async Task Expect(IPage page, string selector, string text) =>

@@ -23,6 +23,12 @@ public sealed class AirlockWebFixture : WebApplianceFixture, IAsyncLifetime
 
     private readonly Dictionary<string, string> _keys = [];
 
+    /// <summary>The Dataset Provider Representative signs in through the provider and is also in the store (below): linked.</summary>
+    protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
+    {
+        ["Auth:Jwt:LinkedUsers:0"] = WebUsers.DatasetProvider,
+    };
+
     /// <summary>The Researcher (API key) who opens every submission of these tests.</summary>
     public HttpClient Opener { get; private set; } = null!;
 
@@ -38,6 +44,10 @@ public sealed class AirlockWebFixture : WebApplianceFixture, IAsyncLifetime
             Assert.True(result.ExitCode == 0, $"safehaven users add {user}: {result.Output}");
             _keys[user] = result.StandardOutput.Split('\n', StringSplitOptions.TrimEntries).Single(l => l.StartsWith("shk_", StringComparison.Ordinal));
         }
+        // The identity provider's Dataset Provider Representative is also in the store with that project role: data
+        // ingress names its depositor among the store's representatives (the workflow checks the store, not a token).
+        var dora = await Appliance.RunCliAsync("users", "add", WebUsers.DatasetProvider, "--role", "DatasetProviderRepresentative", "--project", WebUsers.Project);
+        Assert.True(dora.ExitCode == 0, dora.Output);
         Opener = Client("k-res");
         Investigator = Client("k-inv");
         foreach (var (workPackage, tier, classifiers) in new[] { (Tier3, 3, new[] { "k-inv", "k-dpr", "k-ref" }), (Tier1, 1, new[] { "k-inv", "k-dpr" }) })
@@ -66,9 +76,9 @@ public sealed class AirlockWebFixture : WebApplianceFixture, IAsyncLifetime
     }
 
     /// <summary>Opens a submission as <see cref="Opener"/>: its id, deposit token and the deposit page the API points the depositor at.</summary>
-    public async Task<(string Id, string Token, string DepositPage)> OpenAsync(string kind, string workPackage, string? script = null)
+    public async Task<(string Id, string Token, string DepositPage)> OpenAsync(string kind, string workPackage, string? script = null, string? depositor = null, HttpClient? opener = null)
     {
-        var opened = await OkAsync(await Opener.PostAsJsonAsync("api/airlock/submissions", new { project = WebUsers.Project, workPackage, kind, script }));
+        var opened = await OkAsync(await (opener ?? Opener).PostAsJsonAsync("api/airlock/submissions", new { project = WebUsers.Project, workPackage, kind, script, depositor }));
         return (opened["submission"]!["id"]!.GetValue<string>(), opened["depositToken"]!.GetValue<string>(), opened["depositPage"]!.GetValue<string>());
     }
 
