@@ -105,6 +105,8 @@ public static class WebServiceCollectionExtensions
             {
                 pages.Conventions.AuthorizeFolder("/", WebAuthentication.Policy);
                 pages.Conventions.AllowAnonymousToFolder("/Account");
+                // The airlock's pages for people without an account (deposit and release links): their token is the check.
+                pages.Conventions.AllowAnonymousToFolder("/Airlock/Outside");
                 pages.Conventions.Add(new LowercaseRoutes());
             })
             .ConfigureApplicationPartManager(parts =>

@@ -37,9 +37,11 @@ public sealed record SubmissionView(
         details?.Manifest?.Files.Select(FileView.Of).ToList(), details?.Manifest?.VolumeDigest.Hex, s.CreatedAt, s.UpdatedAt);
 }
 
-public sealed record OpenedView(SubmissionView Submission, string DepositToken, DateTimeOffset DepositTokenExpiresAt, string? AllowedRange, string Note);
+/// <summary><see cref="DepositPage"/>: the browser page the depositor opens (path on this appliance; the token travels in the URL fragment, never sent).</summary>
+public sealed record OpenedView(SubmissionView Submission, string DepositToken, DateTimeOffset DepositTokenExpiresAt, string? AllowedRange, string Note, string DepositPage);
 
-public sealed record ReleasedView(string SubmissionId, string ReleaseToken, DateTimeOffset ExpiresAt, string? AllowedRange, string Note);
+/// <summary><see cref="ReleasePage"/>: the browser page listing the released files (path; the token in the URL fragment).</summary>
+public sealed record ReleasedView(string SubmissionId, string ReleaseToken, DateTimeOffset ExpiresAt, string? AllowedRange, string Note, string ReleasePage);
 
 /// <summary>What a deposit token reads of its own submission once the transfer is complete: its state, never its files.</summary>
 public sealed record DepositStatusView(string SubmissionId, string Kind, string State, string? StateReason, DateTimeOffset UpdatedAt, string StatusUrl, string? Note);

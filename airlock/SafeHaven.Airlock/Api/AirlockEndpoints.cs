@@ -24,6 +24,11 @@ internal static class AirlockEndpoints
     public const string ContentSha256Header = "X-Content-SHA256";
     public const string DepositStatusPath = "/airlock/deposit/status";
 
+    /// <summary>The web application's pages for the two links: the token goes after <c>#</c> (a fragment is never sent to a server).</summary>
+    public const string DepositPage = "/airlock/deposits";
+
+    public const string ReleasePage = "/airlock/released";
+
     public static void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/airlock").RequireAuthorization().AddEndpointFilter(CatchRefusals).WithTags("airlock");
@@ -63,7 +68,8 @@ internal static class AirlockEndpoints
             var request = await AirlockJson.ReadAsync<ReleaseRequest>(http.Request, ct).ConfigureAwait(false);
             var (record, token) = await workflow.ReleaseAsync(CallerOf(http), id, TimeSpan.FromHours(request.Hours), request.AllowedRange, request.Reason, ct).ConfigureAwait(false);
             return AirlockJson.Ok(new ReleasedView(id, token, record.ExpiresAt, record.AllowedRange,
-                $"Shown once. Download with header {ReleaseTokenHeader} from /airlock/release until it expires."), StatusCodes.Status201Created);
+                $"Shown once. Download with header {ReleaseTokenHeader} from /airlock/release until it expires, or in a browser at {ReleasePage}#<token>.",
+                ReleasePage + "#" + token), StatusCodes.Status201Created);
         }).WithSummary("Release approved outputs: a time-limited read-only download token, shown once.");
         api.MapGet("/submissions/{id}/files/{**path}", async (string id, string path, HttpContext http, AirlockWorkflow workflow, CancellationToken ct) =>
         {
@@ -187,7 +193,8 @@ internal static class AirlockEndpoints
         var opened = await workflow.OpenAsync(CallerOf(http), new OpenSubmission(request.Project, request.WorkPackage, kind, request.Depositor, request.Script,
             request.DepositHours is { } hours ? TimeSpan.FromHours(hours) : null, request.AllowedRange), ct).ConfigureAwait(false);
         return AirlockJson.Ok(new OpenedView(SubmissionView.Of(opened.Submission), opened.DepositToken, opened.Token.ExpiresAt, opened.Token.AllowedRange,
-            $"Shown once. The depositor sends it in {DepositTokenHeader} to /airlock/deposit; it can only add files, and marking the transfer complete ends it."),
+            $"Shown once. The depositor sends it in {DepositTokenHeader} to /airlock/deposit, or opens the depositPage link in a browser; it can only add files, and marking the transfer complete ends it.",
+            DepositPage + "#" + opened.DepositToken),
             StatusCodes.Status201Created);
     }
 
