@@ -72,7 +72,7 @@ public sealed class AirlockDepositTests(AirlockWebFixture web)
         await page.SetInputFilesAsync("#pick-folder", root.FullName);
         await Expect(page, "#deposit-status", "The connection dropped");
         Assert.Equal(beforeCut, first.Count);
-        await AirlockWebFixture.ScreenshotAsync(page, "airlock-deposit-interrupted");
+        await Screenshots.SaveAsync(page, "airlock-deposit-interrupted");
 
         cut = false;
         await page.ReloadAsync();
@@ -88,7 +88,7 @@ public sealed class AirlockDepositTests(AirlockWebFixture web)
             Assert.Equal(await progress.GetAttributeAsync("max"), await progress.EvaluateAsync<string>("p => String(p.value)"));
         }
         await web.AssertAccessibleAsync(page);
-        await AirlockWebFixture.ScreenshotAsync(page, "airlock-deposit");
+        await Screenshots.SaveAsync(page, "airlock-deposit");
 
         await page.ClickAsync("#finish");
         await page.WaitForSelectorAsync("#verdict[data-state=in_review]", new PageWaitForSelectorOptions { Timeout = 30_000 });
@@ -136,7 +136,7 @@ public sealed class AirlockDepositTests(AirlockWebFixture web)
         await Expect(page, "#release-status", "2 file(s) released");
         Assert.Equal(2, await page.Locator("#released tbody tr").CountAsync());
         await web.AssertAccessibleAsync(page);
-        await AirlockWebFixture.ScreenshotAsync(page, "airlock-released");
+        await Screenshots.SaveAsync(page, "airlock-released");
         var download = page.WaitForDownloadAsync();
         await page.ClickAsync("button[aria-label='Download results/summary.csv']");
         var saved = await (await download).PathAsync();
@@ -193,7 +193,7 @@ public sealed class AirlockDepositTests(AirlockWebFixture web)
 
         await dora.SetInputFilesAsync("#local-files", root.FullName);
         await Expect(dora, "#local-status", "2 of 2 SHA-256 filled in");
-        await AirlockWebFixture.ScreenshotAsync(dora, "airlock-confirm-hashes");
+        await Screenshots.SaveAsync(dora, "airlock-confirm-hashes");
         await dora.ClickAsync("#confirm-submit");
         await dora.WaitForURLAsync(url => url.EndsWith($"/airlock/submissions/{id}", StringComparison.Ordinal));
         Assert.Contains("Your SHA-256 confirmation is recorded", await dora.InnerTextAsync("#recorded"));

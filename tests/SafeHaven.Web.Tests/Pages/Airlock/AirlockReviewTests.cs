@@ -55,7 +55,7 @@ public sealed class AirlockReviewTests(AirlockWebFixture web)
         Assert.Equal("Awaiting my review", await ivy.InnerTextAsync("h1"));
         Assert.Contains("Investigator", await ivy.InnerTextAsync($"#awaiting tr:has(a[href='/airlock/submissions/{id}'])"));
         await web.AssertAccessibleAsync(ivy);
-        await AirlockWebFixture.ScreenshotAsync(ivy, "airlock-awaiting-review");
+        await Screenshots.SaveAsync(ivy, "airlock-awaiting-review");
 
         // The submission page: files with size and SHA-256, the verdict in words, the required sign-offs.
         await ivy.ClickAsync($"#awaiting a[href='/airlock/submissions/{id}']");
@@ -97,7 +97,7 @@ public sealed class AirlockReviewTests(AirlockWebFixture web)
         Assert.Equal(1, await rex.Locator($"#awaiting a[href='/airlock/submissions/{id}']").CountAsync());
         await DecideAsync(rex, id, "approve", "Referee: licence and provenance checked.");
         Assert.Equal("Approved", await rex.InnerTextAsync("#state"));
-        await AirlockWebFixture.ScreenshotAsync(rex, "airlock-submission");
+        await Screenshots.SaveAsync(rex, "airlock-submission");
         var history = await rex.InnerTextAsync("#history");
         Assert.Contains("Approved as Investigator: Build script reviewed", history);
         Assert.Contains("Approved as Referee: Referee: licence and provenance checked.", history);
@@ -127,7 +127,7 @@ public sealed class AirlockReviewTests(AirlockWebFixture web)
         Assert.Contains("<script>alert('not run')</script>", await rex.InnerTextAsync("#text"));
         Assert.Equal(0, await rex.Locator("#text script").CountAsync());
         await web.AssertAccessibleAsync(rex);
-        await AirlockWebFixture.ScreenshotAsync(rex, "airlock-file-text");
+        await Screenshots.SaveAsync(rex, "airlock-file-text");
 
         await rex.GotoAsync(web.Url($"airlock/submissions/{id}/files?path={Uri.EscapeDataString("data/table.csv")}"));
         Assert.Equal(["name", "count"], await rex.Locator("#csv thead th").AllInnerTextsAsync());
@@ -183,7 +183,7 @@ public sealed class AirlockReviewTests(AirlockWebFixture web)
         Assert.Contains("Bundles a cryptocurrency miner in bin/.", await row.Locator("td.reason").InnerTextAsync());
         Assert.Equal(0, await rita.Locator($"#awaiting a[href='/airlock/submissions/{id}']").CountAsync());
         await web.AssertAccessibleAsync(rita);
-        await AirlockWebFixture.ScreenshotAsync(rita, "airlock-project-submissions");
+        await Screenshots.SaveAsync(rita, "airlock-project-submissions");
         await rita.ClickAsync($"#submissions a[href='/airlock/submissions/{id}']");
         Assert.Contains("rejected by Referee rex: Bundles a cryptocurrency miner in bin/.", await rita.InnerTextAsync("#state-reason"));
         await web.AssertAccessibleAsync(rita);

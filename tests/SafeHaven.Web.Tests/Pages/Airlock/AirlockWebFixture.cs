@@ -120,15 +120,6 @@ public sealed class AirlockWebFixture : WebApplianceFixture, IAsyncLifetime
         }
     }
 
-    /// <summary>Saves a screenshot for the README when SAFEHAVEN_SCREENSHOTS=1 (docs/screenshots/&lt;name&gt;.png).</summary>
-    public static async Task ScreenshotAsync(IPage page, string name)
-    {
-        if (Environment.GetEnvironmentVariable("SAFEHAVEN_SCREENSHOTS") == "1")
-        {
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Repository.Path("docs", "screenshots", name + ".png"), FullPage = true });
-        }
-    }
-
     async Task IAsyncLifetime.DisposeAsync()
     {
         Opener?.Dispose();

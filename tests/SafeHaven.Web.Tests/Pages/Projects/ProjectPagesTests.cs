@@ -59,7 +59,7 @@ public sealed class ProjectPagesTests(WebApplianceFixture web)
         var listed = await page.Locator("#projects tbody tr td:first-child").AllInnerTextsAsync();
         Assert.Contains(Alpha, listed);
         Assert.Contains(ProjectsSetup.OtherProject, listed);
-        await ProjectsSetup.ScreenshotAsync(page, "projects-list");
+        await Screenshots.SaveAsync(page, "projects-list");
         await CheckedAsync(page);
         await GotoAsync(page, $"projects/{ProjectsSetup.OtherProject}");
         Assert.Equal("Beta study", (await page.InnerTextAsync("h1")).Split(": ")[1]);
@@ -91,7 +91,7 @@ public sealed class ProjectPagesTests(WebApplianceFixture web)
         Assert.Equal($"{ProjectsSetup.Newcomer} is now Researcher in {Alpha}.", await page.InnerTextAsync("#message"));
         var row = page.Locator("#members tbody tr", new() { HasText = ProjectsSetup.Newcomer });
         Assert.Equal("Researcher", await row.Locator("td:nth-child(2)").InnerTextAsync());
-        await ProjectsSetup.ScreenshotAsync(page, "projects-members");
+        await Screenshots.SaveAsync(page, "projects-members");
         await CheckedAsync(page);
 
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
@@ -164,7 +164,7 @@ public sealed class ProjectPagesTests(WebApplianceFixture web)
         Assert.Contains($"{WebUsers.Investigator}: tier 1", await investigator.InnerTextAsync("#explanation"), StringComparison.Ordinal);
         Assert.Contains($"{WebUsers.DatasetProvider}: tier 2", await investigator.InnerTextAsync("#explanation"), StringComparison.Ordinal);
         Assert.Equal(5, await investigator.Locator($"#classification-{WebUsers.DatasetProvider} ol.answers li").CountAsync());
-        await ProjectsSetup.ScreenshotAsync(investigator, "projects-classification-disagreement");
+        await Screenshots.SaveAsync(investigator, "projects-classification-disagreement");
 
         // The representative revises: the consequences would be trivial, so tier 1; now they agree.
         await ClassifyAsync(provider, url, false, false, true, true, true);
@@ -176,7 +176,7 @@ public sealed class ProjectPagesTests(WebApplianceFixture web)
         Assert.EndsWith("Yes", answers[^1].Trim(), StringComparison.Ordinal);
         Assert.StartsWith("Are you highly confident that those consequences would be so low as to be trivial?", answers[^1], StringComparison.Ordinal);
         Assert.Equal(4, await investigator.Locator($"#classification-{WebUsers.Investigator} ol.answers li").CountAsync());
-        await ProjectsSetup.ScreenshotAsync(investigator, "projects-classification-agreed");
+        await Screenshots.SaveAsync(investigator, "projects-classification-agreed");
         await CheckedAsync(investigator);
 
         // The project page shows the outcome too; a Researcher sees it but has no dialogue.
@@ -217,7 +217,7 @@ public sealed class ProjectPagesTests(WebApplianceFixture web)
         Assert.Equal($"Stored agreement.txt ({content.Length} bytes, SHA-256 {sha}) in the work package's document volume.", await manager.InnerTextAsync("#message"));
         Assert.Equal(["agreement.txt", content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), sha],
             (await manager.Locator("#agreement-files tbody tr td").AllInnerTextsAsync()).Take(3));
-        await ProjectsSetup.ScreenshotAsync(manager, "projects-workpackage-agreement");
+        await Screenshots.SaveAsync(manager, "projects-workpackage-agreement");
         await CheckedAsync(manager);
 
         // A Researcher sees the stored agreement but no upload form.

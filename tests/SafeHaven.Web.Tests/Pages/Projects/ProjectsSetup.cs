@@ -70,11 +70,4 @@ public sealed class ProjectsSetup
             _gate.Release();
         }
     }
-
-    /// <summary>A screenshot of the page for the README, in docs/screenshots.</summary>
-    public static async Task ScreenshotAsync(Microsoft.Playwright.IPage page, string name)
-    {
-        Directory.CreateDirectory(Repository.Path("docs", "screenshots"));
-        await page.ScreenshotAsync(new() { Path = Repository.Path("docs", "screenshots", name + ".png"), FullPage = true });
-    }
 }
