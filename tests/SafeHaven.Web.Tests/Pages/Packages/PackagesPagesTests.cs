@@ -128,7 +128,7 @@ public sealed class PackagesPagesTests(PackagesWebFixture web) : IClassFixture<P
         using var policy = JsonDocument.Parse(await web.Management.GetStringAsync("api/policy"));
         Assert.Equal(1.0, policy.RootElement.GetProperty("inForce").GetProperty("modelThreshold").GetDouble());
         using var audit = JsonDocument.Parse(await web.Management.GetStringAsync("api/audit?action=policy.changed"));
-        Assert.Contains(audit.RootElement.GetRawText(), "re-trained", StringComparison.Ordinal);
+        Assert.Contains("re-trained", audit.RootElement.GetRawText(), StringComparison.Ordinal);
         await AssertCleanAsync(manager);
     }
 

@@ -11,7 +11,7 @@ namespace SafeHaven.Web.Tests.Pages.Packages;
 /// form, sdists, yanked files and every project the tests do not name.
 /// <list type="bullet">
 /// <item><c>shapp</c> 1.0 needs <c>shlib&gt;=1.0</c>: what a researcher requests (not on the allowlist at first).</item>
-/// <item><c>shlib</c> 0.9, 1.0 (both past the 7-day quarantine) and 1.1 (uploaded yesterday: held back).</item>
+/// <item><c>shlib</c> 1.0 (past the 7-day quarantine) and 1.1 (uploaded yesterday: held back).</item>
 /// <item><c>shbroken</c> 1.0 needs <c>shmissing</c>, which upstream does not have: on the allowlist file, a closure problem.</item>
 /// <item><c>shother</c> 1.0: scored above the threshold by the shipped model (the model input ranks it among the most downloaded).</item>
 /// </list>
@@ -30,7 +30,6 @@ public sealed class PackagesWebFixture : WebApplianceFixture
         var builder = new PyPIUpstreamBuilder(Path.Combine(_root, "upstream"));
         await builder.AddBuiltProjectsAsync([
             new("shapp", "1.0", now.AddDays(-60), ["shlib>=1.0"]),
-            new("shlib", "0.9", now.AddDays(-90)),
             new("shlib", "1.0", now.AddDays(-60)),
             new("shlib", "1.1", now.AddDays(-1)),
             new("shbroken", "1.0", now.AddDays(-60), ["shmissing>=1.0"]),
