@@ -83,7 +83,10 @@ public static class WebServiceCollectionExtensions
             .PersistKeysToFileSystem(new DirectoryInfo(options.ResolveDataPath("web", "data-protection-keys")));
 
         var authentication = services.AddAuthentication();
+        services.AddSingleton<MemorySessionStore>();
         WebAuthentication.AddCookie(authentication, web);
+        services.AddOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(WebAuthentication.CookieScheme)
+            .Configure<MemorySessionStore>((cookie, sessions) => cookie.SessionStore = sessions);
         if (authority is not null)
         {
             WebAuthentication.AddOpenIdConnect(authentication, web.Oidc, authority.ToString().TrimEnd('/'));
