@@ -57,17 +57,9 @@ public sealed class AllowlistEntries(IPolicyStore store, TierPolicyProvider prov
     /// <summary>Adds a pending entry for <paramref name="caller"/> (the caller's permission to add is checked by whoever calls).</summary>
     public async Task<AllowlistOutcome> AddAsync(Caller caller, string ecosystem, string? entry, string? reason, CancellationToken cancellationToken)
     {
-        if (!Names.IsEcosystem(ecosystem))
+        if (Check(ecosystem, entry, reason) is { } invalid)
         {
-            return Invalid("ecosystem", UnknownEcosystemRule);
-        }
-        if (!Names.IsPackageEntry(entry))
-        {
-            return Invalid("name", Names.PackageRule);
-        }
-        if (!Names.IsText(reason))
-        {
-            return Invalid("reason", Names.TextRule);
+            return invalid;
         }
         var key = KeyOf(ecosystem, entry!);
         var record = new AllowlistEntryRecord(ecosystem, key, entry!, caller.Name, reason!, time.GetUtcNow(), AllowlistEntryStatus.Pending, null, null, null);
@@ -81,17 +73,9 @@ public sealed class AllowlistEntries(IPolicyStore store, TierPolicyProvider prov
     /// <summary>Approves or rejects a pending entry as <paramref name="caller"/>, with the college and separation-of-duty rules.</summary>
     public async Task<AllowlistOutcome> DecideAsync(Caller caller, string ecosystem, string name, AllowlistEntryStatus decision, string? reason, CancellationToken cancellationToken)
     {
-        if (!Names.IsEcosystem(ecosystem))
+        if (Check(ecosystem, name, reason) is { } invalid)
         {
-            return Invalid("ecosystem", UnknownEcosystemRule);
-        }
-        if (!Names.IsPackageEntry(name))
-        {
-            return Invalid("name", Names.PackageRule);
-        }
-        if (!Names.IsText(reason))
-        {
-            return Invalid("reason", Names.TextRule);
+            return invalid;
         }
         if (!MayDecide(caller))
         {
@@ -127,6 +111,13 @@ public sealed class AllowlistEntries(IPolicyStore store, TierPolicyProvider prov
         }
         return AllowlistOutcome.Done(store.ListAllowlistEntries(ecosystem).First(e => e.Name == key));
     }
+
+    /// <summary>The first bad input of an add or a decision (ecosystem, package name, reason), or null when all are good.</summary>
+    private static AllowlistOutcome? Check(string ecosystem, string? name, string? reason) =>
+        !Names.IsEcosystem(ecosystem) ? Invalid("ecosystem", UnknownEcosystemRule)
+        : !Names.IsPackageEntry(name) ? Invalid("name", Names.PackageRule)
+        : !Names.IsText(reason) ? Invalid("reason", Names.TextRule)
+        : null;
 
     private static AllowlistOutcome Invalid(string field, string rule) => new(AllowlistOutcomeKind.Invalid, null, "Invalid request", rule, field);
 }
