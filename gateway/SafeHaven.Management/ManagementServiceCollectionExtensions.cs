@@ -65,6 +65,7 @@ public static class ManagementServiceCollectionExtensions
         services.AddSingleton<SqlitePolicyStore>();
         services.AddSingleton<IPolicyStore>(sp => sp.GetRequiredService<SqlitePolicyStore>());
         services.AddSingleton<IPolicyOverlaySource>(sp => sp.GetRequiredService<SqlitePolicyStore>());
+        services.AddSingleton<AllowlistEntries>();
         services.AddSingleton<IUserStore, SqliteUserStore>();
         services.AddSingleton<IProjectStore, SqliteProjectStore>();
         services.AddSingleton<ProjectActions>();

@@ -361,4 +361,15 @@ public sealed class AdvisoryIndex
         }
         return list.Where(f => versionEquals(f.FixedVersion, version)).ToList();
     }
+
+    /// <summary>
+    /// Every record indexed for a package, whatever the version: the advisories with a fixed version and the
+    /// malicious-package records (what a Referee's risk summary lists). Advisories without a <c>fixed</c> event are not
+    /// indexed, so they are not listed.
+    /// </summary>
+    public (IReadOnlyList<AdvisoryFix> Fixes, IReadOnlyList<MaliciousRecord> Malicious) ForPackage(string osvEcosystem, string normalizedPackage)
+    {
+        var key = (osvEcosystem.ToLowerInvariant(), normalizedPackage);
+        return (_fixes.TryGetValue(key, out var fixes) ? fixes : [], _malicious.TryGetValue(key, out var malicious) ? malicious : []);
+    }
 }

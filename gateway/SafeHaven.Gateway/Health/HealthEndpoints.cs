@@ -49,10 +49,9 @@ public static class HealthEndpoints
             foreach (var (ecosystem, mirror) in options.Value.Mirrors.Where(m => m.Value.Enabled && !string.IsNullOrEmpty(m.Value.Upstream)))
             {
                 var status = health.Get(ecosystem);
-                var oldest = await store.GetOldestFetchAsync(ecosystem, cancellationToken).ConfigureAwait(false);
-                var ageDays = oldest is null ? (double?)null : (now - oldest.Value).TotalDays;
-                var lagExceeded = ageDays > snapshot.Policy.MaximumLag.TotalDays;
-                if (lagExceeded)
+                var freshness = await MirrorFreshness.ReadAsync(ecosystem, store, snapshot, now, cancellationToken).ConfigureAwait(false);
+                var (oldest, ageDays) = (freshness.OldestIndexFetchedAt, freshness.OldestIndexAgeDays);
+                if (freshness.LagExceeded)
                 {
                     degraded.Add($"{ecosystem}: oldest cached index is {ageDays:0.0} days old, over the {snapshot.Policy.MaximumLag.TotalDays:0}-day bound");
                 }

@@ -49,30 +49,26 @@ public static class MirrorEndpoints
             {
                 return Results.Problem(title: "Bad threshold", detail: "Give ?threshold= a number from 0 to 1.", statusCode: StatusCodes.Status400BadRequest);
             }
-            var snapshot = policy.Current;
-            if (model.Scores(ecosystem, snapshot) is not { } scores)
+            if (model.Preview(ecosystem, policy.Current, proposed) is not { } preview)
             {
                 return Results.Problem(
                     title: "No model input",
                     detail: $"SafeHaven:Policy:ModelInputFiles:{ecosystem} is not set or cannot be read, so the model scores nothing for {ecosystem}.",
                     statusCode: StatusCodes.Status404NotFound);
             }
-            var hand = snapshot.AllowlistFor(ecosystem).Entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
-            var current = ModelApprovals.ApprovedAt(scores, snapshot.ModelThreshold).Where(n => !hand.Contains(n)).ToHashSet(StringComparer.Ordinal);
-            var next = ModelApprovals.ApprovedAt(scores, proposed).Where(n => !hand.Contains(n)).ToHashSet(StringComparer.Ordinal);
-            object Row(string name) => new { name, score = Math.Round(scores[name].Score, 6), reasons = scores[name].Reasons };
+            object Row(ModelCandidate candidate) => new { name = candidate.Name, score = Math.Round(candidate.Score, 6), reasons = candidate.Reasons };
             return Results.Ok(new
             {
                 ecosystem,
-                tier = snapshot.Policy.Tier,
-                modelApprovesAtThisTier = snapshot.ModelApproves,
-                currentThreshold = snapshot.ModelThreshold,
-                proposedThreshold = proposed,
-                scored = scores.Count,
-                approvedNow = current.Count,
-                approvedAtProposed = next.Count,
-                added = next.Except(current).Order(StringComparer.Ordinal).Select(Row),
-                removed = current.Except(next).Order(StringComparer.Ordinal).Select(Row),
+                tier = preview.Tier,
+                modelApprovesAtThisTier = preview.ModelApprovesAtThisTier,
+                currentThreshold = preview.CurrentThreshold,
+                proposedThreshold = preview.ProposedThreshold,
+                scored = preview.Scored,
+                approvedNow = preview.ApprovedNow,
+                approvedAtProposed = preview.ApprovedAtProposed,
+                added = preview.Added.Select(Row),
+                removed = preview.Removed.Select(Row),
             });
         });
         return app;

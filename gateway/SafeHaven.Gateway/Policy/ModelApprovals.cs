@@ -10,6 +10,11 @@ namespace SafeHaven.Gateway.Policy;
 /// <summary>One scored row of an ecosystem's model input file.</summary>
 public sealed record ModelCandidate(string Name, double Score, IReadOnlyList<string> Reasons);
 
+/// <summary>What a change of the model threshold would do to one ecosystem: names newly approved and no longer approved.</summary>
+public sealed record ModelPreview(
+    string Ecosystem, int Tier, bool ModelApprovesAtThisTier, double CurrentThreshold, double ProposedThreshold, int Scored,
+    int ApprovedNow, int ApprovedAtProposed, IReadOnlyList<ModelCandidate> Added, IReadOnlyList<ModelCandidate> Removed);
+
 /// <summary>
 /// Tier 3 approval by the whitelist model: scores every row of <c>SafeHaven:Policy:ModelInputFiles:&lt;eco&gt;</c>
 /// with the shipped model and approves those at or above the threshold in force. With
@@ -92,6 +97,26 @@ public sealed class ModelApprovals(ILogger<ModelApprovals> logger)
     /// <summary>Names the model approves at <paramref name="threshold"/>, in name order.</summary>
     public static IReadOnlyList<string> ApprovedAt(IReadOnlyDictionary<string, ModelCandidate> scores, double threshold) =>
         scores.Values.Where(c => c.Score >= threshold).Select(c => c.Name).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// What moving the threshold to <paramref name="proposed"/> would change: the names the model would newly approve
+    /// and those it would stop approving (hand-approved names are left out: the model does not decide them). Null when
+    /// the ecosystem has no model input. Shared by <c>/api/mirrors/{eco}/model-preview</c> and the web threshold page.
+    /// </summary>
+    public ModelPreview? Preview(string ecosystem, PolicySnapshot snapshot, double proposed)
+    {
+        if (Scores(ecosystem, snapshot) is not { } scores)
+        {
+            return null;
+        }
+        var hand = snapshot.AllowlistFor(ecosystem).Entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        var current = ApprovedAt(scores, snapshot.ModelThreshold).Where(n => !hand.Contains(n)).ToHashSet(StringComparer.Ordinal);
+        var next = ApprovedAt(scores, proposed).Where(n => !hand.Contains(n)).ToHashSet(StringComparer.Ordinal);
+        return new ModelPreview(ecosystem, snapshot.Policy.Tier, snapshot.ModelApproves, snapshot.ModelThreshold, proposed, scores.Count,
+            current.Count, next.Count,
+            next.Except(current).Order(StringComparer.Ordinal).Select(n => scores[n]).ToList(),
+            current.Except(next).Order(StringComparer.Ordinal).Select(n => scores[n]).ToList());
+    }
 
     /// <summary>
     /// The allowlist in force for a closure: hand-made entries, plus at Tier 3 the model-approved names.

@@ -35,7 +35,7 @@ public static class ManagementPolicies
     }
 
     private static bool IsReferee(System.Security.Claims.ClaimsPrincipal user) =>
-        user.HasClaim(Roles.GlobalRoleClaim, nameof(Role.CollegeReferee));
+        Caller.From(user) is { } caller && Policy.AllowlistEntries.MayDecide(caller);
 }
 
 /// <summary>The fallback rule by URL space (see <see cref="ManagementPolicies"/>).</summary>

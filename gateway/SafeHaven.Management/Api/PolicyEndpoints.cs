@@ -52,14 +52,14 @@ internal static class PolicyEndpoints
             .WithSummary("Add an entry by hand; it takes effect once a Referee approves it (System Manager).")
             .Accepts<AllowlistEntryRequest>("application/json").Produces<AllowlistEntryRecord>(StatusCodes.Status201Created);
 
-        api.MapPost("/allowlists/{ecosystem}/entries/{name}/approve", (string ecosystem, string name, HttpContext http, IPolicyStore store, TierPolicyProvider provider, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
-                DecideAsync(ecosystem, name, AllowlistEntryStatus.Approved, http, store, provider, auth, cancellationToken))
+        api.MapPost("/allowlists/{ecosystem}/entries/{name}/approve", (string ecosystem, string name, HttpContext http, AllowlistEntries entries, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
+                DecideAsync(ecosystem, name, AllowlistEntryStatus.Approved, http, entries, auth, cancellationToken))
             .RequireAuthorization(ManagementPolicies.Referee)
             .WithSummary("Approve a pending hand-added entry (a Referee other than the person who added it).")
             .Accepts<DecisionRequest>("application/json").Produces<AllowlistEntryRecord>();
 
-        api.MapPost("/allowlists/{ecosystem}/entries/{name}/reject", (string ecosystem, string name, HttpContext http, IPolicyStore store, TierPolicyProvider provider, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
-                DecideAsync(ecosystem, name, AllowlistEntryStatus.Rejected, http, store, provider, auth, cancellationToken))
+        api.MapPost("/allowlists/{ecosystem}/entries/{name}/reject", (string ecosystem, string name, HttpContext http, AllowlistEntries entries, IOptions<AuthOptions> auth, CancellationToken cancellationToken) =>
+                DecideAsync(ecosystem, name, AllowlistEntryStatus.Rejected, http, entries, auth, cancellationToken))
             .RequireAuthorization(ManagementPolicies.Referee)
             .WithSummary("Reject a pending hand-added entry (a Referee other than the person who added it).")
             .Accepts<DecisionRequest>("application/json").Produces<AllowlistEntryRecord>();
@@ -90,8 +90,7 @@ internal static class PolicyEndpoints
         (entry.Extras.Count == 0 ? entry.Name : $"{entry.Name}[{string.Join(",", entry.Extras.Order(StringComparer.Ordinal))}]")
         + (entry.Constraint.Length == 0 ? "" : "@" + entry.Constraint);
 
-    private static IResult UnknownEcosystem() =>
-        ManagementJson.Invalid("ecosystem", $"Unknown ecosystem (one of: {string.Join(", ", Names.Ecosystems)}).");
+    private static IResult UnknownEcosystem() => ManagementJson.Invalid("ecosystem", AllowlistEntries.UnknownEcosystemRule);
 
     internal static PolicyView View(PolicySnapshot snapshot, IPolicyStore store, SafeHavenOptions options) => new(
         snapshot.Generation,
@@ -108,63 +107,16 @@ internal static class PolicyEndpoints
         {
             return problem!;
         }
-        var errors = new Dictionary<string, string[]>();
-        if (request.Tier is < 0 or > 4) { errors["tier"] = ["A tier is 0 to 4."]; }
-        if (request.MinimumAgeDays is < 0 or > 3650) { errors["minimumAgeDays"] = ["0 to 3650 days."]; }
-        if (request.MaximumLagDays is < 1 or > 3650) { errors["maximumLagDays"] = ["1 to 3650 days."]; }
-        if (request.ModelThreshold is { } t && (double.IsNaN(t) || t < 0 || t > 1)) { errors["modelThreshold"] = ["0.0 to 1.0."]; }
-        var reset = request.Reset ?? [];
-        if (reset.Any(r => !SqlitePolicyStore.SettingNames.Contains(r, StringComparer.Ordinal)))
-        {
-            errors["reset"] = [$"Settings that can be reset: {string.Join(", ", SqlitePolicyStore.SettingNames)}."];
-        }
-        if (!Names.IsText(request.Reason)) { errors["reason"] = [Names.TextRule]; }
-        if (request is { Tier: null, MinimumAgeDays: null, MaximumLagDays: null, ModelThreshold: null } && reset.Count == 0)
-        {
-            errors["body"] = ["Nothing to change."];
-        }
-        if (errors.Count == 0)
-        {
-            var current = store.GetSettings();
-            var configured = options.CurrentValue;
-            int? Pick(int? requested, int? stored, string name) => requested ?? (reset.Contains(name) ? null : stored);
-            var tier = Pick(request.Tier, current.Tier, "tier") ?? configured.Tier;
-            var minimum = Pick(request.MinimumAgeDays, current.MinimumAgeDays, "minimumAgeDays") ?? configured.Policy.MinimumAgeDays;
-            var maximum = Pick(request.MaximumLagDays, current.MaximumLagDays, "maximumLagDays") ?? configured.Policy.MaximumLagDays;
-            if (tier >= 2 && minimum > maximum)
-            {
-                errors["minimumAgeDays"] = [$"The quarantine ({minimum} days) would exceed the staleness bound ({maximum} days): the mirror could never be within it."];
-            }
-        }
+        var errors = PolicyChanges.Validate(request, store, options.CurrentValue);
         if (errors.Count > 0)
         {
             return ManagementJson.Invalid(errors);
         }
-        var caller = Caller.From(http.User)!;
-        var before = provider.Current;
-        var changes = new PolicySettings(request.Tier, request.MinimumAgeDays, request.MaximumLagDays, request.ModelThreshold);
-        await store.SetSettingsAsync(changes, reset.Where(r => !IsSet(changes, r)).ToList(), AuditRecord.Of(caller.Name, "policy.changed", "policy", null,
-            ("tier", request.Tier?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("minimumAgeDays", request.MinimumAgeDays?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("maximumLagDays", request.MaximumLagDays?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("modelThreshold", request.ModelThreshold?.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
-            ("reset", reset.Count == 0 ? null : string.Join(",", reset)),
-            ("previousTier", before.Policy.Tier.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("reason", request.Reason)), cancellationToken).ConfigureAwait(false);
-        var snapshot = provider.Refresh();
+        var snapshot = await PolicyChanges.ApplyAsync(Caller.From(http.User)!, request, store, provider, cancellationToken).ConfigureAwait(false);
         return ManagementJson.Ok(View(snapshot, store, options.CurrentValue));
     }
 
-    private static bool IsSet(PolicySettings changes, string name) => name switch
-    {
-        "tier" => changes.Tier is not null,
-        "minimumAgeDays" => changes.MinimumAgeDays is not null,
-        "maximumLagDays" => changes.MaximumLagDays is not null,
-        "modelThreshold" => changes.ModelThreshold is not null,
-        _ => false,
-    };
-
-    private static async Task<IResult> AddEntryAsync(string ecosystem, HttpContext http, IPolicyStore store, TimeProvider time,
+    private static async Task<IResult> AddEntryAsync(string ecosystem, HttpContext http, AllowlistEntries entries,
         IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
         if (!Names.IsEcosystem(ecosystem))
@@ -183,21 +135,12 @@ internal static class PolicyEndpoints
         {
             return ManagementJson.Invalid(errors);
         }
-        var caller = Caller.From(http.User)!;
-        var key = KeyOf(ecosystem, request.Name);
-        var record = new AllowlistEntryRecord(ecosystem, key, request.Name, caller.Name, request.Reason, time.GetUtcNow(), AllowlistEntryStatus.Pending, null, null, null);
-        var added = await store.AddAllowlistEntryAsync(record, AuditRecord.Of(caller.Name, "allowlist.entry.added", $"{ecosystem}/{key}", null,
-            ("entry", request.Name), ("status", "Pending"), ("reason", request.Reason)), cancellationToken).ConfigureAwait(false);
-        if (!added)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Entry exists",
-                detail: $"{ecosystem} already has an entry for {key}; remove it first to add it again.");
-        }
-        return ManagementJson.Ok(record, StatusCodes.Status201Created);
+        var outcome = await entries.AddAsync(Caller.From(http.User)!, ecosystem, request.Name, request.Reason, cancellationToken).ConfigureAwait(false);
+        return outcome.Kind == AllowlistOutcomeKind.Done ? ManagementJson.Ok(outcome.Entry!, StatusCodes.Status201Created) : ToProblem(outcome);
     }
 
-    private static async Task<IResult> DecideAsync(string ecosystem, string name, AllowlistEntryStatus decision, HttpContext http, IPolicyStore store,
-        TierPolicyProvider provider, IOptions<AuthOptions> auth, CancellationToken cancellationToken)
+    private static async Task<IResult> DecideAsync(string ecosystem, string name, AllowlistEntryStatus decision, HttpContext http, AllowlistEntries entries,
+        IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
         if (!Names.IsEcosystem(ecosystem))
         {
@@ -212,37 +155,17 @@ internal static class PolicyEndpoints
         {
             return problem!;
         }
-        var caller = Caller.From(http.User)!;
-        var key = KeyOf(ecosystem, name);
-        var entry = store.ListAllowlistEntries(ecosystem).FirstOrDefault(e => e.Name == key);
-        if (entry is null)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such entry", detail: $"{ecosystem} has no hand-added entry {key}.");
-        }
-        if (entry.Status != AllowlistEntryStatus.Pending)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided",
-                detail: $"{ecosystem}/{key} was {entry.Status.ToString().ToLowerInvariant()} by {entry.DecidedBy}.");
-        }
-        if (string.Equals(entry.AddedBy, caller.Name, StringComparison.Ordinal))
-        {
-            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed",
-                detail: "The person who added an entry cannot also approve or reject it.");
-        }
-        var verb = decision == AllowlistEntryStatus.Approved ? "approved" : "rejected";
-        var decided = await store.DecideAllowlistEntryAsync(ecosystem, key, decision, caller.Name, request.Reason,
-            AuditRecord.Of(caller.Name, $"allowlist.entry.{verb}", $"{ecosystem}/{key}", null, ("entry", entry.Entry), ("addedBy", entry.AddedBy), ("reason", request.Reason)),
-            cancellationToken).ConfigureAwait(false);
-        if (!decided)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided", detail: $"{ecosystem}/{key} was decided meanwhile.");
-        }
-        if (decision == AllowlistEntryStatus.Approved)
-        {
-            provider.Refresh();
-        }
-        return ManagementJson.Ok(store.ListAllowlistEntries(ecosystem).First(e => e.Name == key));
+        var outcome = await entries.DecideAsync(Caller.From(http.User)!, ecosystem, name, decision, request.Reason, cancellationToken).ConfigureAwait(false);
+        return outcome.Kind == AllowlistOutcomeKind.Done ? ManagementJson.Ok(outcome.Entry!) : ToProblem(outcome);
     }
+
+    private static IResult ToProblem(AllowlistOutcome outcome) => outcome.Kind switch
+    {
+        AllowlistOutcomeKind.Invalid => ManagementJson.Invalid(outcome.Field!, outcome.Detail),
+        AllowlistOutcomeKind.NotFound => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: outcome.Title, detail: outcome.Detail),
+        AllowlistOutcomeKind.Conflict => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: outcome.Title, detail: outcome.Detail),
+        _ => Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: outcome.Title, detail: outcome.Detail),
+    };
 
     private static async Task<IResult> RemoveEntryAsync(string ecosystem, string name, HttpContext http, IPolicyStore store, TierPolicyProvider provider, CancellationToken cancellationToken)
     {
@@ -255,7 +178,7 @@ internal static class PolicyEndpoints
             return ManagementJson.Invalid("name", Names.PackageRule);
         }
         var caller = Caller.From(http.User)!;
-        var key = KeyOf(ecosystem, name);
+        var key = AllowlistEntries.KeyOf(ecosystem, name);
         var entry = store.ListAllowlistEntries(ecosystem).FirstOrDefault(e => e.Name == key);
         if (entry is null || !await store.RemoveAllowlistEntryAsync(ecosystem, key,
                 AuditRecord.Of(caller.Name, "allowlist.entry.removed", $"{ecosystem}/{key}", null, ("entry", entry.Entry), ("status", entry.Status.ToString())),
@@ -270,10 +193,4 @@ internal static class PolicyEndpoints
         return Results.NoContent();
     }
 
-    /// <summary>The entry's key: the package name without extras, normalised as the ecosystem compares names.</summary>
-    private static string KeyOf(string ecosystem, string entry)
-    {
-        var bracket = entry.IndexOf('[', StringComparison.Ordinal);
-        return TierPolicyProvider.NormalizeForEcosystem(ecosystem, bracket >= 0 ? entry[..bracket] : entry);
-    }
 }

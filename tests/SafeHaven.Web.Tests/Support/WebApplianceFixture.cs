@@ -42,8 +42,15 @@ public class WebApplianceFixture : IAsyncLifetime
     /// <summary>Settings beyond the fixture's own (SafeHaven:* keys without the prefix), for fixtures that need others.</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>();
 
+    /// <summary>Starts what a derived fixture's <see cref="ExtraSettings"/> point at (an upstream), before the appliance.</summary>
+    protected virtual Task StartPeersAsync() => Task.CompletedTask;
+
+    /// <summary>Stops what <see cref="StartPeersAsync"/> started, after the appliance.</summary>
+    protected virtual Task StopPeersAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        await StartPeersAsync();
         var oidcPort = OidcProvider.ReservePort();
         var secret = OidcProvider.NewClientSecret();
         var settings = new Dictionary<string, string>
@@ -215,5 +222,6 @@ public class WebApplianceFixture : IAsyncLifetime
         {
             await Appliance.DisposeAsync();
         }
+        await StopPeersAsync();
     }
 }
