@@ -19,9 +19,12 @@ namespace SafeHaven.EndToEnd.Tests.Conda;
 /// </summary>
 public abstract class CondaTimelineFixture(string rootPrefix, int tier) : CondaApplianceFixture(rootPrefix)
 {
-    public static readonly CondaFixturePackage Shaky = new("shaky", "1.0", "linux-64", "h0_0", Timestamp: Ago(60));
+    /// <summary>One instant for both tiers' fixtures, so they publish the same packages (built once per run).</summary>
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
-    private static DateTimeOffset Ago(int days) => DateTimeOffset.UtcNow.AddDays(-days);
+    private static DateTimeOffset Ago(int days) => Now.AddDays(-days);
+
+    public static readonly CondaFixturePackage Shaky = new("shaky", "1.0", "linux-64", "h0_0", Timestamp: Ago(60));
 
     public override async Task InitializeAsync()
     {

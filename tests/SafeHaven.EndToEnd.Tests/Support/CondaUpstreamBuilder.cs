@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -48,8 +49,8 @@ public enum CondaChannelShape
 
 /// <summary>
 /// Builds a conda channel at test time as a channel's own tools make one: each package a real archive made by
-/// <c>cph create</c> (Debian's <c>conda-package-handling</c>) from a small folder with <c>info/index.json</c>,
-/// <c>info/files</c> and one file; then one <c>&lt;subdir&gt;/repodata.json</c> per subdir written by a small indexer
+/// Debian's <c>conda-package-handling</c> from a small folder with <c>info/index.json</c>, <c>info/files</c> and one
+/// file (<c>cph create</c> makes the <c>.tar.bz2</c>, <c>cph transmute</c> turns it into a <c>.conda</c>); then one <c>&lt;subdir&gt;/repodata.json</c> per subdir written by a small indexer
 /// here, with <c>sha256</c>, <c>md5</c> and <c>size</c> read from the real files and the chosen timestamps.
 /// Left out on purpose, as the least complete real channel has it: no <c>current_repodata.json</c>, no
 /// <c>channeldata.json</c>, no sharded repodata (<c>repodata_shards.msgpack.zst</c>), no compressed index
@@ -81,26 +82,67 @@ public sealed class CondaUpstreamBuilder(string root, CondaChannelShape shape)
         {
             throw new ArgumentException("an old defaults-style channel has only .tar.bz2 files", nameof(packages));
         }
+        // Fixtures that publish the same packages (the same channel under two tiers) share one build per test run.
+        var key = shape + JsonSerializer.Serialize(packages);
+        var archives = await Archives.GetOrAdd(key, _ => new Lazy<Task<string>>(() => MakeArchivesAsync(packages))).Value;
         foreach (var subdir in Subdirs)
         {
-            Directory.CreateDirectory(Path.Combine(root, subdir));
+            var folder = Directory.CreateDirectory(Path.Combine(root, subdir)).FullName;
+            foreach (var package in packages.Where(p => p.Subdir == subdir))
+            {
+                File.Copy(Path.Combine(archives, subdir, package.FileName), Path.Combine(folder, package.FileName));
+            }
+            await WriteRepodataAsync(subdir, packages.Where(p => p.Subdir == subdir).ToList());
         }
+    }
+
+    private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> Archives = new();
+
+    private static readonly Lazy<string> ArchiveCache = new(() =>
+    {
+        var folder = Directory.CreateTempSubdirectory("safehaven-conda-archives-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
+        return folder;
+    });
+
+    /// <summary>Makes the archives into a new folder of the run's archive cache, one subfolder per subdir.</summary>
+    private async Task<string> MakeArchivesAsync(IReadOnlyList<CondaFixturePackage> packages)
+    {
+        var output = Directory.CreateDirectory(Path.Combine(ArchiveCache.Value, Guid.NewGuid().ToString("n"))).FullName;
         var work = Directory.CreateTempSubdirectory("safehaven-conda-pkg-").FullName;
         try
         {
-            await Task.WhenAll(packages.Select(p => MakeAsync(p, work)));
+            // Every package is made as a .tar.bz2 by `cph create`; a .conda is that archive converted by one
+            // `cph transmute` per subdir. cph's own `create` compresses a .conda at zstd level 21, which takes
+            // seconds per package on a shared machine; transmute takes the level (3 here): the same format.
+            await Task.WhenAll(packages.Select(p => MakeAsync(p, work, output)));
+            foreach (var subdir in Subdirs)
+            {
+                var staged = Path.Combine(work, "to-conda", subdir);
+                if (Directory.Exists(staged) && Directory.EnumerateFiles(staged).Any())
+                {
+                    await ProcessRunner.RunCheckedAsync("cph", ["transmute", Path.Combine(staged, "*.tar.bz2"), ".conda",
+                        "--out-folder", Directory.CreateDirectory(Path.Combine(output, subdir)).FullName, "--zstd-compression-level", "3"], timeout: TimeSpan.FromMinutes(1));
+                }
+            }
         }
         finally
         {
             Directory.Delete(work, recursive: true);
         }
-        foreach (var subdir in Subdirs)
-        {
-            await WriteRepodataAsync(subdir, packages.Where(p => p.Subdir == subdir).ToList());
-        }
+        return output;
     }
 
-    private async Task MakeAsync(CondaFixturePackage package, string work)
+    private async Task MakeAsync(CondaFixturePackage package, string work, string output)
     {
         var tree = Path.Combine(work, package.Subdir + "-" + Path.GetFileNameWithoutExtension(package.FileName) + "-" + package.Format);
         var payload = Path.Combine("share", package.Name, package.Name + ".txt");
@@ -109,8 +151,10 @@ public sealed class CondaUpstreamBuilder(string root, CondaChannelShape shape)
         await File.WriteAllTextAsync(Path.Combine(tree, payload), $"{package.Name} {package.Version} {package.Build}\n");
         await File.WriteAllTextAsync(Path.Combine(tree, "info", "files"), payload + "\n");
         await File.WriteAllTextAsync(Path.Combine(tree, "info", "index.json"), Record(package, null).ToJsonString());
-        await ProcessRunner.RunCheckedAsync("cph", ["create", tree, package.FileName, "--out-folder", Path.Combine(root, package.Subdir)],
-            timeout: TimeSpan.FromMinutes(1));
+        var folder = Path.Combine(package.Format == CondaFormat.Conda ? Path.Combine(work, "to-conda") : output, package.Subdir);
+        Directory.CreateDirectory(folder);
+        var tarBz2 = package.Format == CondaFormat.Conda ? Path.ChangeExtension(package.FileName, null) + ".tar.bz2" : package.FileName;
+        await ProcessRunner.RunCheckedAsync("cph", ["create", tree, tarBz2, "--out-folder", folder], timeout: TimeSpan.FromMinutes(1));
     }
 
     private async Task WriteRepodataAsync(string subdir, IReadOnlyList<CondaFixturePackage> packages)
