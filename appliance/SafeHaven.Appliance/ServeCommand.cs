@@ -215,6 +215,14 @@ internal static class ApplianceHost
             {
                 problems.Add($"SafeHaven:Mirrors:{ecosystem}:Repositories: only the apt mirror has repositories");
             }
+            if (ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Conda.CondaMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.AddRange(SafeHaven.Gateway.Ecosystems.Conda.Channels.CondaConfiguration.Validate(mirror));
+            }
+            else if (mirror.Channels.Count > 0)
+            {
+                problems.Add($"SafeHaven:Mirrors:{ecosystem}:Channels: only the conda mirror has channels");
+            }
             for (var i = 0; i < mirror.TrustedSigners.Count; i++)
             {
                 if (!SafeHaven.Gateway.Ecosystems.NuGet.NuGetMirror.IsValidFingerprint(mirror.TrustedSigners[i]))
@@ -248,7 +256,7 @@ internal static class ApplianceHost
         }
         if (options.Tier >= 3)
         {
-            foreach (var (ecosystem, _) in options.Mirrors.Where(m => m.Value.Enabled && (!string.IsNullOrWhiteSpace(m.Value.Upstream) || m.Value.Repositories.Count > 0)))
+            foreach (var (ecosystem, _) in options.Mirrors.Where(m => m.Value.Enabled && m.Value.HasUpstream))
             {
                 if (!options.Policy.AllowlistFiles.TryGetValue(ecosystem, out var file) || string.IsNullOrWhiteSpace(file))
                 {

@@ -19,7 +19,7 @@ namespace SafeHaven.Gateway;
 public static class GatewayServiceCollectionExtensions
 {
     /// <summary>Every ecosystem the gateway can mirror; each is enabled by its <c>SafeHaven:Mirrors:&lt;name&gt;</c> section.</summary>
-    public static readonly IReadOnlyList<IEcosystemModule> Modules = [new PyPIModule(), new Ecosystems.Cran.CranModule(), new Ecosystems.NuGet.NuGetModule(), new Ecosystems.Apt.AptModule()];
+    public static readonly IReadOnlyList<IEcosystemModule> Modules = [new PyPIModule(), new Ecosystems.Cran.CranModule(), new Ecosystems.NuGet.NuGetModule(), new Ecosystems.Apt.AptModule(), new Ecosystems.Conda.CondaModule()];
 
     /// <summary>Registers storage, the tier policy and every enabled mirror from the <c>SafeHaven</c> section.</summary>
     public static IServiceCollection AddSafeHavenGateway(this IServiceCollection services, SafeHavenOptions options)
@@ -49,7 +49,7 @@ public static class GatewayServiceCollectionExtensions
 
         foreach (var module in Modules)
         {
-            if (options.Mirrors.TryGetValue(module.Name, out var mirror) && mirror.Enabled && (!string.IsNullOrWhiteSpace(mirror.Upstream) || mirror.Repositories.Count > 0))
+            if (options.Mirrors.TryGetValue(module.Name, out var mirror) && mirror.Enabled && mirror.HasUpstream)
             {
                 services.AddSingleton(module);
                 module.AddServices(services, mirror, options);

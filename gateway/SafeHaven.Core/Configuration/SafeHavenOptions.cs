@@ -90,9 +90,13 @@ public sealed class MirrorOptions
     [Range(1, 3600)]
     public int UpstreamTimeoutSeconds { get; set; } = 30;
 
-    /// <summary>Largest upstream index document accepted; a larger one is refused with the reason and the last good copy is served.</summary>
+    /// <summary>
+    /// Largest upstream index document accepted; a larger one is refused with the reason and the last good copy is
+    /// served. Unset means the ecosystem's default: 256 MiB, and 4 GiB for conda (a conda-forge platform
+    /// <c>repodata.json</c> is several hundred MB, spooled to disk and parsed as a stream).
+    /// </summary>
     [Range(1024, long.MaxValue)]
-    public long MaximumIndexBytes { get; set; } = 256L * 1024 * 1024;
+    public long? MaximumIndexBytes { get; set; }
 
     /// <summary>How long upstream's "not found" for a name is remembered before upstream is asked again (0: not remembered).</summary>
     [Range(0, 24 * 3600)]
@@ -160,6 +164,15 @@ public sealed class MirrorOptions
     /// </summary>
     public Dictionary<string, AptRepositoryOptions> Repositories { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// conda: the upstream channels of the one conda mirror, by name; each is served at <c>/conda/&lt;name&gt;/</c>.
+    /// The mirror's own <see cref="Upstream"/> is not used by conda.
+    /// </summary>
+    public Dictionary<string, CondaChannelOptions> Channels { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether this mirror names an upstream at all: its own <see cref="Upstream"/>, apt repositories or conda channels.</summary>
+    public bool HasUpstream => !string.IsNullOrWhiteSpace(Upstream) || Repositories.Count > 0 || Channels.Count > 0;
+
     /// <summary>apt: how long the appliance's signed <c>Release</c> is valid (its <c>Valid-Until</c>); clients refuse an older one.</summary>
     [Range(1, 3650)]
     public int ReleaseValidDays { get; set; } = 7;
@@ -195,6 +208,19 @@ public sealed class AptRepositoryOptions
 
     /// <summary>A security repository: its versions skip the Tier 2+ quarantine.</summary>
     public bool Undelayed { get; set; }
+}
+
+/// <summary>
+/// One upstream conda channel of the conda mirror (<c>SafeHaven:Mirrors:conda:Channels:&lt;name&gt;</c>). List items
+/// may each hold several values separated by commas or spaces; an empty list means the default.
+/// </summary>
+public sealed class CondaChannelOptions
+{
+    /// <summary>Base URL of the channel, the folder holding <c>noarch/</c> and the platform subdirs.</summary>
+    public string? Upstream { get; set; }
+
+    /// <summary>Subdirs to mirror; default <c>noarch</c> and <c>linux-64</c>.</summary>
+    public List<string> Subdirs { get; set; } = [];
 }
 
 /// <summary>

@@ -165,7 +165,7 @@ public sealed class TierPolicyProvider : IDisposable
     public static string NormalizeForEcosystem(string ecosystem, string name) => ecosystem.ToLowerInvariant() switch
     {
         "pypi" => PackageName.NormalizePyPI(name),
-        "nuget" => name.ToLowerInvariant(),
+        "nuget" or "conda" => name.ToLowerInvariant(),
         _ => name,
     };
 

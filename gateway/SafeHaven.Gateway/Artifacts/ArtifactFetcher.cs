@@ -34,6 +34,12 @@ public sealed record ArtifactSource(Uri Url, string DisplayName, BlobDigest? Sha
     public string PinName { get; init; } = DisplayName;
 
     /// <summary>
+    /// The size the index promises (conda's <c>size</c>), when it gives one: a body of any other length is refused
+    /// like a hash mismatch, and a longer one is abandoned as soon as it passes the size.
+    /// </summary>
+    public long? Length { get; init; }
+
+    /// <summary>
     /// A second algorithm whose digest the pin records when upstream promises none in it (NuGet's SHA-512, which its
     /// registration pages and verifier speak), so the one pin serves every ecosystem.
     /// </summary>
@@ -351,14 +357,24 @@ public sealed class ArtifactFetcher
         try
         {
             int read;
+            long total = 0;
             while ((read = await body.ReadAsync(buffer.AsMemory(0, BlockSize), _stopping).ConfigureAwait(false)) > 0)
             {
+                total += read;
+                if (total > source.Length)
+                {
+                    throw Mismatch(source, $"{source.Length} bytes", $"more than {source.Length} bytes", promise: "the size its index gives");
+                }
                 other?.AppendData(buffer, 0, read);
                 await writer.WriteAsync(buffer.AsMemory(0, read), _stopping).ConfigureAwait(false);
                 if (copy is not null)
                 {
                     await copy.WriteAsync(buffer.AsMemory(0, read), _stopping).ConfigureAwait(false);
                 }
+            }
+            if (source.Length is { } promised && total != promised)
+            {
+                throw Mismatch(source, $"{promised} bytes", $"{total} bytes", promise: "the size its index gives");
             }
         }
         finally
@@ -437,6 +453,7 @@ public sealed class ArtifactFetcher
         var current = ArrayPool<byte>.Shared.Rent(BlockSize);
         var held = ArrayPool<byte>.Shared.Rent(BlockSize);
         var heldCount = 0;
+        long total = 0;
         try
         {
             while (true)
@@ -445,6 +462,11 @@ public sealed class ArtifactFetcher
                 if (read == 0)
                 {
                     break;
+                }
+                total += read;
+                if (total > source.Length)
+                {
+                    break; // longer than promised: refused below, before the held-back block
                 }
                 hash.AppendData(current, 0, read);
                 other?.AppendData(current, 0, read);
@@ -458,7 +480,7 @@ public sealed class ArtifactFetcher
             }
             var actual = BlobDigest.FromHash(hash.GetHashAndReset());
             var otherMatches = other is null || other.GetHashAndReset().AsSpan().SequenceEqual(source.Other!.Value);
-            if (actual != expected || !otherMatches)
+            if (actual != expected || !otherMatches || (source.Length is { } promised && total != promised))
             {
                 _logger.LogError("Upstream content of {Ecosystem} artifact {Name} does not match its index (expected SHA-256 {Expected}, got {Actual}); connection aborted, nothing stored",
                     _ecosystem, source.DisplayName, expected, actual);

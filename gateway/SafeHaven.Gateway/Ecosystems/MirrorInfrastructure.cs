@@ -21,14 +21,7 @@ public static class MirrorInfrastructure
     public static IServiceCollection AddMirrorInfrastructure(this IServiceCollection services, string ecosystem, MirrorOptions mirror, string? temporaryDirectory = null)
     {
         var upstream = new Uri(mirror.Upstream!.EndsWith('/') ? mirror.Upstream : mirror.Upstream + "/");
-        services.AddKeyedSingleton(ecosystem, (_, _) => new UpstreamHttp(upstream, mirror.FileOrigins,
-            TimeSpan.FromSeconds(mirror.UpstreamTimeoutSeconds),
-            UpstreamAccess.CreateClient(mirror, decompress: true), UpstreamAccess.CreateClient(mirror, decompress: false),
-            UpstreamCredentials.From(mirror.Credentials),
-            new UpstreamTransferLimits(mirror.UpstreamMinimumBytesPerSecond, TimeSpan.FromSeconds(mirror.UpstreamRateWindowSeconds),
-                TimeSpan.FromSeconds(mirror.UpstreamBodyDeadlineSeconds)),
-            mirror.MaximumIndexBytes,
-            temporaryDirectory));
+        services.AddKeyedSingleton(ecosystem, (_, _) => CreateUpstreamHttp(upstream, mirror, UpstreamHttp.DefaultMaximumIndexBytes, temporaryDirectory));
         services.AddKeyedSingleton(ecosystem, (sp, _) => new UpstreamDocumentCache(
             ecosystem,
             sp.GetRequiredKeyedService<UpstreamHttp>(ecosystem),
@@ -52,4 +45,18 @@ public static class MirrorInfrastructure
             sp.GetService<IUpstreamAuditLog>()));
         return services;
     }
+
+    /// <summary>
+    /// The upstream client of one upstream base URL with the mirror's proxy, credentials, timeouts and transfer limits;
+    /// <paramref name="defaultMaximumIndexBytes"/> applies when <c>MaximumIndexBytes</c> is not configured.
+    /// </summary>
+    public static UpstreamHttp CreateUpstreamHttp(Uri upstream, MirrorOptions mirror, long defaultMaximumIndexBytes, string? temporaryDirectory = null) =>
+        new(upstream, mirror.FileOrigins,
+            TimeSpan.FromSeconds(mirror.UpstreamTimeoutSeconds),
+            UpstreamAccess.CreateClient(mirror, decompress: true), UpstreamAccess.CreateClient(mirror, decompress: false),
+            UpstreamCredentials.From(mirror.Credentials),
+            new UpstreamTransferLimits(mirror.UpstreamMinimumBytesPerSecond, TimeSpan.FromSeconds(mirror.UpstreamRateWindowSeconds),
+                TimeSpan.FromSeconds(mirror.UpstreamBodyDeadlineSeconds)),
+            mirror.MaximumIndexBytes ?? defaultMaximumIndexBytes,
+            temporaryDirectory);
 }

@@ -76,7 +76,7 @@ internal static class PolicyEndpoints
                 {
                     var status = health.Get(m.Key);
                     var closure = closures.Get(m.Key);
-                    return new MirrorSyncView(m.Key, m.Value.Enabled && !string.IsNullOrWhiteSpace(m.Value.Upstream), status.LastSuccess, status.LastFailure,
+                    return new MirrorSyncView(m.Key, m.Value.Enabled && m.Value.HasUpstream, status.LastSuccess, status.LastFailure,
                         status.LastError, status.StaleResponses, closure?.ComputedAt, closure?.Packages.Count, closure?.Unsatisfied.Count);
                 }).ToList();
                 return ManagementJson.Ok(new SyncView(snapshot.Policy.Tier, snapshot.Generation, mirrors));

@@ -39,13 +39,7 @@ public sealed class AptModule : IEcosystemModule
             var health = sp.GetRequiredService<MirrorHealth>().Get(Name);
             foreach (var repository in repositories)
             {
-                var http = new UpstreamHttp(repository.Upstream, mirror.FileOrigins,
-                    TimeSpan.FromSeconds(mirror.UpstreamTimeoutSeconds),
-                    UpstreamAccess.CreateClient(mirror, decompress: true), UpstreamAccess.CreateClient(mirror, decompress: false),
-                    UpstreamCredentials.From(mirror.Credentials),
-                    new UpstreamTransferLimits(mirror.UpstreamMinimumBytesPerSecond, TimeSpan.FromSeconds(mirror.UpstreamRateWindowSeconds),
-                        TimeSpan.FromSeconds(mirror.UpstreamBodyDeadlineSeconds)),
-                    mirror.MaximumIndexBytes);
+                var http = MirrorInfrastructure.CreateUpstreamHttp(repository.Upstream, mirror, UpstreamHttp.DefaultMaximumIndexBytes);
                 readers[repository.Name] = new AptUpstreamReader(http, OpenPgpKeyring.Load(repository.UpstreamKeyring),
                     sp.GetRequiredService<IFirstSeenStore>(), sp.GetRequiredService<TimeProvider>(), loggers.CreateLogger("SafeHaven.Gateway.Ecosystems.Apt"));
                 artifacts[repository.Name] = new ArtifactFetcher(Name, sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IIndexCacheStore>(), http, health,
