@@ -32,6 +32,6 @@ public sealed class CondaQuarantineTests(CondaQuarantineFixture fixture) : IClas
         await CondaAssert.DownloadsIntactAsync(fixture, "main", solved);
         var exact = await Rattler.SolveAsync(fixture.ChannelUrl("main"), "oldtool 1.1");
         Assert.False(exact.Succeeded, exact.Process.Output);
-        Assert.Contains("No candidates were found for oldtool 1.1", exact.Process.StandardError, StringComparison.Ordinal);
+        Assert.Contains("No candidates were found for oldtool", exact.Process.StandardError, StringComparison.Ordinal);
     }
 }
