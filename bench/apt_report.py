@@ -10,7 +10,7 @@ import datetime
 import os
 from pathlib import Path
 
-from benchlib import git_describe, machine_note, mib, write_section, wrk_rows
+from benchlib import git_describe, machine_note, mib, report_tail, write_section, wrk_rows
 
 BEGIN, END = "<!-- apt:begin -->", "<!-- apt:end -->"
 SERVERS = ("safehaven", "nginx", "apt-cacher-ng")
@@ -67,22 +67,7 @@ def main() -> int:
         f"* First (read-through) request of the `.deb` through SafeHaven: {e.get('DEB_COLD_S')} s.",
         "* Both bodies are megabytes: a row whose wrk used ~1.0 core was limited by the client (one wrk thread reading loopback), "
         "not by the server; the server's own CPU is in the notes.",
-        "* wrk commands (SafeHaven's; nginx and apt-cacher-ng get the same with their URLs):",
-        "",
-        "```",
-        *commands,
-        "```",
-        "",
-        f"* Load average when the report was written: {e.get('LOADAVG')}. Busy processes then (the machine is shared):",
-        "",
-        "```",
-        other or "(none above 5 % CPU)",
-        "```",
-        "",
-        "Checks:",
-        "",
-        *[f"* {c}" for c in checks],
-        END,
+        *report_tail(commands, "nginx and apt-cacher-ng get", e.get("LOADAVG"), other, checks, END),
     ]
     write_section("\n".join(lines) + "\n", a.out, a.update, BEGIN, END)
     return 0

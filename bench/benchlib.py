@@ -559,6 +559,29 @@ def mib(kb: str | None) -> str:
     return "n/a" if not kb else f"{int(kb) / 1024:.0f} MiB"
 
 
+def report_tail(commands: list[str], others: str, loadavg: str | None, busy: str, checks: list[str], end: str) -> list[str]:
+    """The closing lines of a scenario section: SafeHaven's wrk commands (`others` names the servers that got the same),
+    the load and busy processes when the report was written, the checks, and the end marker."""
+    return [
+        f"* wrk commands (SafeHaven's; {others} the same with their URLs):",
+        "",
+        "```",
+        *commands,
+        "```",
+        "",
+        f"* Load average when the report was written: {loadavg}. Busy processes then (the machine is shared):",
+        "",
+        "```",
+        busy or "(none above 5 % CPU)",
+        "```",
+        "",
+        "Checks:",
+        "",
+        *[f"* {c}" for c in checks],
+        end,
+    ]
+
+
 def git_describe() -> str:
     return subprocess.run(["git", "-C", str(Path(__file__).resolve().parent.parent), "describe", "--always", "--dirty"],
                           capture_output=True, text=True).stdout.strip()

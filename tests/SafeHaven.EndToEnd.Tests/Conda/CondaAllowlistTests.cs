@@ -43,5 +43,8 @@ public sealed class CondaAllowlistTests(CondaAllowlistFixture fixture) : IClassF
         Assert.Contains("libapp", visible);
         Assert.Contains("zlib", visible);
         Assert.DoesNotContain("unrelated", visible);
+
+        var health = JsonDocument.Parse(await Http.GetStringAsync(new Uri(fixture.Appliance.BaseUrl, "healthz"))).RootElement;
+        Assert.Contains(health.GetProperty("problems").EnumerateArray(), p => p.GetString()!.Contains("conda: 1 allowlist dependencies cannot be satisfied", StringComparison.Ordinal));
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using SafeHaven.EndToEnd.Tests.Support;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.EndToEnd.Tests.Conda;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.EndToEnd.Tests.Support;
 
