@@ -76,7 +76,7 @@ public sealed class CondaMirror : IDisposable
                 _status[access.Channel.Key(subdir)] = new CondaSubdirStatus();
             }
         }
-        ClosureSource = new CondaClosureSource();
+        ClosureSource = new CondaClosureSource(UniverseAsync);
         _closures.Published += OnClosurePublished;
         _policy.Changed += OnPolicyChanged;
     }
@@ -246,6 +246,26 @@ public sealed class CondaMirror : IDisposable
         var (allowlist, modelApproved) = _model.EffectiveAllowlist(Ecosystem, snapshot);
         var closure = await AllowlistClosure.BuildAsync(Ecosystem, allowlist, ClosureSource, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         _closures.Publish(closure.WithModelReport(modelApproved, _model.Unapproved(Ecosystem, snapshot, closure, modelApproved)));
+    }
+
+    private CondaUniverse? _universe;
+
+    /// <summary>What the date policy lets through in every subdir of every channel, for the closure (rebuilt when either changes).</summary>
+    private async ValueTask<CondaUniverse> UniverseAsync(CancellationToken cancellationToken)
+    {
+        await _firstRefresh.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var snapshot = _policy.Current;
+        var states = _states.Values.OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+        var fingerprint = Fingerprint(states.Select(s => s.Key + " " + s.UpstreamSha256).Append("policy " + snapshot.Generation));
+        if (_universe is { } cached && cached.Fingerprint == fingerprint)
+        {
+            return cached;
+        }
+        var now = _time.GetUtcNow();
+        var universe = CondaUniverse.Build(states, record => CondaSelector.Decide(record, snapshot.Policy, null, applyAllowlist: false, now).Visible,
+            _channels.Values.SelectMany(c => c.Channel.Subdirs), fingerprint);
+        _universe = universe;
+        return universe;
     }
 
     private void OnClosurePublished(AllowlistClosure closure)

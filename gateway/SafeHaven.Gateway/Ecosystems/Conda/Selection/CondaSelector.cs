@@ -1,3 +1,4 @@
+using SafeHaven.Core.Packages;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Ecosystems.Conda.Repodata;
 
@@ -28,8 +29,10 @@ public static class CondaSelector
     /// </summary>
     public const string OsvEcosystem = "conda";
 
+    /// <summary>Versions compared by conda's own ordering (<see cref="CondaVersion"/>); an unreadable one equals only itself and orders nowhere.</summary>
     public static EcosystemPolicyTraits Traits { get; } = new(OsvEcosystem,
-        (a, b) => string.Equals(a, b, StringComparison.Ordinal));
+        (a, b) => CondaVersion.TryParse(a, out var x) && CondaVersion.TryParse(b, out var y) ? x.Equals(y) : string.Equals(a, b, StringComparison.Ordinal),
+        (a, b) => CondaVersion.TryParse(a, out var x) && CondaVersion.TryParse(b, out var y) ? x.CompareTo(y) : null);
 
     public static CondaDecision Decide(CondaRecord record, TierPolicy policy, AllowlistClosure? closure, bool applyAllowlist, DateTimeOffset now)
     {
