@@ -27,6 +27,11 @@ public sealed class CondaAllowlistFixture() : CondaApplianceFixture("safehaven-c
         ]);
         var allowlist = Path.Combine(Root, "conda-allowlist.txt");
         await File.WriteAllTextAsync(allowlist, "# approved conda packages\napp\nbroken\n");
-        await StartCondaApplianceAsync(3, new Dictionary<string, string> { ["Policy:AllowlistFiles:conda"] = allowlist });
+        await StartCondaApplianceAsync(3, new Dictionary<string, string>
+        {
+            ["Policy:AllowlistFiles:conda"] = allowlist,
+            // The closure is computed at start; on a loaded machine a start trigger that fires late waits one interval.
+            ["Mirrors:conda:ClosureRefreshMinutes"] = "1",
+        });
     }
 }
