@@ -159,42 +159,6 @@ gpg --batch --quiet --yes --digest-algo SHA256 --clearsign --output "$OUT/upstre
 gpg --batch --quiet --yes --digest-algo SHA256 --detach-sign --armor --output "$OUT/upstream/dists/$SUITE/Release.gpg" "$OUT/upstream/dists/$SUITE/Release" 2>>"$OUT/logs/gpg.log"
 check "upstream: Release by apt-ftparchive, InRelease + Release.gpg signed by an Ed25519 key made for this run (gpg --quick-gen-key)"
 
-USER_LINE=""; [[ $(id -u) == 0 ]] && USER_LINE="user root;"
-nginx_conf() { # dir port root extra-server-lines
-    cat >"$1/nginx.conf" <<NGINX
-$USER_LINE
-worker_processes 1;
-daemon off;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log ${5:-off};
-    sendfile on;
-    tcp_nopush on;
-    tcp_nodelay on;
-    keepalive_requests 10000000;
-    server_tokens off;
-    client_body_temp_path $1/tmp/client_body;
-    proxy_temp_path $1/tmp/proxy;
-    fastcgi_temp_path $1/tmp/fastcgi;
-    uwsgi_temp_path $1/tmp/uwsgi;
-    scgi_temp_path $1/tmp/scgi;
-    types { application/vnd.debian.binary-package deb; application/x-xz xz; application/gzip gz; }
-    default_type application/octet-stream;
-    server {
-        listen 127.0.0.1:$2;
-        root $3;
-        location = /readyz { default_type text/plain; return 200 "ok\n"; }
-        $4
-    }
-}
-NGINX
-}
-start_nginx() { # dir name -> NGINX_PID
-    taskset -c "$SERVER_CPUS" nginx -p "$1" -e "$1/error.log" -c "$1/nginx.conf" >"$OUT/logs/$2.log" 2>&1 &
-    NGINX_PID=$!; PIDS+=("$NGINX_PID")
-}
 nginx_conf "$OUT/upnginx" "$UP_PORT" "$OUT/upstream" "" "$OUT/logs/upstream-access.log"
 start_nginx "$OUT/upnginx" upstream-nginx
 UP_PID=$NGINX_PID

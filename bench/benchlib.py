@@ -511,6 +511,82 @@ def load(p: Path):
         return None
 
 
+def wrk_rows(results: Path, scenarios, servers: tuple[str, ...]) -> tuple[list[str], list[str], float, int]:
+    """Markdown table rows `| request | server | req/s | MiB/s | p50 / p99 | SafeHaven ratio (req/s) | notes |` for
+    the wrk-compare JSON files of `scenarios` ((scenario, label, connections), ...) and `servers` (SafeHaven first; its
+    row gives its req/s as a ratio of each other server's). Returns (rows, SafeHaven's wrk commands, the most CPU
+    other processes used in a measured round, the number of rounds that stayed disturbed)."""
+    rows, commands, max_other, disturbed_total = [], [], 0.0, 0
+    for scenario, label, conns in scenarios:
+        res = {s: load(results / f"wrk-{scenario}-{s}.json") for s in servers}
+        for s in servers:
+            x = res[s]
+            if not x:
+                rows.append(f"| {label}, {conns} conn. | {s} | missing | | | | |")
+                continue
+            rps, bps = x.get("requests_per_sec"), x.get("transfer_bytes_per_sec")
+            errors = x.get("non_2xx_3xx", 0) + x.get("socket_errors", 0)
+            disturbed = x.get("rounds_disturbed", 0)
+            disturbed_total += disturbed
+            others = x.get("rounds_cpu_other_cores") or []
+            max_other = max([max_other, *others])
+            vs = ""
+            if s == servers[0]:
+                vs = ", ".join(f"{fmt_ratio(rps, (res[o] or {}).get('requests_per_sec'))} of {o}" for o in servers[1:])
+                commands += x.get("commands", [])[:1]
+            rows.append(
+                f"| {label}, {conns} conn. | {s} | {fmt_num(rps, 1)} | {fmt_num((bps or 0) / 2 ** 20, 1)} | {fmt_num(x.get('latency_p50_ms'), 1)} / {fmt_num(x.get('latency_p99_ms'), 1)} ms "
+                f"| {vs} | server {fmt_num(x.get('cpu_server_cores'), 2)} cores, wrk {fmt_num(x.get('cpu_wrk_cores'), 2)}; {errors} errors; other CPU per round {others}; {disturbed} disturbed |")
+    return rows, commands, max_other, disturbed_total
+
+
+def fmt_ratio(a, b) -> str:
+    return f"{a / b:.2f}x" if a and b else "n/a"
+
+
+def machine_note(max_other: float, limit: float, disturbed_total: int) -> str:
+    """The paragraph saying whether the measured rounds ran on a quiet machine."""
+    if max_other > limit or disturbed_total > 0:
+        return (f"**Loaded machine:** other processes used up to {max_other:.2f} cores during the measured rounds "
+                f"(limit for a quiet round: {limit}); {disturbed_total} of the measured rounds stayed disturbed after the retries. "
+                f"These figures come from a loaded, shared 2-core machine: absolute req/s are low and noisy; the ratios, "
+                f"taken in interleaved rounds, are the more useful figures.")
+    return f"Quiet machine: other processes used at most {max_other:.2f} cores during the measured rounds."
+
+
+def mib(kb: str | None) -> str:
+    """A /proc/<pid>/status figure (KiB) in MiB, for the reports."""
+    return "n/a" if not kb else f"{int(kb) / 1024:.0f} MiB"
+
+
+def report_tail(commands: list[str], others: str, loadavg: str | None, busy: str, checks: list[str], end: str) -> list[str]:
+    """The closing lines of a scenario section: SafeHaven's wrk commands (`others` names the servers that got the same),
+    the load and busy processes when the report was written, the checks, and the end marker."""
+    return [
+        f"* wrk commands (SafeHaven's; {others} the same with their URLs):",
+        "",
+        "```",
+        *commands,
+        "```",
+        "",
+        f"* Load average when the report was written: {loadavg}. Busy processes then (the machine is shared):",
+        "",
+        "```",
+        busy or "(none above 5 % CPU)",
+        "```",
+        "",
+        "Checks:",
+        "",
+        *[f"* {c}" for c in checks],
+        end,
+    ]
+
+
+def git_describe() -> str:
+    return subprocess.run(["git", "-C", str(Path(__file__).resolve().parent.parent), "describe", "--always", "--dirty"],
+                          capture_output=True, text=True).stdout.strip()
+
+
 def cmd_report(args) -> int:
     rd = Path(args.results)
     env = load(rd / "env.json") or {}

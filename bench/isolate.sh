@@ -1,4 +1,4 @@
-# Sourced by run.sh and root.sh: the loopback-only isolation and environment every benchmark runs in.
+# Sourced by run.sh, root.sh, apt.sh and conda.sh: the loopback-only isolation and environment every benchmark runs in.
 # bench_isolate "$@" re-runs the calling script inside a fresh network namespace that has only "lo", so nothing
 # started there (dotnet, nginx, python, curl, wrk) can reach anything else; where that is not allowed it warns and
 # the caller relies on binding every server to 127.0.0.1. Sets NETWORK to a description for the results, clears
@@ -56,3 +56,41 @@ bench_cleanup() {
 alive() { kill -0 "$1" 2>/dev/null || die "$2 (pid $1) is not running any more; see $OUT/logs/"; }
 kib() { awk "/^$1:/{print \$2; found=1} END{if(!found) print 0}" "/proc/$2/status"; }
 mib() { awk -v v="$1" 'BEGIN{printf "%.1f", v/1024}'; }
+
+# A static nginx for apt.sh and conda.sh: nginx_conf writes <dir>/nginx.conf, start_nginx starts it on SERVER_CPUS.
+USER_LINE=""; [[ $(id -u) == 0 ]] && USER_LINE="user root;"
+nginx_conf() { # dir port root extra-server-lines
+    cat >"$1/nginx.conf" <<NGINX
+$USER_LINE
+worker_processes 1;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log ${5:-off};
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_requests 10000000;
+    server_tokens off;
+    client_body_temp_path $1/tmp/client_body;
+    proxy_temp_path $1/tmp/proxy;
+    fastcgi_temp_path $1/tmp/fastcgi;
+    uwsgi_temp_path $1/tmp/uwsgi;
+    scgi_temp_path $1/tmp/scgi;
+    types { application/vnd.debian.binary-package deb; application/x-xz xz; application/gzip gz; application/json json; application/zstd zst; }
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$2;
+        root $3;
+        location = /readyz { default_type text/plain; return 200 "ok\n"; }
+        $4
+    }
+}
+NGINX
+}
+start_nginx() { # dir name -> NGINX_PID
+    taskset -c "$SERVER_CPUS" nginx -p "$1" -e "$1/error.log" -c "$1/nginx.conf" >"$OUT/logs/$2.log" 2>&1 &
+    NGINX_PID=$!; PIDS+=("$NGINX_PID")
+}

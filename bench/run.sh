@@ -8,6 +8,8 @@
 #                                     updates the root-index section of RESULTS.md)
 #   bash bench/run.sh --apt-only      only the apt mirror: a full suite's Packages index and a cached .deb, SafeHaven vs
 #                                     nginx vs apt-cacher-ng (bench/apt.sh, 4-5 minutes; updates the apt section of RESULTS.md)
+#   bash bench/run.sh --conda-only    only the conda mirror: a large filtered repodata.json and its .zst, SafeHaven vs nginx
+#                                     (bench/conda.sh, 3-5 minutes; updates the conda section of RESULTS.md)
 #
 # Knobs (environment): ROUNDS=3 ROUND_SECONDS=5 WARMUP=5 MAX_OTHER_CPU=0.25 RETRIES=2 QUIET_BUDGET=300 PAGE_CONNS=32 WHEEL_CONNS=4 SERVER_CPUS=0
 # CLIENT_CPUS=1 UPSTREAM_FORMAT=negotiate|html LINKS=absolute|relative SKIP_BUILD=0 NGINX_SENDFILE=on|off
@@ -26,7 +28,8 @@ for a in "$@"; do
         --nginx-only) MODE=nginx-only ;;
         --root-only) exec bash "$BENCH_DIR/root.sh" ;;
         --apt-only) exec bash "$BENCH_DIR/apt.sh" ;;
-        -h|--help) sed -n "2,18p" "$0"; exit 0 ;;
+        --conda-only) exec bash "$BENCH_DIR/conda.sh" ;;
+        -h|--help) sed -n "2,20p" "$0"; exit 0 ;;
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done

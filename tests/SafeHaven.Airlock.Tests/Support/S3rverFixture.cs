@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.Airlock.Tests.Support;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.EndToEnd.Tests.Support;
 
@@ -47,16 +48,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
             // tests/SafeHaven.EndToEnd.Tests/bin/<Configuration>/net10.0/ -> appliance/SafeHaven.Appliance/bin/<Configuration>/net10.0/
             var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
             var configuration = testOutput.Parent!.Name;
-            var repository = testOutput;
-            while (repository is not null && !File.Exists(Path.Combine(repository.FullName, "SafeHaven.sln")))
-            {
-                repository = repository.Parent;
-            }
-            if (repository is null)
-            {
-                throw new InvalidOperationException("Cannot find the repository root (SafeHaven.sln) above " + AppContext.BaseDirectory);
-            }
-            var path = Path.Combine(repository.FullName, "appliance", "SafeHaven.Appliance", "bin", configuration, "net10.0", "safehaven.dll");
+            var path = Path.Combine(RepositoryRoot.Path, "appliance", "SafeHaven.Appliance", "bin", configuration, "net10.0", "safehaven.dll");
             return File.Exists(path) ? path : throw new FileNotFoundException("Build the appliance first: " + path);
         }
     }

@@ -1,8 +1,11 @@
-namespace SafeHaven.Airlock.Tests.Support;
+namespace SafeHaven.Tests.Support;
 
+/// <summary>
+/// The checkout a test assembly was built from (the folder holding SafeHaven.sln): where the appliance's build output
+/// and <c>tests/tools</c> are. One file, compiled into each test project that needs it.
+/// </summary>
 internal static class RepositoryRoot
 {
-    /// <summary>The checkout this test assembly was built from (the folder holding SafeHaven.sln).</summary>
     public static string Path { get; } = Find();
 
     private static string Find()

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The conda channel mirror at conda-forge's scale: SafeHaven's filtered repodata.json (and its .zst) vs nginx serving
+# the same bytes, one run, loopback only.
+#
+#   bash bench/conda.sh          (or: bash bench/run.sh --conda-only)
+#
+# Upstream: a conda-forge-shaped channel generated here by make_conda_fixture.py (RECORDS records in linux-64, a
+# fifth of that in noarch; random hashes, realistic names, builds, depends and millisecond timestamps, ~3 % of them
+# in the last 7 days), served by nginx on 127.0.0.1 as repodata.json only (no .zst, no shards upstream).
+# SafeHaven at TIER (default 2: a 7-day quarantine by each record's timestamp) mirrors it as channel `bench`.
+# Measures: SafeHaven's cold time from process start to the first complete filtered linux-64/repodata.json (fetch
+# upstream, parse as a stream, filter, render .json and .zst), its peak RSS (VmHWM) through that and under load; then
+# wrk against SafeHaven and nginx (serving the bytes SafeHaven served) in interleaved rounds, for repodata.json and
+# repodata.json.zst: req/s, MiB/s, p50/p99, ratios.
+# Writes bench/out/conda/RESULTS.conda.md and the conda section of bench/RESULTS.md.
+#
+# Knobs: RECORDS=300000 TIER=2 INDEX_TTL=120 ROUNDS=3 ROUND_SECONDS=5 WARMUP=3 JSON_CONNS=4 ZST_CONNS=8 MAX_OTHER_CPU=0.25 RETRIES=1
+# QUIET_BUDGET=45 PUBLISH_TIMEOUT=600 SERVER_CPUS=0 CLIENT_CPUS=1 SKIP_BUILD=0 BENCH_NETNS=1
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+OUT="$BENCH_DIR/out/conda"
+
+CMD_LINE="bash bench/conda.sh"
+for v in RECORDS TIER INDEX_TTL ROUNDS ROUND_SECONDS WARMUP JSON_CONNS ZST_CONNS MAX_OTHER_CPU RETRIES QUIET_BUDGET PUBLISH_TIMEOUT SERVER_CPUS CLIENT_CPUS SKIP_BUILD BENCH_NETNS; do
+    if [[ -n "${!v+x}" && -z "${BENCH_CMD_LINE:-}" ]]; then CMD_LINE="$v=$(printf %q "${!v}") $CMD_LINE"; fi
+done
+export BENCH_CMD_LINE="${BENCH_CMD_LINE:-$CMD_LINE}"
+
+RECORDS=${RECORDS:-300000}
+TIER=${TIER:-2}
+# The scheduled first refresh is a trigger that, on a loaded machine, can fire late and then waits one interval.
+INDEX_TTL=${INDEX_TTL:-120}
+ROUNDS=${ROUNDS:-3}
+ROUND_SECONDS=${ROUND_SECONDS:-5}
+WARMUP=${WARMUP:-3}
+JSON_CONNS=${JSON_CONNS:-4}
+ZST_CONNS=${ZST_CONNS:-8}
+MAX_OTHER_CPU=${MAX_OTHER_CPU:-0.25}
+RETRIES=${RETRIES:-1}
+QUIET_BUDGET=${QUIET_BUDGET:-45}
+PUBLISH_TIMEOUT=${PUBLISH_TIMEOUT:-600}
+SKIP_BUILD=${SKIP_BUILD:-0}
+SERVER_CPUS=${SERVER_CPUS:-0}
+if [[ $(nproc) -ge 2 ]]; then CLIENT_CPUS=${CLIENT_CPUS:-1}; else CLIENT_CPUS=${CLIENT_CPUS:-0}; fi
+
+# Loopback-only isolation, as in run.sh.
+source "$BENCH_DIR/isolate.sh"
+bench_isolate "$@"
+for c in python3 curl wrk nginx taskset dotnet zstd sha256sum cmp; do
+    command -v "$c" >/dev/null || die "missing '$c' (Debian: apt-get install -y nginx-light wrk curl zstd util-linux)"
+done
+
+bench_track_processes
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+mkdir -p "$OUT"/{cache,logs}
+rm -rf "$OUT/results" "$OUT/safehaven-data" "$OUT/upstream" "$OUT/nginx" "$OUT/upnginx" "$OUT"/logs/*
+mkdir -p "$OUT/results" "$OUT/upstream" "$OUT/nginx/root" "$OUT/nginx/tmp" "$OUT/upnginx/tmp"
+R="$OUT/results"
+CHECKS=()
+check() { CHECKS+=("$1"); log "check: $1"; }
+
+UP_PORT=$(py freeport); SH_PORT=$(py freeport); NG_PORT=$(py freeport)
+while [[ $SH_PORT == "$UP_PORT" ]]; do SH_PORT=$(py freeport); done
+while [[ $NG_PORT == "$UP_PORT" || $NG_PORT == "$SH_PORT" ]]; do NG_PORT=$(py freeport); done
+UP="http://127.0.0.1:$UP_PORT"; SH="http://127.0.0.1:$SH_PORT"; NG="http://127.0.0.1:$NG_PORT"
+log "ports: upstream $UP_PORT, safehaven $SH_PORT, nginx $NG_PORT"
+
+# ------------------------------------------------------------------ upstream channel
+# Generated once per RECORDS and day (timestamps are relative to when it was made) into bench/out/conda/cache.
+C="$OUT/cache"
+STAMP="records=$RECORDS day=$(date -u +%F) v1"
+if [[ ! -f $C/stamp || $(cat "$C/stamp") != "$STAMP" ]]; then
+    log "upstream: generating a conda-forge-shaped channel with $RECORDS linux-64 records"
+    rm -rf "${C:?}"/*
+    python3 "$BENCH_DIR/make_conda_fixture.py" --out "$C/channel" --records "$RECORDS" >"$C/summary.json"
+    echo "$STAMP" >"$C/stamp"
+fi
+cp -a "$C/channel" "$OUT/upstream/bench"
+UP_JSON="$OUT/upstream/bench/linux-64/repodata.json"
+read -r UP_RECORDS UP_BYTES NOARCH_RECORDS <<<"$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["linux-64"]["records"], s["linux-64"]["bytes"], s["noarch"]["records"])' "$C/summary.json")"
+UP_RECENT=$(python3 - "$UP_JSON" <<'PY'
+import json, sys, time
+d = json.load(open(sys.argv[1]))
+cut = (time.time() - 7 * 86400) * 1000
+print(sum(1 for k in ("packages", "packages.conda") for r in d[k].values() if r["timestamp"] > cut))
+PY
+)
+check "upstream: linux-64/repodata.json $UP_RECORDS records ($(mib $((UP_BYTES / 1024))) MiB; $UP_RECENT uploaded in the last 7 days), noarch/repodata.json $NOARCH_RECORDS records; generated by make_conda_fixture.py (conda-forge's shape: packages + packages.conda, ms timestamps, no base_url); no .zst, .bz2 or shards upstream"
+
+nginx_conf "$OUT/upnginx" "$UP_PORT" "$OUT/upstream" "" "$OUT/logs/upstream-access.log"
+start_nginx "$OUT/upnginx" upstream-nginx
+py wait-http "$UP/readyz" --timeout 20 >/dev/null || die "upstream nginx did not start; see $OUT/upnginx/error.log"
+
+# ------------------------------------------------------------------ SafeHaven: cold filter
+SH_DLL="$REPO/appliance/SafeHaven.Appliance/bin/Release/net10.0/safehaven.dll"
+if [[ $SKIP_BUILD != 1 ]]; then
+    log "building the appliance (Release, --no-restore)"
+    dotnet build "$REPO/appliance/SafeHaven.Appliance/SafeHaven.Appliance.csproj" -c Release --no-restore \
+        --disable-build-servers -nologo -v:q >"$OUT/logs/build.log" 2>&1 || { tail -20 "$OUT/logs/build.log" >&2; die "build failed"; }
+fi
+[[ -f $SH_DLL ]] || die "$SH_DLL not found"
+SH_ENV=(SafeHaven__Urls="$SH" SafeHaven__DataDirectory="$OUT/safehaven-data" SafeHaven__Tier="$TIER"
+        SafeHaven__Policy__MinimumAgeDays=7 SafeHaven__Mirrors__pypi__Enabled=false
+        SafeHaven__Mirrors__conda__IndexTtlSeconds="$INDEX_TTL" SafeHaven__Mirrors__conda__Channels__bench__Upstream="$UP/bench/")
+log "starting SafeHaven on CPU $SERVER_CPUS (Tier $TIER)"
+T0=$(now)
+env "${SH_ENV[@]}" taskset -c "$SERVER_CPUS" dotnet "$SH_DLL" serve >"$OUT/logs/safehaven.log" 2>&1 &
+SH_PID=$!; PIDS+=("$SH_PID")
+READY_S=""
+# /readyz waits for the first conda refresh (fetch, parse, filter, render): as long as PUBLISH_TIMEOUT allows.
+deadline=$(( $(date +%s) + PUBLISH_TIMEOUT ))
+while [[ $(date +%s) -lt $deadline ]]; do
+    alive "$SH_PID" SafeHaven
+    if [[ $(curl -sS -o /dev/null -w '%{http_code}' "$SH/readyz" 2>/dev/null) == 200 ]]; then READY_S=$(secs "$T0" "$(now)"); break; fi
+    sleep 0.2
+done
+[[ -n $READY_S ]] || { tail -30 "$OUT/logs/safehaven.log" >&2; die "SafeHaven did not answer 200 on /readyz"; }
+# The first request of the filtered index: whatever the appliance has not done yet (fetch, parse, filter, render) it
+# does now; the request is retried while it answers 503 (index not ready yet).
+SH_JSON_PATH="conda/bench/linux-64/repodata.json"
+FIRST_STATUS=""
+deadline=$(( ${T0%.*} + PUBLISH_TIMEOUT ))
+while [[ $(date +%s) -lt $deadline ]]; do
+    alive "$SH_PID" SafeHaven
+    FIRST_STATUS=$(curl -sS --max-time "$PUBLISH_TIMEOUT" -o "$R/sh-repodata.json" -w '%{http_code} %{content_type}' "$SH/$SH_JSON_PATH" 2>/dev/null || true)
+    [[ ${FIRST_STATUS%% *} == 200 ]] && break
+    sleep 0.5
+done
+PUBLISH_S=$(secs "$T0" "$(now)")
+[[ ${FIRST_STATUS%% *} == 200 ]] || { tail -30 "$OUT/logs/safehaven.log" >&2; die "SafeHaven did not serve $SH_JSON_PATH within ${PUBLISH_TIMEOUT} s (last: '$FIRST_STATUS')"; }
+SH_JSON_CT=${FIRST_STATUS#* }
+PUBLISH_HWM=$(kib VmHWM "$SH_PID"); PUBLISH_RSS=$(kib VmRSS "$SH_PID")
+check "SafeHaven cold start to the first complete filtered linux-64/repodata.json: ${PUBLISH_S} s after the process started (/readyz 200 after ${READY_S} s); RSS peak (VmHWM) $(mib "$PUBLISH_HWM") MiB, after $(mib "$PUBLISH_RSS") MiB"
+check "upstream GETs so far: $(grep -o '"GET [^ ]*' "$OUT/logs/upstream-access.log" | sed 's/"GET //' | grep -v '^/readyz$' | sort | uniq -c | awk '{printf "%s%s x%s", (NR>1?", ":""), $2, $1}')"
+
+SH_ZST_PATH="$SH_JSON_PATH.zst"
+out=$(curl -sS -o "$R/sh-repodata.json.zst" -w '%{http_code} %{content_type}' "$SH/$SH_ZST_PATH")
+[[ ${out%% *} == 200 ]] || die "SafeHaven $SH_ZST_PATH: '$out'"
+SH_ZST_CT=${out#* }
+zstd -dcq "$R/sh-repodata.json.zst" >"$R/sh-repodata.from-zst.json" || die "SafeHaven's $SH_ZST_PATH does not decode with zstd"
+if cmp -s "$R/sh-repodata.json" "$R/sh-repodata.from-zst.json"; then ZST_SAME="decodes to exactly the bytes of repodata.json"
+else ZST_SAME="decodes to DIFFERENT bytes than repodata.json"; fi
+rm -f "$R/sh-repodata.from-zst.json"
+SH_JSON_BYTES=$(stat -c %s "$R/sh-repodata.json"); SH_ZST_BYTES=$(stat -c %s "$R/sh-repodata.json.zst")
+read -r SH_RECORDS SH_INDEXED SH_RECENT <<<"$(python3 - "$R/sh-repodata.json" <<'PY'
+import json, sys, time
+d = json.load(open(sys.argv[1]))
+rs = [r for k in ("packages", "packages.conda") for r in d.get(k, {}).values()]
+cut = (time.time() - 7 * 86400) * 1000
+print(len(rs), sum(1 for r in rs if "indexed_timestamp" in r), sum(1 for r in rs if r.get("timestamp", 0) > cut))
+PY
+)"
+check "SafeHaven $SH_JSON_PATH: $SH_JSON_BYTES B ($SH_JSON_CT), $SH_RECORDS records of upstream's $UP_RECORDS ($SH_RECENT younger than 7 days), $SH_INDEXED with indexed_timestamp; .zst $SH_ZST_BYTES B ($SH_ZST_CT), $ZST_SAME"
+ETAG=$(curl -sS -D - -o /dev/null "$SH/$SH_JSON_PATH" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')
+NM=$(curl -sS -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$SH/$SH_JSON_PATH")
+check "SafeHaven ETag $ETAG; If-None-Match answered $NM"
+
+# ------------------------------------------------------------------ nginx with SafeHaven's bytes
+mkdir -p "$OUT/nginx/root/$(dirname "$SH_JSON_PATH")"
+cp "$R/sh-repodata.json" "$OUT/nginx/root/$SH_JSON_PATH"
+cp "$R/sh-repodata.json.zst" "$OUT/nginx/root/$SH_ZST_PATH"
+rm -f "$R/sh-repodata.json" "$R/sh-repodata.json.zst"
+nginx_conf "$OUT/nginx" "$NG_PORT" "$OUT/nginx/root" \
+    "location = /$SH_JSON_PATH { default_type \"$SH_JSON_CT\"; types { } } location = /$SH_ZST_PATH { default_type \"$SH_ZST_CT\"; types { } }"
+start_nginx "$OUT/nginx" nginx
+NG_PID=$NGINX_PID
+py wait-http "$NG/readyz" --timeout 20 >/dev/null || die "nginx did not start; see $OUT/nginx/error.log"
+for p in "$SH_JSON_PATH" "$SH_ZST_PATH"; do
+    a=$(curl -sS "$SH/$p" | sha256sum | cut -c1-64); b=$(curl -sS "$NG/$p" | sha256sum | cut -c1-64)
+    [[ $a == "$b" ]] && check "/$p: SafeHaven and nginx send identical bodies (sha256 ${a:0:12}…)" || die "/$p: SafeHaven and nginx bodies differ"
+done
+
+# ------------------------------------------------------------------ wrk, two servers, interleaved rounds
+NG_WORKER=$(cat "/proc/$NG_PID/task/$NG_PID/children" 2>/dev/null | awk '{print $1}'); [[ -n $NG_WORKER ]] || NG_WORKER=$NG_PID
+UP_BEFORE=$(wc -l <"$OUT/logs/upstream-access.log")
+NOMINAL=$(( 2 * (2 * WARMUP + 2 * ROUNDS * ROUND_SECONDS + 2 * ROUNDS) ))
+QUIET_DEADLINE=$(( $(date +%s) + NOMINAL + QUIET_BUDGET ))
+compare() { # scenario conns path
+    py wrk-compare --scenario "$1" --wrk-args "-t1 -c$2 --latency --timeout 30s" --accept "*/*" --cpus "$CLIENT_CPUS" \
+        --warmup "$WARMUP" --rounds "$ROUNDS" --round-seconds "$ROUND_SECONDS" --outdir "$R" \
+        --target "safehaven=$SH/$3=$SH_PID" --target "nginx=$NG/$3=$NG_WORKER" \
+        --max-other "$MAX_OTHER_CPU" --retries "$RETRIES" --quiet-first --deadline "$QUIET_DEADLINE" \
+        || log "wrk reported a failure in $1, see $R/wrk-$1-*.txt"
+    alive "$SH_PID" SafeHaven; alive "$NG_PID" nginx
+}
+echo 5 >"/proc/$SH_PID/clear_refs" 2>/dev/null || true
+compare conda-json "$JSON_CONNS" "$SH_JSON_PATH"
+compare conda-zst "$ZST_CONNS" "$SH_ZST_PATH"
+LOAD_HWM=$(kib VmHWM "$SH_PID"); END_RSS=$(kib VmRSS "$SH_PID")
+check "upstream GETs during the wrk runs: $(tail -n +"$((UP_BEFORE + 1))" "$OUT/logs/upstream-access.log" | grep -c '"GET ' || true)"
+check "SafeHaven peak RSS (VmHWM) over the whole run $(mib "$LOAD_HWM") MiB, at the end $(mib "$END_RSS") MiB; nginx worker $(mib "$(kib VmRSS "$NG_WORKER")") MiB"
+
+# ------------------------------------------------------------------ report
+printf '%s\n' "${CHECKS[@]}" >"$R/checks.txt"
+OTHER=$(ps -eo pid,pcpu,etimes,args --sort=-pcpu | awk 'NR>1 && $2>5 {print $0}' | grep -v -e ' wrk ' -e 'ps -eo' | head -8 | cut -c1-140 || true)
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+export R TIER UP_RECORDS UP_BYTES SH_RECORDS SH_JSON_BYTES SH_ZST_BYTES SH_JSON_PATH SH_ZST_PATH PUBLISH_S READY_S PUBLISH_HWM PUBLISH_RSS \
+    LOAD_HWM END_RSS NETWORK SERVER_CPUS CLIENT_CPUS ROUNDS ROUND_SECONDS WARMUP JSON_CONNS ZST_CONNS MAX_OTHER_CPU OTHER LOADAVG
+python3 "$BENCH_DIR/conda_report.py" --results "$R" --out "$OUT/RESULTS.conda.md" --update "$BENCH_DIR/RESULTS.md"
+log "wrote $OUT/RESULTS.conda.md and the conda section of bench/RESULTS.md"
