@@ -16,7 +16,8 @@ public static class MirrorSyncServiceCollectionExtensions
                 .ForJob(AllowlistClosureJob.Key)
                 .WithIdentity("allowlist-closure-schedule", "mirror-sync")
                 .StartNow()
-                .WithSimpleSchedule(s => s.WithInterval(closureInterval).RepeatForever()));
+                // Late (a slow start on a loaded machine): run at once, never wait an interval with /readyz at 503.
+                .WithSimpleSchedule(s => s.WithInterval(closureInterval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount)));
             quartz.AddJob<IndexRefreshJob>(job => job.WithIdentity(IndexRefreshJob.Key).StoreDurably());
             quartz.AddTrigger(trigger => trigger
                 .ForJob(IndexRefreshJob.Key)

@@ -27,7 +27,9 @@ public sealed class RepositoryRefreshSchedule(IEnumerable<IRepositoryRefresh> re
                 .ForJob(RepositoryRefreshJob.Key)
                 .UsingJobData(new JobDataMap { [RepositoryRefreshJob.EcosystemEntry] = refresh.Ecosystem })
                 .StartNow()
-                .WithSimpleSchedule(s => s.WithInterval(refresh.Interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount))
+                // A fire missed by more than Quartz's misfire threshold (a slow start on a loaded machine, a refresh that ran
+                // long) runs at once: skipping to the next interval would leave the mirror not ready for a whole interval.
+                .WithSimpleSchedule(s => s.WithInterval(refresh.Interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount))
                 .Build();
             await scheduler.ScheduleJob(trigger, cancellationToken: cancellationToken).ConfigureAwait(false);
         }

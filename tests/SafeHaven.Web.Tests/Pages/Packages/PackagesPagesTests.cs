@@ -72,7 +72,7 @@ public sealed class PackagesPagesTests(PackagesWebFixture web) : IClassFixture<P
         Assert.Equal(["shapp", "shlib"], adds.Order(StringComparer.Ordinal));
         Assert.Contains(PackagesWebFixture.AdvisoryId, await referee.InnerTextAsync("#advisories"), StringComparison.Ordinal);
         await AssertCleanAsync(referee);
-        await PackagesWebFixture.ScreenshotAsync(referee, "packages-request");
+        await Screenshots.SaveAsync(referee, "packages-request");
 
         await referee.FillAsync("textarea[name=reason]", "Small, old, one dependency; the advisory is fixed in 1.0.");
         await referee.ClickAsync("button[value=approve]");
@@ -119,7 +119,7 @@ public sealed class PackagesPagesTests(PackagesWebFixture web) : IClassFixture<P
         await manager.WaitForURLAsync(url => url.Contains("threshold=1", StringComparison.Ordinal));
         Assert.Contains("shother", await manager.InnerTextAsync("#preview-pypi .removed"), StringComparison.Ordinal);
         await AssertCleanAsync(manager);
-        await PackagesWebFixture.ScreenshotAsync(manager, "packages-threshold");
+        await Screenshots.SaveAsync(manager, "packages-threshold");
 
         await manager.FillAsync("#confirm-form textarea[name=reason]", "Only hand-approved packages while the model is re-trained.");
         await manager.ClickAsync("#confirm-form button[type=submit]");
@@ -146,7 +146,7 @@ public sealed class PackagesPagesTests(PackagesWebFixture web) : IClassFixture<P
         Assert.Contains("shbroken", closure, StringComparison.Ordinal);
         Assert.Contains("shmissing", closure, StringComparison.Ordinal);
         await AssertCleanAsync(manager);
-        await PackagesWebFixture.ScreenshotAsync(manager, "packages-mirrors");
+        await Screenshots.SaveAsync(manager, "packages-mirrors");
 
         var referee = await SignedInAsync(WebUsers.Referee, "packages/mirrors");
         Assert.Contains("shmissing", await referee.InnerTextAsync("#mirror-pypi .closure"), StringComparison.Ordinal);
@@ -163,7 +163,7 @@ public sealed class PackagesPagesTests(PackagesWebFixture web) : IClassFixture<P
         var referee = await SignedInAsync(WebUsers.Referee, "packages/allowlists");
         Assert.Contains("shbroken", await referee.InnerTextAsync("#allowlist-pypi"), StringComparison.Ordinal);
         await AssertCleanAsync(referee);
-        await PackagesWebFixture.ScreenshotAsync(referee, "packages-allowlists");
+        await Screenshots.SaveAsync(referee, "packages-allowlists");
         var row = referee.Locator("#entry-pypi-shother");
         await row.Locator("textarea[name=reason]").FillAsync("No use case inside the environment yet.");
         await row.Locator("button[value=reject]").ClickAsync();

@@ -81,12 +81,4 @@ public sealed class PackagesWebFixture : WebApplianceFixture
         }
         Directory.Delete(_root, recursive: true);
     }
-
-    /// <summary>Saves a full-page PNG of <paramref name="page"/> as docs/screenshots/<paramref name="name"/>.png for the README.</summary>
-    public static async Task ScreenshotAsync(Microsoft.Playwright.IPage page, string name)
-    {
-        var directory = Repository.Path("docs", "screenshots");
-        Directory.CreateDirectory(directory);
-        await page.ScreenshotAsync(new Microsoft.Playwright.PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true });
-    }
 }
