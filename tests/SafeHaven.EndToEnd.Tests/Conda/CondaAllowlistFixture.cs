@@ -30,8 +30,6 @@ public sealed class CondaAllowlistFixture() : CondaApplianceFixture("safehaven-c
         await StartCondaApplianceAsync(3, new Dictionary<string, string>
         {
             ["Policy:AllowlistFiles:conda"] = allowlist,
-            // The closure is computed at start; on a loaded machine a start trigger that fires late waits one interval.
-            ["Mirrors:conda:ClosureRefreshMinutes"] = "1",
         });
     }
 }

@@ -40,8 +40,6 @@ public abstract class CondaApplianceFixture(string rootPrefix) : UpstreamApplian
             ["Tier"] = tier.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Policy:MinimumAgeDays"] = "7",
             ["Mirrors:pypi:Enabled"] = "false",
-            // The first refresh is scheduled at start; on a loaded machine a trigger that fires late waits one interval.
-            ["Mirrors:conda:IndexTtlSeconds"] = "10",
         };
         foreach (var name in _channels.Keys)
         {
