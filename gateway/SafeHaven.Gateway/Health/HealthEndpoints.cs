@@ -55,9 +55,9 @@ public static class HealthEndpoints
                 {
                     degraded.Add($"{ecosystem}: oldest cached index is {ageDays:0.0} days old, over the {snapshot.Policy.MaximumLag.TotalDays:0}-day bound");
                 }
-                if (status.LastFailure is { } failure && (status.LastSuccess is null || failure > status.LastSuccess))
+                if (RefreshStatus.IsFailing(status.LastSuccess, status.LastFailure))
                 {
-                    degraded.Add($"{ecosystem}: last upstream request failed at {failure:O}: {status.LastError}");
+                    degraded.Add($"{ecosystem}: last upstream request failed at {status.LastFailure:O}: {status.LastError}");
                 }
                 var closure = closures.Get(ecosystem);
                 if (closure is not null && closure.Unsatisfied.Count > 0)

@@ -26,12 +26,11 @@ public sealed class AptHealth(AptMirror mirror, TierPolicyProvider policy, Allow
                 var key = AptSuiteKey.Of(repository.Name, suite);
                 var status = mirror.Status[key];
                 var published = view?.Suites.GetValueOrDefault(suite);
-                var failing = status.LastFailure is { } failure && (status.LastSuccess is null || failure > status.LastSuccess);
                 if (published is null)
                 {
                     problems.Add($"apt {key}: nothing published yet{(status.LastError is { } e ? ": " + e : "")}");
                 }
-                else if (failing)
+                else if (status.Failing)
                 {
                     problems.Add($"apt {key}: the last refresh failed at {status.LastFailure:O} ({status.LastError}); serving the tree published {(now - published.PublishedAt).TotalHours:0.#} hours ago from upstream's Release of {published.UpstreamDate:O}");
                 }

@@ -17,11 +17,8 @@ using SafeHaven.Gateway.Upstreams;
 namespace SafeHaven.Gateway.Ecosystems.Apt;
 
 /// <summary>The refresh state of one upstream suite, for <c>/healthz</c>.</summary>
-public sealed class AptSuiteStatus
+public sealed class AptSuiteStatus : RefreshStatus
 {
-    public DateTimeOffset? LastSuccess { get; set; }
-    public DateTimeOffset? LastFailure { get; set; }
-    public string? LastError { get; set; }
     public DateTimeOffset? UpstreamDate { get; set; }
     public string? Signer { get; set; }
 }

@@ -24,12 +24,11 @@ public sealed class CondaHealth(CondaMirror mirror, TierPolicyProvider policy, A
                 var key = access.Channel.Key(subdir);
                 var status = mirror.Status[key];
                 var published = mirror.Published(access.Channel.Name, subdir);
-                var failing = status.LastFailure is { } failure && (status.LastSuccess is null || failure > status.LastSuccess);
                 if (published is null)
                 {
                     problems.Add($"conda {key}: nothing published yet{(status.LastError is { } e ? ": " + e : "")}");
                 }
-                else if (failing)
+                else if (status.Failing)
                 {
                     problems.Add($"conda {key}: the last refresh failed at {status.LastFailure:O} ({status.LastError}); serving the index read from upstream {(now - published.Upstream.ReadAt).TotalHours:0.#} hours ago");
                 }

@@ -10,17 +10,15 @@ using SafeHaven.Gateway.Ecosystems.Conda.Publishing;
 using SafeHaven.Gateway.Ecosystems.Conda.Repodata;
 using SafeHaven.Gateway.Ecosystems.Conda.Selection;
 using SafeHaven.Gateway.Ecosystems.Conda.Upstream;
+using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Policy;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.Conda;
 
 /// <summary>The refresh state of one upstream subdir, for <c>/healthz</c>.</summary>
-public sealed class CondaSubdirStatus
+public sealed class CondaSubdirStatus : RefreshStatus
 {
-    public DateTimeOffset? LastSuccess { get; set; }
-    public DateTimeOffset? LastFailure { get; set; }
-    public string? LastError { get; set; }
     public IReadOnlyDictionary<string, int> HiddenByCode { get; set; } = new Dictionary<string, int>();
 }
 
