@@ -30,8 +30,9 @@ public sealed class PackagesPagesTests(PackagesWebFixture web) : IClassFixture<P
     [Fact]
     public async Task A_researcher_requests_a_package_a_Referee_approves_it_from_its_risk_summary_and_pip_installs_it_at_Tier_3()
     {
-        // Before: shapp is neither on the allowlist nor approved by the model, so the real pip cannot install it.
-        var before = await Pip.InstallAsync(web.Appliance.PyPIIndexUrl, "shapp");
+        // Before: shapp is neither on the allowlist nor approved by the model, so the real pip cannot install it
+        // (Debian 12's own pip, what a stock machine in the environment has).
+        var before = await Pip.InstallAsync(PipClient.Debian, web.Appliance.PyPIIndexUrl, "shapp");
         Assert.False(before.Succeeded, before.Process.Output);
 
         var researcher = await SignedInAsync(WebUsers.Researcher, "packages");
@@ -93,7 +94,7 @@ public sealed class PackagesPagesTests(PackagesWebFixture web) : IClassFixture<P
             {
                 await Task.Delay(500);
             }
-            installed = await Pip.InstallAsync(web.Appliance.PyPIIndexUrl, "shapp");
+            installed = await Pip.InstallAsync(PipClient.Debian, web.Appliance.PyPIIndexUrl, "shapp");
         }
         Assert.True(installed!.Succeeded, installed.Process.Output + web.Appliance.Log);
         Assert.Equal("1.0", installed.Installed["shapp"]);
