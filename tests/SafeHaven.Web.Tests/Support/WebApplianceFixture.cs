@@ -156,7 +156,11 @@ public class WebApplianceFixture : IAsyncLifetime
         var start = returnTo is null ? "account/signin" : "account/signin?returnUrl=" + Uri.EscapeDataString(returnTo);
         await page.GotoAsync(Url(start));
         await page.ClickAsync("#signin-oidc");
-        await page.WaitForURLAsync(url => url.StartsWith(Oidc.Issuer.ToString(), StringComparison.Ordinal));
+        // The provider redirects once more to its interaction page: wait for a document, not for a "load" event that
+        // a redirect racing it can leave unfired (seen as 30 s time-outs on a loaded machine); the form fills wait for
+        // their inputs themselves.
+        await page.WaitForURLAsync(url => url.StartsWith(Oidc.Issuer.ToString(), StringComparison.Ordinal),
+            new PageWaitForURLOptions { WaitUntil = WaitUntilState.DOMContentLoaded });
         await page.FillAsync("input[name=login]", user);
         await page.FillAsync("input[name=password]", "any password: the test provider checks none");
         await page.ClickAsync("button[type=submit]");
@@ -176,7 +180,7 @@ public class WebApplianceFixture : IAsyncLifetime
         var posted = page.WaitForResponseAsync(r => r.Request.Method == "POST" && r.Url.Contains("/account/signin", StringComparison.Ordinal));
         await page.ClickAsync("#signin-apikey");
         var response = await posted;
-        await page.WaitForLoadStateAsync(LoadState.Load);
+        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
         return response.Status;
     }
 
