@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Storage;
+using SafeHaven.Core.Storage.Database;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Ecosystems;
 using SafeHaven.Gateway.Ecosystems.PyPI;
@@ -33,17 +34,10 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<Policy.ModelApprovals>();
         services.AddExceptionHandler<Http.StorageFullExceptionHandler>();
 
-        services.AddSingleton<IIndexCacheStore>(_ => options.Database.Provider.ToLowerInvariant() switch
-        {
-            "sqlite" => string.IsNullOrWhiteSpace(options.Database.ConnectionString)
-                ? SqliteIndexCacheStore.ForFile(options.ResolveDataPath("safehaven.db"))
-                : new SqliteIndexCacheStore(options.Database.ConnectionString),
-            var other => throw new OptionsValidationException(nameof(DatabaseOptions.Provider), typeof(DatabaseOptions),
-                [$"SafeHaven:Database:Provider '{other}' is not available in this build (supported: sqlite)."]),
-        });
-        services.AddSingleton<IFirstSeenStore>(_ => string.IsNullOrWhiteSpace(options.Database.ConnectionString)
-            ? SqliteFirstSeenStore.ForFile(options.ResolveDataPath("safehaven.db"))
-            : new SqliteFirstSeenStore(options.Database.ConnectionString));
+        // The metadata database SafeHaven:Database:Provider names: sqlite (DATA/safehaven.db, the default) or postgres.
+        services.AddSafeHavenDatabase(options);
+        services.AddDatabaseStore<IIndexCacheStore>(async (database, ct) => await IndexCacheStore.OpenAsync(database, ct).ConfigureAwait(false));
+        services.AddDatabaseStore<IFirstSeenStore>(async (database, ct) => await FirstSeenStore.OpenAsync(database, ct).ConfigureAwait(false));
         // The blob store SafeHaven:BlobStore:Provider names: filesystem (embedded default) or s3 (any S3-compatible store).
         services.AddSafeHavenBlobStore(options);
 

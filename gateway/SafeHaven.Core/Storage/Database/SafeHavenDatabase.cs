@@ -12,7 +12,7 @@ namespace SafeHaven.Core.Storage.Database;
 /// <c>ConnectionString</c>). SQLite: <c>DATA/safehaven.db</c> unless a connection string is given, in WAL mode, with a busy
 /// timeout and foreign keys on. PostgreSQL: one pooled Npgsql data source shared by every store.
 /// </summary>
-public sealed class SafeHavenDatabase : IAsyncDisposable
+public sealed class SafeHavenDatabase : IAsyncDisposable, IDisposable
 {
     /// <summary>How long a SQLite connection waits for another writer before failing.</summary>
     private const int SqliteBusyTimeoutMilliseconds = 5000;
@@ -143,6 +143,11 @@ public sealed class SafeHavenDatabase : IAsyncDisposable
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    public void Dispose()
+    {
+        _dataSource?.Dispose();
     }
 
     private static OptionsValidationException Invalid(string name, string message) =>

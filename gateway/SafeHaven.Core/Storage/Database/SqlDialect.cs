@@ -31,6 +31,15 @@ public sealed class SqlDialect
     public string Blob => Provider == DatabaseProvider.Sqlite ? "BLOB" : "BYTEA";
 
     /// <summary>
+    /// A condition that <paramref name="column"/> is one of the list bound to <paramref name="parameter"/> (a collection):
+    /// SQLite expands it into <c>IN (@p1, @p2, ...)</c> (keep lists under its limit on bound parameters, e.g. 500), PostgreSQL
+    /// binds one array (<c>= ANY(@p)</c>).
+    /// </summary>
+    public string InList(string column, string parameter) => Provider == DatabaseProvider.Sqlite
+        ? $"{column} IN @{parameter}"
+        : $"{column} = ANY(@{parameter})";
+
+    /// <summary>
     /// A statement that makes the current write transaction the only one holding <c>@name</c> until it ends (bind
     /// <c>name</c> as a parameter); null for SQLite, where <c>BEGIN IMMEDIATE</c> already admits one writer at a time.
     /// </summary>
