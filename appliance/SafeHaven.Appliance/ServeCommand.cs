@@ -107,7 +107,7 @@ internal static class ApplianceHost
         builder.Services.AddSafeHavenAirlock(options, builder.Configuration);
         builder.Services.AddSafeHavenWeb(builder.Configuration, options);
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
-        builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15));
+        builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15), options);
 
         var app = builder.Build();
         MarkAuthenticationPlaced(app);

@@ -1,14 +1,23 @@
 using Microsoft.Extensions.DependencyInjection;
 using Quartz;
+using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
+using SafeHaven.MirrorSync.Cluster;
 using SafeHaven.MirrorSync.Jobs;
 
 namespace SafeHaven.MirrorSync;
 
 public static class MirrorSyncServiceCollectionExtensions
 {
-    /// <summary>Registers the scheduled mirror jobs on Quartz (in-memory store for the embedded appliance).</summary>
-    public static IServiceCollection AddMirrorSync(this IServiceCollection services, TimeSpan closureInterval, TimeSpan refreshInterval)
+    /// <summary>
+    /// Registers the scheduled mirror jobs on Quartz. Each replica's in-memory scheduler runs the jobs whose effect lives
+    /// in its own memory (the allowlist closure it serves, repository refreshes that complete its readiness). The index
+    /// refresh, whose effect is the shared index cache, runs on the in-memory scheduler with SQLite (one machine) and on
+    /// the clustered PostgreSQL scheduler with <c>SafeHaven:Database:Provider=postgres</c>, once across all replicas.
+    /// </summary>
+    public static IServiceCollection AddMirrorSync(this IServiceCollection services, TimeSpan closureInterval, TimeSpan refreshInterval, SafeHavenOptions? options = null)
     {
+        var clustered = options is not null && SafeHavenDatabase.ParseProvider(options.Database.Provider) == DatabaseProvider.Postgres;
         services.AddQuartz(quartz =>
         {
             quartz.AddJob<AllowlistClosureJob>(job => job.WithIdentity(AllowlistClosureJob.Key).StoreDurably());
@@ -18,17 +27,29 @@ public static class MirrorSyncServiceCollectionExtensions
                 .StartNow()
                 // Late (a slow start on a loaded machine): run at once, never wait an interval with /readyz at 503.
                 .WithSimpleSchedule(s => s.WithInterval(closureInterval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount)));
-            quartz.AddJob<IndexRefreshJob>(job => job.WithIdentity(IndexRefreshJob.Key).StoreDurably());
-            quartz.AddTrigger(trigger => trigger
-                .ForJob(IndexRefreshJob.Key)
-                .WithIdentity("index-refresh-schedule", "mirror-sync")
-                .StartAt(DateTimeOffset.UtcNow + refreshInterval)
-                .WithSimpleSchedule(s => s.WithInterval(refreshInterval).RepeatForever()));
+            if (!clustered)
+            {
+                AddIndexRefresh(quartz, refreshInterval);
+            }
             quartz.AddJob<RepositoryRefreshJob>(job => job.WithIdentity(RepositoryRefreshJob.Key).StoreDurably());
         });
+        if (clustered)
+        {
+            services.AddClusteredScheduler(options!, quartz => AddIndexRefresh(quartz, refreshInterval));
+        }
         // Registered before Quartz's own hosted service and before the web server: readiness is required before the first answer.
         services.AddHostedService<RepositoryRefreshSchedule>();
         services.AddQuartzHostedService(options => options.WaitForJobsToComplete = false);
         return services;
+    }
+
+    private static void AddIndexRefresh(IQuartzBuilder quartz, TimeSpan refreshInterval)
+    {
+        quartz.AddJob<IndexRefreshJob>(job => job.WithIdentity(IndexRefreshJob.Key).StoreDurably());
+        quartz.AddTrigger(trigger => trigger
+            .ForJob(IndexRefreshJob.Key)
+            .WithIdentity("index-refresh-schedule", "mirror-sync")
+            .StartAt(DateTimeOffset.UtcNow + refreshInterval)
+            .WithSimpleSchedule(s => s.WithInterval(refreshInterval).RepeatForever()));
     }
 }

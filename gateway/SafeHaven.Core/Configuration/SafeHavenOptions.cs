@@ -54,6 +54,13 @@ public sealed class DatabaseOptions
 
     /// <summary>Provider connection string; for SQLite, empty means <c>DataDirectory/safehaven.db</c>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// PostgreSQL only: how often each replica checks in with the clustered job scheduler. A replica silent for two
+    /// intervals is taken for dead and its scheduled jobs are taken over by another.
+    /// </summary>
+    [Range(1, 3600)]
+    public int SchedulerCheckinIntervalSeconds { get; set; } = 5;
 }
 
 public sealed class BlobStoreOptions

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Quartz;
+using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
+
+namespace SafeHaven.MirrorSync.Cluster;
+
+/// <summary>
+/// With <c>SafeHaven:Database:Provider=postgres</c>, the scheduler whose jobs run once across all replicas: Quartz's ADO job
+/// store in the shared PostgreSQL, clustered. Each replica checks in every
+/// <c>SafeHaven:Database:SchedulerCheckinIntervalSeconds</c>; a replica that misses its check-ins is taken for dead and
+/// its triggers (and the jobs it was running, when they ask for recovery) are taken over by another.
+/// Jobs whose effect lives in one replica's memory (the allowlist closure it serves, its readiness) stay on the
+/// in-memory default scheduler of each replica.
+/// </summary>
+public static class ClusteredScheduler
+{
+    /// <summary>The Quartz scheduler name every replica shares (rows of the Quartz tables are keyed by it).</summary>
+    public const string Name = "safehaven-cluster";
+
+    /// <summary>
+    /// Registers the clustered scheduler (its tables migrated before it starts) with the jobs <paramref name="configure"/> adds.
+    /// </summary>
+    public static IServiceCollection AddClusteredScheduler(this IServiceCollection services, SafeHavenOptions options, Action<IQuartzBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (SafeHavenDatabase.ParseProvider(options.Database.Provider) != DatabaseProvider.Postgres || string.IsNullOrWhiteSpace(options.Database.ConnectionString))
+        {
+            throw new InvalidOperationException("The clustered scheduler needs SafeHaven:Database:Provider=postgres and its ConnectionString.");
+        }
+        var checkin = TimeSpan.FromSeconds(options.Database.SchedulerCheckinIntervalSeconds);
+        services.AddSafeHavenDatabase(options);
+        // Before Quartz's hosted service: its tables exist before the scheduler first reads them.
+        services.AddHostedService<QuartzSchema>();
+        services.AddQuartz(Name, quartz =>
+        {
+            quartz.UsePersistentStore(store =>
+            {
+                store.UsePostgres(options.Database.ConnectionString);
+                store.UseSystemTextJsonSerializer();
+                store.UseClustering(cluster =>
+                {
+                    cluster.CheckinInterval = checkin;
+                    // A replica is presumed dead after two missed check-ins. (Clustering gives each replica its own generated instance id.)
+                    cluster.CheckinMisfireThreshold = checkin * 2;
+                });
+            });
+            configure(quartz);
+        });
+        services.AddQuartzHostedService(Name, hosted => hosted.WaitForJobsToComplete = false);
+        return services;
+    }
+
+    private sealed class QuartzSchema(SafeHavenDatabase database) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) =>
+            SchemaMigrations.ApplyAsync(database, QuartzTables.Area, QuartzTables.Migrations, cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
