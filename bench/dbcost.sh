@@ -20,7 +20,7 @@ trap stop EXIT
 (cd / && "${as_pg[@]}" "$bin/pg_ctl" -D "$work/data" -l "$work/postgres.log" -w -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work" start >/dev/null)
 "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE dbcost" >/dev/null
 
-dotnet build bench/dbcost -c Release -v q -nologo >/dev/null
+build="$(dotnet build bench/dbcost -c Release -v q -nologo 2>&1)" || { echo "$build" >&2; exit 1; }
 run=(dotnet bench/dbcost/bin/Release/net10.0/DbCost.dll)
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $iterations iterations, $(nproc) CPUs, $("$bin/postgres" --version), git $(git rev-parse --short HEAD)"
 {

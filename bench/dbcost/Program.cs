@@ -37,12 +37,12 @@ for (var i = 0; i < iterations; i++)
     await Miss($"project-{i}");
 }
 miss.Stop();
-var record = Stopwatch.StartNew();
+var recorded = Stopwatch.StartNew();
 for (var i = 0; i < iterations; i++)
 {
     await firstSeen.GetOrRecordAsync("bench", Files($"project-{i}"), now, CancellationToken.None);
 }
-record.Stop();
+recorded.Stop();
 var known = Stopwatch.StartNew();
 for (var i = 0; i < iterations; i++)
 {
@@ -51,7 +51,7 @@ for (var i = 0; i < iterations; i++)
 known.Stop();
 
 Report("index-cache miss (get miss + put 20 KB + get hit)", miss);
-Report("first-seen 50 new files (recorded)", record);
+Report("first-seen 50 new files (recorded)", recorded);
 Report("first-seen 50 known files (read)", known);
 return 0;
 
