@@ -27,7 +27,8 @@ public sealed class ClusteredSchedulerTests : IAsyncLifetime
     {
         foreach (var replica in _replicas)
         {
-            await replica.StopAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await replica.StopAsync(timeout.Token);
             replica.Dispose();
         }
     }
@@ -54,6 +55,38 @@ public sealed class ClusteredSchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_running_on_a_replica_that_dies_is_run_again_by_another()
+    {
+        // Replica A connects as a role of its own, so it can be cut off from the database like a machine that died.
+        await using (var admin = new NpgsqlConnection(_connectionString))
+        {
+            await admin.ExecuteAsync("CREATE ROLE replica_a LOGIN SUPERUSER");
+        }
+        var asA = new NpgsqlConnectionStringBuilder(_connectionString) { Username = "replica_a" }.ConnectionString;
+        var key = new JobKey("long-running", "test");
+        await StartReplicaAsync("a", asA, quartz =>
+        {
+            quartz.AddJob<LongRunningJob>(job => job.WithIdentity(key).StoreDurably().RequestRecovery());
+            quartz.AddTrigger(trigger => trigger.ForJob(key).WithIdentity("long-running-once", "test").StartNow());
+        });
+        await WaitUntilAsync(() => _fires.All.Any(f => f.Replica == "a"), TimeSpan.FromSeconds(30));
+        await StartReplicaAsync("b", _connectionString, _ => { });
+
+        // A dies in the middle of the job: it never checks in again.
+        await using (var admin = new NpgsqlConnection(_connectionString))
+        {
+            await admin.ExecuteAsync("ALTER ROLE replica_a NOLOGIN");
+            await admin.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'replica_a'");
+        }
+
+        await WaitUntilAsync(() => _fires.All.Any(f => f.Replica == "b"), TimeSpan.FromSeconds(60));
+        var recovered = Assert.Single(_fires.All, f => f.Replica == "b");
+        // Run again because A died running it (Quartz's recovery trigger), not as a new fire of the one-shot trigger.
+        Assert.True(recovered.Recovering);
+        Assert.False(Assert.Single(_fires.All, f => f.Replica == "a").Recovering);
+    }
+
+    [Fact]
     public async Task The_quartz_tables_are_created_once_by_the_quartz_migration()
     {
         await Task.WhenAll(StartReplicaAsync("a"), StartReplicaAsync("b"));
@@ -75,7 +108,14 @@ public sealed class ClusteredSchedulerTests : IAsyncLifetime
         Assert.Equal(fires.Count, fires.Select(f => f.ScheduledAt).Distinct().Count());
     }
 
-    private async Task<IHost> StartReplicaAsync(string name)
+    private Task<IHost> StartReplicaAsync(string name) => StartReplicaAsync(name, _connectionString, quartz =>
+    {
+        quartz.AddJob<RecordingJob>(job => job.WithIdentity(Key).StoreDurably());
+        quartz.AddTrigger(trigger => trigger.ForJob(Key).WithIdentity("recording-schedule", "test").StartNow()
+            .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMilliseconds(400)).RepeatForever()));
+    });
+
+    private async Task<IHost> StartReplicaAsync(string name, string connectionString, Action<IQuartzBuilder> configure)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         var services = builder.Services;
@@ -84,14 +124,9 @@ public sealed class ClusteredSchedulerTests : IAsyncLifetime
         var options = new SafeHavenOptions
         {
             DataDirectory = Path.GetTempPath(),
-            Database = { Provider = "postgres", ConnectionString = _connectionString, SchedulerCheckinIntervalSeconds = 1 },
+            Database = { Provider = "postgres", ConnectionString = connectionString, SchedulerCheckinIntervalSeconds = 1 },
         };
-        services.AddClusteredScheduler(options, quartz =>
-        {
-            quartz.AddJob<RecordingJob>(job => job.WithIdentity(Key).StoreDurably());
-            quartz.AddTrigger(trigger => trigger.ForJob(Key).WithIdentity("recording-schedule", "test").StartNow()
-                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMilliseconds(400)).RepeatForever()));
-        });
+        services.AddClusteredScheduler(options, configure);
         var host = builder.Build();
         lock (_replicas)
         {
@@ -113,7 +148,7 @@ public sealed class ClusteredSchedulerTests : IAsyncLifetime
 
     public sealed record ReplicaName(string Value);
 
-    public sealed record Fire(string Replica, string Instance, DateTimeOffset ScheduledAt);
+    public sealed record Fire(string Replica, string Instance, DateTimeOffset ScheduledAt, bool Recovering = false);
 
     public sealed class Fires
     {
@@ -131,6 +166,19 @@ public sealed class ClusteredSchedulerTests : IAsyncLifetime
         {
             fires.Add(new Fire(replica.Value, context.Scheduler.SchedulerInstanceId, context.ScheduledFireTimeUtc ?? context.FireTimeUtc));
             return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>Runs on replica A until it is cut off (or a minute passes); anywhere else it ends at once.</summary>
+    public sealed class LongRunningJob(Fires fires, ReplicaName replica) : IJob
+    {
+        public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+        {
+            fires.Add(new Fire(replica.Value, context.Scheduler.SchedulerInstanceId, context.ScheduledFireTimeUtc ?? context.FireTimeUtc, context.Recovering));
+            if (replica.Value == "a")
+            {
+                await Task.Delay(TimeSpan.FromMinutes(1), cancellationToken);
+            }
         }
     }
 }
