@@ -66,7 +66,16 @@ public sealed class ReplicaCoherenceTests(ITestOutputHelper output)
         // And back the other way: B returns the threshold to configuration, A follows.
         await b.Policy.SetSettingsAsync(new PolicySettings(), ["modelThreshold"], AuditRecord.Of("sm", "policy.changed", "policy"), CancellationToken.None);
         await SeenWithinAsync("threshold reset", () => a.PolicyProvider.Current.ModelThreshold == new SafeHavenOptions().Policy.ModelThreshold, Within);
-        Assert.True((await a.Audit.VerifyAsync(CancellationToken.None)).Intact);
+
+        // A 'safehaven' command beside the servers, on the same configuration: both replicas follow.
+        await using (var cli = ManagementStores.Open(new SafeHavenOptions { Database = { Provider = "postgres", ConnectionString = settings["SafeHaven:Database:ConnectionString"] } }))
+        {
+            await cli.Policy.SetSettingsAsync(new PolicySettings(MinimumAgeDays: 3), [], AuditRecord.Of("cli:root", "policy.changed", "policy"), CancellationToken.None);
+        }
+        await SeenWithinAsync("quarantine set by the CLI", () => a.PolicyProvider.Current.Policy.MinimumAge == TimeSpan.FromDays(3)
+            && b.PolicyProvider.Current.Policy.MinimumAge == TimeSpan.FromDays(3), Within);
+        var verification = await a.Audit.VerifyAsync(CancellationToken.None);
+        Assert.True(verification.Intact, verification.Problem);
     }
 
     [Fact]
