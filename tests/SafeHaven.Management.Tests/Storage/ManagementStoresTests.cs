@@ -180,6 +180,7 @@ public sealed class SqliteManagementStoresTests() : ManagementStoresTests(Databa
         System.IO.Directory.Delete(data, recursive: true);
     }
 
+    // Frozen here on purpose (not read from the code): the file a site already has, whatever version 1 becomes.
     private const string PreviousSchema = """
         PRAGMA journal_mode = WAL;
         CREATE TABLE IF NOT EXISTS mgmt_users (
