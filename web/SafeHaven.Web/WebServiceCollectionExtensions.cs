@@ -1,13 +1,16 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
 using SafeHaven.Management.Identity;
 using SafeHaven.Web.Hosting;
 using SafeHaven.Web.Identity;
@@ -78,15 +81,19 @@ public static class WebServiceCollectionExtensions
         }
         var authority = web.Oidc.Enabled ? AuthorityOf(configuration, web) : null;
         services.AddSingleton<IStartupFilter>(new SecurityHeaders(SecurityHeaders.PolicyFor(authority), web.Oidc.CallbackPath));
-        services.AddDataProtection()
-            .SetApplicationName("SafeHaven")
-            .PersistKeysToFileSystem(new DirectoryInfo(options.ResolveDataPath("web", "data-protection-keys")));
+        // Sessions and the data protection key ring live in the appliance's database, shared by every replica: a
+        // session, cookie or anti-forgery token from one replica is good on any other, and survives a restart.
+        services.TryAddSingleton(_ => SafeHavenDatabase.Create(options));
+        services.AddSingleton(sp => new DatabaseXmlRepository(WebTables(sp)));
+        services.AddDataProtection().SetApplicationName("SafeHaven");
+        services.AddOptions<KeyManagementOptions>().Configure<DatabaseXmlRepository>((keys, repository) => keys.XmlRepository = repository);
 
         var authentication = services.AddAuthentication();
-        services.AddSingleton<MemorySessionStore>();
+        services.AddSingleton(sp => new DatabaseSessionStore(WebTables(sp), sp.GetRequiredService<IDataProtectionProvider>(), web,
+            sp.GetService<TimeProvider>() ?? TimeProvider.System));
         WebAuthentication.AddCookie(authentication, web);
         services.AddOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(WebAuthentication.CookieScheme)
-            .Configure<MemorySessionStore>((cookie, sessions) => cookie.SessionStore = sessions);
+            .Configure<DatabaseSessionStore>((cookie, sessions) => cookie.SessionStore = sessions);
         if (authority is not null)
         {
             WebAuthentication.AddOpenIdConnect(authentication, web.Oidc, authority.ToString().TrimEnd('/'));
@@ -123,6 +130,14 @@ public static class WebServiceCollectionExtensions
                 }
             });
         return services;
+    }
+
+    /// <summary>The database with the web tables brought up to date (one replica at a time; a no-op when they are).</summary>
+    private static SafeHavenDatabase WebTables(IServiceProvider services)
+    {
+        var database = services.GetRequiredService<SafeHavenDatabase>();
+        WebSchema.ApplyAsync(database, CancellationToken.None).GetAwaiter().GetResult();
+        return database;
     }
 
     /// <summary>Maps the pages at <c>/</c> and the static files at <c>/static/</c> (nothing when SafeHaven:Web:Enabled is false).</summary>

@@ -61,6 +61,12 @@ public sealed class DatabaseOptions
     /// </summary>
     [Range(1, 3600)]
     public int SchedulerCheckinIntervalSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// How often (seconds) each replica checks the database for a policy change made elsewhere (another replica, a CLI
+    /// command). On PostgreSQL a change is also notified at once (LISTEN/NOTIFY); this poll is the fallback.
+    /// </summary>
+    public int PollSeconds { get; set; } = 5;
 }
 
 public sealed class BlobStoreOptions

@@ -14,7 +14,7 @@ using SafeHaven.Management.Identity;
 namespace SafeHaven.Web.Identity;
 
 /// <summary>
-/// The browser's session (held by the appliance, <see cref="MemorySessionStore"/>; the cookie carries its key): only who signed in, how, and the roles the identity provider gave; the
+/// The browser's session (held by the appliance in its database, <see cref="DatabaseSessionStore"/>; the cookie carries its key): only who signed in, how, and the roles the identity provider gave; the
 /// person's roles are worked out again on every request by <see cref="IdentityProviderCallers"/> (the same code the
 /// API's bearer tokens go through), so a role granted or removed in the store, a revoked user or a revoked break-glass
 /// key takes effect on the next page, not at the next sign-in.
