@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using SafeHaven.Airlock.Inspection;
 using SafeHaven.Airlock.Reviews;
 using SafeHaven.Airlock.Scanning;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Tokens;
 using SafeHaven.Airlock.Uploads;
 using SafeHaven.Airlock.Volumes;
@@ -32,7 +33,7 @@ public sealed record DepositSession(AirlockTokenRecord Token, Submission Submiss
 /// <see cref="SignOffRules"/>, and written to the management audit log. Refusals are <see cref="AirlockWorkflowException"/>.
 /// </summary>
 public sealed partial class AirlockWorkflow(
-    SqliteSubmissionStore submissions, IVolumeStore volumes, UploadService uploads, IUploadSessionStore uploadSessions,
+    SubmissionStore submissions, IVolumeStore volumes, UploadService uploads, IUploadSessionStore uploadSessions,
     IBlobStore files, AirlockTokens tokens, AirlockInspector inspector, IAuditLog audit, IProjectStore projects,
     IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null, AirlockOptions? options = null,
     IScanTrigger? scanTrigger = null)
@@ -774,13 +775,23 @@ public sealed partial class AirlockWorkflow(
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!await submissions.TransitionAsync(submission.Id, submission.State, to, reason, cancellationToken).ConfigureAwait(false))
+            var record = AuditRecord.Of(actor, "airlock.submission." + SubmissionStates.Name(to), Target(submission), submission.Project,
+                [("from", SubmissionStates.Name(submission.State)), ("trigger", SubmissionStates.Name(trigger)), ("reason", reason), .. details]);
+            // One transaction: the transition is never visible without its audit entry, on either provider.
+            var moved = await submissions.Database.WriteAsync(async (connection, transaction) =>
+            {
+                if (!await submissions.TransitionAsync(connection, transaction, submission.Id, submission.State, to, reason, cancellationToken).ConfigureAwait(false))
+                {
+                    return false;
+                }
+                await AuditInTransaction.AppendAsync(audit, connection, transaction, record, _time, cancellationToken).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+            if (!moved)
             {
                 var now = await GetAsync(submission.Id, cancellationToken).ConfigureAwait(false);
                 throw new AirlockWorkflowException(AirlockError.WrongState, $"The submission moved to {SubmissionStates.Name(now.State)} meanwhile.");
             }
-            await audit.AppendAsync(AuditRecord.Of(actor, "airlock.submission." + SubmissionStates.Name(to), Target(submission), submission.Project,
-                [("from", SubmissionStates.Name(submission.State)), ("trigger", SubmissionStates.Name(trigger)), ("reason", reason), .. details]), CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
