@@ -32,7 +32,7 @@ public sealed class AirlockScannerTests
         var claim = await h.Claims.ClaimNextAsync("other-node/dead-run", TimeSpan.FromSeconds(60), Ct);
         Assert.NotNull(claim);
         Assert.Equal(id, claim.SubmissionId);
-        Assert.True(await new SqliteSubmissionStore(h.Database, h.Time).TransitionAsync(id, SubmissionState.Submitted, SubmissionState.Scanning, "inspection started", Ct));
+        Assert.True(await new SubmissionStore(h.Database, h.Time).TransitionAsync(id, SubmissionState.Submitted, SubmissionState.Scanning, "inspection started", Ct));
         return claim;
     }
 
@@ -78,7 +78,7 @@ public sealed class AirlockScannerTests
         var node = "this-node";
         var killed = await h.Claims.ClaimNextAsync($"{node}/killed-run", TimeSpan.FromSeconds(600), Ct);
         Assert.NotNull(killed);
-        Assert.True(await new SqliteSubmissionStore(h.Database, h.Time).TransitionAsync(submitted.Id, SubmissionState.Submitted, SubmissionState.Scanning, "inspection started", Ct));
+        Assert.True(await new SubmissionStore(h.Database, h.Time).TransitionAsync(submitted.Id, SubmissionState.Submitted, SubmissionState.Scanning, "inspection started", Ct));
 
         // The new process of the same node (same SafeHaven:Airlock:ScanWorkerId) drops the dead run's claims on its first run.
         var restarted = new AirlockScanner(h.Workflow, h.Claims, new AirlockOptions { ScanWorkerId = node }, Microsoft.Extensions.Logging.Abstractions.NullLogger<AirlockScanner>.Instance);

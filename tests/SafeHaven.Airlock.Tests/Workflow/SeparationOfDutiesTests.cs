@@ -87,7 +87,7 @@ public sealed class SeparationOfDutiesTests
         await GrantAsync(h, "both", Role.Investigator, Role.Referee);
         var submitted = await InReviewSoftwareAsync(h);
         // Written past the workflow (as an older version of the appliance could have): the rule still holds at approval.
-        var store = new SqliteSubmissionStore(h.Database, h.Time);
+        var store = new SubmissionStore(h.Database, h.Time);
         Assert.True(await store.AddSignOffAsync(new SignOff(submitted.Id, Role.Investigator, "both", ReviewDecision.Approve, "a", h.Time.GetUtcNow()), Ct));
         Assert.True(await store.AddSignOffAsync(new SignOff(submitted.Id, Role.Referee, "both", ReviewDecision.Approve, "b", h.Time.GetUtcNow().AddSeconds(1)), Ct));
         Assert.Equal(["Referee sign-off"], await h.Workflow.MissingForApprovalAsync(await h.Workflow.GetAsync(submitted.Id, Ct), Ct));

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeHaven.Airlock.Inspection;
 using SafeHaven.Airlock.Scanning;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Submissions;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Tokens;
@@ -33,13 +34,14 @@ internal sealed class WorkflowHarness : IDisposable
     {
         var options = new SafeHavenOptions { DataDirectory = _temp.Path };
         Management = ManagementStores.Open(options, Time);
-        Database = AirlockDatabase.ForFile(_temp.Combine("airlock.db"));
-        Volumes = new SqliteVolumeStore(Database, Time);
-        Sessions = new SqliteUploadSessionStore(Database);
+        // The airlock tables in the management database (DATA/safehaven.db), as in the appliance: transitions and their audit entries commit together.
+        Database = AirlockDatabase.ForFile(_temp.Combine("safehaven.db"));
+        Volumes = new DatabaseVolumeStore(Database, Time);
+        Sessions = new DatabaseUploadSessionStore(Database);
         Files = new FileSystemBlobStore(_temp.Combine("blobs"));
         Uploads = new UploadService(Sessions, Volumes, Files, new FileSystemBlobStore(_temp.Combine("chunks")), Time);
         Tokens = new AirlockTokens(Database, Time);
-        Workflow = new AirlockWorkflow(new SqliteSubmissionStore(Database, Time), Volumes, Uploads, Sessions, Files, Tokens,
+        Workflow = new AirlockWorkflow(new SubmissionStore(Database, Time), Volumes, Uploads, Sessions, Files, Tokens,
             new AirlockInspector(new InspectionOptions { TempDirectory = _temp.Path }), Management.Audit, Management.Projects, Management.Users,
             new AirlockAlerts(Management.Audit, Management.Users, NullLogger<AirlockAlerts>.Instance), NullLogger<AirlockWorkflow>.Instance, Time);
         Claims = new ScanClaims(Database, Time);
@@ -55,8 +57,8 @@ internal sealed class WorkflowHarness : IDisposable
     public ManualTime Time { get; } = new(DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     public ManagementStores Management { get; }
     public AirlockDatabase Database { get; }
-    public SqliteVolumeStore Volumes { get; }
-    public SqliteUploadSessionStore Sessions { get; }
+    public DatabaseVolumeStore Volumes { get; }
+    public DatabaseUploadSessionStore Sessions { get; }
     public FileSystemBlobStore Files { get; }
     public UploadService Uploads { get; }
     public AirlockTokens Tokens { get; }
