@@ -5,8 +5,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.OpenApi;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Management.Api;
 using SafeHaven.Management.Audit;
@@ -43,6 +46,10 @@ public static class ManagementServiceCollectionExtensions
                 problems.Add("SafeHaven:Auth:Jwt:Audience: required with Issuer (a token meant for another service must not be accepted here)");
             }
         }
+        if (configuration.GetValue("SafeHaven:Database:PollSeconds", 5) is < 1 or > 3600)
+        {
+            problems.Add("SafeHaven:Database:PollSeconds: 1 to 3600 (how often each replica checks for a policy change made elsewhere)");
+        }
         if (auth.MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
         {
             problems.Add("SafeHaven:Auth:MaxRequestBodyBytes: 1024 to 16777216");
@@ -52,7 +59,7 @@ public static class ManagementServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers the management stores (in the appliance's SQLite file), authentication (API keys, identity-provider
+    /// Registers the management stores (in the appliance's database, SQLite or PostgreSQL), authentication (API keys, identity-provider
     /// JWTs), authorisation (every <c>/api/</c> endpoint authenticated; mirrors anonymous) and the OpenAPI document.
     /// Call after <c>AddSafeHavenGateway</c>: the policy overlay it registers is read by the gateway's policy provider.
     /// </summary>
@@ -61,15 +68,20 @@ public static class ManagementServiceCollectionExtensions
         var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section));
         services.AddSingleton(ProjectOptions.From(configuration));
-        services.AddSingleton(sp => new SqliteManagementDatabase(SqliteManagementDatabase.ConnectionStringFor(options), sp.GetService<TimeProvider>() ?? TimeProvider.System));
-        services.AddSingleton<SqlitePolicyStore>();
-        services.AddSingleton<IPolicyStore>(sp => sp.GetRequiredService<SqlitePolicyStore>());
-        services.AddSingleton<IPolicyOverlaySource>(sp => sp.GetRequiredService<SqlitePolicyStore>());
+        services.TryAddSingleton(_ => SafeHavenDatabase.Create(options));
+        // The schema is brought up to date when the first store is needed, by one replica at a time.
+        services.AddSingleton(sp => ManagementDatabase.OpenAsync(sp.GetRequiredService<SafeHavenDatabase>(), sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            CancellationToken.None).GetAwaiter().GetResult());
+        services.AddSingleton<DatabasePolicyStore>();
+        services.AddSingleton<IPolicyStore>(sp => sp.GetRequiredService<DatabasePolicyStore>());
+        services.AddSingleton<IPolicyOverlaySource>(sp => sp.GetRequiredService<DatabasePolicyStore>());
+        services.AddHostedService(sp => new PolicyChangeSignal(sp.GetRequiredService<ManagementDatabase>(), sp.GetRequiredService<TierPolicyProvider>(),
+            TimeSpan.FromSeconds(Math.Clamp(options.Database.PollSeconds, 1, 3600)), sp.GetRequiredService<ILogger<PolicyChangeSignal>>()));
         services.AddSingleton<AllowlistEntries>();
-        services.AddSingleton<IUserStore, SqliteUserStore>();
-        services.AddSingleton<IProjectStore, SqliteProjectStore>();
+        services.AddSingleton<IUserStore, DatabaseUserStore>();
+        services.AddSingleton<IProjectStore, DatabaseProjectStore>();
         services.AddSingleton<ProjectActions>();
-        services.AddSingleton<IAuditLog, SqliteAuditLog>();
+        services.AddSingleton<IAuditLog, DatabaseAuditLog>();
         services.AddSingleton<SafeHaven.Gateway.Artifacts.IUpstreamAuditLog, UpstreamAuditLog>();
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<IdentityProviderCallers>();

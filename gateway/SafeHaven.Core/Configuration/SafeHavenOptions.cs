@@ -54,6 +54,12 @@ public sealed class DatabaseOptions
 
     /// <summary>Provider connection string; for SQLite, empty means <c>DataDirectory/safehaven.db</c>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// How often (seconds) each replica checks the database for a policy change made elsewhere (another replica, a CLI
+    /// command). On PostgreSQL a change is also notified at once (LISTEN/NOTIFY); this poll is the fallback.
+    /// </summary>
+    public int PollSeconds { get; set; } = 5;
 }
 
 public sealed class BlobStoreOptions

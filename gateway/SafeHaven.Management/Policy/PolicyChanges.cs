@@ -24,9 +24,9 @@ public static class PolicyChanges
         if (request.MaximumLagDays is < 1 or > 3650) { errors["maximumLagDays"] = ["1 to 3650 days."]; }
         if (request.ModelThreshold is { } t && (double.IsNaN(t) || t < 0 || t > 1)) { errors["modelThreshold"] = ["0.0 to 1.0."]; }
         var reset = request.Reset ?? [];
-        if (reset.Any(r => !SqlitePolicyStore.SettingNames.Contains(r, StringComparer.Ordinal)))
+        if (reset.Any(r => !DatabasePolicyStore.SettingNames.Contains(r, StringComparer.Ordinal)))
         {
-            errors["reset"] = [$"Settings that can be reset: {string.Join(", ", SqlitePolicyStore.SettingNames)}."];
+            errors["reset"] = [$"Settings that can be reset: {string.Join(", ", DatabasePolicyStore.SettingNames)}."];
         }
         if (!Names.IsText(request.Reason)) { errors["reason"] = [Names.TextRule]; }
         if (request is { Tier: null, MinimumAgeDays: null, MaximumLagDays: null, ModelThreshold: null } && reset.Count == 0)

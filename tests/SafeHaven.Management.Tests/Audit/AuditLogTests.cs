@@ -1,35 +1,37 @@
+using System.Data.Common;
 using Dapper;
-using Microsoft.Data.Sqlite;
-using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
 using SafeHaven.Management.Audit;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.Management.Tests.Audit;
 
-/// <summary>The chain catches any edit of any stored field of any entry, and any deletion.</summary>
-public sealed class AuditLogTests : IDisposable
+/// <summary>The chain catches any edit of any stored field of any entry, and any deletion; on both providers.</summary>
+public abstract class AuditLogTests(DatabaseProvider provider) : TestDatabase(provider)
 {
     private const int Entries = 5;
-    private readonly string _directory = Directory.CreateTempSubdirectory("safehaven-audit-").FullName;
-    private readonly ManagementStores _stores;
+    private ManagementStores _stores = null!;
 
-    public AuditLogTests()
+    public override async Task InitializeAsync()
     {
-        _stores = ManagementStores.Open(new SafeHavenOptions { DataDirectory = _directory });
+        await base.InitializeAsync();
+        _stores = await ManagementStores.OpenAsync(Database, null, CancellationToken.None);
         for (var i = 1; i <= Entries; i++)
         {
-            _stores.Audit.AppendAsync(AuditRecord.Of($"user{i}", "policy.changed", "policy", i % 2 == 0 ? "proj" : null, ("reason", $"change {i}")), CancellationToken.None)
-                .GetAwaiter().GetResult();
+            await _stores.Audit.AppendAsync(AuditRecord.Of($"user{i}", "policy.changed", "policy", i % 2 == 0 ? "proj" : null, ("reason", $"change {i}")), CancellationToken.None);
         }
     }
 
-    private string DatabasePath => Path.Combine(_directory, "safehaven.db");
+    /// <summary>What someone with write access to the database can do: the append-only triggers are no obstacle to them.</summary>
+    protected abstract string DisableAppendOnlySql { get; }
 
-    private SqliteConnection Raw()
+    /// <summary>A trigger that refuses every new audit entry, to see a change roll back with its entry.</summary>
+    protected abstract string RefuseAuditEntriesSql { get; }
+
+    private DbConnection Raw()
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
-        connection.Open();
-        // What someone with write access to the file can do: the append-only triggers are no obstacle to them.
-        connection.Execute("DROP TRIGGER IF EXISTS mgmt_audit_log_no_update; DROP TRIGGER IF EXISTS mgmt_audit_log_no_delete;");
+        var connection = Database.Open();
+        connection.Execute(DisableAppendOnlySql);
         return connection;
     }
 
@@ -48,11 +50,10 @@ public sealed class AuditLogTests : IDisposable
     [Fact]
     public async Task The_database_refuses_updates_and_deletes_of_audit_entries()
     {
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
-        connection.Open();
+        await using var connection = Database.Open();
 
-        Assert.Throws<SqliteException>(() => connection.Execute("UPDATE mgmt_audit_log SET actor = 'mallory' WHERE seq = 2"));
-        Assert.Throws<SqliteException>(() => connection.Execute("DELETE FROM mgmt_audit_log WHERE seq = 2"));
+        Assert.ThrowsAny<DbException>(() => connection.Execute("UPDATE mgmt_audit_log SET actor = 'mallory' WHERE seq = 2"));
+        Assert.ThrowsAny<DbException>(() => connection.Execute("DELETE FROM mgmt_audit_log WHERE seq = 2"));
         Assert.True((await _stores.Audit.VerifyAsync(CancellationToken.None)).Intact);
     }
 
@@ -70,10 +71,10 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(EveryFieldOfEveryEntry))]
+    [MemberData(nameof(EveryFieldOfEveryEntry), MemberType = typeof(AuditLogTests))]
     public async Task Editing_any_field_of_any_entry_is_detected_at_that_entry(long sequence, string column)
     {
-        using (var connection = Raw())
+        await using (var connection = Raw())
         {
             var sql = column switch
             {
@@ -99,7 +100,7 @@ public sealed class AuditLogTests : IDisposable
     [InlineData(Entries)]
     public async Task Deleting_an_entry_is_detected(long sequence)
     {
-        using (var connection = Raw())
+        await using (var connection = Raw())
         {
             Assert.Equal(1, connection.Execute("DELETE FROM mgmt_audit_log WHERE seq = @sequence", new { sequence }));
         }
@@ -114,7 +115,7 @@ public sealed class AuditLogTests : IDisposable
     [Fact]
     public async Task Rewriting_an_entry_with_a_recomputed_hash_is_caught_by_the_next_link()
     {
-        using (var connection = Raw())
+        await using (var connection = Raw())
         {
             var row = connection.QuerySingle<(long At, string Target, string? Project, string Details, string PreviousHash)>(
                 "SELECT at, target, project, details, previous_hash FROM mgmt_audit_log WHERE seq = 2");
@@ -129,16 +130,61 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
-    public async Task Appends_from_two_writers_at_once_keep_one_chain()
+    public async Task Two_replicas_extending_the_chain_at_once_keep_one_chain()
     {
-        var other = ManagementStores.Open(new SafeHavenOptions { DataDirectory = _directory });
-        await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
-            (i % 2 == 0 ? _stores : other).Audit.AppendAsync(AuditRecord.Of("w", "test.append", $"t{i}"), CancellationToken.None)));
+        // Two handles with their own connections (pools), as two appliance replicas have; each appends audit-only
+        // entries and audited changes (a user added with its entry) at the same time as the other.
+        var replicas = new[]
+        {
+            await ManagementStores.OpenAsync(OpenReplica(), null, CancellationToken.None),
+            await ManagementStores.OpenAsync(OpenReplica(), null, CancellationToken.None),
+        };
+        const int PerReplica = 30;
+        await Task.WhenAll(replicas.Select((stores, r) => Task.Run(async () =>
+        {
+            for (var i = 0; i < PerReplica; i++)
+            {
+                if (i % 3 == 0)
+                {
+                    Assert.True(await stores.Users.AddUserAsync($"u{r}-{i}", AuditRecord.Of($"replica{r}", "user.created", $"u{r}-{i}"), CancellationToken.None));
+                }
+                else
+                {
+                    await stores.Audit.AppendAsync(AuditRecord.Of($"replica{r}", "test.append", $"t{r}-{i}"), CancellationToken.None);
+                }
+            }
+        })));
 
         var result = await _stores.Audit.VerifyAsync(CancellationToken.None);
 
         Assert.True(result.Intact, result.Problem);
-        Assert.Equal(Entries + 20, result.Entries);
+        Assert.Equal(Entries + 2 * PerReplica, result.Entries);
+        var entries = await _stores.Audit.QueryAsync(new AuditFilter(AfterSequence: Entries, Limit: 1000), CancellationToken.None);
+        Assert.Equal(Enumerable.Range(Entries + 1, 2 * PerReplica).Select(i => (long)i), entries.Select(e => e.Sequence));
+        // Both replicas wrote, interleaved or not; every user added is in the log exactly once.
+        Assert.Equal(2 * ((PerReplica + 2) / 3), entries.Count(e => e.Action == "user.created"));
+        Assert.Equal(2 * ((PerReplica + 2) / 3), (await _stores.Users.ListUsersAsync(CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task A_change_whose_audit_entry_cannot_be_written_is_not_made()
+    {
+        await using (var connection = Database.Open())
+        {
+            connection.Execute(RefuseAuditEntriesSql);
+        }
+
+        await Assert.ThrowsAnyAsync<DbException>(() => _stores.Users.AddUserAsync("eve", AuditRecord.Of("t", "user.created", "eve"), CancellationToken.None));
+        await Assert.ThrowsAnyAsync<DbException>(() => _stores.Policy.SetSettingsAsync(new SafeHaven.Management.Policy.PolicySettings(Tier: 4), [],
+            AuditRecord.Of("t", "policy.changed", "policy"), CancellationToken.None));
+
+        Assert.Null(await _stores.Users.GetUserAsync("eve", CancellationToken.None));
+        Assert.Null(_stores.Policy.GetSettings().Tier);
+        await using (var connection = Database.Open())
+        {
+            Assert.Equal(0, connection.ExecuteScalar<long>("SELECT generation FROM mgmt_policy_generation"));
+        }
+        Assert.Equal(Entries, (await _stores.Audit.VerifyAsync(CancellationToken.None)).Entries);
     }
 
     [Fact]
@@ -151,16 +197,22 @@ public sealed class AuditLogTests : IDisposable
         Assert.Equal(2, (await _stores.Audit.QueryAsync(new AuditFilter(AfterSequence: 3), CancellationToken.None)).Count);
         Assert.Equal(2, (await _stores.Audit.QueryAsync(new AuditFilter(Limit: 2), CancellationToken.None)).Count);
     }
+}
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+public sealed class SqliteAuditLogTests() : AuditLogTests(DatabaseProvider.Sqlite)
+{
+    protected override string DisableAppendOnlySql => "DROP TRIGGER IF EXISTS mgmt_audit_log_no_update; DROP TRIGGER IF EXISTS mgmt_audit_log_no_delete;";
+
+    protected override string RefuseAuditEntriesSql => "CREATE TRIGGER refuse_audit BEFORE INSERT ON mgmt_audit_log BEGIN SELECT RAISE(ABORT, 'audit refused'); END;";
+}
+
+public sealed class PostgresAuditLogTests() : AuditLogTests(DatabaseProvider.Postgres)
+{
+    // The table's owner can switch its triggers off.
+    protected override string DisableAppendOnlySql => "ALTER TABLE mgmt_audit_log DISABLE TRIGGER mgmt_audit_log_append_only";
+
+    protected override string RefuseAuditEntriesSql => """
+        CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$;
+        CREATE TRIGGER refuse_audit BEFORE INSERT ON mgmt_audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();
+        """;
 }

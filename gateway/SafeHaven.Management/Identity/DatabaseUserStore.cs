@@ -4,13 +4,13 @@ using SafeHaven.Management.Storage;
 
 namespace SafeHaven.Management.Identity;
 
-internal sealed class SqliteUserStore(SqliteManagementDatabase database) : IUserStore
+internal sealed class DatabaseUserStore(ManagementDatabase database) : IUserStore
 {
     private long Now => database.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     public async Task<UserRecord?> GetUserAsync(string name, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
             "SELECT name AS Name, created_at AS CreatedAt, created_by AS CreatedBy, disabled_at AS DisabledAt FROM mgmt_users WHERE name = @name",
             new { name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -19,7 +19,7 @@ internal sealed class SqliteUserStore(SqliteManagementDatabase database) : IUser
 
     public async Task<IReadOnlyList<UserRecord>> ListUsersAsync(CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<UserRow>(new CommandDefinition(
             "SELECT name AS Name, created_at AS CreatedAt, created_by AS CreatedBy, disabled_at AS DisabledAt FROM mgmt_users ORDER BY name",
             cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -45,7 +45,7 @@ internal sealed class SqliteUserStore(SqliteManagementDatabase database) : IUser
 
     public async Task<IReadOnlyList<RoleAssignment>> GetRolesAsync(string user, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<RoleRow>(new CommandDefinition(
             "SELECT user_name AS UserName, role AS Role, project AS Project, assigned_at AS AssignedAt, assigned_by AS AssignedBy FROM mgmt_role_assignments WHERE user_name = @user ORDER BY project, role",
             new { user }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -54,7 +54,7 @@ internal sealed class SqliteUserStore(SqliteManagementDatabase database) : IUser
 
     public async Task<IReadOnlyList<RoleAssignment>> ListProjectRolesAsync(string project, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<RoleRow>(new CommandDefinition(
             "SELECT user_name AS UserName, role AS Role, project AS Project, assigned_at AS AssignedAt, assigned_by AS AssignedBy FROM mgmt_role_assignments WHERE project = @project ORDER BY user_name, role",
             new { project }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -92,7 +92,7 @@ internal sealed class SqliteUserStore(SqliteManagementDatabase database) : IUser
 
     public async Task<StoredApiKey?> FindApiKeyAsync(string keyId, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition("""
             SELECT k.key_id AS KeyId, k.user_name AS UserName, k.salt AS Salt, k.hash AS Hash, k.revoked_at AS RevokedAt, u.disabled_at AS DisabledAt
             FROM mgmt_api_keys k JOIN mgmt_users u ON u.name = k.user_name WHERE k.key_id = @keyId
@@ -102,7 +102,7 @@ internal sealed class SqliteUserStore(SqliteManagementDatabase database) : IUser
 
     public async Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(string? user, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(
             "SELECT key_id AS KeyId, user_name AS UserName, created_at AS CreatedAt, revoked_at AS RevokedAt FROM mgmt_api_keys WHERE @user IS NULL OR user_name = @user ORDER BY user_name, created_at",
             new { user }, cancellationToken: cancellationToken)).ConfigureAwait(false);

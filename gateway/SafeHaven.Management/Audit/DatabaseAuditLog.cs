@@ -3,13 +3,13 @@ using SafeHaven.Management.Storage;
 
 namespace SafeHaven.Management.Audit;
 
-/// <summary>The audit log in the management SQLite tables; UPDATE and DELETE are refused by triggers as well.</summary>
-internal sealed class SqliteAuditLog(SqliteManagementDatabase database) : IAuditLog
+/// <summary>The audit log in the appliance database; UPDATE and DELETE are refused by triggers as well.</summary>
+internal sealed class DatabaseAuditLog(ManagementDatabase database) : IAuditLog
 {
     public Task<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken) =>
         database.ChangeAsync<AuditEntry>(async (connection, transaction) =>
         {
-            var entry = await AuditChain.AppendAsync(connection, transaction, record, database.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            var entry = await AuditChain.AppendAsync(database.Database.Dialect, connection, transaction, record, database.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return (entry, null);
         }, cancellationToken);
 
@@ -26,7 +26,7 @@ internal sealed class SqliteAuditLog(SqliteManagementDatabase database) : IAudit
         var sql = "SELECT seq AS Seq, at AS At, actor AS Actor, action AS Action, target AS Target, project AS Project, details AS Details, previous_hash AS PreviousHash, hash AS Hash FROM mgmt_audit_log"
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
             + " ORDER BY seq LIMIT @Limit";
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(sql, new
         {
             filter.Actor,
@@ -44,7 +44,7 @@ internal sealed class SqliteAuditLog(SqliteManagementDatabase database) : IAudit
 
     public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var previous = AuditChain.GenesisHash;
         long expected = 1;
         await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(

@@ -6,14 +6,22 @@ using SafeHaven.Management.Storage;
 
 namespace SafeHaven.Management.Policy;
 
-/// <summary>The policy tables; also the <see cref="IPolicyOverlaySource"/> the tier policy provider reads.</summary>
-internal sealed class SqlitePolicyStore(SqliteManagementDatabase database) : IPolicyStore, IPolicyOverlaySource
+/// <summary>
+/// The policy tables; also the <see cref="IPolicyOverlaySource"/> the tier policy provider reads. Every change advances
+/// the policy generation in its transaction, so the other replicas (and a server beside a CLI change) rebuild their policy.
+/// </summary>
+internal sealed class DatabasePolicyStore(ManagementDatabase database) : IPolicyStore, IPolicyOverlaySource
 {
     public static readonly IReadOnlyList<string> SettingNames = ["tier", "minimumAgeDays", "maximumLagDays", "modelThreshold"];
 
     public PolicySettings GetSettings()
     {
         using var connection = database.Open();
+        return ReadSettings(connection);
+    }
+
+    private static PolicySettings ReadSettings(System.Data.Common.DbConnection connection)
+    {
         var values = connection.Query<(string Key, string Value)>("SELECT key, value FROM mgmt_policy_settings")
             .ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
         int? Int(string key) => values.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : null;
@@ -45,11 +53,16 @@ internal sealed class SqlitePolicyStore(SqliteManagementDatabase database) : IPo
                     new { key }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             }
             return (true, audit);
-        }, cancellationToken);
+        }, policy: true, cancellationToken);
 
     public IReadOnlyList<AllowlistEntryRecord> ListAllowlistEntries(string? ecosystem)
     {
         using var connection = database.Open();
+        return ReadAllowlistEntries(connection, ecosystem);
+    }
+
+    private static List<AllowlistEntryRecord> ReadAllowlistEntries(System.Data.Common.DbConnection connection, string? ecosystem)
+    {
         return connection.Query<EntryRow>("""
             SELECT ecosystem AS Ecosystem, name AS Name, entry AS Entry, added_by AS AddedBy, reason AS Reason, added_at AS AddedAt, status AS Status,
                    decided_by AS DecidedBy, decision_reason AS DecisionReason, decided_at AS DecidedAt
@@ -66,7 +79,7 @@ internal sealed class SqlitePolicyStore(SqliteManagementDatabase database) : IPo
                 """, new { entry.Ecosystem, entry.Name, entry.Entry, entry.AddedBy, entry.Reason, at = entry.AddedAt.ToUnixTimeMilliseconds(), status = entry.Status.ToString() },
                 transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
             return (added, added ? audit : null);
-        }, cancellationToken);
+        }, policy: true, cancellationToken);
 
     public Task<bool> DecideAllowlistEntryAsync(string ecosystem, string name, AllowlistEntryStatus decision, string decidedBy, string reason, AuditRecord audit, CancellationToken cancellationToken) =>
         database.ChangeAsync(async (connection, transaction) =>
@@ -77,7 +90,7 @@ internal sealed class SqlitePolicyStore(SqliteManagementDatabase database) : IPo
                 """, new { status = decision.ToString(), decidedBy, reason, now = database.Time.GetUtcNow().ToUnixTimeMilliseconds(), ecosystem, name },
                 transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
             return (decided, decided ? audit : null);
-        }, cancellationToken);
+        }, policy: true, cancellationToken);
 
     public Task<bool> RemoveAllowlistEntryAsync(string ecosystem, string name, AuditRecord audit, CancellationToken cancellationToken) =>
         database.ChangeAsync(async (connection, transaction) =>
@@ -86,16 +99,21 @@ internal sealed class SqlitePolicyStore(SqliteManagementDatabase database) : IPo
                 "DELETE FROM mgmt_allowlist_entries WHERE ecosystem = @ecosystem AND name = @name",
                 new { ecosystem, name }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
             return (removed, removed ? audit : null);
-        }, cancellationToken);
+        }, policy: true, cancellationToken);
 
     /// <summary>What the tier policy provider lays over configuration: the settings, and approved entries only.</summary>
     public PolicyOverlay Load()
     {
-        var settings = GetSettings();
-        var entries = ListAllowlistEntries(null)
+        using var connection = database.Open();
+        // The generation first: a change committed between these reads is then read with an older generation, and
+        // rebuilt once more when the change signal sees the newer one (never the reverse, a change missed for good).
+        var generation = PolicyGenerations.Read(connection);
+        var settings = ReadSettings(connection);
+        var entries = ReadAllowlistEntries(connection, null)
             .Where(e => e.Status == AllowlistEntryStatus.Approved)
             .GroupBy(e => e.Ecosystem, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(e => e.Entry).ToList(), StringComparer.OrdinalIgnoreCase);
+        database.Generations.Built(generation);
         return new PolicyOverlay(settings.Tier, settings.MinimumAgeDays, settings.MaximumLagDays, settings.ModelThreshold, entries);
     }
 

@@ -5,11 +5,11 @@ using SafeHaven.Management.Storage;
 
 namespace SafeHaven.Management.Projects;
 
-internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IProjectStore
+internal sealed class DatabaseProjectStore(ManagementDatabase database) : IProjectStore
 {
     public async Task<ProjectRecord?> GetProjectAsync(string name, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<ProjectRow>(new CommandDefinition(
             "SELECT name AS Name, title AS Title, created_at AS CreatedAt, created_by AS CreatedBy FROM mgmt_projects WHERE name = @name",
             new { name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -18,7 +18,7 @@ internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IP
 
     public async Task<IReadOnlyList<ProjectRecord>> ListProjectsAsync(CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<ProjectRow>(new CommandDefinition(
             "SELECT name AS Name, title AS Title, created_at AS CreatedAt, created_by AS CreatedBy FROM mgmt_projects ORDER BY name",
             cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -36,7 +36,7 @@ internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IP
 
     public async Task<WorkPackageRecord?> GetWorkPackageAsync(string project, string name, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<WorkPackageRow>(new CommandDefinition(
             "SELECT project AS Project, name AS Name, title AS Title, created_at AS CreatedAt, created_by AS CreatedBy FROM mgmt_work_packages WHERE project = @project AND name = @name",
             new { project, name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -45,7 +45,7 @@ internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IP
 
     public async Task<IReadOnlyList<WorkPackageRecord>> ListWorkPackagesAsync(string project, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<WorkPackageRow>(new CommandDefinition(
             "SELECT project AS Project, name AS Name, title AS Title, created_at AS CreatedAt, created_by AS CreatedBy FROM mgmt_work_packages WHERE project = @project ORDER BY name",
             new { project }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -64,7 +64,7 @@ internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IP
 
     public async Task<IReadOnlyList<Classification>> GetClassificationsAsync(string project, string workPackage, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<ClassificationRow>(new CommandDefinition(
             "SELECT classifier AS Classifier, role AS Role, tier AS Tier, reason AS Reason, recorded_at AS RecordedAt, answers AS Answers FROM mgmt_classifications WHERE project = @project AND work_package = @workPackage ORDER BY recorded_at",
             new { project, workPackage }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -96,7 +96,7 @@ internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IP
 
     public async Task<IReadOnlyList<PendingMembership>> ListPendingMembershipsAsync(string project, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<PendingRow>(new CommandDefinition(
             $"SELECT {PendingColumns} FROM mgmt_pending_memberships WHERE project = @project ORDER BY proposed_at, user_name, role",
             new { project }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -105,7 +105,7 @@ internal sealed class SqliteProjectStore(SqliteManagementDatabase database) : IP
 
     public async Task<PendingMembership?> GetPendingMembershipAsync(string project, string user, Role role, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<PendingRow>(new CommandDefinition(
             $"SELECT {PendingColumns} FROM mgmt_pending_memberships WHERE project = @project AND user_name = @user AND role = @role",
             new { project, user, role = role.ToString() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
