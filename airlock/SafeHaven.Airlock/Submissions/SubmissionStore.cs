@@ -39,6 +39,12 @@ public sealed class SubmissionStore
     public async Task CreateAsync(Submission submission, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await CreateAsync(connection, null, submission, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records a new submission inside the caller's transaction.</summary>
+    public async Task CreateAsync(DbConnection connection, DbTransaction? transaction, Submission submission, CancellationToken cancellationToken)
+    {
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO airlock_submissions (id, project, work_package, kind, tier, state, volume_id, created_by, depositor, script, state_reason, hash_confirmed_by, created_at, updated_at)
             VALUES (@Id, @Project, @WorkPackage, @Kind, @Tier, @State, @VolumeId, @CreatedBy, @Depositor, @Script, @StateReason, NULL, @CreatedAt, @CreatedAt)
@@ -47,7 +53,7 @@ public sealed class SubmissionStore
             submission.Id, submission.Project, submission.WorkPackage, Kind = submission.Kind.ToString(), submission.Tier,
             State = submission.State.ToString(), submission.VolumeId, submission.CreatedBy, submission.Depositor, submission.Script,
             submission.StateReason, CreatedAt = submission.CreatedAt.ToUnixTimeMilliseconds(),
-        }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     public async Task<Submission?> GetAsync(string id, CancellationToken cancellationToken)
@@ -109,28 +115,30 @@ public sealed class SubmissionStore
     public async Task SetHashConfirmedAsync(string id, string by, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await SetHashConfirmedAsync(connection, null, id, by, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task SetHashConfirmedAsync(DbConnection connection, DbTransaction? transaction, string id, string by, CancellationToken cancellationToken) =>
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE airlock_submissions SET hash_confirmed_by = @by, updated_at = @now WHERE id = @id",
-            new { id, by, now = _time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-    }
+            new { id, by, now = _time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
 
     /// <summary>Records a sign-off; false when that role has already decided.</summary>
     public async Task<bool> AddSignOffAsync(SignOff signOff, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO airlock_signoffs (submission_id, role, reviewer, decision, reason, at) VALUES (@SubmissionId, @Role, @Reviewer, @Decision, @Reason, @At)",
-                new { signOff.SubmissionId, Role = signOff.Role.ToString(), signOff.Reviewer, Decision = signOff.Decision.ToString(), signOff.Reason, At = signOff.At.ToUnixTimeMilliseconds() },
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (_database.IsConstraintViolation(e))
-        {
-            return false;
-        }
+        return await AddSignOffAsync(connection, null, signOff, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Records a sign-off inside the caller's transaction; false when that role has already decided (no error is raised,
+    /// so the transaction stays usable on PostgreSQL).
+    /// </summary>
+    public async Task<bool> AddSignOffAsync(DbConnection connection, DbTransaction? transaction, SignOff signOff, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO airlock_signoffs (submission_id, role, reviewer, decision, reason, at) VALUES (@SubmissionId, @Role, @Reviewer, @Decision, @Reason, @At) ON CONFLICT (submission_id, role) DO NOTHING",
+            new { signOff.SubmissionId, Role = signOff.Role.ToString(), signOff.Reviewer, Decision = signOff.Decision.ToString(), signOff.Reason, At = signOff.At.ToUnixTimeMilliseconds() },
+            transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
 
     public async Task<IReadOnlyList<SignOff>> ListSignOffsAsync(string id, CancellationToken cancellationToken)
     {

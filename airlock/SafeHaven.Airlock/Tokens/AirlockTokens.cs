@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -65,6 +66,14 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
     public async Task<(AirlockTokenRecord Record, string Token)> IssueAsync(
         AirlockTokenKind kind, string submissionId, TimeSpan lifetime, string? allowedRange, string createdBy, CancellationToken cancellationToken)
     {
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await IssueAsync(connection, null, kind, submissionId, lifetime, allowedRange, createdBy, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Issues a token inside the caller's transaction (it exists only if that transaction commits).</summary>
+    public async Task<(AirlockTokenRecord Record, string Token)> IssueAsync(DbConnection connection, DbTransaction? transaction,
+        AirlockTokenKind kind, string submissionId, TimeSpan lifetime, string? allowedRange, string createdBy, CancellationToken cancellationToken)
+    {
         if (lifetime <= TimeSpan.Zero || lifetime > TimeSpan.FromDays(90))
         {
             throw new AirlockWorkflowException(AirlockError.Invalid, "A token lives between one minute and 90 days.");
@@ -74,7 +83,6 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
         var salt = RandomNumberGenerator.GetBytes(16);
         var now = _time.GetUtcNow();
         var record = new AirlockTokenRecord(id, kind, submissionId, now + lifetime, NormaliseRange(allowedRange), now, createdBy, null);
-        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO airlock_tokens (id, kind, submission_id, salt, hash, expires_at, allowed_range, created_at, created_by, ended_at)
             VALUES (@Id, @Kind, @SubmissionId, @Salt, @Hash, @ExpiresAt, @AllowedRange, @CreatedAt, @CreatedBy, NULL)
@@ -82,7 +90,7 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
         {
             record.Id, Kind = kind.ToString(), record.SubmissionId, Salt = salt, Hash = SaltedSecret.Hash(salt, secret),
             ExpiresAt = record.ExpiresAt.ToUnixTimeMilliseconds(), record.AllowedRange, CreatedAt = now.ToUnixTimeMilliseconds(), record.CreatedBy,
-        }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return (record, $"{PrefixOf(kind)}{id}_{secret}");
     }
 

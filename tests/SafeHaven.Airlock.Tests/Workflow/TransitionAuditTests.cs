@@ -1,6 +1,7 @@
 using Dapper;
 using SafeHaven.Airlock.Submissions;
 using SafeHaven.Airlock.Tests.Support;
+using SafeHaven.Core.Storage.Database;
 
 namespace SafeHaven.Airlock.Tests.Workflow;
 
@@ -9,18 +10,27 @@ namespace SafeHaven.Airlock.Tests.Workflow;
 /// state does not change either. The audit log is made to refuse inserts with a trigger, as a full disk or a broken
 /// chain would refuse them.
 /// </summary>
-public sealed class TransitionAuditTests
+public abstract class TransitionAuditTests(DatabaseProvider provider)
 {
+    private WorkflowHarness Harness(int tier) => new(tier, provider);
+
+    protected DatabaseProvider Provider => provider;
+
     private static CancellationToken Ct => TestContext.Token;
 
     [Fact]
     public async Task A_transition_whose_audit_entry_fails_is_rolled_back_and_succeeds_with_it_afterwards()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
         await using (var connection = await h.Database.Database.OpenAsync(Ct))
         {
-            await connection.ExecuteAsync("CREATE TRIGGER refuse_audit BEFORE INSERT ON mgmt_audit_log BEGIN SELECT RAISE(ABORT, 'audit refused'); END;");
+            await connection.ExecuteAsync(Provider == DatabaseProvider.Sqlite
+                ? "CREATE TRIGGER refuse_audit BEFORE INSERT ON mgmt_audit_log BEGIN SELECT RAISE(ABORT, 'audit refused'); END;"
+                : """
+                  CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$;
+                  CREATE TRIGGER refuse_audit BEFORE INSERT ON mgmt_audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();
+                  """);
         }
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => h.Workflow.CancelAsync(h.Caller("res"), opened.Submission.Id, "changed my mind", Ct));
@@ -31,7 +41,7 @@ public sealed class TransitionAuditTests
 
         await using (var connection = await h.Database.Database.OpenAsync(Ct))
         {
-            await connection.ExecuteAsync("DROP TRIGGER refuse_audit");
+            await connection.ExecuteAsync(Provider == DatabaseProvider.Sqlite ? "DROP TRIGGER refuse_audit" : "DROP TRIGGER refuse_audit ON mgmt_audit_log");
         }
         Assert.Equal(SubmissionState.Cancelled, (await h.Workflow.CancelAsync(h.Caller("res"), opened.Submission.Id, "changed my mind", Ct)).State);
         var cancelled = Assert.Single(await h.AuditAsync(opened.Submission.Id), e => e.Action == "airlock.submission.cancelled");
@@ -39,3 +49,7 @@ public sealed class TransitionAuditTests
         Assert.True((await h.Management.Audit.VerifyAsync(Ct)).Intact);
     }
 }
+
+public sealed class SqliteTransitionAuditTests() : TransitionAuditTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresTransitionAuditTests() : TransitionAuditTests(DatabaseProvider.Postgres);

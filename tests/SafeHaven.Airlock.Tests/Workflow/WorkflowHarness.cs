@@ -10,10 +10,12 @@ using SafeHaven.Airlock.Uploads;
 using SafeHaven.Airlock.Volumes;
 using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
 using SafeHaven.Management;
 using SafeHaven.Management.Audit;
 using SafeHaven.Management.Identity;
 using SafeHaven.Management.Projects;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.Airlock.Tests.Workflow;
 
@@ -30,12 +32,20 @@ internal sealed class WorkflowHarness : IDisposable
 
     private readonly TempDirectory _temp = new();
 
-    public WorkflowHarness(int tier)
+    private readonly SafeHavenDatabase _database;
+
+    /// <param name="provider">SQLite: <c>DATA/safehaven.db</c> in a scratch directory; PostgreSQL: a fresh database on the test server.</param>
+    public WorkflowHarness(int tier, DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         var options = new SafeHavenOptions { DataDirectory = _temp.Path };
+        if (provider == DatabaseProvider.Postgres)
+        {
+            options.Database = new DatabaseOptions { Provider = "postgres", ConnectionString = PostgresServer.CreateDatabaseAsync().GetAwaiter().GetResult() };
+        }
         Management = ManagementStores.Open(options, Time);
-        // The airlock tables in the management database (DATA/safehaven.db), as in the appliance: transitions and their audit entries commit together.
-        Database = AirlockDatabase.ForFile(_temp.Combine("safehaven.db"));
+        // The airlock tables in the management database, as in the appliance: transitions and their audit entries commit together.
+        _database = SafeHavenDatabase.Create(options);
+        Database = AirlockDatabase.OpenAsync(_database, null, CancellationToken.None).GetAwaiter().GetResult();
         Volumes = new DatabaseVolumeStore(Database, Time);
         Sessions = new DatabaseUploadSessionStore(Database);
         Files = new FileSystemBlobStore(_temp.Combine("blobs"));
@@ -135,6 +145,8 @@ internal sealed class WorkflowHarness : IDisposable
 
     public void Dispose()
     {
+        Management.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _database.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _temp.Dispose();
     }
