@@ -98,7 +98,7 @@ public abstract class AirlockStoresTests(DatabaseProvider provider) : TestDataba
     /// every table, all of them still in its write-ahead log: the files are copied while the old appliance still has the
     /// database open, as a machine that lost power leaves them.
     /// </summary>
-    private static (string Path, string DepositToken) WriteLegacyFile(string directory)
+    internal static (string Path, string DepositToken) WriteLegacyFile(string directory)
     {
         var live = Path.Combine(directory, "live", "airlock.db");
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(live)!);
