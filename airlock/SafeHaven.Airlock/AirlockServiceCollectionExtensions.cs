@@ -16,6 +16,10 @@ using SafeHaven.Airlock.Uploads;
 using SafeHaven.Airlock.Volumes;
 using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
+using SafeHaven.Storage.S3;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SafeHaven.Airlock.Storage;
 
 namespace SafeHaven.Airlock;
 
@@ -122,8 +126,9 @@ public sealed class AirlockStorageOptions
 public static class AirlockServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the airlock: its SQLite file (<c>DATA/airlock.db</c>), volumes and uploads (files in the appliance's
-    /// <see cref="IBlobStore"/>, which must be registered; chunks in <c>DATA/airlock-chunks</c>), the workflow, tokens,
+    /// Registers the airlock: its tables in the appliance's database (<see cref="SafeHavenDatabase"/>; a former
+    /// <c>DATA/airlock.db</c> is adopted once), volumes and uploads (files in the appliance's <see cref="IBlobStore"/>, which
+    /// must be registered; in-flight chunks in the <c>airlock-chunks</c> area of the same provider), the workflow, tokens,
     /// inspection, and the integrity job on the appliance's Quartz scheduler. Needs the management services.
     /// </summary>
     public static IServiceCollection AddSafeHavenAirlock(this IServiceCollection services, SafeHavenOptions options, IConfiguration? configuration = null)
@@ -142,14 +147,24 @@ public static class AirlockServiceCollectionExtensions
         var stores = AirlockStorageHealth.StoresOf(options);
         services.AddSingleton(new AirlockStorageHealth(stores, airlock.Storage.MinFreeBytes));
         services.AddSingleton<SafeHaven.Gateway.Health.IHealthContributor>(sp => sp.GetRequiredService<AirlockStorageHealth>());
-        services.AddSingleton(_ => AirlockDatabase.ForFile(options.ResolveDataPath("airlock.db")));
-        services.AddSingleton<IVolumeStore>(sp => new SqliteVolumeStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
-        services.AddSingleton<IUploadSessionStore>(sp => new SqliteUploadSessionStore(sp.GetRequiredService<AirlockDatabase>()));
+        // The appliance's one metadata database (the management stores use the same singleton): the airlock's tables
+        // sit beside the audit log, so a state change and its audit entry commit together.
+        services.TryAddSingleton(_ => SafeHavenDatabase.Create(options));
+        // Migrations run once, when the first airlock service is built (at start, by the hosted scan job at the latest);
+        // an existing DATA/airlock.db of an earlier version is adopted then. Blocking here is safe: a DI factory runs
+        // outside any synchronisation context.
+        services.AddSingleton(sp => AirlockDatabase.OpenAsync(sp.GetRequiredService<SafeHavenDatabase>(), options.ResolveDataPath("airlock.db"), CancellationToken.None)
+            .GetAwaiter().GetResult());
+        services.AddSingleton<IVolumeStore>(sp => new DatabaseVolumeStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton<IUploadSessionStore>(sp => new DatabaseUploadSessionStore(sp.GetRequiredService<AirlockDatabase>()));
+        // In-flight chunks live in the shared blob store (s3: the bucket's airlock-chunks/ prefix), so an upload begun
+        // on one replica completes on another; never beside the files, since chunk blobs are deleted after joining.
+        services.AddKeyedSingleton(ChunkStoreKey, (_, _) => BlobStoreServiceCollectionExtensions.CreateAreaBlobStore(options, ChunkStoreKey));
         services.AddSingleton(sp => new UploadService(sp.GetRequiredService<IUploadSessionStore>(), sp.GetRequiredService<IVolumeStore>(),
-            sp.GetRequiredService<IBlobStore>(), new FileSystemBlobStore(options.ResolveDataPath("airlock-chunks")), sp.GetService<TimeProvider>(),
+            sp.GetRequiredService<IBlobStore>(), sp.GetRequiredKeyedService<IBlobStore>(ChunkStoreKey), sp.GetService<TimeProvider>(),
             new UploadLimits(airlock.Storage.MaxVolumeBytes, airlock.Storage.MinFreeBytes, stores.Select(s => s.Path).ToList())));
         services.AddSingleton(sp => new AirlockTokens(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
-        services.AddSingleton(sp => new SqliteSubmissionStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton(sp => new SubmissionStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
         services.AddSingleton(sp => new AirlockInspector(airlock.Inspection, airlock.Inspection.ClamdscanPath is { Length: > 0 } clamd
             ? new ClamdscanScanner(clamd, TimeSpan.FromSeconds(airlock.Inspection.ClamAvTimeoutSeconds), sp.GetRequiredService<ILogger<ClamdscanScanner>>())
             : null));
@@ -186,6 +201,9 @@ public static class AirlockServiceCollectionExtensions
     }
 
     public static readonly JobKey IntegrityJobKey = new("airlock-integrity", "airlock");
+
+    /// <summary>The keyed <see cref="IBlobStore"/> holding in-flight upload chunks, and its S3 prefix or data folder.</summary>
+    public const string ChunkStoreKey = "airlock-chunks";
 
     /// <summary>Maps <c>/api/airlock/**</c>, <c>/airlock/deposit/**</c>, <c>/airlock/release/**</c> and <c>/healthz/airlock</c>.</summary>
     public static IEndpointRouteBuilder MapSafeHavenAirlock(this IEndpointRouteBuilder app)

@@ -36,6 +36,24 @@ public static class BlobStoreServiceCollectionExtensions
         };
     }
 
+    /// <summary>
+    /// A blob store of its own for one kind of content that must not share keys with the artifacts (e.g.
+    /// <c>airlock-chunks</c>, upload chunks deleted once their file is joined): with <c>s3</c>, the same bucket under the
+    /// key prefix <c>&lt;area&gt;/</c>, so every replica sees it; with <c>filesystem</c>, the folder <c>DATA/&lt;area&gt;</c>.
+    /// </summary>
+    public static IBlobStore CreateAreaBlobStore(SafeHavenOptions options, string area)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(area);
+        var problems = ValidateBlobStore(options);
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join(" ", problems));
+        }
+        return options.BlobStore.Provider.Equals("s3", StringComparison.OrdinalIgnoreCase)
+            ? S3BlobStore.Create(options.BlobStore.S3, prefix: area + "/")
+            : new FileSystemBlobStore(options.ResolveDataPath(area));
+    }
+
     /// <summary>Registers <see cref="IBlobStore"/> as the store <c>SafeHaven:BlobStore:Provider</c> names.</summary>
     public static IServiceCollection AddSafeHavenBlobStore(this IServiceCollection services, SafeHavenOptions options)
     {

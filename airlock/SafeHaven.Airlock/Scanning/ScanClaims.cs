@@ -1,4 +1,5 @@
 using Dapper;
+using SafeHaven.Airlock.Storage;
 
 namespace SafeHaven.Airlock.Scanning;
 
@@ -12,7 +13,7 @@ public sealed record ScanClaim(string SubmissionId, string Owner, DateTimeOffset
 /// Who is inspecting what, in the airlock's database rather than in memory: a worker claims a pending submission
 /// (submitted, or scanning with no live claim) with a lease and renews it while it inspects. A worker that dies
 /// stops renewing and its claim lapses, so another worker (another replica, or this appliance after a restart) takes
-/// the submission over. Claiming is one compare-and-set statement, safe between processes sharing the file.
+/// the submission over. Claiming is one compare-and-set statement, safe between processes and replicas sharing the database.
 /// </summary>
 public sealed class ScanClaims
 {
@@ -23,15 +24,6 @@ public sealed class ScanClaims
     {
         _database = database;
         _time = time ?? TimeProvider.System;
-        using var connection = database.Open();
-        connection.Execute("""
-            CREATE TABLE IF NOT EXISTS airlock_scan_claims (
-                submission_id TEXT    NOT NULL PRIMARY KEY,
-                owner         TEXT    NOT NULL,
-                lease_until   INTEGER NOT NULL,
-                claimed_at    INTEGER NOT NULL
-            );
-            """);
     }
 
     /// <summary>
@@ -41,7 +33,7 @@ public sealed class ScanClaims
     public async Task<ScanClaim?> ClaimNextAsync(string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var candidates = (await connection.QueryAsync<string>(new CommandDefinition("""
             SELECT s.id FROM airlock_submissions s LEFT JOIN airlock_scan_claims c ON c.submission_id = s.id
             WHERE s.state IN ('Submitted', 'Scanning') AND (c.submission_id IS NULL OR c.lease_until < @now)
@@ -66,7 +58,7 @@ public sealed class ScanClaims
     /// <summary>Extends the lease; false when the claim is no longer this owner's (it lapsed and was taken over).</summary>
     public async Task<bool> RenewAsync(ScanClaim claim, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE airlock_scan_claims SET lease_until = @until WHERE submission_id = @id AND owner = @owner",
             new { id = claim.SubmissionId, owner = claim.Owner, until = (_time.GetUtcNow() + lease).ToUnixTimeMilliseconds() },
@@ -76,7 +68,7 @@ public sealed class ScanClaims
     /// <summary>Drops the claim if it is still this owner's.</summary>
     public async Task ReleaseAsync(ScanClaim claim, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM airlock_scan_claims WHERE submission_id = @id AND owner = @owner",
             new { id = claim.SubmissionId, owner = claim.Owner }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -85,7 +77,7 @@ public sealed class ScanClaims
     /// <summary>Drops whatever claim a submission has (its inspection ended, by a verdict or by the watchdog).</summary>
     public async Task ForgetAsync(string submissionId, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM airlock_scan_claims WHERE submission_id = @submissionId", new { submissionId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
@@ -98,7 +90,7 @@ public sealed class ScanClaims
     public async Task<int> ReleaseNodeAsync(string node, string current, CancellationToken cancellationToken)
     {
         var prefix = node + "/";
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM airlock_scan_claims WHERE substr(owner, 1, length(@prefix)) = @prefix AND owner <> @current",
             new { prefix, current }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -107,9 +99,9 @@ public sealed class ScanClaims
     /// <summary>How many submissions wait for inspection, how many are being inspected, and since when the oldest waits.</summary>
     public async Task<ScanQueue> QueueAsync(CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleAsync<QueueRow>(new CommandDefinition("""
-            SELECT COALESCE(SUM(state = 'Submitted'), 0) AS Waiting, COALESCE(SUM(state = 'Scanning'), 0) AS Scanning,
+            SELECT COUNT(CASE WHEN state = 'Submitted' THEN 1 END) AS Waiting, COUNT(CASE WHEN state = 'Scanning' THEN 1 END) AS Scanning,
                    MIN(CASE WHEN state = 'Submitted' THEN updated_at END) AS OldestWaiting
             FROM airlock_submissions WHERE state IN ('Submitted', 'Scanning')
             """, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -118,7 +110,7 @@ public sealed class ScanClaims
 
     public async Task<ScanClaim?> GetAsync(string submissionId, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
             "SELECT owner AS Owner, lease_until AS LeaseUntil FROM airlock_scan_claims WHERE submission_id = @submissionId",
             new { submissionId }, cancellationToken: cancellationToken)).ConfigureAwait(false);

@@ -1,8 +1,10 @@
+using System.Data.Common;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using SafeHaven.Airlock.Inspection;
 using SafeHaven.Airlock.Reviews;
 using SafeHaven.Airlock.Scanning;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Tokens;
 using SafeHaven.Airlock.Uploads;
 using SafeHaven.Airlock.Volumes;
@@ -32,7 +34,7 @@ public sealed record DepositSession(AirlockTokenRecord Token, Submission Submiss
 /// <see cref="SignOffRules"/>, and written to the management audit log. Refusals are <see cref="AirlockWorkflowException"/>.
 /// </summary>
 public sealed partial class AirlockWorkflow(
-    SqliteSubmissionStore submissions, IVolumeStore volumes, UploadService uploads, IUploadSessionStore uploadSessions,
+    SubmissionStore submissions, IVolumeStore volumes, UploadService uploads, IUploadSessionStore uploadSessions,
     IBlobStore files, AirlockTokens tokens, AirlockInspector inspector, IAuditLog audit, IProjectStore projects,
     IUserStore users, AirlockAlerts alerts, ILogger<AirlockWorkflow> logger, TimeProvider? time = null, AirlockOptions? options = null,
     IScanTrigger? scanTrigger = null)
@@ -92,13 +94,17 @@ public sealed partial class AirlockWorkflow(
         var now = _time.GetUtcNow();
         var submission = new Submission(id, request.Project, request.WorkPackage, request.Kind, tier, SubmissionState.Draft, volume.Id,
             caller.Name, depositor, script, "opened", null, now, now);
-        await submissions.CreateAsync(submission, cancellationToken).ConfigureAwait(false);
-        var (record, token) = await tokens.IssueAsync(AirlockTokenKind.Deposit, id, request.DepositWindow ?? DefaultDepositWindow,
-            request.AllowedRange, caller.Name, cancellationToken).ConfigureAwait(false);
-        await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.submission.opened", Target(submission), submission.Project,
-            ("kind", SubmissionStates.Name(submission.Kind)), ("tier", tier.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("depositor", depositor), ("script", script), ("volume", volume.Id), ("depositTokenId", record.Id),
-            ("depositTokenExpires", record.ExpiresAt.ToString("O")), ("allowedRange", record.AllowedRange)), cancellationToken).ConfigureAwait(false);
+        // The submission, its deposit token and the audit entry: one transaction.
+        var (record, token) = await ChangeAsync(async (connection, transaction) =>
+        {
+            await submissions.CreateAsync(connection, transaction, submission, cancellationToken).ConfigureAwait(false);
+            var issued = await tokens.IssueAsync(connection, transaction, AirlockTokenKind.Deposit, id, request.DepositWindow ?? DefaultDepositWindow,
+                request.AllowedRange, caller.Name, cancellationToken).ConfigureAwait(false);
+            return (issued, AuditRecord.Of(caller.Name, "airlock.submission.opened", Target(submission), submission.Project,
+                ("kind", SubmissionStates.Name(submission.Kind)), ("tier", tier.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("depositor", depositor), ("script", script), ("volume", volume.Id), ("depositTokenId", issued.Record.Id),
+                ("depositTokenExpires", issued.Record.ExpiresAt.ToString("O")), ("allowedRange", issued.Record.AllowedRange)));
+        }, cancellationToken).ConfigureAwait(false);
         return new OpenedSubmission(submission, record, token);
     }
 
@@ -529,9 +535,12 @@ public sealed partial class AirlockWorkflow(
             await alerts.RaiseAsync("hash-mismatch", Target(submission), submission.Project, $"Data ingress {submission.Id} of {submission.Project}/{submission.WorkPackage}: {reason}", cancellationToken).ConfigureAwait(false);
             throw new AirlockWorkflowException(AirlockError.HashMismatch, reason + ". The submission is blocked; the Programme and Project Managers have been alerted.");
         }
-        await submissions.SetHashConfirmedAsync(id, caller.Name, cancellationToken).ConfigureAwait(false);
-        await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.submission.hash-confirmed", Target(submission), submission.Project,
-            ("volumeSha256", manifest.VolumeDigest.Hex)), cancellationToken).ConfigureAwait(false);
+        await ChangeAsync(async (connection, transaction) =>
+        {
+            await submissions.SetHashConfirmedAsync(connection, transaction, id, caller.Name, cancellationToken).ConfigureAwait(false);
+            return (true, AuditRecord.Of(caller.Name, "airlock.submission.hash-confirmed", Target(submission), submission.Project,
+                ("volumeSha256", manifest.VolumeDigest.Hex)));
+        }, cancellationToken).ConfigureAwait(false);
         return await ApproveIfCompleteAsync(await GetAsync(id, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
@@ -569,12 +578,15 @@ public sealed partial class AirlockWorkflow(
         var role = held.Where(r => !decided.Contains(r)).Cast<Role?>().FirstOrDefault()
             ?? throw new AirlockWorkflowException(AirlockError.Conflict, $"Your role(s) {string.Join(", ", held)} have already signed off this submission.");
         var signOff = new SignOff(id, role, caller.Name, decision, reason, _time.GetUtcNow());
-        if (!await submissions.AddSignOffAsync(signOff, cancellationToken).ConfigureAwait(false))
+        var added = await ChangeAsync(async (connection, transaction) =>
+            await submissions.AddSignOffAsync(connection, transaction, signOff, cancellationToken).ConfigureAwait(false)
+                ? (true, AuditRecord.Of(caller.Name, $"airlock.review.{SubmissionStates.Name(decision)}", Target(submission), submission.Project,
+                    ("role", role.ToString()), ("reason", reason)))
+                : (false, null), cancellationToken).ConfigureAwait(false);
+        if (!added)
         {
             throw new AirlockWorkflowException(AirlockError.Conflict, $"The {role} sign-off is already recorded.");
         }
-        await audit.AppendAsync(AuditRecord.Of(caller.Name, $"airlock.review.{SubmissionStates.Name(decision)}", Target(submission), submission.Project,
-            ("role", role.ToString()), ("reason", reason)), cancellationToken).ConfigureAwait(false);
         if (decision == ReviewDecision.Reject)
         {
             return await MoveAsync(submission, SubmissionTrigger.Reject, caller.Name, $"rejected by {role} {caller.Name}: {reason}", cancellationToken).ConfigureAwait(false);
@@ -653,10 +665,12 @@ public sealed partial class AirlockWorkflow(
                 $"Only approved outputs are released; the submission is {SubmissionStates.Name(submission.State)}"
                 + (submission.State == SubmissionState.InReview ? $" (missing: {string.Join(", ", await MissingForApprovalAsync(submission, cancellationToken).ConfigureAwait(false))})." : "."));
         }
-        var issued = await tokens.IssueAsync(AirlockTokenKind.Release, id, lifetime, allowedRange, caller.Name, cancellationToken).ConfigureAwait(false);
-        await audit.AppendAsync(AuditRecord.Of(caller.Name, "airlock.submission.released", Target(submission), submission.Project,
-            ("reason", reason), ("releaseTokenId", issued.Record.Id), ("expires", issued.Record.ExpiresAt.ToString("O")), ("allowedRange", issued.Record.AllowedRange)), cancellationToken).ConfigureAwait(false);
-        return issued;
+        return await ChangeAsync(async (connection, transaction) =>
+        {
+            var issued = await tokens.IssueAsync(connection, transaction, AirlockTokenKind.Release, id, lifetime, allowedRange, caller.Name, cancellationToken).ConfigureAwait(false);
+            return (issued, AuditRecord.Of(caller.Name, "airlock.submission.released", Target(submission), submission.Project,
+                ("reason", reason), ("releaseTokenId", issued.Record.Id), ("expires", issued.Record.ExpiresAt.ToString("O")), ("allowedRange", issued.Record.AllowedRange)));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The released submission a release token reads.</summary>
@@ -774,13 +788,18 @@ public sealed partial class AirlockWorkflow(
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!await submissions.TransitionAsync(submission.Id, submission.State, to, reason, cancellationToken).ConfigureAwait(false))
+            var record = AuditRecord.Of(actor, "airlock.submission." + SubmissionStates.Name(to), Target(submission), submission.Project,
+                [("from", SubmissionStates.Name(submission.State)), ("trigger", SubmissionStates.Name(trigger)), ("reason", reason), .. details]);
+            // One transaction: the transition is never visible without its audit entry, on either provider.
+            var moved = await ChangeAsync(async (connection, transaction) =>
+                await submissions.TransitionAsync(connection, transaction, submission.Id, submission.State, to, reason, cancellationToken).ConfigureAwait(false)
+                    ? (true, record)
+                    : (false, null), cancellationToken).ConfigureAwait(false);
+            if (!moved)
             {
                 var now = await GetAsync(submission.Id, cancellationToken).ConfigureAwait(false);
                 throw new AirlockWorkflowException(AirlockError.WrongState, $"The submission moved to {SubmissionStates.Name(now.State)} meanwhile.");
             }
-            await audit.AppendAsync(AuditRecord.Of(actor, "airlock.submission." + SubmissionStates.Name(to), Target(submission), submission.Project,
-                [("from", SubmissionStates.Name(submission.State)), ("trigger", SubmissionStates.Name(trigger)), ("reason", reason), .. details]), CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -789,6 +808,21 @@ public sealed partial class AirlockWorkflow(
         LogTransition(logger, submission.Id, SubmissionStates.Name(submission.State), SubmissionStates.Name(to), reason);
         return (await submissions.GetAsync(submission.Id, CancellationToken.None).ConfigureAwait(false))!;
     }
+
+    /// <summary>
+    /// Runs <paramref name="change"/> on the airlock's tables and appends the audit entry it returns (if any) in the same
+    /// transaction of the appliance's database: both commit, or neither.
+    /// </summary>
+    private Task<T> ChangeAsync<T>(Func<DbConnection, DbTransaction, Task<(T Result, AuditRecord? Audit)>> change, CancellationToken cancellationToken) =>
+        submissions.Database.WriteAsync(async (connection, transaction) =>
+        {
+            var (result, record) = await change(connection, transaction).ConfigureAwait(false);
+            if (record is not null)
+            {
+                await AuditInTransaction.AppendAsync(submissions.Database, connection, transaction, record, _time, cancellationToken).ConfigureAwait(false);
+            }
+            return result;
+        }, cancellationToken);
 
     private readonly SemaphoreSlim[] _moveGates = [.. Enumerable.Range(0, 32).Select(_ => new SemaphoreSlim(1, 1))];
 

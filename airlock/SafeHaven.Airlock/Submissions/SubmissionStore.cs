@@ -1,4 +1,6 @@
+using System.Data.Common;
 using Dapper;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Management.Identity;
 
 namespace SafeHaven.Airlock.Submissions;
@@ -18,51 +20,31 @@ public enum ReviewDecision
 /// <summary>A reviewer's recorded decision, in one of the roles the sign-off table requires.</summary>
 public sealed record SignOff(string SubmissionId, Role Role, string Reviewer, ReviewDecision Decision, string Reason, DateTimeOffset At);
 
-/// <summary>Submissions and sign-offs in the airlock's SQLite file. State changes are compare-and-set.</summary>
-public sealed class SqliteSubmissionStore
+/// <summary>Submissions and sign-offs in the airlock tables of the appliance's database. State changes are compare-and-set.</summary>
+public sealed class SubmissionStore
 {
     private const string Columns = "id AS Id, project AS Project, work_package AS WorkPackage, kind AS Kind, tier AS Tier, state AS State, volume_id AS VolumeId, created_by AS CreatedBy, depositor AS Depositor, script AS Script, state_reason AS StateReason, hash_confirmed_by AS HashConfirmedBy, created_at AS CreatedAt, updated_at AS UpdatedAt";
 
     private readonly AirlockDatabase _database;
     private readonly TimeProvider _time;
 
-    public SqliteSubmissionStore(AirlockDatabase database, TimeProvider? time = null)
+    public SubmissionStore(AirlockDatabase database, TimeProvider? time = null)
     {
         _database = database;
         _time = time ?? TimeProvider.System;
-        using var connection = database.Open();
-        connection.Execute("""
-            CREATE TABLE IF NOT EXISTS airlock_submissions (
-                id                TEXT    NOT NULL PRIMARY KEY,
-                project           TEXT    NOT NULL,
-                work_package      TEXT    NOT NULL,
-                kind              TEXT    NOT NULL,
-                tier              INTEGER NOT NULL,
-                state             TEXT    NOT NULL,
-                volume_id         TEXT    NOT NULL REFERENCES airlock_volumes (id),
-                created_by        TEXT    NOT NULL,
-                depositor         TEXT,
-                script            TEXT,
-                state_reason      TEXT,
-                hash_confirmed_by TEXT,
-                created_at        INTEGER NOT NULL,
-                updated_at        INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS airlock_signoffs (
-                submission_id     TEXT    NOT NULL REFERENCES airlock_submissions (id),
-                role              TEXT    NOT NULL,
-                reviewer          TEXT    NOT NULL,
-                decision          TEXT    NOT NULL,
-                reason            TEXT    NOT NULL,
-                at                INTEGER NOT NULL,
-                PRIMARY KEY (submission_id, role)
-            );
-            """);
     }
+
+    public AirlockDatabase Database => _database;
 
     public async Task CreateAsync(Submission submission, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await CreateAsync(connection, null, submission, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records a new submission inside the caller's transaction.</summary>
+    public async Task CreateAsync(DbConnection connection, DbTransaction? transaction, Submission submission, CancellationToken cancellationToken)
+    {
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO airlock_submissions (id, project, work_package, kind, tier, state, volume_id, created_by, depositor, script, state_reason, hash_confirmed_by, created_at, updated_at)
             VALUES (@Id, @Project, @WorkPackage, @Kind, @Tier, @State, @VolumeId, @CreatedBy, @Depositor, @Script, @StateReason, NULL, @CreatedAt, @CreatedAt)
@@ -71,12 +53,12 @@ public sealed class SqliteSubmissionStore
             submission.Id, submission.Project, submission.WorkPackage, Kind = submission.Kind.ToString(), submission.Tier,
             State = submission.State.ToString(), submission.VolumeId, submission.CreatedBy, submission.Depositor, submission.Script,
             submission.StateReason, CreatedAt = submission.CreatedAt.ToUnixTimeMilliseconds(),
-        }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     public async Task<Submission?> GetAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
             $"SELECT {Columns} FROM airlock_submissions WHERE id = @id", new { id }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return row?.ToSubmission();
@@ -84,61 +66,83 @@ public sealed class SqliteSubmissionStore
 
     public async Task<IReadOnlyList<Submission>> ListAsync(string? project, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            $"SELECT {Columns} FROM airlock_submissions WHERE @project IS NULL OR project = @project ORDER BY created_at, id",
+            $"SELECT {Columns} FROM airlock_submissions{(project is null ? "" : " WHERE project = @project")} ORDER BY created_at, id",
             new { project }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return rows.Select(r => r.ToSubmission()).ToList();
     }
 
     public async Task<IReadOnlyList<Submission>> ListInStatesAsync(IReadOnlyCollection<SubmissionState> states, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        // One parameter per state: Dapper would pass a list to Npgsql as one array parameter, which IN does not take.
+        var parameters = new DynamicParameters();
+        var names = states.Select((state, i) =>
+        {
+            parameters.Add("s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), state.ToString());
+            return "@s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }).ToList();
+        if (names.Count == 0)
+        {
+            return [];
+        }
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            $"SELECT {Columns} FROM airlock_submissions WHERE state IN @states ORDER BY created_at, id",
-            new { states = states.Select(s => s.ToString()).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            $"SELECT {Columns} FROM airlock_submissions WHERE state IN ({string.Join(", ", names)}) ORDER BY created_at, id",
+            parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return rows.Select(r => r.ToSubmission()).ToList();
     }
 
     /// <summary>Moves the submission from <paramref name="from"/> to <paramref name="to"/>; false when it was no longer in <paramref name="from"/>.</summary>
     public async Task<bool> TransitionAsync(string id, SubmissionState from, SubmissionState to, string reason, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
-        return await connection.ExecuteAsync(new CommandDefinition(
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await TransitionAsync(connection, null, id, from, to, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="TransitionAsync(string, SubmissionState, SubmissionState, string, CancellationToken)"/> inside the caller's
+    /// transaction (its audit entry commits with it). On PostgreSQL the row stays locked until that transaction ends, so
+    /// a concurrent transition on another replica waits and then finds the state changed.
+    /// </summary>
+    public async Task<bool> TransitionAsync(
+        DbConnection connection, DbTransaction? transaction, string id, SubmissionState from, SubmissionState to, string reason, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE airlock_submissions SET state = @to, state_reason = @reason, updated_at = @now WHERE id = @id AND state = @from",
             new { id, from = from.ToString(), to = to.ToString(), reason, now = _time.GetUtcNow().ToUnixTimeMilliseconds() },
-            cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
-    }
+            transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
 
     public async Task SetHashConfirmedAsync(string id, string by, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await SetHashConfirmedAsync(connection, null, id, by, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task SetHashConfirmedAsync(DbConnection connection, DbTransaction? transaction, string id, string by, CancellationToken cancellationToken) =>
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE airlock_submissions SET hash_confirmed_by = @by, updated_at = @now WHERE id = @id",
-            new { id, by, now = _time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-    }
+            new { id, by, now = _time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
 
     /// <summary>Records a sign-off; false when that role has already decided.</summary>
     public async Task<bool> AddSignOffAsync(SignOff signOff, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
-        try
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO airlock_signoffs (submission_id, role, reviewer, decision, reason, at) VALUES (@SubmissionId, @Role, @Reviewer, @Decision, @Reason, @At)",
-                new { signOff.SubmissionId, Role = signOff.Role.ToString(), signOff.Reviewer, Decision = signOff.Decision.ToString(), signOff.Reason, At = signOff.At.ToUnixTimeMilliseconds() },
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return true;
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19)
-        {
-            return false;
-        }
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await AddSignOffAsync(connection, null, signOff, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Records a sign-off inside the caller's transaction; false when that role has already decided (no error is raised,
+    /// so the transaction stays usable on PostgreSQL).
+    /// </summary>
+    public async Task<bool> AddSignOffAsync(DbConnection connection, DbTransaction? transaction, SignOff signOff, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO airlock_signoffs (submission_id, role, reviewer, decision, reason, at) VALUES (@SubmissionId, @Role, @Reviewer, @Decision, @Reason, @At) ON CONFLICT (submission_id, role) DO NOTHING",
+            new { signOff.SubmissionId, Role = signOff.Role.ToString(), signOff.Reviewer, Decision = signOff.Decision.ToString(), signOff.Reason, At = signOff.At.ToUnixTimeMilliseconds() },
+            transaction, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
 
     public async Task<IReadOnlyList<SignOff>> ListSignOffsAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<SignOffRow>(new CommandDefinition(
             "SELECT submission_id AS SubmissionId, role AS Role, reviewer AS Reviewer, decision AS Decision, reason AS Reason, at AS At FROM airlock_signoffs WHERE submission_id = @id ORDER BY at",
             new { id }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -149,7 +153,7 @@ public sealed class SqliteSubmissionStore
     /// <summary>The open upload of <paramref name="path"/> in a volume, if any (a depositor resuming after a restart).</summary>
     public async Task<string?> FindOpenUploadAsync(string volumeId, string path, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
             "SELECT id FROM airlock_uploads WHERE volume_id = @volumeId AND path = @path AND state = 'open'",
             new { volumeId, path }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -158,7 +162,7 @@ public sealed class SqliteSubmissionStore
     /// <summary>Ids of open uploads into a volume (a submit must not leave half-uploaded files behind).</summary>
     public async Task<IReadOnlyList<string>> ListOpenUploadsAsync(string volumeId, CancellationToken cancellationToken)
     {
-        await using var connection = _database.Open();
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         return (await connection.QueryAsync<string>(new CommandDefinition(
             "SELECT id FROM airlock_uploads WHERE volume_id = @volumeId AND state = 'open'",
             new { volumeId }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();

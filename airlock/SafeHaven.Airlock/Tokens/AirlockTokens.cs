@@ -1,7 +1,9 @@
+using System.Data.Common;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Submissions;
 
 using SafeHaven.Management.Identity;
@@ -30,7 +32,6 @@ public sealed record AirlockTokenRecord(
 public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private bool _created;
 
     public static string PrefixOf(AirlockTokenKind kind) => kind == AirlockTokenKind.Deposit ? "shd_" : "shr_";
 
@@ -65,17 +66,23 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
     public async Task<(AirlockTokenRecord Record, string Token)> IssueAsync(
         AirlockTokenKind kind, string submissionId, TimeSpan lifetime, string? allowedRange, string createdBy, CancellationToken cancellationToken)
     {
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await IssueAsync(connection, null, kind, submissionId, lifetime, allowedRange, createdBy, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Issues a token inside the caller's transaction (it exists only if that transaction commits).</summary>
+    public async Task<(AirlockTokenRecord Record, string Token)> IssueAsync(DbConnection connection, DbTransaction? transaction,
+        AirlockTokenKind kind, string submissionId, TimeSpan lifetime, string? allowedRange, string createdBy, CancellationToken cancellationToken)
+    {
         if (lifetime <= TimeSpan.Zero || lifetime > TimeSpan.FromDays(90))
         {
             throw new AirlockWorkflowException(AirlockError.Invalid, "A token lives between one minute and 90 days.");
         }
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var salt = RandomNumberGenerator.GetBytes(16);
         var now = _time.GetUtcNow();
         var record = new AirlockTokenRecord(id, kind, submissionId, now + lifetime, NormaliseRange(allowedRange), now, createdBy, null);
-        await using var connection = database.Open();
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO airlock_tokens (id, kind, submission_id, salt, hash, expires_at, allowed_range, created_at, created_by, ended_at)
             VALUES (@Id, @Kind, @SubmissionId, @Salt, @Hash, @ExpiresAt, @AllowedRange, @CreatedAt, @CreatedBy, NULL)
@@ -83,7 +90,7 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
         {
             record.Id, Kind = kind.ToString(), record.SubmissionId, Salt = salt, Hash = SaltedSecret.Hash(salt, secret),
             ExpiresAt = record.ExpiresAt.ToUnixTimeMilliseconds(), record.AllowedRange, CreatedAt = now.ToUnixTimeMilliseconds(), record.CreatedBy,
-        }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return (record, $"{PrefixOf(kind)}{id}_{secret}");
     }
 
@@ -107,8 +114,7 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
         }
         var id = token.Substring(prefix.Length, 12);
         var secret = token[(prefix.Length + 13)..];
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition(
             "SELECT id AS Id, kind AS Kind, submission_id AS SubmissionId, salt AS Salt, hash AS Hash, expires_at AS ExpiresAt, allowed_range AS AllowedRange, created_at AS CreatedAt, created_by AS CreatedBy, ended_at AS EndedAt FROM airlock_tokens WHERE id = @id",
             new { id }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -136,8 +142,7 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
     /// <summary>Ends a token for good (deposit complete, submission revoked). False when it had already ended.</summary>
     public async Task<bool> EndAsync(string id, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE airlock_tokens SET ended_at = @now WHERE id = @id AND ended_at IS NULL",
             new { id, now = _time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1;
@@ -146,8 +151,7 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
     /// <summary>Ends every live token of a submission (of one kind); returns how many.</summary>
     public async Task<int> EndAllAsync(string submissionId, AirlockTokenKind kind, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE airlock_tokens SET ended_at = @now WHERE submission_id = @submissionId AND kind = @kind AND ended_at IS NULL",
             new { submissionId, kind = kind.ToString(), now = _time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -155,37 +159,11 @@ public sealed class AirlockTokens(AirlockDatabase database, TimeProvider? time =
 
     public async Task<IReadOnlyList<AirlockTokenRecord>> ListAsync(string submissionId, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<TokenRow>(new CommandDefinition(
             "SELECT id AS Id, kind AS Kind, submission_id AS SubmissionId, salt AS Salt, hash AS Hash, expires_at AS ExpiresAt, allowed_range AS AllowedRange, created_at AS CreatedAt, created_by AS CreatedBy, ended_at AS EndedAt FROM airlock_tokens WHERE submission_id = @submissionId ORDER BY created_at",
             new { submissionId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return rows.Select(r => r.ToRecord()).ToList();
-    }
-
-    private async Task EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        if (_created)
-        {
-            return;
-        }
-        await using var connection = database.Open();
-        await connection.ExecuteAsync(new CommandDefinition("""
-            CREATE TABLE IF NOT EXISTS airlock_tokens (
-                id            TEXT    NOT NULL PRIMARY KEY,
-                kind          TEXT    NOT NULL,
-                submission_id TEXT    NOT NULL,
-                salt          BLOB    NOT NULL,
-                hash          BLOB    NOT NULL,
-                expires_at    INTEGER NOT NULL,
-                allowed_range TEXT,
-                created_at    INTEGER NOT NULL,
-                created_by    TEXT    NOT NULL,
-                ended_at      INTEGER
-            );
-            CREATE INDEX IF NOT EXISTS airlock_tokens_submission ON airlock_tokens (submission_id);
-            """, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        _created = true;
     }
 
     private sealed class TokenRow

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeHaven.Airlock.Integrity;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Tests.Blobs;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Uploads;
@@ -18,9 +19,9 @@ public sealed class VolumeIntegrityVerifierTests : IDisposable
     public async Task Flipped_byte_in_a_stored_file_is_found_and_the_job_records_it()
     {
         var database = AirlockDatabase.ForFile(_temp.Combine("airlock.db"));
-        var volumes = new SqliteVolumeStore(database);
+        var volumes = new DatabaseVolumeStore(database);
         var blobs = new FileSystemBlobStore(_temp.Combine("blobs"));
-        var uploads = new UploadService(new SqliteUploadSessionStore(database), volumes, blobs, new FileSystemBlobStore(_temp.Combine("chunks")));
+        var uploads = new UploadService(new DatabaseUploadSessionStore(database), volumes, blobs, new FileSystemBlobStore(_temp.Combine("chunks")));
         var volume = await volumes.CreateAsync("wp-9", "secure-data", Ct);
         var good = BlobStoreContractTests.Bytes(100_000, seed: 21);
         var victim = BlobStoreContractTests.Bytes(70_000, seed: 22);

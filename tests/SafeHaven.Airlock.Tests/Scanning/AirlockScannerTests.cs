@@ -3,6 +3,7 @@ using SafeHaven.Airlock.Submissions;
 using SafeHaven.Airlock.Tests.Blobs;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Tests.Workflow;
+using SafeHaven.Core.Storage.Database;
 
 namespace SafeHaven.Airlock.Tests.Scanning;
 
@@ -11,8 +12,12 @@ namespace SafeHaven.Airlock.Tests.Scanning;
 /// worker that died mid-inspection (its claim left behind, as a killed process leaves it), the watchdog, the deposit
 /// token that still reads its own state after submit.
 /// </summary>
-public sealed class AirlockScannerTests
+public abstract class AirlockScannerTests(DatabaseProvider provider)
 {
+    private WorkflowHarness Harness(int tier) => new(tier, provider);
+
+    protected DatabaseProvider Provider => provider;
+
     private static CancellationToken Ct => TestContext.Token;
 
     private static readonly byte[] Tool = BlobStoreContractTests.Bytes(5000, seed: 11);
@@ -32,14 +37,14 @@ public sealed class AirlockScannerTests
         var claim = await h.Claims.ClaimNextAsync("other-node/dead-run", TimeSpan.FromSeconds(60), Ct);
         Assert.NotNull(claim);
         Assert.Equal(id, claim.SubmissionId);
-        Assert.True(await new SqliteSubmissionStore(h.Database, h.Time).TransitionAsync(id, SubmissionState.Submitted, SubmissionState.Scanning, "inspection started", Ct));
+        Assert.True(await new SubmissionStore(h.Database, h.Time).TransitionAsync(id, SubmissionState.Submitted, SubmissionState.Scanning, "inspection started", Ct));
         return claim;
     }
 
     [Fact]
     public async Task Finishing_a_deposit_returns_submitted_and_the_scan_job_takes_it_to_in_review()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var (submitted, token) = await SubmittedAsync(h);
         Assert.Equal(SubmissionState.Submitted, submitted.State);
         Assert.Equal(SubmissionState.Submitted, (await h.Workflow.DepositStatusAsync(token, WorkflowHarness.Remote, Ct)).State);
@@ -55,7 +60,7 @@ public sealed class AirlockScannerTests
     [Fact]
     public async Task A_worker_that_died_is_taken_over_once_its_lease_lapses_and_the_scan_resumes()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var (submitted, _) = await SubmittedAsync(h);
         await DiedWhileScanningAsync(h, submitted.Id);
 
@@ -73,12 +78,12 @@ public sealed class AirlockScannerTests
     [Fact]
     public async Task A_restart_of_the_same_node_resumes_its_interrupted_scans_at_once()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var (submitted, _) = await SubmittedAsync(h);
         var node = "this-node";
         var killed = await h.Claims.ClaimNextAsync($"{node}/killed-run", TimeSpan.FromSeconds(600), Ct);
         Assert.NotNull(killed);
-        Assert.True(await new SqliteSubmissionStore(h.Database, h.Time).TransitionAsync(submitted.Id, SubmissionState.Submitted, SubmissionState.Scanning, "inspection started", Ct));
+        Assert.True(await new SubmissionStore(h.Database, h.Time).TransitionAsync(submitted.Id, SubmissionState.Submitted, SubmissionState.Scanning, "inspection started", Ct));
 
         // The new process of the same node (same SafeHaven:Airlock:ScanWorkerId) drops the dead run's claims on its first run.
         var restarted = new AirlockScanner(h.Workflow, h.Claims, new AirlockOptions { ScanWorkerId = node }, Microsoft.Extensions.Logging.Abstractions.NullLogger<AirlockScanner>.Instance);
@@ -89,7 +94,7 @@ public sealed class AirlockScannerTests
     [Fact]
     public async Task The_watchdog_fails_a_scan_past_the_timeout_with_the_reason_and_a_rescan_passes()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var (submitted, token) = await SubmittedAsync(h);
         await DiedWhileScanningAsync(h, submitted.Id);
 
@@ -116,7 +121,7 @@ public sealed class AirlockScannerTests
     [Fact]
     public async Task A_used_up_deposit_token_reads_its_own_state_until_it_expires_and_does_nothing_else()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var (submitted, token) = await SubmittedAsync(h);
         await h.ScanPendingAsync();
 
@@ -147,7 +152,7 @@ public sealed class AirlockScannerTests
     [Fact]
     public async Task Healthz_shows_the_queue_and_is_degraded_when_a_submission_waits_past_the_timeout_without_starting()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var options = new AirlockOptions();
         var health = new ScanQueueHealth(h.Claims, options, h.Time);
         var (submitted, _) = await SubmittedAsync(h);
@@ -167,3 +172,7 @@ public sealed class AirlockScannerTests
         Assert.Empty((await health.ReportAsync(Ct)).Problems);
     }
 }
+
+public sealed class SqliteAirlockScannerTests() : AirlockScannerTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresAirlockScannerTests() : AirlockScannerTests(DatabaseProvider.Postgres);

@@ -1,3 +1,4 @@
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Tests.Blobs;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Uploads;
@@ -20,8 +21,8 @@ public sealed class S3UploadServiceTests(S3rverFixture s3rver) : IClassFixture<S
         using var files = new S3BlobStore(client, S3rverFixture.BucketName, prefix + "files", partSize: 256 * 1024, ownsClient: true);
         using var chunks = new S3BlobStore(client, S3rverFixture.BucketName, prefix + "chunks");
         var database = AirlockDatabase.ForFile(_temp.Combine("airlock.db"));
-        var volumes = new SqliteVolumeStore(database);
-        var uploads = new UploadService(new SqliteUploadSessionStore(database), volumes, files, chunks);
+        var volumes = new DatabaseVolumeStore(database);
+        var uploads = new UploadService(new DatabaseUploadSessionStore(database), volumes, files, chunks);
         var content = BlobStoreContractTests.Bytes((3 * UploadService.MinChunkSize * 4) + 77, seed: 31);
         var sha = BlobDigest.Compute(content);
         var volume = await volumes.CreateAsync("wp-s3", "ingress", TestContext.Token);

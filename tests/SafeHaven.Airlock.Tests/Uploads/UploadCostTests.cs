@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Uploads;
 using SafeHaven.Airlock.Volumes;
@@ -19,8 +20,8 @@ public sealed class UploadCostTests : IDisposable
     private (UploadService Uploads, IVolumeStore Volumes) Start(UploadLimits? limits = null)
     {
         var database = AirlockDatabase.ForFile(_temp.Combine("airlock.db"));
-        var volumes = new SqliteVolumeStore(database);
-        return (new UploadService(new SqliteUploadSessionStore(database), volumes, new FileSystemBlobStore(_temp.Combine("blobs")),
+        var volumes = new DatabaseVolumeStore(database);
+        return (new UploadService(new DatabaseUploadSessionStore(database), volumes, new FileSystemBlobStore(_temp.Combine("blobs")),
             new FileSystemBlobStore(_temp.Combine("chunks")), limits: limits), volumes);
     }
 

@@ -1,13 +1,17 @@
 using System.Security.Cryptography;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Tests.Blobs;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Uploads;
 using SafeHaven.Airlock.Volumes;
 using SafeHaven.Core.Blobs;
+using SafeHaven.Core.Storage.Database;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.Airlock.Tests.Uploads;
 
-public sealed class UploadServiceTests : IDisposable
+/// <summary>The upload path over the airlock tables, once per database provider (the subclasses below).</summary>
+public abstract class UploadServiceTests(DatabaseProvider provider) : TestDatabase(provider)
 {
     private const int ChunkSize = UploadService.MinChunkSize;
 
@@ -15,14 +19,14 @@ public sealed class UploadServiceTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Token;
 
-    /// <summary>A fresh service over the same SQLite file and blob directories: what a restarted appliance builds.</summary>
-    private (UploadService Uploads, IVolumeStore Volumes, IBlobStore Files) Start()
+    /// <summary>A fresh service over the same database and blob directories: what a restarted appliance builds.</summary>
+    private async Task<(UploadService Uploads, IVolumeStore Volumes, IBlobStore Files)> StartAsync()
     {
-        var database = AirlockDatabase.ForFile(_temp.Combine("airlock.db"));
-        var volumes = new SqliteVolumeStore(database);
+        var database = await AirlockDatabase.OpenAsync(OpenReplica(), null, Ct);
+        var volumes = new DatabaseVolumeStore(database);
         var files = new FileSystemBlobStore(_temp.Combine("blobs"));
         var chunks = new FileSystemBlobStore(_temp.Combine("chunks"));
-        return (new UploadService(new SqliteUploadSessionStore(database), volumes, files, chunks), volumes, files);
+        return (new UploadService(new DatabaseUploadSessionStore(database), volumes, files, chunks), volumes, files);
     }
 
     private static byte[] Chunk(byte[] content, int index) =>
@@ -43,7 +47,7 @@ public sealed class UploadServiceTests : IDisposable
 
         // Before the "crash": two of five chunks arrive, out of order.
         {
-            var (uploads, volumes, _) = Start();
+            var (uploads, volumes, _) = await StartAsync();
             volumeId = (await volumes.CreateAsync("wp-17", "ingress", Ct)).Id;
             var session = await uploads.BeginAsync(volumeId, "data/cohort.csv", content.Length, sha, ChunkSize, Ct);
             uploadId = session.Id;
@@ -52,11 +56,9 @@ public sealed class UploadServiceTests : IDisposable
             await PutAsync(uploads, uploadId, content, 2);
             Assert.Empty((await volumes.GetManifestAsync(volumeId, Ct))!.Files);
         }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-
         // After the restart: the received chunks are still there; the client resumes from chunk 1.
         {
-            var (uploads, volumes, files) = Start();
+            var (uploads, volumes, files) = await StartAsync();
             var status = (await uploads.GetStatusAsync(uploadId, Ct))!;
             Assert.Equal([0, 2], status.ReceivedChunks);
             Assert.Equal(1, status.NextMissingChunk);
@@ -77,7 +79,7 @@ public sealed class UploadServiceTests : IDisposable
             Assert.Equal(("data/cohort.csv", sha, (long)content.Length), (listed.Path, listed.Sha256, listed.Size));
             await using var stored = await files.OpenReadAsync(sha, Ct);
             Assert.Equal(sha, BlobDigest.FromHash(await SHA256.HashDataAsync(stored!, Ct)));
-            Assert.Empty(Directory.EnumerateFiles(_temp.Combine("chunks", "sha256"), "*", SearchOption.AllDirectories));
+            Assert.Empty(System.IO.Directory.EnumerateFiles(_temp.Combine("chunks", "sha256"), "*", SearchOption.AllDirectories));
             Assert.Equal(file, await uploads.CompleteAsync(uploadId, Ct));
         }
     }
@@ -85,7 +87,7 @@ public sealed class UploadServiceTests : IDisposable
     [Fact]
     public async Task Chunk_that_does_not_match_its_hash_or_length_is_rejected_and_not_recorded()
     {
-        var (uploads, volumes, _) = Start();
+        var (uploads, volumes, _) = await StartAsync();
         var content = BlobStoreContractTests.Bytes(2 * ChunkSize, seed: 12);
         var volume = await volumes.CreateAsync("wp-1", "in", Ct);
         var session = await uploads.BeginAsync(volume.Id, "a.bin", content.Length, BlobDigest.Compute(content), ChunkSize, Ct);
@@ -105,7 +107,7 @@ public sealed class UploadServiceTests : IDisposable
     [Fact]
     public async Task Wrong_declared_file_hash_adds_nothing_to_the_volume()
     {
-        var (uploads, volumes, files) = Start();
+        var (uploads, volumes, files) = await StartAsync();
         var content = BlobStoreContractTests.Bytes(ChunkSize + 10, seed: 13);
         var volume = await volumes.CreateAsync("wp-1", "in", Ct);
         var declared = BlobDigest.Compute("not this file"u8);
@@ -123,7 +125,7 @@ public sealed class UploadServiceTests : IDisposable
     [Fact]
     public async Task Volumes_take_deposits_only_in_external_mode_and_paths_are_checked()
     {
-        var (uploads, volumes, _) = Start();
+        var (uploads, volumes, _) = await StartAsync();
         var volume = await volumes.CreateAsync("wp-2", "in", Ct);
         var empty = BlobDigest.Compute([]);
 
@@ -152,9 +154,13 @@ public sealed class UploadServiceTests : IDisposable
         Assert.Equal(manifest.VolumeDigest, new VolumeManifest("v", [b, a]).VolumeDigest);
     }
 
-    public void Dispose()
+    public override async Task DisposeAsync()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await base.DisposeAsync();
         _temp.Dispose();
     }
 }
+
+public sealed class SqliteUploadServiceTests() : UploadServiceTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresUploadServiceTests() : UploadServiceTests(DatabaseProvider.Postgres);

@@ -2,14 +2,19 @@ using SafeHaven.Airlock.Submissions;
 using SafeHaven.Airlock.Tests.Blobs;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Uploads;
+using SafeHaven.Core.Storage.Database;
 using SafeHaven.Management.Audit;
 using SafeHaven.Management.Identity;
 
 namespace SafeHaven.Airlock.Tests.Workflow;
 
 /// <summary>One person never fills two required sign-offs of one submission, and never reviews what they deposited.</summary>
-public sealed class SeparationOfDutiesTests
+public abstract class SeparationOfDutiesTests(DatabaseProvider provider)
 {
+    private WorkflowHarness Harness(int tier) => new(tier, provider);
+
+    protected DatabaseProvider Provider => provider;
+
     private static CancellationToken Ct => TestContext.Token;
 
     private static readonly byte[] Tool = BlobStoreContractTests.Bytes(UploadService.MinChunkSize + 99, seed: 11);
@@ -43,7 +48,7 @@ public sealed class SeparationOfDutiesTests
     [Fact]
     public async Task An_investigator_who_is_also_the_referee_signs_off_once_and_tier_3_stays_in_review()
     {
-        using var h = new WorkflowHarness(tier: 3);
+        using var h = Harness(tier: 3);
         await GrantAsync(h, "both", Role.Investigator, Role.Referee);
         var submitted = await InReviewSoftwareAsync(h);
 
@@ -66,7 +71,7 @@ public sealed class SeparationOfDutiesTests
     [Fact]
     public async Task Egress_at_tier_2_needs_three_different_people_even_when_one_holds_all_three_roles()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         await GrantAsync(h, "all3", Role.Investigator, Role.Referee, Role.DatasetProviderRepresentative);
         var opened = await h.OpenAsync("res", SubmissionKind.Egress, script: "analysis.py");
         await h.DepositAsync(opened.DepositToken, "analysis.py", "print(1)\n"u8.ToArray());
@@ -83,11 +88,11 @@ public sealed class SeparationOfDutiesTests
     [Fact]
     public async Task Approval_counts_one_sign_off_per_person_even_if_the_store_holds_two()
     {
-        using var h = new WorkflowHarness(tier: 3);
+        using var h = Harness(tier: 3);
         await GrantAsync(h, "both", Role.Investigator, Role.Referee);
         var submitted = await InReviewSoftwareAsync(h);
         // Written past the workflow (as an older version of the appliance could have): the rule still holds at approval.
-        var store = new SqliteSubmissionStore(h.Database, h.Time);
+        var store = new SubmissionStore(h.Database, h.Time);
         Assert.True(await store.AddSignOffAsync(new SignOff(submitted.Id, Role.Investigator, "both", ReviewDecision.Approve, "a", h.Time.GetUtcNow()), Ct));
         Assert.True(await store.AddSignOffAsync(new SignOff(submitted.Id, Role.Referee, "both", ReviewDecision.Approve, "b", h.Time.GetUtcNow().AddSeconds(1)), Ct));
         Assert.Equal(["Referee sign-off"], await h.Workflow.MissingForApprovalAsync(await h.Workflow.GetAsync(submitted.Id, Ct), Ct));
@@ -97,7 +102,7 @@ public sealed class SeparationOfDutiesTests
     public async Task A_depositor_never_reviews_what_they_deposited_whatever_other_role_they_hold()
     {
         // Data ingress at tier 3: the depositing Dataset Provider Representative is also a Referee of the project.
-        using (var h = new WorkflowHarness(tier: 3))
+        using (var h = Harness(tier: 3))
         {
             await GrantAsync(h, "dpr", Role.Referee);
             await h.StoreAgreementAsync();
@@ -109,7 +114,7 @@ public sealed class SeparationOfDutiesTests
             Assert.Equal(SubmissionState.InReview, (await h.Workflow.GetAsync(submitted.Id, Ct)).State);
         }
         // Software ingress at tier 3 opened by an Investigator who is also a Referee: neither sign-off is theirs to give.
-        using (var h = new WorkflowHarness(tier: 3))
+        using (var h = Harness(tier: 3))
         {
             await GrantAsync(h, "inv", Role.Referee);
             var submitted = await InReviewSoftwareAsync(h, opener: "inv");
@@ -118,3 +123,7 @@ public sealed class SeparationOfDutiesTests
         }
     }
 }
+
+public sealed class SqliteSeparationOfDutiesTests() : SeparationOfDutiesTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresSeparationOfDutiesTests() : SeparationOfDutiesTests(DatabaseProvider.Postgres);

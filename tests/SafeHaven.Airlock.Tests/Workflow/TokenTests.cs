@@ -1,19 +1,33 @@
 using System.Net;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Submissions;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Tokens;
+using SafeHaven.Core.Storage.Database;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.Airlock.Tests.Workflow;
 
-public sealed class TokenTests : IDisposable
+/// <summary>Deposit and release tokens over the airlock tables, once per database provider (the subclasses below).</summary>
+public abstract class TokenTests(DatabaseProvider provider) : TestDatabase(provider)
 {
-    private readonly TempDirectory _temp = new();
     private readonly ManualTime _time = new(DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private static CancellationToken Ct => TestContext.Token;
 
-    private AirlockTokens Tokens() => new(AirlockDatabase.ForFile(_temp.Combine("airlock.db")), _time);
+    private AirlockTokens Tokens() => new(AirlockDatabase.OpenAsync(Database, null, Ct).GetAwaiter().GetResult(), _time);
 
-    public void Dispose() => _temp.Dispose();
+    /// <summary>Everything stored: the SQLite file and its WAL as bytes, or every token row as PostgreSQL prints it.</summary>
+    private async Task<string> StoredTextAsync()
+    {
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            var path = Path.Combine(Directory, "safehaven.db");
+            var bytes = (await File.ReadAllBytesAsync(path, Ct)).Concat(File.Exists(path + "-wal") ? await File.ReadAllBytesAsync(path + "-wal", Ct) : []).ToArray();
+            return System.Text.Encoding.ASCII.GetString(bytes);
+        }
+        await using var connection = await Database.OpenAsync(Ct);
+        return string.Join("\n", await Dapper.SqlMapper.QueryAsync<string>(connection, "SELECT t::text FROM airlock_tokens t"));
+    }
 
     private static async Task<AirlockError> RefusalAsync(Func<Task> action) =>
         (await Assert.ThrowsAsync<AirlockWorkflowException>(action)).Error;
@@ -25,8 +39,9 @@ public sealed class TokenTests : IDisposable
         var (record, token) = await tokens.IssueAsync(AirlockTokenKind.Deposit, "s1", TimeSpan.FromHours(1), null, "pm", Ct);
         Assert.StartsWith("shd_" + record.Id + "_", token, StringComparison.Ordinal);
         Assert.Equal("s1", (await tokens.VerifyAsync(AirlockTokenKind.Deposit, token, IPAddress.Loopback, Ct)).SubmissionId);
-        var bytes = await File.ReadAllBytesAsync(_temp.Combine("airlock.db"), Ct);
-        Assert.DoesNotContain(token[^43..], System.Text.Encoding.ASCII.GetString(bytes), StringComparison.Ordinal);
+        var stored = await StoredTextAsync();
+        Assert.Contains(record.Id, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(token[^43..], stored, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -84,3 +99,7 @@ public sealed class TokenTests : IDisposable
     public async Task A_bad_range_is_refused_when_issuing() =>
         Assert.Equal(AirlockError.Invalid, await RefusalAsync(() => Tokens().IssueAsync(AirlockTokenKind.Deposit, "s1", TimeSpan.FromHours(1), "not-a-range", "pm", Ct)));
 }
+
+public sealed class SqliteTokenTests() : TokenTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresTokenTests() : TokenTests(DatabaseProvider.Postgres);

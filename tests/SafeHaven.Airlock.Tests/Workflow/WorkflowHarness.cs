@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeHaven.Airlock.Inspection;
 using SafeHaven.Airlock.Scanning;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Airlock.Submissions;
 using SafeHaven.Airlock.Tests.Support;
 using SafeHaven.Airlock.Tokens;
@@ -9,10 +10,12 @@ using SafeHaven.Airlock.Uploads;
 using SafeHaven.Airlock.Volumes;
 using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
 using SafeHaven.Management;
 using SafeHaven.Management.Audit;
 using SafeHaven.Management.Identity;
 using SafeHaven.Management.Projects;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.Airlock.Tests.Workflow;
 
@@ -29,17 +32,26 @@ internal sealed class WorkflowHarness : IDisposable
 
     private readonly TempDirectory _temp = new();
 
-    public WorkflowHarness(int tier)
+    private readonly SafeHavenDatabase _database;
+
+    /// <param name="provider">SQLite: <c>DATA/safehaven.db</c> in a scratch directory; PostgreSQL: a fresh database on the test server.</param>
+    public WorkflowHarness(int tier, DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         var options = new SafeHavenOptions { DataDirectory = _temp.Path };
+        if (provider == DatabaseProvider.Postgres)
+        {
+            options.Database = new DatabaseOptions { Provider = "postgres", ConnectionString = PostgresServer.CreateDatabaseAsync().GetAwaiter().GetResult() };
+        }
         Management = ManagementStores.Open(options, Time);
-        Database = AirlockDatabase.ForFile(_temp.Combine("airlock.db"));
-        Volumes = new SqliteVolumeStore(Database, Time);
-        Sessions = new SqliteUploadSessionStore(Database);
+        // The airlock tables in the management database, as in the appliance: transitions and their audit entries commit together.
+        _database = SafeHavenDatabase.Create(options);
+        Database = AirlockDatabase.OpenAsync(_database, null, CancellationToken.None).GetAwaiter().GetResult();
+        Volumes = new DatabaseVolumeStore(Database, Time);
+        Sessions = new DatabaseUploadSessionStore(Database);
         Files = new FileSystemBlobStore(_temp.Combine("blobs"));
         Uploads = new UploadService(Sessions, Volumes, Files, new FileSystemBlobStore(_temp.Combine("chunks")), Time);
         Tokens = new AirlockTokens(Database, Time);
-        Workflow = new AirlockWorkflow(new SqliteSubmissionStore(Database, Time), Volumes, Uploads, Sessions, Files, Tokens,
+        Workflow = new AirlockWorkflow(new SubmissionStore(Database, Time), Volumes, Uploads, Sessions, Files, Tokens,
             new AirlockInspector(new InspectionOptions { TempDirectory = _temp.Path }), Management.Audit, Management.Projects, Management.Users,
             new AirlockAlerts(Management.Audit, Management.Users, NullLogger<AirlockAlerts>.Instance), NullLogger<AirlockWorkflow>.Instance, Time);
         Claims = new ScanClaims(Database, Time);
@@ -55,8 +67,8 @@ internal sealed class WorkflowHarness : IDisposable
     public ManualTime Time { get; } = new(DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     public ManagementStores Management { get; }
     public AirlockDatabase Database { get; }
-    public SqliteVolumeStore Volumes { get; }
-    public SqliteUploadSessionStore Sessions { get; }
+    public DatabaseVolumeStore Volumes { get; }
+    public DatabaseUploadSessionStore Sessions { get; }
     public FileSystemBlobStore Files { get; }
     public UploadService Uploads { get; }
     public AirlockTokens Tokens { get; }
@@ -133,6 +145,8 @@ internal sealed class WorkflowHarness : IDisposable
 
     public void Dispose()
     {
+        Management.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _database.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _temp.Dispose();
     }

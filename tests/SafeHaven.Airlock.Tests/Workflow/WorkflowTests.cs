@@ -7,12 +7,17 @@ using SafeHaven.Airlock.Tokens;
 using SafeHaven.Airlock.Uploads;
 using SafeHaven.Airlock.Volumes;
 using SafeHaven.Core.Blobs;
+using SafeHaven.Core.Storage.Database;
 using SafeHaven.Management.Audit;
 
 namespace SafeHaven.Airlock.Tests.Workflow;
 
-public sealed class WorkflowTests
+public abstract class WorkflowTests(DatabaseProvider provider)
 {
+    private WorkflowHarness Harness(int tier) => new(tier, provider);
+
+    protected DatabaseProvider Provider => provider;
+
     private static CancellationToken Ct => TestContext.Token;
 
     private static readonly byte[] Tool = BlobStoreContractTests.Bytes((2 * UploadService.MinChunkSize) + 321, seed: 3);
@@ -29,7 +34,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task Software_ingress_at_tier_3_needs_investigator_and_referee_then_is_internal_and_audited()
     {
-        using var h = new WorkflowHarness(tier: 3);
+        using var h = Harness(tier: 3);
         var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
         Assert.Equal(SubmissionState.Draft, opened.Submission.State);
         Assert.Equal(3, opened.Submission.Tier);
@@ -64,14 +69,14 @@ public sealed class WorkflowTests
     [Fact]
     public async Task Software_ingress_at_tier_2_needs_only_the_investigator_and_at_tier_1_nobody()
     {
-        using (var h = new WorkflowHarness(tier: 2))
+        using (var h = Harness(tier: 2))
         {
             var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
             await h.DepositAsync(opened.DepositToken, "tool.bin", Tool);
             var submitted = await h.FinishAsync(opened.DepositToken);
             Assert.Equal(SubmissionState.Approved, (await h.Workflow.ReviewAsync(h.Caller("inv"), submitted.Id, ReviewDecision.Approve, "fine", Ct)).State);
         }
-        using (var h = new WorkflowHarness(tier: 1))
+        using (var h = Harness(tier: 1))
         {
             var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
             await h.DepositAsync(opened.DepositToken, "tool.bin", Tool);
@@ -84,7 +89,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task Missing_sign_off_is_refused_for_release_and_a_rejection_with_reason_is_final()
     {
-        using var h = new WorkflowHarness(tier: 3);
+        using var h = Harness(tier: 3);
         var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
         await h.DepositAsync(opened.DepositToken, "tool.bin", Tool);
         var submitted = await h.FinishAsync(opened.DepositToken);
@@ -100,7 +105,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task Wrong_role_is_refused_to_open_and_to_review()
     {
-        using var h = new WorkflowHarness(tier: 3);
+        using var h = Harness(tier: 3);
         await RefusedAsync(AirlockError.WrongRole, () => h.OpenAsync("dpr", SubmissionKind.SoftwareIngress));
         await RefusedAsync(AirlockError.NotFound, () => h.OpenAsync("outsider", SubmissionKind.SoftwareIngress));
         var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
@@ -118,7 +123,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task A_reviewer_cannot_review_their_own_submission()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var opened = await h.OpenAsync("inv", SubmissionKind.SoftwareIngress);
         await h.DepositAsync(opened.DepositToken, "tool.bin", Tool);
         var submitted = await h.FinishAsync(opened.DepositToken);
@@ -131,7 +136,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task The_one_time_token_is_used_up_by_marking_the_transfer_complete_and_nothing_can_be_written_after()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
         await h.DepositAsync(opened.DepositToken, "tool.bin", Tool);
         var submitted = await h.FinishAsync(opened.DepositToken);
@@ -145,7 +150,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task A_deposit_cannot_overwrite_and_an_open_upload_resumes_rather_than_restarts()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
         await h.DepositAsync(opened.DepositToken, "tool.bin", Tool);
         await RefusedAsync(AirlockError.Conflict, () => h.DepositAsync(opened.DepositToken, "tool.bin", Tool));
@@ -164,7 +169,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task An_expired_deposit_token_is_410_and_the_unused_draft_expires()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
         h.Time.Advance(TimeSpan.FromHours(3));
         await RefusedAsync(AirlockError.TokenExpired, () => h.DepositAsync(opened.DepositToken, "tool.bin", Tool));
@@ -176,7 +181,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task A_token_bound_to_a_range_refuses_a_deposit_from_outside_it()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress, range: "192.0.2.0/24");
         await RefusedAsync(AirlockError.TokenOutsideRange, () => h.DepositAsync(opened.DepositToken, "tool.bin", Tool, IPAddress.Parse("198.51.100.7")));
         await h.DepositAsync(opened.DepositToken, "tool.bin", Tool, IPAddress.Parse("192.0.2.99"));
@@ -187,7 +192,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task A_hostile_archive_is_blocked_with_the_reason()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         var opened = await h.OpenAsync("res", SubmissionKind.SoftwareIngress);
         var zip = new MemoryStream();
         using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
@@ -207,7 +212,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task Data_ingress_needs_the_agreement_the_project_manager_and_a_project_dpr_as_depositor()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         await RefusedAsync(AirlockError.MissingAgreement, () => h.OpenAsync("pm", SubmissionKind.DataIngress, depositor: "dpr"));
         await RefusedAsync(AirlockError.WrongRole, () => h.Workflow.StoreAgreementAsync(h.Caller("res"), WorkflowHarness.Project, WorkflowHarness.WorkPackage, "dsa.pdf", 1, BlobDigest.Compute([1]), new MemoryStream([1]), Ct));
         await h.StoreAgreementAsync();
@@ -221,7 +226,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task Data_ingress_approves_only_with_the_investigator_and_the_depositor_s_matching_hash()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         await h.StoreAgreementAsync();
         var opened = await h.OpenAsync("pm", SubmissionKind.DataIngress, depositor: "dpr");
         var data = BlobStoreContractTests.Bytes((3 * UploadService.MinChunkSize) + 17, seed: 21);
@@ -244,7 +249,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task A_hash_mismatch_blocks_the_data_and_alerts_the_programme_and_project_managers()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         await h.StoreAgreementAsync();
         var opened = await h.OpenAsync("pm", SubmissionKind.DataIngress, depositor: "dpr");
         await h.DepositAsync(opened.DepositToken, "cohort.csv", Tool);
@@ -263,7 +268,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task Egress_needs_its_script_three_sign_offs_at_tier_2_and_is_released_read_only_for_a_time()
     {
-        using var h = new WorkflowHarness(tier: 2);
+        using var h = Harness(tier: 2);
         await RefusedAsync(AirlockError.Invalid, () => h.OpenAsync("res", SubmissionKind.Egress));
         var opened = await h.OpenAsync("res", SubmissionKind.Egress, script: "analysis.py");
         await h.DepositAsync(opened.DepositToken, "results/table.csv", "a,b\n1,2\n"u8.ToArray());
@@ -296,7 +301,7 @@ public sealed class WorkflowTests
     [Fact]
     public async Task A_release_token_expires()
     {
-        using var h = new WorkflowHarness(tier: 1);
+        using var h = Harness(tier: 1);
         var opened = await h.OpenAsync("res", SubmissionKind.Egress, script: "run.R");
         await h.DepositAsync(opened.DepositToken, "run.R", "1"u8.ToArray());
         var submitted = await h.FinishAsync(opened.DepositToken);
@@ -307,3 +312,7 @@ public sealed class WorkflowTests
         await RefusedAsync(AirlockError.TokenExpired, () => h.Workflow.ReleasedAsync(token, null, Ct));
     }
 }
+
+public sealed class SqliteWorkflowTests() : WorkflowTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresWorkflowTests() : WorkflowTests(DatabaseProvider.Postgres);

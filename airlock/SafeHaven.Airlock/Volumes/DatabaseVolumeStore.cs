@@ -1,9 +1,11 @@
 using Dapper;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Core.Blobs;
 
 namespace SafeHaven.Airlock.Volumes;
 
-public sealed class SqliteVolumeStore(AirlockDatabase database, TimeProvider? time = null) : IVolumeStore
+/// <summary>Volumes and their files in the airlock tables of the appliance's database.</summary>
+public sealed class DatabaseVolumeStore(AirlockDatabase database, TimeProvider? time = null) : IVolumeStore
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -12,7 +14,7 @@ public sealed class SqliteVolumeStore(AirlockDatabase database, TimeProvider? ti
         ArgumentException.ThrowIfNullOrWhiteSpace(workPackage);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var volume = new AirlockVolume(Guid.NewGuid().ToString("N"), workPackage, name, VolumeMode.External, _time.GetUtcNow());
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await connection.ExecuteAsync(new CommandDefinition(
@@ -20,7 +22,7 @@ public sealed class SqliteVolumeStore(AirlockDatabase database, TimeProvider? ti
                 new { volume.Id, volume.WorkPackage, volume.Name, Mode = volume.Mode.ToString(), CreatedAt = volume.CreatedAt.ToUnixTimeMilliseconds() },
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19)
+        catch (Exception e) when (database.IsConstraintViolation(e))
         {
             throw new AirlockConflictException($"Work package '{workPackage}' already has a volume named '{name}'.");
         }
@@ -29,7 +31,7 @@ public sealed class SqliteVolumeStore(AirlockDatabase database, TimeProvider? ti
 
     public async Task<AirlockVolume?> GetAsync(string volumeId, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<VolumeRow>(new CommandDefinition(
             "SELECT id AS Id, work_package AS WorkPackage, name AS Name, mode AS Mode, created_at AS CreatedAt FROM airlock_volumes WHERE id = @volumeId",
             new { volumeId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -38,7 +40,7 @@ public sealed class SqliteVolumeStore(AirlockDatabase database, TimeProvider? ti
 
     public async Task<IReadOnlyList<AirlockVolume>> ListAsync(CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<VolumeRow>(new CommandDefinition(
             "SELECT id AS Id, work_package AS WorkPackage, name AS Name, mode AS Mode, created_at AS CreatedAt FROM airlock_volumes ORDER BY created_at, id",
             cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -47,7 +49,7 @@ public sealed class SqliteVolumeStore(AirlockDatabase database, TimeProvider? ti
 
     public async Task SetModeAsync(string volumeId, VolumeMode mode, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE airlock_volumes SET mode = @mode WHERE id = @volumeId", new { volumeId, mode = mode.ToString() },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -59,7 +61,7 @@ public sealed class SqliteVolumeStore(AirlockDatabase database, TimeProvider? ti
 
     public async Task<VolumeManifest?> GetManifestAsync(string volumeId, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM airlock_volumes WHERE id = @volumeId", new { volumeId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         if (exists == 0)
