@@ -87,7 +87,7 @@ public sealed record BundleDescriptor(
         }
         using (document)
         {
-            var m = Members(document.RootElement, "bundle.json", ["format", "formatVersion", "ecosystem", "snapshot", "base", "tier", "createdAt", "signer", "members"]);
+            var m = Fields(document.RootElement, "bundle.json", ["format", "formatVersion", "ecosystem", "snapshot", "base", "tier", "createdAt", "signer", "members"]);
             if (String(m["format"], "format") != Format)
             {
                 throw new InvalidDataException($"bundle.json's format is '{m["format"]}', not '{Format}'.");
@@ -130,7 +130,7 @@ public sealed record BundleDescriptor(
             foreach (var item in m["members"].EnumerateArray())
             {
                 var where = $"member {index}";
-                var f = Members(item, where, ["path", "size", "sha256"]);
+                var f = Fields(item, where, ["path", "size", "sha256"]);
                 var path = String(f["path"], $"{where} path");
                 if (!f["size"].TryGetInt64(out var size) || size < 0)
                 {
@@ -160,7 +160,7 @@ public sealed record BundleDescriptor(
         }
     }
 
-    private static Dictionary<string, JsonElement> Members(JsonElement element, string where, string[] expected)
+    private static Dictionary<string, JsonElement> Fields(JsonElement element, string where, string[] expected)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
