@@ -16,6 +16,15 @@ internal static class ExtraCommands
         yield return AuditCommand.Create();
         yield return SafeHaven.Airlock.Cli.AirlockCommand.Create();
         yield return AptCommand.Create();
+        yield return SyncCommand();
+    }
+
+    /// <summary><c>safehaven sync</c>: snapshot maintenance (the lead joins it with export/import at merge).</summary>
+    private static Command SyncCommand()
+    {
+        var command = new Command("sync", "Snapshots of the mirrors: garbage collection of forgotten snapshots' blobs.");
+        command.Subcommands.Add(SafeHaven.MirrorSync.Cli.SyncGcCommand.Create());
+        return command;
     }
 }
 

@@ -41,7 +41,11 @@ public sealed class CondaSnapshotPlan(CondaMirror mirror, IEnumerable<IRepositor
         }
     }
 
-    public async IAsyncEnumerable<SnapshotRequest> LinksAsync(
+    public IAsyncEnumerable<SnapshotRequest> LinksAsync(SnapshotRequest captured, Stream document, SnapshotScope scope, CancellationToken cancellationToken) =>
+        RepodataLinksAsync(captured, document, scope, cancellationToken);
+
+    /// <summary>The package files a captured <c>repodata.json</c> lists (both <c>packages</c> and <c>packages.conda</c>), in scope.</summary>
+    public static async IAsyncEnumerable<SnapshotRequest> RepodataLinksAsync(
         SnapshotRequest captured, Stream document, SnapshotScope scope, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // current_repodata.json and the .zst hold the same records as repodata.json, which alone is read.
