@@ -34,7 +34,7 @@ public static class SyncEndpoints
         {
             try
             {
-                runner.PlanFor(ecosystem);
+                runner.Require(ecosystem);
             }
             catch (UnknownSyncEcosystemException e)
             {

@@ -51,7 +51,7 @@ public sealed class EcosystemSyncState(string ecosystem)
         }
     }
 
-    /// <summary>One entry captured (its blob stored).</summary>
+    /// <summary>One entry captured (its blob stored), while a run is in progress.</summary>
     public void Captured(SnapshotEntryKind kind, long size)
     {
         Interlocked.Increment(ref kind == SnapshotEntryKind.Artifact ? ref _artifacts : ref _documents);
@@ -66,6 +66,9 @@ public sealed class EcosystemSyncState(string ecosystem)
             RunningSince = null;
             LastSuccess = at;
             LastPublished = published;
+            Interlocked.Exchange(ref _documents, published.Documents);
+            Interlocked.Exchange(ref _artifacts, published.Artifacts);
+            Interlocked.Exchange(ref _bytes, published.Bytes);
         }
     }
 

@@ -37,7 +37,7 @@ public sealed class SyncView(SyncRunner runner, SyncStatus status, ISnapshotStor
     /// <summary>The report of one synced ecosystem; throws <see cref="UnknownSyncEcosystemException"/> for any other.</summary>
     public async Task<SyncReport> OneAsync(string ecosystem, CancellationToken cancellationToken)
     {
-        runner.PlanFor(ecosystem);
+        runner.Require(ecosystem);
         return Describe(ecosystem, await store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false));
     }
 
