@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using SafeHaven.Airlock;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Gateway;
+using SafeHaven.Gateway.Snapshots;
 using SafeHaven.Management;
 using SafeHaven.MirrorSync;
 using SafeHaven.MirrorSync.Sync;
@@ -115,6 +116,9 @@ internal static class ApplianceHost
         var app = builder.Build();
         MarkAuthenticationPlaced(app);
         app.UseExceptionHandler();
+        // Snapshots (dated URLs, and the current snapshot of a mirror that serves them) come first; right after them
+        // the capture point, so captures run the live mirrors in process; then routing, for everything after it.
+        app.UseSafeHavenSnapshots();
         // The package mirrors and health probes are anonymous reads: they skip the authentication and authorisation
         // middleware entirely (a mirror must never answer 401, and this is the hot path); everything else goes through it.
         // Their handlers write their own bodies, so the status-code-pages middleware (problem details for bodiless
@@ -215,7 +219,15 @@ internal static class ApplianceHost
             {
                 problems.AddRange(SafeHaven.Gateway.Upstreams.UpstreamAccess.Validate(ecosystem, mirror));
             }
-            if (ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Apt.AptMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
+            if (!mirror.HasUpstream)
+            {
+                // A snapshot-only mirror (an import-only appliance): nothing upstream to check; its snapshots are served.
+                if (!string.IsNullOrWhiteSpace(mirror.Sync.Schedule))
+                {
+                    problems.Add($"SafeHaven:Mirrors:{ecosystem}:Sync:Schedule: a scheduled sync needs an upstream (Upstream, Repositories or Channels)");
+                }
+            }
+            else if (ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Apt.AptMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
             {
                 problems.AddRange(SafeHaven.Gateway.Ecosystems.Apt.AptConfiguration.Validate(mirror));
             }
@@ -223,7 +235,7 @@ internal static class ApplianceHost
             {
                 problems.Add($"SafeHaven:Mirrors:{ecosystem}:Repositories: only the apt mirror has repositories");
             }
-            if (ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Conda.CondaMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
+            if (mirror.HasUpstream && ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Conda.CondaMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
             {
                 problems.AddRange(SafeHaven.Gateway.Ecosystems.Conda.Channels.CondaConfiguration.Validate(mirror));
             }
