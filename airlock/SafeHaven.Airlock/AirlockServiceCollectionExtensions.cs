@@ -143,6 +143,7 @@ public static class AirlockServiceCollectionExtensions
         services.AddSingleton(new AirlockStorageHealth(stores, airlock.Storage.MinFreeBytes));
         services.AddSingleton<SafeHaven.Gateway.Health.IHealthContributor>(sp => sp.GetRequiredService<AirlockStorageHealth>());
         services.AddSingleton(_ => AirlockDatabase.ForFile(options.ResolveDataPath("airlock.db")));
+        services.AddSingleton<IBlobReferences>(sp => new AirlockBlobReferences(sp.GetRequiredService<AirlockDatabase>()));
         services.AddSingleton<IVolumeStore>(sp => new SqliteVolumeStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
         services.AddSingleton<IUploadSessionStore>(sp => new SqliteUploadSessionStore(sp.GetRequiredService<AirlockDatabase>()));
         services.AddSingleton(sp => new UploadService(sp.GetRequiredService<IUploadSessionStore>(), sp.GetRequiredService<IVolumeStore>(),

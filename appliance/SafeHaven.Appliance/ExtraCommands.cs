@@ -16,7 +16,9 @@ internal static class ExtraCommands
         yield return AuditCommand.Create();
         yield return SafeHaven.Airlock.Cli.AirlockCommand.Create();
         yield return AptCommand.Create();
-        yield return SafeHaven.MirrorSync.Cli.SyncCommand.Create(new SafeHaven.MirrorSync.Cli.SyncCommandHost(ApplianceHost.LoadConfiguration, DataCommand.Actor));
+        yield return SafeHaven.MirrorSync.Cli.SyncCommand.Create(
+            new SafeHaven.MirrorSync.Cli.SyncCommandHost(ApplianceHost.LoadConfiguration, DataCommand.Actor),
+            SafeHaven.MirrorSync.Cli.SyncGcCommand.Create());
     }
 }
 

@@ -7,6 +7,7 @@ using SafeHaven.Gateway;
 using SafeHaven.Gateway.Snapshots;
 using SafeHaven.Management;
 using SafeHaven.MirrorSync;
+using SafeHaven.MirrorSync.Sync;
 using SafeHaven.Web;
 
 namespace SafeHaven.Appliance;
@@ -74,6 +75,7 @@ internal static class ApplianceHost
         var options = builder.Configuration.GetSection(SafeHavenOptions.Section).Get<SafeHavenOptions>() ?? new SafeHavenOptions();
         var problems = Validate(options);
         problems.AddRange(ManagementServiceCollectionExtensions.Validate(builder.Configuration));
+        problems.AddRange(SyncSchedule.Validate(options));
         problems.AddRange(WebServiceCollectionExtensions.Validate(builder.Configuration));
         if (problems.Count > 0)
         {
@@ -109,6 +111,7 @@ internal static class ApplianceHost
         builder.Services.AddSafeHavenWeb(builder.Configuration, options);
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15));
+        builder.Services.AddSnapshotSync(options);
 
         var app = builder.Build();
         MarkAuthenticationPlaced(app);
@@ -128,6 +131,7 @@ internal static class ApplianceHost
         });
         app.MapSafeHavenGateway();
         app.MapSafeHavenManagement();
+        app.MapSnapshotSync();
         app.MapSafeHavenAirlock();
         app.MapSafeHavenWeb();
         MirrorSyncStartup.RequireClosures(app.Services, options);
