@@ -120,6 +120,31 @@ public sealed class ApplianceProcess : IAsyncDisposable
             _environment.ToDictionary(p => p.Key, p => (string?)p.Value), TimeSpan.FromMinutes(2));
 
     /// <summary>
+    /// Starts the real <c>safehaven</c> CLI with this appliance's configuration and returns it running (output
+    /// redirected), for tests that interrupt it (<c>kill -9</c> midway).
+    /// </summary>
+    public Process StartCli(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = DataDirectory,
+        };
+        info.ArgumentList.Add(ExecutablePath);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in _environment)
+        {
+            info.Environment[key] = value;
+        }
+        return Process.Start(info)!;
+    }
+
+    /// <summary>
     /// Creates a user with an appliance-wide role through <c>safehaven users add</c> and returns an HTTP client
     /// that sends its API key as a Bearer token.
     /// </summary>
