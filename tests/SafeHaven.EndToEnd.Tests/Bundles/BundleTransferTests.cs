@@ -94,7 +94,7 @@ public sealed class BundleTransferTests : IAsyncLifetime
     {
         var allowlist = Path.Combine(_work, "pypi-allowlist.txt");
         await File.WriteAllTextAsync(allowlist, "# approved by the Referee\nshbundle\n");
-        await using var a = await ApplianceProcess.StartAsync(new Dictionary<string, string>
+        var a = await ApplianceProcess.StartAsync(new Dictionary<string, string>
         {
             ["Tier"] = "3",
             ["Mirrors:pypi:Upstream"] = new Uri(_nginx!.BaseUrl, "simple/").ToString(),
@@ -102,6 +102,23 @@ public sealed class BundleTransferTests : IAsyncLifetime
             ["Policy:MinimumAgeDays"] = "7",
             ["Policy:MaximumLagDays"] = "42",
         });
+        var started = new List<ApplianceProcess> { a };
+        try
+        {
+            await TransferAsync(a, allowlist, started);
+        }
+        finally
+        {
+            foreach (var process in started)
+            {
+                await process.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The scenario. A is restarted once; every process it started is added to <paramref name="started"/> for disposal.</summary>
+    private async Task TransferAsync(ApplianceProcess a, string allowlist, List<ApplianceProcess> started)
+    {
         using var manager = await a.CreateManagementClientAsync();
 
         // A's first snapshot: the allowlist closure (shbundle, shbundledep) with its wheels prefetched.
@@ -134,7 +151,10 @@ public sealed class BundleTransferTests : IAsyncLifetime
         Assert.DoesNotContain("shbig", servedBefore, StringComparison.Ordinal);
 
         // A's second snapshot adds shbig (48 MiB); its incremental bundle carries only what the first lacks.
+        // The allowlist file is read at start, so A restarts with the new list (same data directory, same port).
         await File.WriteAllTextAsync(allowlist, "# approved by the Referee\nshbundle\nshbig\n");
+        a = await a.RestartAsync(TimeSpan.FromSeconds(120));
+        started.Add(a);
         await WaitForAsync(async () =>
         {
             using var response = await Http.GetAsync(new Uri(a.BaseUrl, "pypi/simple/shbig/"));
@@ -172,8 +192,8 @@ public sealed class BundleTransferTests : IAsyncLifetime
 
         // kill -9 midway through the import of the 48 MiB wheel: nothing published, the first snapshot still serves.
         var killed = b.StartCli("sync", "import", incrementalTar);
-        var started = await WaitForLineAsync(killed, "importing pypi snapshot");
-        Assert.True(started, "the import never started copying");
+        var copying = await WaitForLineAsync(killed, "importing pypi snapshot");
+        Assert.True(copying, "the import never started copying");
         await Task.Delay(200);
         Assert.False(killed.HasExited, "the import finished before it could be killed");
         killed.Kill(entireProcessTree: true);

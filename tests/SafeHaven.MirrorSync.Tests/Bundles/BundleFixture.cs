@@ -80,6 +80,27 @@ internal sealed class ApplianceData : IDisposable
     }
 }
 
+/// <summary>Two appliances, A (exporter) and B (importer), and a scratch directory for bundles.</summary>
+public abstract class TwoAppliances : IDisposable
+{
+    private protected ApplianceData A { get; } = new();
+    private protected ApplianceData B { get; } = new();
+    protected string Out { get; } = Directory.CreateTempSubdirectory("safehaven-bundle-out-").FullName;
+
+    public void Dispose()
+    {
+        A.Dispose();
+        B.Dispose();
+        Directory.Delete(Out, recursive: true);
+    }
+
+    internal static IBundleTarget Target(string path) =>
+        path.EndsWith(".tar", StringComparison.Ordinal) ? new TarBundleTarget(path) : new DirectoryBundleTarget(path);
+
+    internal static IBundleSource Source(string path) =>
+        path.EndsWith(".tar", StringComparison.Ordinal) ? TarBundleSource.ForFile(path) : new DirectoryBundleSource(path);
+}
+
 internal static class Tools
 {
     /// <summary>Runs a real program (gpgv, sqv) and returns its exit code and output.</summary>

@@ -1,6 +1,5 @@
 using SafeHaven.Core.Snapshots;
 using SafeHaven.MirrorSync.Bundles;
-using static SafeHaven.MirrorSync.Tests.Bundles.BundleRoundTripTests;
 
 namespace SafeHaven.MirrorSync.Tests.Bundles;
 
@@ -8,33 +7,23 @@ namespace SafeHaven.MirrorSync.Tests.Bundles;
 /// Every damaged or untrusted bundle is refused with its reason, and nothing becomes visible: B keeps serving the
 /// snapshot it had (imported from a good bundle first), so each test also proves the refusal did not publish.
 /// </summary>
-public sealed class BundleRefusalTests : IDisposable
+public sealed class BundleRefusalTests : TwoAppliances
 {
-    private readonly ApplianceData _a = new();
-    private readonly ApplianceData _b = new();
-    private readonly string _out = Directory.CreateTempSubdirectory("safehaven-bundle-out-").FullName;
     private SnapshotRecord? _before;
-
-    public void Dispose()
-    {
-        _a.Dispose();
-        _b.Dispose();
-        Directory.Delete(_out, recursive: true);
-    }
 
     /// <summary>B imports a first good bundle; then A publishes a second snapshot and exports it (full) to <paramref name="name"/>.</summary>
     private async Task<(string Path, SnapshotRecord Second)> SetUpAsync(string name, ApplianceData? exporter = null, int? tier = null)
     {
-        var (first, _) = await _a.PublishAsync(artifacts: 3, artifactBytes: 2000);
-        var good = Path.Combine(_out, "first");
-        await _a.Exporter().ExportAsync(first, null, Target(good), BundleProgress.None, CancellationToken.None);
-        await _b.Importer(_a.PublicKeyFile()).ImportAsync(Source(good), BundleProgress.None, CancellationToken.None);
-        _before = await _b.Store.GetCurrentAsync("pypi", CancellationToken.None);
+        var (first, _) = await A.PublishAsync(artifacts: 3, artifactBytes: 2000);
+        var good = Path.Combine(Out, "first");
+        await A.Exporter().ExportAsync(first, null, Target(good), BundleProgress.None, CancellationToken.None);
+        await B.Importer(A.PublicKeyFile()).ImportAsync(Source(good), BundleProgress.None, CancellationToken.None);
+        _before = await B.Store.GetCurrentAsync("pypi", CancellationToken.None);
         Assert.NotNull(_before);
 
-        exporter ??= _a;
+        exporter ??= A;
         var (second, _) = await exporter.PublishAsync(artifacts: 6, artifactBytes: 20_000, tier: tier);
-        var path = Path.Combine(_out, name);
+        var path = Path.Combine(Out, name);
         await exporter.Exporter().ExportAsync(second, null, Target(path), BundleProgress.None, CancellationToken.None);
         return (path, second);
     }
@@ -42,10 +31,10 @@ public sealed class BundleRefusalTests : IDisposable
     private async Task<string> RefusedAsync(string path, params string[] trusted)
     {
         var e = await Assert.ThrowsAsync<BundleRefusedException>(() =>
-            _b.Importer(trusted.Length == 0 ? [_a.PublicKeyFile()] : trusted).ImportAsync(Source(path), BundleProgress.None, CancellationToken.None));
-        var current = await _b.Store.GetCurrentAsync("pypi", CancellationToken.None);
+            B.Importer(trusted.Length == 0 ? [A.PublicKeyFile()] : trusted).ImportAsync(Source(path), BundleProgress.None, CancellationToken.None));
+        var current = await B.Store.GetCurrentAsync("pypi", CancellationToken.None);
         Assert.Equal(_before!.Id, current!.Id); // nothing visible changed
-        Assert.Single(await _b.Store.ListAsync("pypi", CancellationToken.None));
+        Assert.Single(await B.Store.ListAsync("pypi", CancellationToken.None));
         return e.Message;
     }
 
@@ -129,7 +118,7 @@ public sealed class BundleRefusalTests : IDisposable
         var (path, _) = await SetUpAsync("stranger", exporter: stranger);
         var message = await RefusedAsync(path);
         Assert.Contains("not by a trusted key", message, StringComparison.Ordinal);
-        Assert.Contains(_a.Key.Fingerprint, message, StringComparison.Ordinal);
+        Assert.Contains(A.Key.Fingerprint, message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -145,9 +134,9 @@ public sealed class BundleRefusalTests : IDisposable
     {
         var (path, _) = await SetUpAsync("untrusted");
         var e = await Assert.ThrowsAsync<BundleRefusedException>(() =>
-            _b.Importer().ImportAsync(Source(path), BundleProgress.None, CancellationToken.None));
+            B.Importer().ImportAsync(Source(path), BundleProgress.None, CancellationToken.None));
         Assert.Contains("no trusted bundle keys are configured", e.Message, StringComparison.Ordinal);
-        Assert.Equal(_before!.Id, (await _b.Store.GetCurrentAsync("pypi", CancellationToken.None))!.Id);
+        Assert.Equal(_before!.Id, (await B.Store.GetCurrentAsync("pypi", CancellationToken.None))!.Id);
     }
 
     [Fact]

@@ -1,22 +1,11 @@
 using SafeHaven.Core.Blobs;
 using SafeHaven.MirrorSync.Bundles;
-using static SafeHaven.MirrorSync.Tests.Bundles.BundleRoundTripTests;
 
 namespace SafeHaven.MirrorSync.Tests.Bundles;
 
 /// <summary>Interrupted exports and imports (cancelled midway, or their files damaged) resume without redoing finished work.</summary>
-public sealed class BundleResumeTests : IDisposable
+public sealed class BundleResumeTests : TwoAppliances
 {
-    private readonly ApplianceData _a = new();
-    private readonly ApplianceData _b = new();
-    private readonly string _out = Directory.CreateTempSubdirectory("safehaven-bundle-out-").FullName;
-
-    public void Dispose()
-    {
-        _a.Dispose();
-        _b.Dispose();
-        Directory.Delete(_out, recursive: true);
-    }
 
     /// <summary>Cancels the run after <paramref name="members"/> members finished (what Ctrl-C or a lost disk does).</summary>
     private sealed class StopAfter(int members, CancellationTokenSource cancel) : BundleProgress
@@ -37,13 +26,13 @@ public sealed class BundleResumeTests : IDisposable
     [InlineData("resume.tar")]
     public async Task AnInterruptedExportResumesWhereItStopped(string name)
     {
-        var (record, _) = await _a.PublishAsync(artifacts: 20, artifactBytes: 50_000);
-        var to = Path.Combine(_out, name);
+        var (record, _) = await A.PublishAsync(artifacts: 20, artifactBytes: 50_000);
+        var to = Path.Combine(Out, name);
         using (var cancel = new CancellationTokenSource())
         {
             await using var interrupted = Target(to); // disposed as the CLI disposes it: the partial tar stays
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-                _a.Exporter().ExportAsync(record, null, interrupted, new StopAfter(8, cancel), cancel.Token));
+                A.Exporter().ExportAsync(record, null, interrupted, new StopAfter(8, cancel), cancel.Token));
         }
         Assert.False(File.Exists(Path.Combine(to, BundleLayout.DescriptorName)));
         if (name.EndsWith(".tar", StringComparison.Ordinal))
@@ -62,52 +51,52 @@ public sealed class BundleResumeTests : IDisposable
             File.WriteAllBytes(damaged, new byte[10]);
         }
 
-        var resumed = await _a.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
+        var resumed = await A.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
         Assert.InRange(resumed.MembersResumed, 6, 7);
         Assert.Equal(22, resumed.Members);
-        var imported = await _b.Importer(_a.PublicKeyFile()).ImportAsync(Source(to), BundleProgress.None, CancellationToken.None);
+        var imported = await B.Importer(A.PublicKeyFile()).ImportAsync(Source(to), BundleProgress.None, CancellationToken.None);
         Assert.Equal(21, imported.BlobsCopied);
     }
 
     [Fact]
     public async Task AnInterruptedImportPublishesNothingAndTheNextOneSkipsTheCopiedBlobs()
     {
-        var (record, _) = await _a.PublishAsync(artifacts: 20, artifactBytes: 50_000);
-        var to = Path.Combine(_out, "bundle.tar");
-        await _a.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
+        var (record, _) = await A.PublishAsync(artifacts: 20, artifactBytes: 50_000);
+        var to = Path.Combine(Out, "bundle.tar");
+        await A.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
 
         using (var cancel = new CancellationTokenSource())
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-                _b.Importer(_a.PublicKeyFile()).ImportAsync(Source(to), new StopAfter(9, cancel), cancel.Token));
+                B.Importer(A.PublicKeyFile()).ImportAsync(Source(to), new StopAfter(9, cancel), cancel.Token));
         }
-        Assert.Null(await _b.Store.GetCurrentAsync("pypi", CancellationToken.None));
+        Assert.Null(await B.Store.GetCurrentAsync("pypi", CancellationToken.None));
 
-        var result = await _b.Importer(_a.PublicKeyFile()).ImportAsync(Source(to), BundleProgress.None, CancellationToken.None);
+        var result = await B.Importer(A.PublicKeyFile()).ImportAsync(Source(to), BundleProgress.None, CancellationToken.None);
         Assert.Equal(9, result.BlobsAlreadyPresent);
         Assert.Equal(12, result.BlobsCopied);
-        Assert.Equal(result.Snapshot, (await _b.Store.GetCurrentAsync("pypi", CancellationToken.None))!.Id);
+        Assert.Equal(result.Snapshot, (await B.Store.GetCurrentAsync("pypi", CancellationToken.None))!.Id);
     }
 
     [Fact]
     public async Task ABlobAlreadyStoredIsStillCheckedAgainstTheBundle()
     {
-        var (record, manifest) = await _a.PublishAsync(artifacts: 4, artifactBytes: 10_000);
-        var to = Path.Combine(_out, "present");
-        await _a.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
+        var (record, manifest) = await A.PublishAsync(artifacts: 4, artifactBytes: 10_000);
+        var to = Path.Combine(Out, "present");
+        await A.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
         // B already holds one of the blobs (from an interrupted import), but the bundle's copy of it was altered since.
         var entry = manifest.Entries.First(e => e.Kind == Core.Snapshots.SnapshotEntryKind.Artifact);
-        await using (var original = (await _a.Blobs.OpenReadAsync(BlobDigest.Parse(entry.Sha256), CancellationToken.None))!)
+        await using (var original = (await A.Blobs.OpenReadAsync(BlobDigest.Parse(entry.Sha256), CancellationToken.None))!)
         {
-            await _b.Blobs.PutAsync(original, BlobDigest.Parse(entry.Sha256), CancellationToken.None);
+            await B.Blobs.PutAsync(original, BlobDigest.Parse(entry.Sha256), CancellationToken.None);
         }
         var member = Path.Combine(to, BundleLayout.BlobPath(entry.Sha256));
         var bytes = File.ReadAllBytes(member);
         bytes[0] ^= 0xff;
         File.WriteAllBytes(member, bytes);
         var e = await Assert.ThrowsAsync<BundleRefusedException>(() =>
-            _b.Importer(_a.PublicKeyFile()).ImportAsync(Source(to), BundleProgress.None, CancellationToken.None));
+            B.Importer(A.PublicKeyFile()).ImportAsync(Source(to), BundleProgress.None, CancellationToken.None));
         Assert.Contains(BundleLayout.BlobPath(entry.Sha256), e.Message, StringComparison.Ordinal);
-        Assert.Null(await _b.Store.GetCurrentAsync("pypi", CancellationToken.None));
+        Assert.Null(await B.Store.GetCurrentAsync("pypi", CancellationToken.None));
     }
 }

@@ -8,45 +8,35 @@ namespace SafeHaven.MirrorSync.Tests.Bundles;
 /// Export on appliance A, import on appliance B (its own blob store, database and key), through a directory and a
 /// tar file, full and incremental; the signature judged by BouncyCastle in the importer and by Debian's gpgv and sqv.
 /// </summary>
-public sealed class BundleRoundTripTests : IDisposable
+public sealed class BundleRoundTripTests : TwoAppliances
 {
-    private readonly ApplianceData _a = new();
-    private readonly ApplianceData _b = new();
-    private readonly string _out = Directory.CreateTempSubdirectory("safehaven-bundle-out-").FullName;
-
-    public void Dispose()
-    {
-        _a.Dispose();
-        _b.Dispose();
-        Directory.Delete(_out, recursive: true);
-    }
 
     [Theory]
     [InlineData("bundle")]
     [InlineData("bundle.tar")]
     public async Task AFullBundleCarriesTheSnapshotToAnApplianceWithNothing(string name)
     {
-        var (record, manifest) = await _a.PublishAsync(artifacts: 12, artifactBytes: 40_000);
-        var to = Path.Combine(_out, name);
-        var exported = await _a.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
+        var (record, manifest) = await A.PublishAsync(artifacts: 12, artifactBytes: 40_000);
+        var to = Path.Combine(Out, name);
+        var exported = await A.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
         Assert.Equal(manifest.Entries.Select(e => e.Sha256).Distinct().Count() + 1, exported.Members);
-        Assert.Equal(_a.Key.Fingerprint, exported.Signer);
+        Assert.Equal(A.Key.Fingerprint, exported.Signer);
         Assert.False(File.Exists(to + ".partial"));
 
-        var result = await _b.Importer(_a.PublicKeyFile()).ImportAsync(Source(to), BundleProgress.None, CancellationToken.None);
+        var result = await B.Importer(A.PublicKeyFile()).ImportAsync(Source(to), BundleProgress.None, CancellationToken.None);
 
         Assert.Equal(record.Id, result.ExportedSnapshot);
         Assert.Equal(13, result.BlobsCopied);
-        var current = await _b.Store.GetCurrentAsync("pypi", CancellationToken.None);
+        var current = await B.Store.GetCurrentAsync("pypi", CancellationToken.None);
         Assert.NotNull(current);
         Assert.Equal(result.Snapshot, current.Id);
         Assert.Equal("import", current.Origin);
-        var imported = await _b.Manifests.LoadAsync(current.Id, CancellationToken.None);
+        var imported = await B.Manifests.LoadAsync(current.Id, CancellationToken.None);
         Assert.Equal(manifest.ToCanonicalJson(), (imported with { Origin = "sync" }).ToCanonicalJson());
         foreach (var entry in manifest.Entries)
         {
-            await using var a = (await _a.Blobs.OpenReadAsync(BlobDigest.Parse(entry.Sha256), CancellationToken.None))!;
-            await using var b = (await _b.Blobs.OpenReadAsync(BlobDigest.Parse(entry.Sha256), CancellationToken.None))!;
+            await using var a = (await A.Blobs.OpenReadAsync(BlobDigest.Parse(entry.Sha256), CancellationToken.None))!;
+            await using var b = (await B.Blobs.OpenReadAsync(BlobDigest.Parse(entry.Sha256), CancellationToken.None))!;
             Assert.Equal(await ReadAll(a), await ReadAll(b));
         }
     }
@@ -54,29 +44,29 @@ public sealed class BundleRoundTripTests : IDisposable
     [Fact]
     public async Task AnIncrementalBundleCarriesOnlyNewBlobsAndNeedsItsBaseOnTheImporter()
     {
-        var (first, firstManifest) = await _a.PublishAsync(artifacts: 10, artifactBytes: 30_000);
-        var full = Path.Combine(_out, "full");
-        await _a.Exporter().ExportAsync(first, null, Target(full), BundleProgress.None, CancellationToken.None);
-        await _b.Importer(_a.PublicKeyFile()).ImportAsync(Source(full), BundleProgress.None, CancellationToken.None);
+        var (first, firstManifest) = await A.PublishAsync(artifacts: 10, artifactBytes: 30_000);
+        var full = Path.Combine(Out, "full");
+        await A.Exporter().ExportAsync(first, null, Target(full), BundleProgress.None, CancellationToken.None);
+        await B.Importer(A.PublicKeyFile()).ImportAsync(Source(full), BundleProgress.None, CancellationToken.None);
 
         var kept = firstManifest.Entries.Where(e => e.Kind == SnapshotEntryKind.Artifact).ToList();
-        var (second, secondManifest) = await _a.PublishAsync(artifacts: 3, artifactBytes: 30_000, keep: kept, parent: first.Id);
-        var incremental = Path.Combine(_out, "incremental.tar");
-        var exported = await _a.Exporter().ExportAsync(second, first, Target(incremental), BundleProgress.None, CancellationToken.None);
+        var (second, secondManifest) = await A.PublishAsync(artifacts: 3, artifactBytes: 30_000, keep: kept, parent: first.Id);
+        var incremental = Path.Combine(Out, "incremental.tar");
+        var exported = await A.Exporter().ExportAsync(second, first, Target(incremental), BundleProgress.None, CancellationToken.None);
         Assert.Equal(1 + 3 + 1, exported.Members); // snapshot.json, 3 new artifacts, the new index
         Assert.True(new FileInfo(incremental).Length < Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / 2);
 
         // An appliance without the base refuses it, naming the base.
         using var c = new ApplianceData();
-        var refused = await Assert.ThrowsAsync<BundleRefusedException>(() => c.Importer(_a.PublicKeyFile()).ImportAsync(Source(incremental), BundleProgress.None, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<BundleRefusedException>(() => c.Importer(A.PublicKeyFile()).ImportAsync(Source(incremental), BundleProgress.None, CancellationToken.None));
         Assert.Contains($"based on pypi snapshot {first.Id}, which this appliance does not have", refused.Message, StringComparison.Ordinal);
         Assert.Null(await c.Store.GetCurrentAsync("pypi", CancellationToken.None));
 
         // B has it (under its own id: it was published with origin import) and takes the increment.
-        var result = await _b.Importer(_a.PublicKeyFile()).ImportAsync(Source(incremental), BundleProgress.None, CancellationToken.None);
+        var result = await B.Importer(A.PublicKeyFile()).ImportAsync(Source(incremental), BundleProgress.None, CancellationToken.None);
         Assert.Equal(4, result.BlobsCopied);
         Assert.NotEqual(first.Id, result.Base);
-        var current = await _b.Store.GetCurrentAsync("pypi", CancellationToken.None);
+        var current = await B.Store.GetCurrentAsync("pypi", CancellationToken.None);
         Assert.Equal(result.Snapshot, current!.Id);
         Assert.Equal(secondManifest.Entries.Count, current.Documents + current.Artifacts);
     }
@@ -84,23 +74,23 @@ public sealed class BundleRoundTripTests : IDisposable
     [Fact]
     public async Task TheBundleSignatureIsAcceptedByDebiansGpgvAndSqv()
     {
-        var (record, _) = await _a.PublishAsync(artifacts: 2, artifactBytes: 1000);
-        var to = Path.Combine(_out, "signed");
-        await _a.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
-        var keyFile = _a.PublicKeyFile();
+        var (record, _) = await A.PublishAsync(artifacts: 2, artifactBytes: 1000);
+        var to = Path.Combine(Out, "signed");
+        await A.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
+        var keyFile = A.PublicKeyFile();
         var descriptor = Path.Combine(to, BundleLayout.DescriptorName);
         var signature = Path.Combine(to, BundleLayout.SignatureName);
 
         var sqv = await Tools.RunAsync("sqv", "--keyring", keyFile, signature, descriptor);
         Assert.True(sqv.ExitCode == 0, sqv.Error);
-        Assert.Contains(_a.Key.Fingerprint, sqv.Output, StringComparison.Ordinal);
+        Assert.Contains(A.Key.Fingerprint, sqv.Output, StringComparison.Ordinal);
 
-        var keyring = Path.Combine(_out, "key.gpg");
+        var keyring = Path.Combine(Out, "key.gpg");
         var dearmor = await Tools.RunAsync("gpg", "--batch", "--yes", "--output", keyring, "--dearmor", keyFile);
         Assert.True(dearmor.ExitCode == 0, dearmor.Error);
         var gpgv = await Tools.RunAsync("gpgv", "--status-fd", "2", "--keyring", keyring, signature, descriptor);
         Assert.True(gpgv.ExitCode == 0, gpgv.Error);
-        Assert.Contains($"VALIDSIG {_a.Key.Fingerprint}", gpgv.Error, StringComparison.Ordinal);
+        Assert.Contains($"VALIDSIG {A.Key.Fingerprint}", gpgv.Error, StringComparison.Ordinal);
 
         // The negative control: the same tools refuse bundle.json with one byte changed.
         var bytes = File.ReadAllBytes(descriptor);
@@ -113,15 +103,15 @@ public sealed class BundleRoundTripTests : IDisposable
     [Fact]
     public async Task BundleJsonListsEveryMemberWithSizeAndHash()
     {
-        var (record, manifest) = await _a.PublishAsync(artifacts: 3, artifactBytes: 500);
-        var to = Path.Combine(_out, "listed");
-        await _a.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
+        var (record, manifest) = await A.PublishAsync(artifacts: 3, artifactBytes: 500);
+        var to = Path.Combine(Out, "listed");
+        await A.Exporter().ExportAsync(record, null, Target(to), BundleProgress.None, CancellationToken.None);
         var descriptor = BundleDescriptor.Parse(File.ReadAllBytes(Path.Combine(to, BundleLayout.DescriptorName)));
         Assert.Equal("pypi", descriptor.Ecosystem);
         Assert.Equal(record.Id, descriptor.Snapshot);
         Assert.Null(descriptor.Base);
         Assert.Equal(3, descriptor.Tier);
-        Assert.Equal(_a.Key.Fingerprint, descriptor.Signer);
+        Assert.Equal(A.Key.Fingerprint, descriptor.Signer);
         Assert.Equal(BundleLayout.SnapshotMember, descriptor.Members[0].Path);
         foreach (var member in descriptor.Members)
         {
@@ -131,12 +121,6 @@ public sealed class BundleRoundTripTests : IDisposable
         }
         Assert.Equal(manifest.Entries.Select(e => BundleLayout.BlobPath(e.Sha256)).Order(StringComparer.Ordinal), descriptor.Members.Skip(1).Select(m => m.Path));
     }
-
-    internal static IBundleTarget Target(string path) =>
-        path.EndsWith(".tar", StringComparison.Ordinal) ? new TarBundleTarget(path) : new DirectoryBundleTarget(path);
-
-    internal static IBundleSource Source(string path) =>
-        path.EndsWith(".tar", StringComparison.Ordinal) ? TarBundleSource.ForFile(path) : new DirectoryBundleSource(path);
 
     private static async Task<byte[]> ReadAll(Stream stream)
     {
