@@ -194,9 +194,21 @@ public sealed class BundleTransferTests : IAsyncLifetime
         var killed = b.StartCli("sync", "import", incrementalTar);
         var copying = await WaitForLineAsync(killed, "importing pypi snapshot");
         Assert.True(copying, "the import never started copying");
-        await Task.Delay(200);
-        Assert.False(killed.HasExited, "the import finished before it could be killed");
-        killed.Kill(entireProcessTree: true);
+        // Freeze it (SIGSTOP) until a blob is caught half-written in B's blob store, then SIGKILL it: "midway" for certain.
+        var temp = Path.Combine(b.DataDirectory, "blobs", "tmp");
+        var caught = false;
+        for (var attempt = 0; attempt < 2000 && !caught; attempt++)
+        {
+            await ProcessRunner.RunCheckedAsync("kill", ["-STOP", killed.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            Assert.False(killed.HasExited, "the import finished before it could be killed");
+            caught = Directory.Exists(temp) && Directory.EnumerateFiles(temp).Any(f => new FileInfo(f).Length > 0);
+            if (!caught)
+            {
+                await ProcessRunner.RunCheckedAsync("kill", ["-CONT", killed.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            }
+        }
+        Assert.True(caught, "no half-written blob was seen while importing");
+        killed.Kill(entireProcessTree: true); // SIGKILL, while stopped mid-copy
         await killed.WaitForExitAsync();
         Assert.Equal(servedBefore, await RootPageAsync(b));
         var afterKill = await Pip.InstallAsync(PipClient.Debian, b.PyPIIndexUrl, "shbundle");
