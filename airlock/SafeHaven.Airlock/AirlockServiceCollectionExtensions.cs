@@ -155,6 +155,7 @@ public static class AirlockServiceCollectionExtensions
         // outside any synchronisation context.
         services.AddSingleton(sp => AirlockDatabase.OpenAsync(sp.GetRequiredService<SafeHavenDatabase>(), options.ResolveDataPath("airlock.db"), CancellationToken.None)
             .GetAwaiter().GetResult());
+        services.AddSingleton<IBlobReferences>(sp => new AirlockBlobReferences(sp.GetRequiredService<AirlockDatabase>()));
         services.AddSingleton<IVolumeStore>(sp => new DatabaseVolumeStore(sp.GetRequiredService<AirlockDatabase>(), sp.GetService<TimeProvider>()));
         services.AddSingleton<IUploadSessionStore>(sp => new DatabaseUploadSessionStore(sp.GetRequiredService<AirlockDatabase>()));
         // In-flight chunks live in the shared blob store (s3: the bucket's airlock-chunks/ prefix), so an upload begun

@@ -16,6 +16,9 @@ internal static class ExtraCommands
         yield return AuditCommand.Create();
         yield return SafeHaven.Airlock.Cli.AirlockCommand.Create();
         yield return AptCommand.Create();
+        yield return SafeHaven.MirrorSync.Cli.SyncCommand.Create(
+            new SafeHaven.MirrorSync.Cli.SyncCommandHost(ApplianceHost.LoadConfiguration, DataCommand.Actor),
+            SafeHaven.MirrorSync.Cli.SyncGcCommand.Create());
     }
 }
 
@@ -228,8 +231,8 @@ internal static class AuditCommand
 
 /// <summary>
 /// <c>safehaven apt key</c>: prints the public half of the appliance's apt archive key (the one <c>serve</c> signs every
-/// published <c>Release</c> with; created in the data directory if <c>serve</c> has not run yet), for clients'
-/// <c>Signed-By</c>. The same key is served at <c>/apt/safehaven-archive-key.asc</c>.
+/// published <c>Release</c> with, and <c>safehaven sync export</c> every bundle; created in the data directory if
+/// <c>serve</c> has not run yet), for clients' <c>Signed-By</c> and for importers' <c>SafeHaven:Sync:TrustedKeys</c>. The same key is served at <c>/apt/safehaven-archive-key.asc</c>.
 /// </summary>
 internal static class AptCommand
 {

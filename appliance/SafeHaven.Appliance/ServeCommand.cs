@@ -4,8 +4,10 @@ using Microsoft.Extensions.Options;
 using SafeHaven.Airlock;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Gateway;
+using SafeHaven.Gateway.Snapshots;
 using SafeHaven.Management;
 using SafeHaven.MirrorSync;
+using SafeHaven.MirrorSync.Sync;
 using SafeHaven.Web;
 
 namespace SafeHaven.Appliance;
@@ -73,6 +75,7 @@ internal static class ApplianceHost
         var options = builder.Configuration.GetSection(SafeHavenOptions.Section).Get<SafeHavenOptions>() ?? new SafeHavenOptions();
         var problems = Validate(options);
         problems.AddRange(ManagementServiceCollectionExtensions.Validate(builder.Configuration));
+        problems.AddRange(SyncSchedule.Validate(options));
         problems.AddRange(WebServiceCollectionExtensions.Validate(builder.Configuration));
         if (problems.Count > 0)
         {
@@ -108,10 +111,14 @@ internal static class ApplianceHost
         builder.Services.AddSafeHavenWeb(builder.Configuration, options);
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15), options);
+        builder.Services.AddSnapshotSync(options);
 
         var app = builder.Build();
         MarkAuthenticationPlaced(app);
         app.UseExceptionHandler();
+        // Snapshots (dated URLs, and the current snapshot of a mirror that serves them) come first; right after them
+        // the capture point, so captures run the live mirrors in process; then routing, for everything after it.
+        app.UseSafeHavenSnapshots();
         // The package mirrors and health probes are anonymous reads: they skip the authentication and authorisation
         // middleware entirely (a mirror must never answer 401, and this is the hot path); everything else goes through it.
         // Their handlers write their own bodies, so the status-code-pages middleware (problem details for bodiless
@@ -124,6 +131,7 @@ internal static class ApplianceHost
         });
         app.MapSafeHavenGateway();
         app.MapSafeHavenManagement();
+        app.MapSnapshotSync();
         app.MapSafeHavenAirlock();
         app.MapSafeHavenWeb();
         MirrorSyncStartup.RequireClosures(app.Services, options);
@@ -243,7 +251,15 @@ internal static class ApplianceHost
             {
                 problems.AddRange(SafeHaven.Gateway.Upstreams.UpstreamAccess.Validate(ecosystem, mirror));
             }
-            if (ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Apt.AptMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
+            if (!mirror.HasUpstream)
+            {
+                // A snapshot-only mirror (an import-only appliance): nothing upstream to check; its snapshots are served.
+                if (!string.IsNullOrWhiteSpace(mirror.Sync.Schedule))
+                {
+                    problems.Add($"SafeHaven:Mirrors:{ecosystem}:Sync:Schedule: a scheduled sync needs an upstream (Upstream, Repositories or Channels)");
+                }
+            }
+            else if (ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Apt.AptMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
             {
                 problems.AddRange(SafeHaven.Gateway.Ecosystems.Apt.AptConfiguration.Validate(mirror));
             }
@@ -251,7 +267,7 @@ internal static class ApplianceHost
             {
                 problems.Add($"SafeHaven:Mirrors:{ecosystem}:Repositories: only the apt mirror has repositories");
             }
-            if (ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Conda.CondaMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
+            if (mirror.HasUpstream && ecosystem.Equals(SafeHaven.Gateway.Ecosystems.Conda.CondaMirror.Ecosystem, StringComparison.OrdinalIgnoreCase))
             {
                 problems.AddRange(SafeHaven.Gateway.Ecosystems.Conda.Channels.CondaConfiguration.Validate(mirror));
             }

@@ -13,6 +13,7 @@ using SafeHaven.Gateway.Ecosystems;
 using SafeHaven.Gateway.Ecosystems.PyPI;
 using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Management;
+using SafeHaven.Gateway.Snapshots;
 using SafeHaven.Storage.S3;
 
 namespace SafeHaven.Gateway;
@@ -40,7 +41,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddDatabaseStore<IFirstSeenStore>(async (database, ct) => await FirstSeenStore.OpenAsync(database, ct).ConfigureAwait(false));
         // The blob store SafeHaven:BlobStore:Provider names: filesystem (embedded default) or s3 (any S3-compatible store).
         services.AddSafeHavenBlobStore(options);
+        // Snapshots: the model, the in-process capture and the serving middleware's dependencies (UseSafeHavenSnapshots).
+        services.AddSafeHavenSnapshotServing(options);
 
+        // A mirror with no upstream (a snapshot-only mirror of an import-only appliance) builds none of its
+        // ecosystem's upstream machinery: the snapshot middleware alone serves it.
         foreach (var module in Modules)
         {
             if (options.Mirrors.TryGetValue(module.Name, out var mirror) && mirror.Enabled && mirror.HasUpstream)

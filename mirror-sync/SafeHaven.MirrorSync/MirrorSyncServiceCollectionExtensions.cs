@@ -1,9 +1,15 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Quartz;
-using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Storage.Database;
 using SafeHaven.MirrorSync.Cluster;
+using SafeHaven.Core.Blobs;
+using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Snapshots;
+using SafeHaven.Gateway.Health;
+using SafeHaven.MirrorSync.GarbageCollection;
 using SafeHaven.MirrorSync.Jobs;
+using SafeHaven.MirrorSync.Sync;
 
 namespace SafeHaven.MirrorSync;
 
@@ -32,6 +38,7 @@ public static class MirrorSyncServiceCollectionExtensions
                 AddIndexRefresh(quartz, refreshInterval);
             }
             quartz.AddJob<RepositoryRefreshJob>(job => job.WithIdentity(RepositoryRefreshJob.Key).StoreDurably());
+            quartz.AddJob<SyncJob>(job => job.WithIdentity(SyncJob.Key).StoreDurably());
         });
         if (clustered)
         {
@@ -39,6 +46,7 @@ public static class MirrorSyncServiceCollectionExtensions
         }
         // Registered before Quartz's own hosted service and before the web server: readiness is required before the first answer.
         services.AddHostedService<RepositoryRefreshSchedule>();
+        services.AddHostedService<SyncSchedule>();
         services.AddQuartzHostedService(options => options.WaitForJobsToComplete = false);
         return services;
     }
@@ -52,4 +60,26 @@ public static class MirrorSyncServiceCollectionExtensions
             .StartAt(DateTimeOffset.UtcNow + refreshInterval)
             .WithSimpleSchedule(s => s.WithInterval(refreshInterval).RepeatForever()));
     }
+    /// <summary>
+    /// Scheduled sync and snapshots (<see cref="SyncRunner"/>, <c>/api/sync</c>, the <c>snapshots</c> section of
+    /// <c>/healthz</c>, retention) and the snapshot garbage collector with the blob references it consults.
+    /// Needs the gateway's services (blob store, index cache, the ecosystems' snapshot plans) and <see cref="AddMirrorSync"/>.
+    /// </summary>
+    public static IServiceCollection AddSnapshotSync(this IServiceCollection services, SafeHavenOptions options)
+    {
+        services.AddSafeHavenSnapshots(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SyncStatus>();
+        services.AddSingleton(new ForgottenSnapshots(ForgottenSnapshotsPath(options)));
+        services.AddSingleton<SnapshotRetention>();
+        services.AddSingleton<SyncRunner>();
+        services.AddSingleton<SyncView>();
+        services.AddSingleton<IHealthContributor, SyncHealth>();
+        services.AddSingleton<IBlobReferences, ArtifactCacheReferences>();
+        services.AddSingleton<SnapshotGarbageCollector>();
+        return services;
+    }
+
+    /// <summary>Where retention lists the snapshots whose blobs the collector has yet to reclaim.</summary>
+    public static string ForgottenSnapshotsPath(SafeHavenOptions options) => options.ResolveDataPath("snapshots", "forgotten.txt");
 }

@@ -30,6 +30,9 @@ public sealed class SafeHavenOptions
 
     public ServerOptions Server { get; set; } = new();
 
+    /// <summary>The <c>SafeHaven:Snapshots</c> section: how long published snapshots are kept.</summary>
+    public SnapshotOptions Snapshots { get; set; } = new();
+
     public string ResolveDataPath(params string[] parts) =>
         Path.GetFullPath(Path.Combine([DataDirectory, .. parts]));
 }
@@ -45,6 +48,34 @@ public sealed class ServerOptions
     /// framework's default scheduling. Read once, at start.
     /// </summary>
     public bool InlineScheduling { get; set; } = true;
+}
+
+/// <summary>The <c>SafeHaven:Snapshots</c> section: retention of published snapshots (and their dated URLs).</summary>
+public sealed class SnapshotOptions
+{
+    /// <summary>Snapshots younger than this many days are kept (their dated URLs keep answering).</summary>
+    [Range(0, 36500)]
+    public int RetentionDays { get; set; } = 30;
+
+    /// <summary>At least this many snapshots per ecosystem are kept, however old.</summary>
+    [Range(1, 10000)]
+    public int KeepAtLeast { get; set; } = 3;
+}
+
+/// <summary>
+/// A mirror's <c>Sync</c> section: when snapshots of it are captured, and what they include beyond what the tier's
+/// roots list. A mirror with a schedule serves its current snapshot.
+/// </summary>
+public sealed class MirrorSyncOptions
+{
+    /// <summary>Quartz cron expression of the scheduled sync (e.g. <c>0 0 2 * * ?</c>); unset means no scheduled sync.</summary>
+    public string? Schedule { get; set; }
+
+    /// <summary>Package names every snapshot includes (and, with <see cref="Prefetch"/>, prefetches) at Tier 0-2.</summary>
+    public List<string> Packages { get; set; } = [];
+
+    /// <summary>Whether snapshots capture artifacts as well as indexes; unset means true at Tier 3/4, false at Tier 0-2.</summary>
+    public bool? Prefetch { get; set; }
 }
 
 public sealed class DatabaseOptions
@@ -182,6 +213,15 @@ public sealed class MirrorOptions
     /// The mirror's own <see cref="Upstream"/> is not used by conda.
     /// </summary>
     public Dictionary<string, CondaChannelOptions> Channels { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Scheduled sync and snapshot contents of this mirror.</summary>
+    public MirrorSyncOptions Sync { get; set; } = new();
+
+    /// <summary>
+    /// Whether this mirror serves snapshots: it is enabled and either has a sync schedule or names no upstream at all
+    /// (a snapshot-only mirror of an import-only appliance).
+    /// </summary>
+    public bool ServesSnapshots => Enabled && (!string.IsNullOrWhiteSpace(Sync.Schedule) || !HasUpstream);
 
     /// <summary>Whether this mirror names an upstream at all: its own <see cref="Upstream"/>, apt repositories or conda channels.</summary>
     public bool HasUpstream => !string.IsNullOrWhiteSpace(Upstream) || Repositories.Count > 0 || Channels.Count > 0;

@@ -89,15 +89,18 @@ public sealed class UpstreamDocumentCache
     {
         var cached = await LoadAsync(key, codec, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
-        if (cached is not null && now - cached.FetchedAt < _ttl)
+        // A snapshot capture revalidates each document once (conditional on its ETag), whatever its age, the negative
+        // cache or a recent failure's back-off: a snapshot holds what upstream says at the moment it is taken.
+        var revalidate = Snapshots.SnapshotCaptureContext.ShouldRevalidate(_ecosystem, key);
+        if (cached is not null && now - cached.FetchedAt < _ttl && !revalidate)
         {
             return new DocumentLookup<T>(cached.Document, false, null);
         }
-        if (cached is null && _memory.TryGetValue(NotFoundKey(key), out DateTimeOffset notFoundUntil) && now < notFoundUntil)
+        if (cached is null && !revalidate && _memory.TryGetValue(NotFoundKey(key), out DateTimeOffset notFoundUntil) && now < notFoundUntil)
         {
             return new DocumentLookup<T>(null, true, null);
         }
-        if (_failures.TryGetValue(key, out var failure) && now < failure.Until)
+        if (!revalidate && _failures.TryGetValue(key, out var failure) && now < failure.Until)
         {
             return Degraded(cached, failure.Reason);
         }

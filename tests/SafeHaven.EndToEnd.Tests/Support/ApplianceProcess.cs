@@ -88,20 +88,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
 
     private static async Task<ApplianceProcess> StartAsync(int port, string dataDirectory, Dictionary<string, string> environment, TimeSpan? readyTimeout)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = dataDirectory,
-        };
-        info.ArgumentList.Add(ExecutablePath);
-        info.ArgumentList.Add("serve");
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-        var appliance = new ApplianceProcess(Process.Start(info)!, port, dataDirectory, environment);
+        var appliance = new ApplianceProcess(Process.Start(StartInfo(dataDirectory, environment, "serve"))!, port, dataDirectory, environment);
         try
         {
             await Ports.WaitForHttpAsync(new Uri(appliance.BaseUrl, "readyz"), readyTimeout ?? TimeSpan.FromSeconds(90), diagnostics: () => appliance.Log);
@@ -118,6 +105,34 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public Task<ProcessResult> RunCliAsync(params string[] arguments) =>
         ProcessRunner.RunAsync("dotnet", [ExecutablePath, .. arguments], DataDirectory,
             _environment.ToDictionary(p => p.Key, p => (string?)p.Value), TimeSpan.FromMinutes(2));
+
+    /// <summary>
+    /// Starts the real <c>safehaven</c> CLI with this appliance's configuration and returns it running (output
+    /// redirected), for tests that interrupt it (<c>kill -9</c> midway).
+    /// </summary>
+    public Process StartCli(params string[] arguments) => Process.Start(StartInfo(DataDirectory, _environment, arguments))!;
+
+    /// <summary><c>dotnet safehaven.dll ARGUMENTS</c> in the data directory with the appliance's environment, output redirected.</summary>
+    private static ProcessStartInfo StartInfo(string dataDirectory, Dictionary<string, string> environment, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = dataDirectory,
+        };
+        info.ArgumentList.Add(ExecutablePath);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+        return info;
+    }
 
     /// <summary>
     /// Creates a user with an appliance-wide role through <c>safehaven users add</c> and returns an HTTP client

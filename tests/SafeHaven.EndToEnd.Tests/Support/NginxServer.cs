@@ -28,13 +28,14 @@ public sealed class NginxServer : IAsyncDisposable
 
     /// <param name="serverDirectives">Extra directives inside the <c>server</c> block (authentication, say).</param>
     /// <param name="accessLog">Whether to write <see cref="AccessLogPath"/>.</param>
-    public static async Task<NginxServer> StartAsync(string root, string? serverDirectives = null, bool accessLog = false)
+    /// <param name="port">A port to listen on (an upstream coming back where it was), else a free one.</param>
+    public static async Task<NginxServer> StartAsync(string root, string? serverDirectives = null, bool accessLog = false, int? port = null)
     {
         var nginx = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nginx is not installed (apt-get install nginx-light); .ci/run installs it.");
         var prefix = Directory.CreateTempSubdirectory("safehaven-nginx-").FullName;
         Directory.CreateDirectory(Path.Combine(prefix, "logs"));
-        var port = Ports.GetFree();
+        port ??= Ports.GetFree();
         var config = Path.Combine(prefix, "nginx.conf");
         await File.WriteAllTextAsync(config, $$"""
             worker_processes 1;
@@ -72,7 +73,7 @@ public sealed class NginxServer : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
         var process = Process.Start(info)!;
-        var server = new NginxServer(process, prefix, port, root);
+        var server = new NginxServer(process, prefix, port.Value, root);
         await Ports.WaitForHttpAsync(server.BaseUrl, TimeSpan.FromSeconds(20), r => true,
             () => File.Exists(Path.Combine(prefix, "logs", "error.log")) ? File.ReadAllText(Path.Combine(prefix, "logs", "error.log")) : "");
         return server;

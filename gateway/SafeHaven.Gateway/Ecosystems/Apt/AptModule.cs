@@ -14,6 +14,7 @@ using SafeHaven.Gateway.Ecosystems.Apt.Upstream;
 using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Policy;
 using SafeHaven.Gateway.Upstreams;
+using SafeHaven.Gateway.Snapshots;
 
 namespace SafeHaven.Gateway.Ecosystems.Apt;
 
@@ -51,6 +52,7 @@ public sealed class AptModule : IEcosystemModule
         });
         services.AddSingleton<IHealthContributor, AptHealth>();
         services.AddSingleton<IMirrorEcosystem, AptMirrorEcosystem>();
+        services.AddSingleton<ISnapshotPlan, AptSnapshotPlan>();
         services.AddSingleton<IRepositoryRefresh>(sp => new AptScheduledRefresh(sp.GetRequiredService<AptMirror>(), sp.GetRequiredService<AptArchiveKey>(),
             TimeSpan.FromSeconds(Math.Max(1, mirror.IndexTtlSeconds)), sp.GetRequiredService<ILogger<AptScheduledRefresh>>()));
     }

@@ -13,6 +13,7 @@ using SafeHaven.Gateway.Ecosystems.Conda.Publishing;
 using SafeHaven.Gateway.Ecosystems.Conda.Upstream;
 using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Policy;
+using SafeHaven.Gateway.Snapshots;
 
 namespace SafeHaven.Gateway.Ecosystems.Conda;
 
@@ -47,6 +48,7 @@ public sealed class CondaModule : IEcosystemModule
         });
         services.AddSingleton<IHealthContributor, CondaHealth>();
         services.AddSingleton<IMirrorEcosystem, CondaMirrorEcosystem>();
+        services.AddSingleton<ISnapshotPlan, CondaSnapshotPlan>();
         services.AddSingleton<IRepositoryRefresh>(sp => new CondaScheduledRefresh(sp.GetRequiredService<CondaMirror>(),
             TimeSpan.FromSeconds(Math.Max(1, mirror.IndexTtlSeconds))));
     }

@@ -8,6 +8,7 @@ using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Artifacts;
 using SafeHaven.Gateway.Health;
+using SafeHaven.Gateway.Snapshots;
 using SafeHaven.Gateway.Upstreams;
 
 namespace SafeHaven.Gateway.Ecosystems.Cran;
@@ -34,6 +35,7 @@ public sealed class CranModule : IEcosystemModule
             sp.GetRequiredService<MirrorHealth>().Get(Name)));
         services.AddSingleton(sp => new CranClosureSource(sp.GetRequiredService<CranMirror>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IMirrorEcosystem, CranMirrorEcosystem>();
+        services.AddSingleton<ISnapshotPlan, CranSnapshotPlan>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app) => app.MapCran();

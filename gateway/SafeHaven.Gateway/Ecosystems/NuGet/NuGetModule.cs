@@ -8,6 +8,7 @@ using SafeHaven.Core.Storage;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Artifacts;
 using SafeHaven.Gateway.Upstreams;
+using SafeHaven.Gateway.Snapshots;
 
 namespace SafeHaven.Gateway.Ecosystems.NuGet;
 
@@ -36,6 +37,7 @@ public sealed class NuGetModule : IEcosystemModule
             options.ResolveDataPath("tmp")));
         services.AddSingleton(sp => new NuGetClosureSource(sp.GetRequiredService<NuGetMirror>(), mirror.TargetFrameworks));
         services.AddSingleton<IMirrorEcosystem, NuGetMirrorEcosystem>();
+        services.AddSingleton<ISnapshotPlan, NuGetSnapshotPlan>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app) => app.MapNuGet();

@@ -32,6 +32,7 @@ public sealed class PyPIModule : IEcosystemModule
             sp.GetRequiredService<ILogger<PyPIMirror>>()));
         services.AddSingleton(sp => new PyPIClosureSource(sp.GetRequiredService<PyPIMirror>(), mirror));
         services.AddSingleton<IMirrorEcosystem, PyPIMirrorEcosystem>();
+        services.AddSingleton<Snapshots.ISnapshotPlan, PyPISnapshotPlan>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app) => app.MapPyPI();

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Options;
+using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Snapshots;
+using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Health;
+
+namespace SafeHaven.MirrorSync.Sync;
+
+/// <summary>One ecosystem's sync and current snapshot, as <c>/api/sync</c> and <c>/healthz</c> show them.</summary>
+public sealed record SyncReport(
+    string Ecosystem, string? Schedule, bool Running, DateTimeOffset? RunningSince, string? Trigger,
+    long Documents, long Artifacts, long Bytes,
+    DateTimeOffset? LastSuccess, DateTimeOffset? LastFailure, string? LastError, double? LastDurationSeconds,
+    SnapshotReport? Current, IReadOnlyList<string> Problems);
+
+public sealed record SnapshotReport(string Id, DateTimeOffset CreatedAt, double AgeDays, string Origin, int Documents, int Artifacts, long Bytes);
+
+/// <summary>Builds <see cref="SyncReport"/>s: the status kept in memory and the snapshot store's current record.</summary>
+public sealed class SyncView(SyncRunner runner, SyncStatus status, ISnapshotStore store, TierPolicyProvider policy, IOptionsMonitor<SafeHavenOptions> options, TimeProvider time)
+{
+    /// <summary>Synced ecosystems, and any other with a current snapshot (an imported, snapshot-only mirror).</summary>
+    public async Task<IReadOnlyList<SyncReport>> AllAsync(CancellationToken cancellationToken)
+    {
+        var reports = new List<SyncReport>();
+        var synced = runner.Ecosystems;
+        foreach (var ecosystem in SnapshotManifest.Ecosystems.Order(StringComparer.Ordinal))
+        {
+            var current = await store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false);
+            if (synced.Contains(ecosystem, StringComparer.Ordinal) || current is not null)
+            {
+                reports.Add(Describe(ecosystem, current));
+            }
+        }
+        return reports;
+    }
+
+    /// <summary>The report of one synced ecosystem; throws <see cref="UnknownSyncEcosystemException"/> for any other.</summary>
+    public async Task<SyncReport> OneAsync(string ecosystem, CancellationToken cancellationToken)
+    {
+        runner.Require(ecosystem);
+        return Describe(ecosystem, await store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false));
+    }
+
+    private SyncReport Describe(string ecosystem, SnapshotRecord? current)
+    {
+        var now = time.GetUtcNow();
+        var state = status.Get(ecosystem);
+        var rules = policy.Current.Policy;
+        var problems = new List<string>();
+        SnapshotReport? snapshot = null;
+        if (current is not null)
+        {
+            var age = (now - current.CreatedAt).TotalDays;
+            snapshot = new SnapshotReport(current.Id, current.CreatedAt, Math.Round(age, 3), current.Origin, current.Documents, current.Artifacts, current.Bytes);
+            // Tier 2+: the staleness bound holds for what is served, and a snapshot-serving mirror serves its snapshot.
+            if (rules.Tier >= 2 && current.CreatedAt < now - rules.MaximumLag)
+            {
+                problems.Add($"{ecosystem}: current snapshot {current.Id[..12]} is {age:0.0} days old, over the {rules.MaximumLag.TotalDays:0}-day bound");
+            }
+        }
+        if (RefreshStatus.IsFailing(state.LastSuccess, state.LastFailure))
+        {
+            problems.Add($"{ecosystem}: the last sync failed at {state.LastFailure:O}: {state.LastError}; snapshot {current?.Id[..12] ?? "(none)"} stays current");
+        }
+        var schedule = options.CurrentValue.Mirrors.TryGetValue(ecosystem, out var mirror) ? mirror.Sync.Schedule : null;
+        return new SyncReport(ecosystem, string.IsNullOrWhiteSpace(schedule) ? null : schedule, state.RunningSince is not null, state.RunningSince, state.Trigger,
+            state.Documents, state.Artifacts, state.Bytes, state.LastSuccess, state.LastFailure, state.LastError,
+            state.LastDuration?.TotalSeconds is { } seconds ? Math.Round(seconds, 3) : null, snapshot, problems);
+    }
+}
+
+/// <summary><c>/healthz</c> section <c>snapshots</c>: each mirror's current snapshot (id, age) and its sync; problems degrade.</summary>
+public sealed class SyncHealth(SyncView view) : IHealthContributor
+{
+    public async ValueTask<HealthSection> ReportAsync(CancellationToken cancellationToken)
+    {
+        var reports = await view.AllAsync(cancellationToken).ConfigureAwait(false);
+        return new HealthSection("snapshots", reports.ToDictionary(r => r.Ecosystem, r => (object)r), reports.SelectMany(r => r.Problems).ToList());
+    }
+}
