@@ -41,27 +41,31 @@ public sealed class SyncView(SyncRunner runner, SyncStatus status, ISnapshotStor
         return Describe(ecosystem, await store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false));
     }
 
-    private SyncReport Describe(string ecosystem, SnapshotRecord? current)
+    /// <summary>
+    /// What degrades <c>/healthz</c>: at Tier 2+ a current snapshot older than <c>MaximumLagDays</c> (the staleness bound
+    /// holds for what is served), and a last sync that failed (the previous snapshot is still served).
+    /// </summary>
+    public static IReadOnlyList<string> Problems(string ecosystem, SnapshotRecord? current, EcosystemSyncState state, TierPolicy rules, DateTimeOffset now)
     {
-        var now = time.GetUtcNow();
-        var state = status.Get(ecosystem);
-        var rules = policy.Current.Policy;
         var problems = new List<string>();
-        SnapshotReport? snapshot = null;
-        if (current is not null)
+        if (current is not null && rules.Tier >= 2 && current.CreatedAt < now - rules.MaximumLag)
         {
-            var age = (now - current.CreatedAt).TotalDays;
-            snapshot = new SnapshotReport(current.Id, current.CreatedAt, Math.Round(age, 3), current.Origin, current.Documents, current.Artifacts, current.Bytes);
-            // Tier 2+: the staleness bound holds for what is served, and a snapshot-serving mirror serves its snapshot.
-            if (rules.Tier >= 2 && current.CreatedAt < now - rules.MaximumLag)
-            {
-                problems.Add($"{ecosystem}: current snapshot {current.Id[..12]} is {age:0.0} days old, over the {rules.MaximumLag.TotalDays:0}-day bound");
-            }
+            problems.Add($"{ecosystem}: current snapshot {current.Id[..12]} is {(now - current.CreatedAt).TotalDays:0.0} days old, over the {rules.MaximumLag.TotalDays:0}-day bound");
         }
         if (RefreshStatus.IsFailing(state.LastSuccess, state.LastFailure))
         {
             problems.Add($"{ecosystem}: the last sync failed at {state.LastFailure:O}: {state.LastError}; snapshot {current?.Id[..12] ?? "(none)"} stays current");
         }
+        return problems;
+    }
+
+    private SyncReport Describe(string ecosystem, SnapshotRecord? current)
+    {
+        var now = time.GetUtcNow();
+        var state = status.Get(ecosystem);
+        var problems = Problems(ecosystem, current, state, policy.Current.Policy, now);
+        SnapshotReport? snapshot = current is null ? null
+            : new SnapshotReport(current.Id, current.CreatedAt, Math.Round((now - current.CreatedAt).TotalDays, 3), current.Origin, current.Documents, current.Artifacts, current.Bytes);
         var schedule = options.CurrentValue.Mirrors.TryGetValue(ecosystem, out var mirror) ? mirror.Sync.Schedule : null;
         return new SyncReport(ecosystem, string.IsNullOrWhiteSpace(schedule) ? null : schedule, state.RunningSince is not null, state.RunningSince, state.Trigger,
             state.Documents, state.Artifacts, state.Bytes, state.LastSuccess, state.LastFailure, state.LastError,
