@@ -112,7 +112,7 @@ public sealed class CranScheduledSyncTests : IAsyncLifetime
             using (var manager = await appliance.CreateManagementClientAsync())
             using (var programme = await appliance.CreateManagementClientAsync("programme", "ProgrammeManager"))
             {
-                var listed = JsonDocument.Parse(await programme.GetStringAsync("api/sync")).RootElement.GetProperty("ecosystems");
+                var listed = JsonDocument.Parse(await programme.GetStringAsync("api/sync")).RootElement.GetProperty("snapshots");
                 Assert.Equal("cran", Assert.Single(listed.EnumerateArray()).GetProperty("ecosystem").GetString());
                 using (var refused = await programme.PostAsync("api/sync/cran", null))
                 {

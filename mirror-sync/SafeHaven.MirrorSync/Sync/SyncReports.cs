@@ -3,25 +3,17 @@ using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Snapshots;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Health;
+using SafeHaven.Gateway.Snapshots;
 
 namespace SafeHaven.MirrorSync.Sync;
 
-/// <summary>One ecosystem's sync and current snapshot, as <c>/api/sync</c> and <c>/healthz</c> show them.</summary>
-public sealed record SyncReport(
-    string Ecosystem, string? Schedule, bool Running, DateTimeOffset? RunningSince, string? Trigger,
-    long Documents, long Artifacts, long Bytes,
-    DateTimeOffset? LastSuccess, DateTimeOffset? LastFailure, string? LastError, double? LastDurationSeconds,
-    SnapshotReport? Current, IReadOnlyList<string> Problems);
-
-public sealed record SnapshotReport(string Id, DateTimeOffset CreatedAt, double AgeDays, string Origin, int Documents, int Artifacts, long Bytes);
-
-/// <summary>Builds <see cref="SyncReport"/>s: the status kept in memory and the snapshot store's current record.</summary>
-public sealed class SyncView(SyncRunner runner, SyncStatus status, ISnapshotStore store, TierPolicyProvider policy, IOptionsMonitor<SafeHavenOptions> options, TimeProvider time)
+/// <summary>Builds <see cref="SnapshotSyncReport"/>s: the status kept in memory and the snapshot store's current record.</summary>
+public sealed class SyncReports(SyncRunner runner, SyncStatus status, ISnapshotStore store, TierPolicyProvider policy, IOptionsMonitor<SafeHavenOptions> options, TimeProvider time) : ISnapshotSyncReports
 {
     /// <summary>Synced ecosystems, and any other with a current snapshot (an imported, snapshot-only mirror).</summary>
-    public async Task<IReadOnlyList<SyncReport>> AllAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<SnapshotSyncReport>> ListAsync(CancellationToken cancellationToken)
     {
-        var reports = new List<SyncReport>();
+        var reports = new List<SnapshotSyncReport>();
         var synced = runner.Ecosystems;
         foreach (var ecosystem in SnapshotManifest.Ecosystems.Order(StringComparer.Ordinal))
         {
@@ -35,7 +27,7 @@ public sealed class SyncView(SyncRunner runner, SyncStatus status, ISnapshotStor
     }
 
     /// <summary>The report of one synced ecosystem; throws <see cref="UnknownSyncEcosystemException"/> for any other.</summary>
-    public async Task<SyncReport> OneAsync(string ecosystem, CancellationToken cancellationToken)
+    public async Task<SnapshotSyncReport> OneAsync(string ecosystem, CancellationToken cancellationToken)
     {
         runner.Require(ecosystem);
         return Describe(ecosystem, await store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false));
@@ -59,26 +51,26 @@ public sealed class SyncView(SyncRunner runner, SyncStatus status, ISnapshotStor
         return problems;
     }
 
-    private SyncReport Describe(string ecosystem, SnapshotRecord? current)
+    private SnapshotSyncReport Describe(string ecosystem, SnapshotRecord? current)
     {
         var now = time.GetUtcNow();
         var state = status.Get(ecosystem);
         var problems = Problems(ecosystem, current, state, policy.Current.Policy, now);
-        SnapshotReport? snapshot = current is null ? null
-            : new SnapshotReport(current.Id, current.CreatedAt, Math.Round((now - current.CreatedAt).TotalDays, 3), current.Origin, current.Documents, current.Artifacts, current.Bytes);
+        CurrentSnapshotReport? snapshot = current is null ? null
+            : new CurrentSnapshotReport(current.Id, current.CreatedAt, Math.Round((now - current.CreatedAt).TotalDays, 3), current.Origin, current.Documents, current.Artifacts, current.Bytes);
         var schedule = options.CurrentValue.Mirrors.TryGetValue(ecosystem, out var mirror) ? mirror.Sync.Schedule : null;
-        return new SyncReport(ecosystem, string.IsNullOrWhiteSpace(schedule) ? null : schedule, state.RunningSince is not null, state.RunningSince, state.Trigger,
+        return new SnapshotSyncReport(ecosystem, string.IsNullOrWhiteSpace(schedule) ? null : schedule, state.RunningSince is not null, state.RunningSince, state.Trigger,
             state.Documents, state.Artifacts, state.Bytes, state.LastSuccess, state.LastFailure, state.LastError,
             state.LastDuration?.TotalSeconds is { } seconds ? Math.Round(seconds, 3) : null, snapshot, problems);
     }
 }
 
 /// <summary><c>/healthz</c> section <c>snapshots</c>: each mirror's current snapshot (id, age) and its sync; problems degrade.</summary>
-public sealed class SyncHealth(SyncView view) : IHealthContributor
+public sealed class SyncHealth(SyncReports view) : IHealthContributor
 {
     public async ValueTask<HealthSection> ReportAsync(CancellationToken cancellationToken)
     {
-        var reports = await view.AllAsync(cancellationToken).ConfigureAwait(false);
+        var reports = await view.ListAsync(cancellationToken).ConfigureAwait(false);
         return new HealthSection("snapshots", reports.ToDictionary(r => r.Ecosystem, r => (object)r), reports.SelectMany(r => r.Problems).ToList());
     }
 }
