@@ -6,6 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using SafeHaven.Core.Snapshots;
 using SafeHaven.Gateway.Snapshots;
 
+using SafeHaven.Tests.Support;
+
 namespace SafeHaven.Gateway.Tests.Snapshots;
 
 /// <summary>
