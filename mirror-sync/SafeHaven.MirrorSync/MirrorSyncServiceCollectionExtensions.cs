@@ -7,6 +7,7 @@ using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Snapshots;
 using SafeHaven.Gateway.Health;
+using SafeHaven.Gateway.Snapshots;
 using SafeHaven.MirrorSync.GarbageCollection;
 using SafeHaven.MirrorSync.Jobs;
 using SafeHaven.MirrorSync.Sync;
@@ -73,7 +74,8 @@ public static class MirrorSyncServiceCollectionExtensions
         services.AddSingleton(new ForgottenSnapshots(ForgottenSnapshotsPath(options)));
         services.AddSingleton<SnapshotRetention>();
         services.AddSingleton<SyncRunner>();
-        services.AddSingleton<SyncView>();
+        services.AddSingleton<SyncReports>();
+        services.AddSingleton<ISnapshotSyncReports>(sp => sp.GetRequiredService<SyncReports>());
         services.AddSingleton<IHealthContributor, SyncHealth>();
         services.AddSingleton<IBlobReferences, ArtifactCacheReferences>();
         services.AddSingleton<SnapshotGarbageCollector>();

@@ -81,8 +81,11 @@ public sealed class SqliteSnapshotStore : ISnapshotStore
     public async Task<IReadOnlyList<SnapshotRecord>> ListAsync(string? ecosystem, CancellationToken cancellationToken)
     {
         await using var connection = Open();
+        // Two statements rather than "@ecosystem IS NULL OR ...": a typeless null parameter is an error on PostgreSQL.
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            $"SELECT {Columns} FROM snapshots WHERE @ecosystem IS NULL OR ecosystem = @ecosystem ORDER BY created_at DESC, published_at DESC, id",
+            ecosystem is null
+                ? $"SELECT {Columns} FROM snapshots ORDER BY created_at DESC, published_at DESC, id"
+                : $"SELECT {Columns} FROM snapshots WHERE ecosystem = @ecosystem ORDER BY created_at DESC, published_at DESC, id",
             new { ecosystem }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return rows.Select(r => r.ToRecord()).ToList();
     }

@@ -1,5 +1,6 @@
 using SafeHaven.Core.Catalog;
 using SafeHaven.Core.Snapshots;
+using SafeHaven.Gateway.Health;
 
 namespace SafeHaven.Gateway.Snapshots;
 
@@ -25,17 +26,18 @@ public static class SnapshotPlanRules
 
     /// <summary>
     /// Runs an ecosystem's repository refresh (<see cref="IRepositoryRefresh"/>) now, for <see cref="ISnapshotPlan.PrepareAsync"/>.
-    /// Those refreshes record failures instead of throwing, so <paramref name="failures"/> names what failed since
-    /// <paramref name="started"/>; any failure fails the preparation (a snapshot never captures a half-refreshed mirror).
+    /// Those refreshes record failures per index (<paramref name="status"/>) instead of throwing; any index that failed
+    /// during this refresh fails the preparation, naming each (a snapshot never captures a half-refreshed mirror).
     /// </summary>
-    public static async Task RefreshOrThrowAsync(
-        IEnumerable<IRepositoryRefresh> refreshes, string ecosystem, DateTimeOffset started,
-        Func<DateTimeOffset, IReadOnlyList<string>> failures, CancellationToken cancellationToken)
+    public static async Task RefreshOrThrowAsync<TStatus>(
+        IEnumerable<IRepositoryRefresh> refreshes, string ecosystem, TimeProvider time,
+        IEnumerable<KeyValuePair<string, TStatus>> status, CancellationToken cancellationToken) where TStatus : RefreshStatus
     {
         var refresh = refreshes.FirstOrDefault(r => string.Equals(r.Ecosystem, ecosystem, StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"{ecosystem} has no repository refresh registered");
+        var started = time.GetUtcNow();
         await refresh.RefreshAllAsync(cancellationToken).ConfigureAwait(false);
-        var failed = failures(started);
+        var failed = status.Where(s => s.Value.LastFailure >= started && s.Value.Failing).Select(s => $"{s.Key}: {s.Value.LastError}").ToList();
         if (failed.Count > 0)
         {
             throw new InvalidOperationException($"{ecosystem} refresh failed, so no snapshot is taken: {string.Join("; ", failed)}");

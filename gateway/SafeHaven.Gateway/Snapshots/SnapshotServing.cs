@@ -66,7 +66,7 @@ public sealed class SnapshotServing
             return;
         }
         var liveFallback = mirror.HasUpstream;
-        var current = await _store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false);
+        var current = await CachedAsync("current:" + ecosystem, () => _store.GetCurrentAsync(ecosystem, cancellationToken)).ConfigureAwait(false);
         if (current is null)
         {
             if (liveFallback)
@@ -97,6 +97,36 @@ public sealed class SnapshotServing
         await ProblemAsync(context, StatusCodes.Status404NotFound, "Not in the snapshot",
             $"/{ecosystem}/{rest} is not in the current {ecosystem} snapshot {current.Id[..12]} (created {SnapshotManifest.FormatInstant(current.CreatedAt)}).").ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Which snapshot a selector names, remembered for a moment: the hot path asks on every request, and a snapshot
+    /// published here or by another process (an import) is served within <see cref="LookupTtl"/>. Absence is not remembered.
+    /// </summary>
+    private async Task<SnapshotRecord?> CachedAsync(string key, Func<Task<SnapshotRecord?>> lookup)
+    {
+        var now = Environment.TickCount64;
+        if (_lookups.TryGetValue(key, out var known) && now < known.Until)
+        {
+            return known.Record;
+        }
+        var record = await lookup().ConfigureAwait(false);
+        if (record is null)
+        {
+            // Not remembered: the first snapshot is served as soon as it is published.
+            return null;
+        }
+        if (_lookups.Count > 10_000)
+        {
+            _lookups.Clear();
+        }
+        _lookups[key] = (record, now + (long)LookupTtl.TotalMilliseconds);
+        return record;
+    }
+
+    /// <summary>How long which snapshot is current (or which a dated URL names) is remembered.</summary>
+    public static readonly TimeSpan LookupTtl = TimeSpan.FromSeconds(2);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (SnapshotRecord? Record, long Until)> _lookups = new(StringComparer.Ordinal);
 
     private static bool IsGetOrHead(HttpContext context) =>
         HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
@@ -134,12 +164,12 @@ public sealed class SnapshotServing
         if (isDate)
         {
             var endOfDay = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddSeconds(-1);
-            record = await _store.GetAsOfAsync(ecosystem, endOfDay, cancellationToken).ConfigureAwait(false);
+            record = await CachedAsync($"as-of:{ecosystem}:{selector}", () => _store.GetAsOfAsync(ecosystem, endOfDay, cancellationToken)).ConfigureAwait(false);
             described = $"no {ecosystem} snapshot was created on or before {selector} (UTC) and is still kept";
         }
         else if (selector.Length is >= 8 and <= 64 && selector.AsSpan().IndexOfAnyExcept("0123456789abcdefABCDEF") < 0)
         {
-            record = await _store.FindAsync(ecosystem, selector, cancellationToken).ConfigureAwait(false);
+            record = await CachedAsync($"id:{ecosystem}:{selector.ToLowerInvariant()}", () => _store.FindAsync(ecosystem, selector, cancellationToken)).ConfigureAwait(false);
             described = $"no single {ecosystem} snapshot has an id starting with {selector}";
         }
         else

@@ -1,4 +1,3 @@
-using System.Globalization;
 using SafeHaven.Core.Snapshots;
 
 namespace SafeHaven.Gateway.Snapshots;
@@ -57,25 +56,12 @@ public static class VariantNegotiation
             ranges.Add(("*/*", 1.0));
             return ranges;
         }
-        foreach (var range in accept.Split(','))
+        foreach (var (type, q) in Http.MediaRanges.Parse(accept))
         {
-            var parameters = range.Split(';');
-            var type = parameters[0].Trim().ToLowerInvariant();
-            if (type.Length == 0)
+            if (type.Length > 0)
             {
-                continue;
+                ranges.Add((type, q));
             }
-            var q = 1.0;
-            foreach (var parameter in parameters.Skip(1))
-            {
-                var pair = parameter.Split('=', 2);
-                if (pair.Length == 2 && pair[0].Trim().Equals("q", StringComparison.OrdinalIgnoreCase)
-                    && (!double.TryParse(pair[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out q) || double.IsNaN(q)))
-                {
-                    q = 0;
-                }
-            }
-            ranges.Add((type, Math.Clamp(q, 0.0, 1.0)));
         }
         return ranges;
     }

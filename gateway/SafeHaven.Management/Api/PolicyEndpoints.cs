@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Health;
+using SafeHaven.Gateway.Snapshots;
 using SafeHaven.Management.Audit;
 using SafeHaven.Management.Identity;
 using SafeHaven.Management.Policy;
@@ -69,7 +71,8 @@ internal static class PolicyEndpoints
             .WithSummary("Remove a hand-added entry; effective at once (System Manager).")
             .Produces(StatusCodes.Status204NoContent);
 
-        api.MapGet("/sync", (TierPolicyProvider provider, MirrorHealth health, AllowlistClosureRegistry closures, IOptionsMonitor<SafeHavenOptions> options) =>
+        api.MapGet("/sync", async (HttpContext http, TierPolicyProvider provider, MirrorHealth health, AllowlistClosureRegistry closures, IOptionsMonitor<SafeHavenOptions> options,
+            CancellationToken cancellationToken) =>
             {
                 var snapshot = provider.Current;
                 var mirrors = options.CurrentValue.Mirrors.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m =>
@@ -79,10 +82,14 @@ internal static class PolicyEndpoints
                     return new MirrorSyncView(m.Key, m.Value.Enabled && m.Value.HasUpstream, status.LastSuccess, status.LastFailure,
                         status.LastError, status.StaleResponses, closure?.ComputedAt, closure?.Packages.Count, closure?.Unsatisfied.Count);
                 }).ToList();
-                return ManagementJson.Ok(new SyncView(snapshot.Policy.Tier, snapshot.Generation, mirrors));
+                // Snapshots and their scheduled sync, when the appliance runs them (the mirror-sync part registers the reports).
+                var snapshots = http.RequestServices.GetService<ISnapshotSyncReports>() is { } reports
+                    ? await reports.ListAsync(cancellationToken).ConfigureAwait(false)
+                    : [];
+                return ManagementJson.Ok(new SyncView(snapshot.Policy.Tier, snapshot.Generation, mirrors, snapshots));
             })
             .RequireAuthorization(ManagementPolicies.Oversight)
-            .WithSummary("Mirror sync status: upstream successes and failures, closures (System Manager, Programme Manager).")
+            .WithSummary("Mirror sync status: upstream successes and failures, closures, snapshots and their scheduled sync (System Manager, Programme Manager).")
             .Produces<SyncView>();
     }
 

@@ -54,4 +54,4 @@ public sealed record MirrorSyncView(
     string Ecosystem, bool Enabled, DateTimeOffset? UpstreamLastSuccess, DateTimeOffset? UpstreamLastFailure, string? UpstreamLastError,
     long StaleResponses, DateTimeOffset? ClosureComputedAt, int? ClosurePackages, int? ClosureUnsatisfied);
 
-public sealed record SyncView(int Tier, long PolicyGeneration, IReadOnlyList<MirrorSyncView> Mirrors);
+public sealed record SyncView(int Tier, long PolicyGeneration, IReadOnlyList<MirrorSyncView> Mirrors, IReadOnlyList<SafeHaven.Gateway.Snapshots.SnapshotSyncReport> Snapshots);

@@ -7,8 +7,8 @@ using SafeHaven.Management.Api;
 namespace SafeHaven.MirrorSync.Sync;
 
 /// <summary>
-/// <c>GET /api/sync</c> and <c>GET /api/sync/{eco}</c> (System or Programme Manager): each mirror's sync and current
-/// snapshot. <c>POST /api/sync/{eco}</c> (System Manager): starts a sync now, 202 with the status URL as Location;
+/// <c>GET /api/sync/{eco}</c> (System or Programme Manager): one mirror's sync and current snapshot (the list is part of
+/// the management API's <c>GET /api/sync</c>, through <see cref="SafeHaven.Gateway.Snapshots.ISnapshotSyncReports"/>). <c>POST /api/sync/{eco}</c> (System Manager): starts a sync now, 202 with the status URL as Location;
 /// an ecosystem that is not synced here is a 404 problem, one already running a 409 problem.
 /// </summary>
 public static class SyncEndpoints
@@ -16,10 +16,7 @@ public static class SyncEndpoints
     public static IEndpointRouteBuilder MapSnapshotSync(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/sync");
-        group.MapGet("", async (SyncView view, CancellationToken cancellationToken) =>
-            Results.Ok(new { ecosystems = await view.AllAsync(cancellationToken).ConfigureAwait(false) }))
-            .RequireAuthorization(ManagementPolicies.Oversight);
-        group.MapGet("/{ecosystem}", async (string ecosystem, SyncView view, CancellationToken cancellationToken) =>
+        group.MapGet("/{ecosystem}", async (string ecosystem, SyncReports view, CancellationToken cancellationToken) =>
         {
             try
             {

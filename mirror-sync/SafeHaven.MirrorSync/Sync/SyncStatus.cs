@@ -11,7 +11,10 @@ public sealed class SyncStatus
     public EcosystemSyncState Get(string ecosystem) => _states.GetOrAdd(ecosystem, e => new EcosystemSyncState(e));
 }
 
-/// <summary>One ecosystem's sync state. Counters are updated while a run captures; the rest when a run ends.</summary>
+/// <summary>
+/// One ecosystem's sync state. The counts (documents, artifacts, bytes) are those of the last published snapshot: the
+/// engine reports no progress during a capture yet, so a run in progress shows zeros and its start time.
+/// </summary>
 public sealed class EcosystemSyncState(string ecosystem)
 {
     private readonly Lock _lock = new();
@@ -49,13 +52,6 @@ public sealed class EcosystemSyncState(string ecosystem)
             Interlocked.Exchange(ref _artifacts, 0);
             Interlocked.Exchange(ref _bytes, 0);
         }
-    }
-
-    /// <summary>One entry captured (its blob stored), while a run is in progress.</summary>
-    public void Captured(SnapshotEntryKind kind, long size)
-    {
-        Interlocked.Increment(ref kind == SnapshotEntryKind.Artifact ? ref _artifacts : ref _documents);
-        Interlocked.Add(ref _bytes, size);
     }
 
     internal void Succeed(DateTimeOffset at, SnapshotRecord published)

@@ -108,6 +108,37 @@ public sealed class CranScheduledSyncTests : IAsyncLifetime
             Assert.Equal(2, cran.GetProperty("current").GetProperty("artifacts").GetInt32());
             Assert.Equal(2, cran.GetProperty("current").GetProperty("documents").GetInt32());
 
+            // The management API: the sync state for oversight roles; a sync on demand for the System Manager only.
+            using (var manager = await appliance.CreateManagementClientAsync())
+            using (var programme = await appliance.CreateManagementClientAsync("programme", "ProgrammeManager"))
+            {
+                var listed = JsonDocument.Parse(await programme.GetStringAsync("api/sync")).RootElement.GetProperty("snapshots");
+                Assert.Equal("cran", Assert.Single(listed.EnumerateArray()).GetProperty("ecosystem").GetString());
+                using (var refused = await programme.PostAsync("api/sync/cran", null))
+                {
+                    Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+                }
+                using (var unknown = await manager.PostAsync("api/sync/pypi", null))
+                {
+                    Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+                    Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+                    Assert.Contains("'pypi' is not a synced mirror of this appliance (synced: cran)", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                }
+                using var started = await manager.PostAsync("api/sync/cran", null);
+                // The 5-second schedule may be mid-run: then the request is refused as a conflict, never queued.
+                if (started.StatusCode == HttpStatusCode.Conflict)
+                {
+                    Assert.Contains("a sync of cran is already running", await started.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                }
+                else
+                {
+                    Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+                    Assert.Equal("/api/sync/cran", started.Headers.Location?.OriginalString);
+                }
+                var one = JsonDocument.Parse(await manager.GetStringAsync("api/sync/cran")).RootElement;
+                Assert.NotNull(CurrentId(one));
+            }
+
             // Upstream goes away. The next scheduled runs fail; the last good snapshot stays current.
             await upstream.StopAsync();
             var stoppedAt = DateTimeOffset.UtcNow;
@@ -151,6 +182,12 @@ public sealed class CranScheduledSyncTests : IAsyncLifetime
             var live = await RClient.InstallAsync(repository, "shsync");
             Assert.True(live.Succeeded, $"R said:\n{live.Process.Output}\nappliance log:\n{appliance.Log}");
             Assert.Equal("1.1", live.Installed["shsync"]);
+
+            // Nothing is forgotten yet (30-day retention), so the collector has nothing to free; it reads the same data.
+            var gc = await appliance.RunCliAsync("sync", "gc", "--dry-run");
+            Assert.True(gc.ExitCode == 0, gc.Output);
+            Assert.Contains("0 forgotten snapshot(s), 0 candidate blob(s)", gc.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("dry run: would delete 0 blob(s), freeing 0 bytes", gc.StandardOutput, StringComparison.Ordinal);
 
             // Outside the closure: not in any snapshot, and not served.
             using var other = await Http.GetAsync(new Uri(appliance.BaseUrl, pinned + "src/contrib/shsyncother_1.0.tar.gz"));

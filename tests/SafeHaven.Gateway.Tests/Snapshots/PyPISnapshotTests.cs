@@ -6,6 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using SafeHaven.Core.Snapshots;
 using SafeHaven.Gateway.Snapshots;
 
+using SafeHaven.Tests.Support;
+
 namespace SafeHaven.Gateway.Tests.Snapshots;
 
 /// <summary>
@@ -247,5 +249,34 @@ public sealed class PyPISnapshotTests : IAsyncLifetime
         using var page = await GetAsync(host.Client, "/pypi/simple/pip/", PipAccept);
         Assert.Equal(first.Id, page.Headers.GetValues("X-SafeHaven-Snapshot").Single());
         Assert.DoesNotContain(Missing, await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task At_tier2_a_snapshot_holds_the_named_packages_and_a_miss_falls_through_to_the_live_mirror()
+    {
+        await using var host = await SnapshotHost.StartAsync(_data, new Dictionary<string, string>
+        {
+            ["Tier"] = "2",
+            ["Policy:MinimumAgeDays"] = "0",
+            ["Mirrors:pypi:Upstream"] = new Uri(_upstream!.BaseUrl, "simple/").ToString(),
+            ["Mirrors:pypi:Sync:Schedule"] = "0 0 2 * * ?",
+            ["Mirrors:pypi:Sync:Packages:0"] = "PIP",
+        });
+        var record = await host.SyncAsync("pypi");
+
+        // The root lists all of upstream; only pip's page is taken, and no file (no prefetch at Tier 2 by default).
+        var manifest = await host.Services.GetRequiredService<SnapshotManifests>().LoadAsync(record.Id, CancellationToken.None);
+        Assert.Equal(["simple/", "simple/", "simple/pip/", "simple/pip/"], manifest.Entries.Select(e => e.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(0, record.Artifacts);
+
+        using var pip = await GetAsync(host.Client, "/pypi/simple/pip/", PipAccept);
+        Assert.Equal(record.Id, pip.Headers.GetValues("X-SafeHaven-Snapshot").Single());
+        using var setuptools = await GetAsync(host.Client, "/pypi/simple/setuptools/", PipAccept);
+        Assert.Equal(HttpStatusCode.OK, setuptools.StatusCode);
+        Assert.False(setuptools.Headers.Contains("X-SafeHaven-Snapshot"));
+        Assert.Contains(Setuptools, await setuptools.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var wheel = await GetAsync(host.Client, "/pypi/packages/pip/" + Pip);
+        Assert.Equal(HttpStatusCode.OK, wheel.StatusCode);
+        Assert.False(wheel.Headers.Contains("X-SafeHaven-Snapshot"));
     }
 }

@@ -5,6 +5,8 @@ using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Snapshots;
 using SafeHaven.Gateway.Snapshots;
 
+using SafeHaven.Tests.Support;
+
 namespace SafeHaven.Gateway.Tests.Snapshots;
 
 public sealed class SnapshotServingTests : IDisposable

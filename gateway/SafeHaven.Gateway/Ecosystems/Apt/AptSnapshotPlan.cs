@@ -19,14 +19,8 @@ public sealed class AptSnapshotPlan(AptMirror mirror, IEnumerable<IRepositoryRef
 
     public string Ecosystem => AptMirror.Ecosystem;
 
-    public Task PrepareAsync(CancellationToken cancellationToken)
-    {
-        var started = time.GetUtcNow();
-        return SnapshotPlanRules.RefreshOrThrowAsync(refreshes, Ecosystem, started, since => mirror.Status
-            .Where(s => s.Value.LastFailure >= since && s.Value.Failing)
-            .Select(s => $"{s.Key}: {s.Value.LastError}")
-            .ToList(), cancellationToken);
-    }
+    public Task PrepareAsync(CancellationToken cancellationToken) =>
+        SnapshotPlanRules.RefreshOrThrowAsync(refreshes, Ecosystem, time, mirror.Status, cancellationToken);
 
     public IEnumerable<SnapshotRequest> Roots(SnapshotScope scope)
     {

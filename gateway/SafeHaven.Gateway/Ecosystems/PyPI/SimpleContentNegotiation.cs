@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace SafeHaven.Gateway.Ecosystems.PyPI;
 
 /// <summary>The representations of the simple API (PEP 691).</summary>
@@ -40,21 +38,8 @@ public static class SimpleContentNegotiation
         // Per format: the q-value of its most specific matching range (-1: no range matched).
         Span<double> quality = [-1, -1, -1];
         Span<int> specificity = [-1, -1, -1];
-        foreach (var range in accept.Split(','))
+        foreach (var (mediaType, q) in Http.MediaRanges.Parse(accept))
         {
-            var parameters = range.Split(';');
-            var mediaType = parameters[0].Trim().ToLowerInvariant();
-            var q = 1.0;
-            foreach (var parameter in parameters.Skip(1))
-            {
-                var pair = parameter.Split('=', 2);
-                if (pair.Length == 2 && pair[0].Trim().Equals("q", StringComparison.OrdinalIgnoreCase)
-                    && (!double.TryParse(pair[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out q) || double.IsNaN(q)))
-                {
-                    q = 0;
-                }
-            }
-            q = Math.Clamp(q, 0.0, 1.0);
             foreach (var (format, rangeSpecificity) in Matches(mediaType))
             {
                 var i = (int)format;

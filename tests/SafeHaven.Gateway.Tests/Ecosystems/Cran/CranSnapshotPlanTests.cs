@@ -1,4 +1,3 @@
-using System.Text;
 using SafeHaven.Core.Snapshots;
 using SafeHaven.Gateway.Ecosystems.Cran;
 using SafeHaven.Gateway.Snapshots;
@@ -31,16 +30,8 @@ public sealed class CranSnapshotPlanTests
 
     private static readonly SnapshotScope Tier3 = new(3, new HashSet<string>(), FollowAll: true, Prefetch: true);
 
-    private static async Task<List<SnapshotRequest>> LinksAsync(string path, string text, SnapshotScope scope)
-    {
-        var plan = new CranSnapshotPlan();
-        var links = new List<SnapshotRequest>();
-        await foreach (var link in plan.LinksAsync(new SnapshotRequest(path, "*/*", SnapshotEntryKind.Document), new MemoryStream(Encoding.UTF8.GetBytes(text)), scope, CancellationToken.None))
-        {
-            links.Add(link);
-        }
-        return links;
-    }
+    private static Task<List<SnapshotRequest>> LinksAsync(string path, string text, SnapshotScope scope) =>
+        SnapshotPlanLinks.OfAsync(new CranSnapshotPlan(), path, text, scope);
 
     [Fact]
     public void RootsAreThePlainAndGzippedIndexButNotTheRdsR404sOnPurpose()

@@ -1,4 +1,3 @@
-using System.Text;
 using SafeHaven.Core.Snapshots;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Ecosystems.NuGet;
@@ -10,15 +9,8 @@ public sealed class NuGetSnapshotPlanTests
 {
     private static readonly SnapshotScope Tier3 = new(3, new HashSet<string>(), FollowAll: true, Prefetch: true);
 
-    private static async Task<List<SnapshotRequest>> LinksAsync(NuGetSnapshotPlan plan, string path, string json, SnapshotScope scope)
-    {
-        var links = new List<SnapshotRequest>();
-        await foreach (var link in plan.LinksAsync(new SnapshotRequest(path, "*/*", SnapshotEntryKind.Document), new MemoryStream(Encoding.UTF8.GetBytes(json)), scope, CancellationToken.None))
-        {
-            links.Add(link);
-        }
-        return links;
-    }
+    private static Task<List<SnapshotRequest>> LinksAsync(NuGetSnapshotPlan plan, string path, string json, SnapshotScope scope) =>
+        SnapshotPlanLinks.OfAsync(plan, path, json, scope);
 
     [Fact]
     public void Tier3RootsAreTheServiceIndexAndEachClosurePackagesDocuments()

@@ -8,10 +8,11 @@ using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Catalog;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway;
 using SafeHaven.Gateway.Policy;
 using SafeHaven.Gateway.Snapshots;
 
-namespace SafeHaven.Gateway.Tests.Snapshots;
+namespace SafeHaven.Tests.Support;
 
 /// <summary>A clock that can be moved forward, for snapshots taken on different days.</summary>
 public sealed class MovableClock(TimeSpan offset) : TimeProvider
