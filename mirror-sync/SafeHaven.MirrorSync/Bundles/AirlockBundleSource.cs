@@ -26,7 +26,7 @@ public sealed class AirlockBundleSource : IBundleSource
 
     /// <summary>Opens the bundle of submission <paramref name="submissionId"/>, refusing anything that is not an approved software ingress.</summary>
     public static async Task<IBundleSource> OpenAsync(
-        SqliteSubmissionStore submissions, IVolumeStore volumes, IBlobStore blobs, string submissionId, CancellationToken cancellationToken)
+        SubmissionStore submissions, IVolumeStore volumes, IBlobStore blobs, string submissionId, CancellationToken cancellationToken)
     {
         var submission = await submissions.GetAsync(submissionId, cancellationToken).ConfigureAwait(false)
             ?? throw new BundleRefusedException($"there is no airlock submission {submissionId}.");

@@ -7,6 +7,8 @@ using SafeHaven.Airlock.Volumes;
 using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Snapshots;
+using SafeHaven.Core.Storage.Database;
+using SafeHaven.Airlock.Storage;
 using SafeHaven.Gateway.Ecosystems.Apt.Publishing;
 using SafeHaven.Management;
 using SafeHaven.Management.Audit;
@@ -154,13 +156,9 @@ public static class SyncCommand
 
     private static async Task<IBundleSource> OpenAirlockAsync(Context context, string submissionId, CancellationToken ct)
     {
-        var databasePath = context.Options.ResolveDataPath("airlock.db");
-        if (!File.Exists(databasePath))
-        {
-            throw new BundleRefusedException($"there is no airlock submission {submissionId}: this appliance has no airlock database ({databasePath}).");
-        }
-        var database = AirlockDatabase.ForFile(databasePath);
-        return await AirlockBundleSource.OpenAsync(new SqliteSubmissionStore(database), new SqliteVolumeStore(database), context.Blobs, submissionId, ct).ConfigureAwait(false);
+        // The airlock's tables in the appliance's database (SafeHaven:Database), as the server opens them.
+        var database = await AirlockDatabase.OpenAsync(SafeHavenDatabase.Create(context.Options), context.Options.ResolveDataPath("airlock.db"), ct).ConfigureAwait(false);
+        return await AirlockBundleSource.OpenAsync(new SubmissionStore(database), new DatabaseVolumeStore(database), context.Blobs, submissionId, ct).ConfigureAwait(false);
     }
 
     private static async Task<List<(SnapshotRecord Snapshot, SnapshotRecord? Base)>> SelectAsync(

@@ -44,7 +44,7 @@ public static class SyncGcCommand
             services.AddLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
             services.AddSafeHavenGateway(options);
             services.AddSnapshotSync(options);
-            services.AddSingleton<IBlobReferences>(_ => AirlockBlobReferences.ForOptions(options));
+            services.AddSingleton<IBlobReferences>(await AirlockBlobReferences.ForOptionsAsync(options, cancellationToken).ConfigureAwait(false));
             await using var provider = services.BuildServiceProvider();
             try
             {

@@ -1,3 +1,5 @@
+using SafeHaven.Airlock.Storage;
+using SafeHaven.Core.Storage.Database;
 using System.Security.Cryptography;
 using SafeHaven.Airlock;
 using SafeHaven.Airlock.Submissions;
@@ -16,21 +18,21 @@ namespace SafeHaven.MirrorSync.Tests.Bundles;
 public sealed class AirlockBundleSourceTests : TwoAppliances
 {
     private readonly AirlockDatabase _airlock;
-    private readonly SqliteVolumeStore _volumes;
-    private readonly SqliteSubmissionStore _submissions;
+    private readonly DatabaseVolumeStore _volumes;
+    private readonly SubmissionStore _submissions;
 
     public AirlockBundleSourceTests()
     {
         _airlock = AirlockDatabase.ForFile(Path.Combine(B.Root, "airlock.db"));
-        _volumes = new SqliteVolumeStore(_airlock);
-        _submissions = new SqliteSubmissionStore(_airlock);
+        _volumes = new DatabaseVolumeStore(_airlock);
+        _submissions = new SubmissionStore(_airlock);
     }
 
     /// <summary>Deposits every file below <paramref name="directory"/> (or the one file) into a new submission's volume.</summary>
     private async Task<string> DepositAsync(string path, SubmissionKind kind, SubmissionState state)
     {
         var volume = await _volumes.CreateAsync("wp-" + Guid.NewGuid().ToString("N")[..8], "ingress", CancellationToken.None);
-        var uploads = new UploadService(new SqliteUploadSessionStore(_airlock), _volumes, B.Blobs, new FileSystemBlobStore(Path.Combine(B.Root, "airlock-chunks")));
+        var uploads = new UploadService(new DatabaseUploadSessionStore(_airlock), _volumes, B.Blobs, new FileSystemBlobStore(Path.Combine(B.Root, "airlock-chunks")));
         var files = File.Exists(path)
             ? [(path, Path.GetFileName(path))]
             : Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Select(f => (f, "deposit/" + Path.GetRelativePath(path, f).Replace('\\', '/'))).ToList();

@@ -1,3 +1,5 @@
+using SafeHaven.Airlock.Storage;
+using SafeHaven.Core.Storage.Database;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -24,7 +26,7 @@ public sealed class SnapshotGarbageCollectorTests : IDisposable
     private readonly FileSystemBlobStore _blobs;
     private readonly SqliteSnapshotStore _store;
     private readonly SnapshotManifests _manifests;
-    private readonly SqliteIndexCacheStore _cache;
+    private readonly IndexCacheStore _cache;
     private readonly AirlockDatabase _airlock;
     private readonly ForgottenSnapshots _forgotten;
 
@@ -32,7 +34,7 @@ public sealed class SnapshotGarbageCollectorTests : IDisposable
     {
         _blobs = new FileSystemBlobStore(Path.Combine(_root, "blobs"));
         _store = SqliteSnapshotStore.ForFile(Path.Combine(_root, "safehaven.db"));
-        _cache = SqliteIndexCacheStore.ForFile(Path.Combine(_root, "safehaven.db"));
+        _cache = IndexCacheStore.OpenAsync(SafeHavenDatabase.ForSqliteFile(Path.Combine(_root, "safehaven.db")), CancellationToken.None).GetAwaiter().GetResult();
         _manifests = new SnapshotManifests(_blobs);
         _airlock = AirlockDatabase.ForFile(Path.Combine(_root, "airlock.db"));
         _forgotten = new ForgottenSnapshots(Path.Combine(_root, "snapshots", "forgotten.txt"));
@@ -69,8 +71,8 @@ public sealed class SnapshotGarbageCollectorTests : IDisposable
         var deposited = await PutAsync("src/contrib/dep_1.0.tar.gz", "a file also deposited through the airlock", SnapshotEntryKind.Artifact);
 
         await _cache.PutAsync("cran-pins", "old_1.0.tar.gz", new CachedIndex(new ArtifactPin(BlobDigest.Parse(pinned.Sha256), null).Encode(), DateTimeOffset.UtcNow, null), CancellationToken.None);
-        var volume = await new SqliteVolumeStore(_airlock, null).CreateAsync("wp1", "inbound", CancellationToken.None);
-        var uploads = new SqliteUploadSessionStore(_airlock);
+        var volume = await new DatabaseVolumeStore(_airlock, null).CreateAsync("wp1", "inbound", CancellationToken.None);
+        var uploads = new DatabaseUploadSessionStore(_airlock);
         await uploads.CreateAsync(new UploadSession("u1", volume.Id, "dep.tar.gz", deposited.Size, BlobDigest.Parse(deposited.Sha256), 1024, UploadState.Open, DateTimeOffset.UtcNow), CancellationToken.None);
         await uploads.CompleteAsync("u1", new VolumeFile("dep.tar.gz", BlobDigest.Parse(deposited.Sha256), deposited.Size, DateTimeOffset.UtcNow), CancellationToken.None);
 
