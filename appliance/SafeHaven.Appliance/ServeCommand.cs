@@ -108,6 +108,11 @@ internal static class ApplianceHost
         builder.Services.AddSafeHavenWeb(builder.Configuration, options);
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15));
+        if (string.Equals(options.Database.Provider, "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            // Several replicas share one database: a closure is computed on one and adopted by the others.
+            builder.Services.AddClosureSharing(TimeSpan.FromSeconds(options.Database.ClosurePollSeconds));
+        }
 
         var app = builder.Build();
         MarkAuthenticationPlaced(app);
@@ -195,6 +200,7 @@ internal static class ApplianceHost
         }
         Check(options, "SafeHaven:");
         Check(options.Policy, "SafeHaven:Policy:");
+        Check(options.Database, "SafeHaven:Database:");
         foreach (var (ecosystem, mirror) in options.Mirrors)
         {
             Check(mirror, $"SafeHaven:Mirrors:{ecosystem}:");

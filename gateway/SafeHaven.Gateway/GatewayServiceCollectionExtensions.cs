@@ -46,6 +46,12 @@ public static class GatewayServiceCollectionExtensions
             : new SqliteFirstSeenStore(options.Database.ConnectionString));
         // The blob store SafeHaven:BlobStore:Provider names: filesystem (embedded default) or s3 (any S3-compatible store).
         services.AddSafeHavenBlobStore(options);
+        if (string.Equals(options.Database.Provider, "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            // Several replicas share the blob store: one of them fetches a file first asked of several at once.
+            services.AddSingleton<Artifacts.IArtifactFetchLock>(sp => new Artifacts.DatabaseArtifactFetchLock(
+                sp.GetRequiredService<Core.Storage.Database.SafeHavenDatabase>(), TimeSpan.FromMinutes(5)));
+        }
 
         foreach (var module in Modules)
         {

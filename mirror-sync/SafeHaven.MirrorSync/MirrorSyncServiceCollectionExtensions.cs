@@ -1,6 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Quartz;
+using SafeHaven.Core.Storage.Database;
+using SafeHaven.Core.Tiers;
+using SafeHaven.Gateway.Health;
 using SafeHaven.MirrorSync.Jobs;
+using SafeHaven.MirrorSync.Sharing;
 
 namespace SafeHaven.MirrorSync;
 
@@ -29,6 +34,18 @@ public static class MirrorSyncServiceCollectionExtensions
         // Registered before Quartz's own hosted service and before the web server: readiness is required before the first answer.
         services.AddHostedService<RepositoryRefreshSchedule>();
         services.AddQuartzHostedService(options => options.WaitForJobsToComplete = false);
+        return services;
+    }
+
+    /// <summary>
+    /// Several replicas over one PostgreSQL: closures computed on one replica are stored in the shared database and
+    /// adopted by the others (polled every <paramref name="pollInterval"/>). The embedded appliance does not call this.
+    /// </summary>
+    public static IServiceCollection AddClosureSharing(this IServiceCollection services, TimeSpan pollInterval)
+    {
+        services.AddSingleton(sp => new ClosureSharing(sp.GetRequiredService<SafeHavenDatabase>(), sp.GetRequiredService<AllowlistClosureRegistry>(),
+            sp.GetRequiredService<ReadinessState>(), sp.GetRequiredService<ILogger<ClosureSharing>>(), pollInterval));
+        services.AddHostedService(sp => sp.GetRequiredService<ClosureSharing>());
         return services;
     }
 }

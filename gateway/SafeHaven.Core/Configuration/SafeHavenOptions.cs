@@ -54,6 +54,13 @@ public sealed class DatabaseOptions
 
     /// <summary>Provider connection string; for SQLite, empty means <c>DataDirectory/safehaven.db</c>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Several replicas (<c>postgres</c> only): how often a replica looks for allowlist closures another replica
+    /// computed and stored, in seconds.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 3600)]
+    public int ClosurePollSeconds { get; set; } = 3;
 }
 
 public sealed class BlobStoreOptions
