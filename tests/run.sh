@@ -4,11 +4,12 @@
 # Inspection tests build hostile archives with zstd, xz, bzip2, lz4, cpio, tar, dpkg-deb and git; apt tests build repositories with apt-ftparchive (apt-utils), sign them with gpg (gnupg) and drive apt-get, which checks signatures with gpgv.
 # Web tests drive Debian's chromium through Playwright (which cannot download a browser here).
 # Conda tests build real .conda and .tar.bz2 packages with cph (conda-package-handling).
+# Store tests run against a real PostgreSQL (postgresql): tests/Shared/PostgresServer.cs starts one on a loopback port.
 # OpenPGP tests make upstream keys and signatures with gpg and judge the appliance's signatures with gpgv and sqv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(gnupg gpgv sqv nginx-light tinyproxy zstd xz-utils bzip2 lz4 cpio git dpkg apt-utils r-base-core python3-pip python3-setuptools python3-wheel python3-pip-whl python3-setuptools-whl python3-wheel-whl chromium conda-package-handling)
+packages=(gnupg gpgv sqv nginx-light tinyproxy zstd xz-utils bzip2 lz4 cpio git dpkg apt-utils r-base-core python3-pip python3-setuptools python3-wheel python3-pip-whl python3-setuptools-whl python3-wheel-whl chromium conda-package-handling postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
