@@ -108,7 +108,7 @@ internal static class ApplianceHost
         builder.Services.AddSafeHavenWeb(builder.Configuration, options);
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15));
-        if (string.Equals(options.Database.Provider, "postgres", StringComparison.OrdinalIgnoreCase))
+        if (SafeHaven.Core.Storage.Database.SafeHavenDatabase.ParseProvider(options.Database.Provider) == SafeHaven.Core.Storage.Database.DatabaseProvider.Postgres)
         {
             // Several replicas share one database: a closure is computed on one and adopted by the others.
             builder.Services.AddClosureSharing(TimeSpan.FromSeconds(options.Database.ClosurePollSeconds));

@@ -46,7 +46,7 @@ public static class GatewayServiceCollectionExtensions
             : new SqliteFirstSeenStore(options.Database.ConnectionString));
         // The blob store SafeHaven:BlobStore:Provider names: filesystem (embedded default) or s3 (any S3-compatible store).
         services.AddSafeHavenBlobStore(options);
-        if (string.Equals(options.Database.Provider, "postgres", StringComparison.OrdinalIgnoreCase))
+        if (Core.Storage.Database.SafeHavenDatabase.ParseProvider(options.Database.Provider) == Core.Storage.Database.DatabaseProvider.Postgres)
         {
             // Several replicas share the blob store: one of them fetches a file first asked of several at once.
             services.AddSingleton<Artifacts.IArtifactFetchLock>(sp => new Artifacts.DatabaseArtifactFetchLock(
