@@ -44,7 +44,7 @@ public static class MirrorSyncServiceCollectionExtensions
     public static IServiceCollection AddClosureSharing(this IServiceCollection services, TimeSpan pollInterval)
     {
         services.AddSingleton(sp => new ClosureSharing(sp.GetRequiredService<SafeHavenDatabase>(), sp.GetRequiredService<AllowlistClosureRegistry>(),
-            sp.GetRequiredService<ReadinessState>(), sp.GetRequiredService<ILogger<ClosureSharing>>(), pollInterval));
+            sp.GetRequiredService<TierPolicyProvider>(), sp.GetRequiredService<ReadinessState>(), sp.GetRequiredService<ILogger<ClosureSharing>>(), pollInterval));
         services.AddHostedService(sp => sp.GetRequiredService<ClosureSharing>());
         return services;
     }

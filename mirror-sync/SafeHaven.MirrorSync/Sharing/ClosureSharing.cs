@@ -21,22 +21,27 @@ public sealed class ClosureSharing : BackgroundService
 {
     private readonly SafeHavenDatabase _database;
     private readonly AllowlistClosureRegistry _registry;
+    private readonly TierPolicyProvider _policy;
     private readonly ReadinessState _readiness;
     private readonly ILogger<ClosureSharing> _logger;
     private readonly TimeSpan _pollInterval;
-    private readonly Channel<AllowlistClosure> _computed = Channel.CreateUnbounded<AllowlistClosure>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<string, long> _known = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Channel<(AllowlistClosure Closure, string Policy)> _computed = Channel.CreateUnbounded<(AllowlistClosure, string)>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Per ecosystem, the stored generation last seen and the local policy fingerprint it was judged against.</summary>
+    private readonly ConcurrentDictionary<string, (long Generation, string Policy)> _known = new(StringComparer.OrdinalIgnoreCase);
     private readonly TaskCompletionSource<ClosureStore> _store = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ClosureSharing(SafeHavenDatabase database, AllowlistClosureRegistry registry, ReadinessState readiness, ILogger<ClosureSharing> logger, TimeSpan pollInterval)
+    public ClosureSharing(SafeHavenDatabase database, AllowlistClosureRegistry registry, TierPolicyProvider policy, ReadinessState readiness,
+        ILogger<ClosureSharing> logger, TimeSpan pollInterval)
     {
         _database = database;
         _registry = registry;
+        _policy = policy;
         _readiness = readiness;
         _logger = logger;
         _pollInterval = pollInterval;
         // Subscribed at construction (before any job runs), so no closure computed here is missed.
-        registry.Computed += closure => _computed.Writer.TryWrite(closure);
+        registry.Computed += closure => _computed.Writer.TryWrite((closure, ClosurePolicy.Fingerprint(policy.Current, closure.Ecosystem)));
     }
 
     /// <summary>The store, once its table exists (tests wait on it).</summary>
@@ -64,13 +69,13 @@ public sealed class ClosureSharing : BackgroundService
 
     private async Task SaveLoopAsync(ClosureStore store, CancellationToken stoppingToken)
     {
-        await foreach (var closure in _computed.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        await foreach (var (closure, policy) in _computed.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
             try
             {
-                if (await store.SaveAsync(closure, stoppingToken).ConfigureAwait(false) is { } generation)
+                if (await store.SaveAsync(closure, policy, stoppingToken).ConfigureAwait(false) is { } generation)
                 {
-                    _known.AddOrUpdate(closure.Ecosystem, generation, (_, known) => Math.Max(known, generation));
+                    _known.AddOrUpdate(closure.Ecosystem, (generation, policy), (_, known) => generation > known.Generation ? (generation, policy) : known);
                     _logger.LogInformation("{Ecosystem} allowlist closure computed here shared with the other replicas (generation {Generation})", closure.Ecosystem, generation);
                 }
             }
@@ -98,12 +103,17 @@ public sealed class ClosureSharing : BackgroundService
         }
     }
 
-    /// <summary>Adopts every stored closure newer than the one this replica last saw.</summary>
+    /// <summary>
+    /// Adopts every stored closure this replica has not seen, when it was computed for the policy in force here (a
+    /// closure for another policy is left until the policies agree or this replica computes its own).
+    /// </summary>
     public async Task AdoptNewerAsync(ClosureStore store, CancellationToken cancellationToken)
     {
+        var snapshot = _policy.Current;
         foreach (var (ecosystem, generation) in await store.GetGenerationsAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (_known.TryGetValue(ecosystem, out var known) && known >= generation)
+            var policy = ClosurePolicy.Fingerprint(snapshot, ecosystem);
+            if (_known.TryGetValue(ecosystem, out var known) && known.Generation >= generation && known.Policy == policy)
             {
                 continue;
             }
@@ -111,7 +121,13 @@ public sealed class ClosureSharing : BackgroundService
             {
                 continue;
             }
-            _known.AddOrUpdate(ecosystem, stored.Generation, (_, k) => Math.Max(k, stored.Generation));
+            _known[ecosystem] = (stored.Generation, policy);
+            if (stored.Policy != policy)
+            {
+                _logger.LogInformation("{Ecosystem} allowlist closure of generation {Generation} was computed for another policy than the one in force here; not adopted",
+                    ecosystem, stored.Generation);
+                continue;
+            }
             if (_registry.Adopt(stored.Closure))
             {
                 _readiness.Complete(AllowlistClosureJob.ReadinessKey(stored.Closure.Ecosystem));

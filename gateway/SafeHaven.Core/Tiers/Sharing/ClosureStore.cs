@@ -3,8 +3,8 @@ using SafeHaven.Core.Storage.Database;
 
 namespace SafeHaven.Core.Tiers.Sharing;
 
-/// <summary>A closure read back from the store, with the generation it was stored under.</summary>
-public sealed record StoredClosure(AllowlistClosure Closure, long Generation);
+/// <summary>A closure read back from the store, with its generation and the <see cref="ClosurePolicy"/> fingerprint it was computed for.</summary>
+public sealed record StoredClosure(AllowlistClosure Closure, long Generation, string Policy);
 
 /// <summary>
 /// The allowlist closures replicas share through the metadata database: one row per ecosystem holding the newest
@@ -24,6 +24,7 @@ public sealed class ClosureStore
                 ecosystem TEXT NOT NULL PRIMARY KEY,
                 generation INTEGER NOT NULL,
                 computed_at INTEGER NOT NULL,
+                policy TEXT NOT NULL,
                 document BLOB NOT NULL)
             """,
             """
@@ -31,6 +32,7 @@ public sealed class ClosureStore
                 ecosystem TEXT NOT NULL PRIMARY KEY,
                 generation BIGINT NOT NULL,
                 computed_at BIGINT NOT NULL,
+                policy TEXT NOT NULL,
                 document BYTEA NOT NULL)
             """),
     ];
@@ -47,20 +49,22 @@ public sealed class ClosureStore
     }
 
     /// <summary>
-    /// Stores a computed closure and returns its generation; null when a closure computed later is already stored
-    /// (a slow computation finishing after a newer one never replaces it).
+    /// Stores a closure computed for the policy whose <see cref="ClosurePolicy"/> fingerprint is <paramref name="policy"/>
+    /// and returns its generation; null when a closure computed later is already stored (a slow computation finishing
+    /// after a newer one never replaces it).
     /// </summary>
-    public Task<long?> SaveAsync(AllowlistClosure closure, CancellationToken cancellationToken)
+    public Task<long?> SaveAsync(AllowlistClosure closure, string policy, CancellationToken cancellationToken)
     {
         var document = ClosureDocument.From(closure).ToUtf8();
         return _database.WriteAsync((connection, transaction) => connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             """
-            INSERT INTO allowlist_closures (ecosystem, generation, computed_at, document) VALUES (@Ecosystem, 1, @ComputedAt, @Document)
-            ON CONFLICT (ecosystem) DO UPDATE SET generation = allowlist_closures.generation + 1, computed_at = excluded.computed_at, document = excluded.document
+            INSERT INTO allowlist_closures (ecosystem, generation, computed_at, policy, document) VALUES (@Ecosystem, 1, @ComputedAt, @Policy, @Document)
+            ON CONFLICT (ecosystem) DO UPDATE SET generation = allowlist_closures.generation + 1, computed_at = excluded.computed_at,
+                policy = excluded.policy, document = excluded.document
             WHERE excluded.computed_at >= allowlist_closures.computed_at
             RETURNING generation
             """,
-            new { Ecosystem = closure.Ecosystem.ToLowerInvariant(), ComputedAt = closure.ComputedAt.ToUnixTimeMilliseconds(), Document = document },
+            new { Ecosystem = closure.Ecosystem.ToLowerInvariant(), ComputedAt = closure.ComputedAt.ToUnixTimeMilliseconds(), Policy = policy, Document = document },
             transaction, cancellationToken: cancellationToken)), cancellationToken);
     }
 
@@ -78,12 +82,12 @@ public sealed class ClosureStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await connection.QuerySingleOrDefaultAsync<DocumentRow>(new CommandDefinition(
-            "SELECT generation, document FROM allowlist_closures WHERE ecosystem = @Ecosystem",
+            "SELECT generation, policy, document FROM allowlist_closures WHERE ecosystem = @Ecosystem",
             new { Ecosystem = ecosystem.ToLowerInvariant() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row is null ? null : new StoredClosure(ClosureDocument.Parse(row.Document).ToClosure(), row.Generation);
+        return row is null ? null : new StoredClosure(ClosureDocument.Parse(row.Document).ToClosure(), row.Generation, row.Policy);
     }
 
     private sealed record GenerationRow(string Ecosystem, long Generation);
 
-    private sealed record DocumentRow(long Generation, byte[] Document);
+    private sealed record DocumentRow(long Generation, string Policy, byte[] Document);
 }

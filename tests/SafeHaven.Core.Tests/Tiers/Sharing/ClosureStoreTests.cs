@@ -17,6 +17,8 @@ public abstract class ClosureStoreTests(DatabaseProvider provider) : TestDatabas
 {
     private static readonly DateTimeOffset Computed = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
 
+    private const string Policy = "3f1d0c8e";
+
     private static AllowlistClosure Closure(string ecosystem, DateTimeOffset computedAt, params string[] packages) =>
         new(ecosystem, computedAt, [packages[0]], packages,
             [new UnsatisfiedDependency(packages[0], [packages[0], "missing-dep"], "missing-dep >=2", "no version of missing-dep is visible at this tier")],
@@ -35,13 +37,14 @@ public abstract class ClosureStoreTests(DatabaseProvider provider) : TestDatabas
         var other = await ClosureStore.OpenAsync(OpenReplica(), CancellationToken.None);
         var closure = Closure("pypi", Computed, "requests", "urllib3", "idna", "certifi");
 
-        var generation = await computing.SaveAsync(closure, CancellationToken.None);
+        var generation = await computing.SaveAsync(closure, Policy, CancellationToken.None);
 
         Assert.Equal(1, generation);
         Assert.Equal(new Dictionary<string, long> { ["pypi"] = 1 }, await other.GetGenerationsAsync(CancellationToken.None));
         var loaded = await other.LoadAsync("pypi", CancellationToken.None);
         Assert.NotNull(loaded);
         Assert.Equal(1, loaded.Generation);
+        Assert.Equal(Policy, loaded.Policy);
         var read = loaded.Closure;
         Assert.Equal("pypi", read.Ecosystem);
         Assert.Equal(Computed, read.ComputedAt);
@@ -68,11 +71,11 @@ public abstract class ClosureStoreTests(DatabaseProvider provider) : TestDatabas
         var a = await ClosureStore.OpenAsync(Database, CancellationToken.None);
         var b = await ClosureStore.OpenAsync(OpenReplica(), CancellationToken.None);
 
-        Assert.Equal(1, await a.SaveAsync(Closure("pypi", Computed, "requests"), CancellationToken.None));
-        Assert.Equal(2, await b.SaveAsync(Closure("pypi", Computed.AddMinutes(5), "requests", "flask"), CancellationToken.None));
+        Assert.Equal(1, await a.SaveAsync(Closure("pypi", Computed, "requests"), Policy, CancellationToken.None));
+        Assert.Equal(2, await b.SaveAsync(Closure("pypi", Computed.AddMinutes(5), "requests", "flask"), Policy, CancellationToken.None));
         // A slow computation started before the last one finishes after it: refused, the newer one stays.
-        Assert.Null(await a.SaveAsync(Closure("pypi", Computed.AddMinutes(1), "requests", "old"), CancellationToken.None));
-        Assert.Equal(1, await a.SaveAsync(Closure("cran", Computed, "ggplot2"), CancellationToken.None));
+        Assert.Null(await a.SaveAsync(Closure("pypi", Computed.AddMinutes(1), "requests", "old"), Policy, CancellationToken.None));
+        Assert.Equal(1, await a.SaveAsync(Closure("cran", Computed, "ggplot2"), Policy, CancellationToken.None));
 
         var generations = await a.GetGenerationsAsync(CancellationToken.None);
         Assert.Equal(2, generations["pypi"]);
@@ -88,7 +91,7 @@ public abstract class ClosureStoreTests(DatabaseProvider provider) : TestDatabas
         var stores = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => ClosureStore.OpenAsync(i == 0 ? Database : OpenReplica(), CancellationToken.None)));
 
         var generations = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() =>
-            stores[i % stores.Length].SaveAsync(Closure("conda", Computed.AddSeconds(i), "numpy"), CancellationToken.None))));
+            stores[i % stores.Length].SaveAsync(Closure("conda", Computed.AddSeconds(i), "numpy"), Policy, CancellationToken.None))));
 
         // Later computations may be refused when an even later one got in first, but no two stores share a generation.
         var stored = generations.Where(g => g is not null).Select(g => g!.Value).ToList();
