@@ -6,7 +6,7 @@
 #
 #   bash bench/replicas.sh            writes bench/out/replicas/results.md and prints it
 #
-# Knobs (environment): ROUNDS=3 ROUND_SECONDS=8 PAGE_CONNS=32 WHEEL_CONNS=8 VERSIONS=300 WHEEL_MIB=4 SKIP_BUILD=0
+# Knobs (environment): ROUNDS=3 ROUND_SECONDS=8 PAGE_CONNS=32 WHEEL_CONNS=8 VERSIONS=300 WHEEL_MIB=4 SKIP_BUILD=0 CONFIGURATION=Release
 # STORE=shared (PostgreSQL + s3rver) | local (each replica its own SQLite + filesystem: the balancer alone, for a build
 # that refuses Provider=postgres) BENCH_NETNS=1.
 set -euo pipefail
@@ -21,6 +21,7 @@ WHEEL_CONNS=${WHEEL_CONNS:-8}
 VERSIONS=${VERSIONS:-300}
 WHEEL_MIB=${WHEEL_MIB:-4}
 SKIP_BUILD=${SKIP_BUILD:-0}
+CONFIGURATION=${CONFIGURATION:-Release}
 STORE=${STORE:-shared}
 ACCEPT='application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01'
 
@@ -33,10 +34,10 @@ rm -rf "$OUT"; mkdir -p "$OUT"/{upstream,static,logs,tmp}
 port() { py freeport; }
 
 # ---------------------------------------------------------------- build
-APPLIANCE="$REPO/appliance/SafeHaven.Appliance/bin/Release/net10.0/safehaven.dll"
+APPLIANCE="$REPO/appliance/SafeHaven.Appliance/bin/$CONFIGURATION/net10.0/safehaven.dll"
 if [[ $SKIP_BUILD != 1 ]]; then
-    log "building the appliance (Release)"
-    dotnet build "$REPO/appliance/SafeHaven.Appliance/SafeHaven.Appliance.csproj" -c Release --no-restore -v q -nologo >"$OUT/logs/build.log" 2>&1 || die "build failed: $OUT/logs/build.log"
+    log "building the appliance ($CONFIGURATION)"
+    dotnet build "$REPO/appliance/SafeHaven.Appliance/SafeHaven.Appliance.csproj" -c "$CONFIGURATION" --no-restore -v q -nologo >"$OUT/logs/build.log" 2>&1 || die "build failed: $OUT/logs/build.log"
 fi
 [[ -f $APPLIANCE ]] || die "no appliance build at $APPLIANCE"
 
@@ -179,7 +180,7 @@ done
 {
     echo "## Replicas: cached page and artifact through nginx, one replica vs two"
     echo
-    echo "\`bash bench/replicas.sh\` (STORE=$STORE, ROUNDS=$ROUNDS × ${ROUND_SECONDS}s, wrk -t1), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $NETWORK."
+    echo "\`bash bench/replicas.sh\` (STORE=$STORE, $CONFIGURATION build, ROUNDS=$ROUNDS × ${ROUND_SECONDS}s, wrk -t1), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $NETWORK."
     [[ $STORE == shared ]] && echo "Replicas share PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (metadata) and s3rver (blobs)."
     echo
     echo "| request | connections | nginx static | 1 replica via nginx | 2 replicas via nginx | 1 replica / static | 2 replicas / static | 2 / 1 |"
