@@ -39,28 +39,10 @@ public sealed class NginxBalancer : IAsyncDisposable
 
     public static async Task<NginxBalancer> StartAsync(IEnumerable<int> replicaPorts)
     {
-        var nginx = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException("nginx is not installed (apt-get install nginx-light); tests/run.sh installs it.");
-        var prefix = Directory.CreateTempSubdirectory("safehaven-balancer-").FullName;
-        Directory.CreateDirectory(Path.Combine(prefix, "logs"));
-        var port = Ports.GetFree();
         var servers = string.Join("\n", replicaPorts.Select(p => $"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"));
-        var config = Path.Combine(prefix, "nginx.conf");
-        await File.WriteAllTextAsync(config, $$"""
-            worker_processes 1;
-            daemon off;
-            master_process off;
-            pid {{prefix}}/nginx.pid;
-            error_log {{prefix}}/logs/error.log warn;
-            events { worker_connections 1024; }
-            http {
+        var (process, prefix, port) = await NginxServer.LaunchAsync((prefix, port) => $$"""
                 log_format replicas '$request_method $request_uri $status upstream=$upstream_addr upstream_status=$upstream_status';
                 access_log {{prefix}}/logs/access.log replicas;
-                client_body_temp_path {{prefix}}/body;
-                proxy_temp_path {{prefix}}/proxy;
-                fastcgi_temp_path {{prefix}}/fastcgi;
-                uwsgi_temp_path {{prefix}}/uwsgi;
-                scgi_temp_path {{prefix}}/scgi;
                 upstream safehaven {
             {{servers}}
                     keepalive 32;
@@ -82,14 +64,8 @@ public sealed class NginxBalancer : IAsyncDisposable
                         proxy_next_upstream_timeout 30s;
                     }
                 }
-            }
-            """);
-        var info = new ProcessStartInfo(nginx) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in (string[])["-p", prefix, "-c", config])
-        {
-            info.ArgumentList.Add(argument);
-        }
-        var balancer = new NginxBalancer(Process.Start(info)!, prefix, port);
+            """, connections: 1024);
+        var balancer = new NginxBalancer(process, prefix, port);
         await Ports.WaitForHttpAsync(new Uri(balancer.BaseUrl, "readyz"), TimeSpan.FromSeconds(30), diagnostics: () => balancer.ErrorLog);
         return balancer;
     }
