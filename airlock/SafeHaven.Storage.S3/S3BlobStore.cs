@@ -306,6 +306,17 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
                 throw new BlobDigestMismatchException(w, actual);
             }
             var finalKey = _store.KeyOf(actual);
+            // Content addressing: an object already under the digest key is this content. Never PUT over it: not every
+            // S3-compatible store replaces an object atomically (s3rver rewrites the file in place), and a replica
+            // reading it meanwhile must never see it shorter.
+            if (_uploadId is null || _announced is not null)
+            {
+                if (await _store.ExistsAsync(finalKey, cancellationToken).ConfigureAwait(false))
+                {
+                    await DiscardAsync().ConfigureAwait(false);
+                    return actual;
+                }
+            }
             if (_uploadId is null)
             {
                 // Everything fits in one part: one PUT, straight to the digest key.

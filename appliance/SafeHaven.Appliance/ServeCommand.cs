@@ -112,6 +112,11 @@ internal static class ApplianceHost
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15), options);
         builder.Services.AddSnapshotSync(options);
+        if (SafeHaven.Core.Storage.Database.SafeHavenDatabase.ParseProvider(options.Database.Provider) == SafeHaven.Core.Storage.Database.DatabaseProvider.Postgres)
+        {
+            // Several replicas share one database: a closure is computed on one and adopted by the others.
+            builder.Services.AddClosureSharing(TimeSpan.FromSeconds(options.Database.ClosurePollSeconds));
+        }
 
         var app = builder.Build();
         MarkAuthenticationPlaced(app);
@@ -235,6 +240,7 @@ internal static class ApplianceHost
         }
         Check(options, "SafeHaven:");
         Check(options.Policy, "SafeHaven:Policy:");
+        Check(options.Database, "SafeHaven:Database:");
         foreach (var (ecosystem, mirror) in options.Mirrors)
         {
             Check(mirror, $"SafeHaven:Mirrors:{ecosystem}:");

@@ -43,6 +43,12 @@ public static class GatewayServiceCollectionExtensions
         services.AddSafeHavenBlobStore(options);
         // Snapshots: the model, the in-process capture and the serving middleware's dependencies (UseSafeHavenSnapshots).
         services.AddSafeHavenSnapshotServing(options);
+        if (Core.Storage.Database.SafeHavenDatabase.ParseProvider(options.Database.Provider) == Core.Storage.Database.DatabaseProvider.Postgres)
+        {
+            // Several replicas share the blob store: one of them fetches a file first asked of several at once.
+            services.AddSingleton<Artifacts.IArtifactFetchLock>(sp => new Artifacts.DatabaseArtifactFetchLock(
+                sp.GetRequiredService<Core.Storage.Database.SafeHavenDatabase>(), TimeSpan.FromMinutes(5)));
+        }
 
         // A mirror with no upstream (a snapshot-only mirror of an import-only appliance) builds none of its
         // ecosystem's upstream machinery: the snapshot middleware alone serves it.

@@ -1,15 +1,18 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Quartz;
-using SafeHaven.Core.Storage.Database;
-using SafeHaven.MirrorSync.Cluster;
 using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Snapshots;
+using SafeHaven.Core.Storage.Database;
+using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Health;
 using SafeHaven.Gateway.Snapshots;
+using SafeHaven.MirrorSync.Cluster;
 using SafeHaven.MirrorSync.GarbageCollection;
 using SafeHaven.MirrorSync.Jobs;
+using SafeHaven.MirrorSync.Sharing;
 using SafeHaven.MirrorSync.Sync;
 
 namespace SafeHaven.MirrorSync;
@@ -61,6 +64,7 @@ public static class MirrorSyncServiceCollectionExtensions
             .StartAt(DateTimeOffset.UtcNow + refreshInterval)
             .WithSimpleSchedule(s => s.WithInterval(refreshInterval).RepeatForever()));
     }
+
     /// <summary>
     /// Scheduled sync and snapshots (<see cref="SyncRunner"/>, <c>/api/sync</c>, the <c>snapshots</c> section of
     /// <c>/healthz</c>, retention) and the snapshot garbage collector with the blob references it consults.
@@ -84,4 +88,16 @@ public static class MirrorSyncServiceCollectionExtensions
 
     /// <summary>Where retention lists the snapshots whose blobs the collector has yet to reclaim.</summary>
     public static string ForgottenSnapshotsPath(SafeHavenOptions options) => options.ResolveDataPath("snapshots", "forgotten.txt");
+
+    /// <summary>
+    /// Several replicas over one PostgreSQL: closures computed on one replica are stored in the shared database and
+    /// adopted by the others (polled every <paramref name="pollInterval"/>). The embedded appliance does not call this.
+    /// </summary>
+    public static IServiceCollection AddClosureSharing(this IServiceCollection services, TimeSpan pollInterval)
+    {
+        services.AddSingleton(sp => new ClosureSharing(sp.GetRequiredService<SafeHavenDatabase>(), sp.GetRequiredService<AllowlistClosureRegistry>(),
+            sp.GetRequiredService<TierPolicyProvider>(), sp.GetRequiredService<ReadinessState>(), sp.GetRequiredService<ILogger<ClosureSharing>>(), pollInterval));
+        services.AddHostedService(sp => sp.GetRequiredService<ClosureSharing>());
+        return services;
+    }
 }

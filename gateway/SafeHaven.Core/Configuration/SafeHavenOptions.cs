@@ -97,7 +97,15 @@ public sealed class DatabaseOptions
     /// How often (seconds) each replica checks the database for a policy change made elsewhere (another replica, a CLI
     /// command). On PostgreSQL a change is also notified at once (LISTEN/NOTIFY); this poll is the fallback.
     /// </summary>
+    [Range(1, 3600)]
     public int PollSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Several replicas (<c>postgres</c> only): how often a replica looks for allowlist closures another replica
+    /// computed and stored, in seconds.
+    /// </summary>
+    [Range(1, 3600)]
+    public int ClosurePollSeconds { get; set; } = 3;
 }
 
 public sealed class BlobStoreOptions

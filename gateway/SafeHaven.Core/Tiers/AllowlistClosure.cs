@@ -247,13 +247,47 @@ public sealed class AllowlistClosureRegistry
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AllowlistClosure> _closures = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Raised for every closure put in force, computed here or adopted from another replica.</summary>
     public event Action<AllowlistClosure>? Published;
+
+    /// <summary>Raised only for a closure this process computed (what a replica shares with the others).</summary>
+    public event Action<AllowlistClosure>? Computed;
 
     public AllowlistClosure? Get(string ecosystem) => _closures.TryGetValue(ecosystem, out var closure) ? closure : null;
 
+    /// <summary>Puts a closure this process computed in force.</summary>
     public void Publish(AllowlistClosure closure)
     {
         _closures[closure.Ecosystem] = closure;
         Published?.Invoke(closure);
+        Computed?.Invoke(closure);
+    }
+
+    /// <summary>
+    /// Puts in force a closure another replica computed and shared, unless one computed later is already in force.
+    /// Returns whether it was adopted. Not raised as <see cref="Computed"/>: adopting never shares it back.
+    /// </summary>
+    public bool Adopt(AllowlistClosure closure)
+    {
+        while (true)
+        {
+            if (_closures.TryGetValue(closure.Ecosystem, out var current))
+            {
+                if (current.ComputedAt > closure.ComputedAt)
+                {
+                    return false;
+                }
+                if (!_closures.TryUpdate(closure.Ecosystem, closure, current))
+                {
+                    continue;
+                }
+            }
+            else if (!_closures.TryAdd(closure.Ecosystem, closure))
+            {
+                continue;
+            }
+            Published?.Invoke(closure);
+            return true;
+        }
     }
 }

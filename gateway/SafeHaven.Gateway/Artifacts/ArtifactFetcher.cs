@@ -129,12 +129,15 @@ public sealed class ArtifactFetcher
     private const int MaximumCachedPins = 100_000;
 
     private readonly IUpstreamAuditLog? _audit;
+    private readonly IArtifactFetchLock? _fetchLock;
     private long _pinGeneration;
 
+    /// <param name="fetchLock">Several replicas sharing one blob store: the claim that makes one of them fetch a file first asked of several.</param>
     public ArtifactFetcher(string ecosystem, IBlobStore blobs, IIndexCacheStore store, UpstreamHttp upstream, MirrorStatus health, ILogger logger, CancellationToken stopping,
-        IUpstreamAuditLog? audit = null)
+        IUpstreamAuditLog? audit = null, IArtifactFetchLock? fetchLock = null)
     {
         _audit = audit;
+        _fetchLock = fetchLock;
         _health = health;
         _ecosystem = ecosystem;
         _pinScope = ecosystem + "-pins";
@@ -319,6 +322,12 @@ public sealed class ArtifactFetcher
         {
             try
             {
+                // Several replicas: one fetches, the others wait for it and then find the file stored.
+                await using var claim = _fetchLock is null ? null : await _fetchLock.AcquireAsync(ClaimKey(source), _stopping).ConfigureAwait(false);
+                if (_fetchLock is not null && await FindStoredAsync(source, _stopping).ConfigureAwait(false) is { } storedElsewhere)
+                {
+                    return storedElsewhere;
+                }
                 var digest = await DownloadAsync(source).ConfigureAwait(false);
                 _health.RecordArtifactSuccess(DateTimeOffset.UtcNow);
                 return digest;
@@ -340,6 +349,9 @@ public sealed class ArtifactFetcher
         }));
         return await download.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>What replicas claim a first fetch by: the content when upstream names it, else the URL.</summary>
+    private string ClaimKey(ArtifactSource source) => source.Sha256 is { } sha256 ? "sha256:" + sha256.Hex : _ecosystem + ":" + source.Url.AbsoluteUri;
 
     private async Task<BlobDigest> DownloadAsync(ArtifactSource source)
     {
@@ -433,12 +445,19 @@ public sealed class ArtifactFetcher
     /// while stored and hashed, holding back the final block. On a mismatch the connection is aborted before that
     /// block, so the client never holds a complete bad file, and nothing is stored. Needs an upstream SHA-256.
     /// </summary>
-    public async Task<BlobDigest?> StreamWhileStoringAsync(HttpContext context, ArtifactSource source, string contentType, CancellationToken cancellationToken)
+    public Task<BlobDigest?> StreamWhileStoringAsync(HttpContext context, ArtifactSource source, string contentType, CancellationToken cancellationToken) =>
+        StreamAsync(context, source, contentType, store: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="StreamWhileStoringAsync"/>, or with <paramref name="store"/> false the same verified stream without
+    /// storing it (another replica holds the claim on the file and is storing it).
+    /// </summary>
+    private async Task<BlobDigest?> StreamAsync(HttpContext context, ArtifactSource source, string contentType, bool store, CancellationToken cancellationToken)
     {
         var expected = source.Sha256 ?? throw new InvalidOperationException("streaming while storing needs an upstream SHA-256");
         using var response = await _upstream.OpenArtifactAsync(source.Url, cancellationToken).ConfigureAwait(false);
         await using var body = await _upstream.OpenArtifactBodyAsync(response, source.Url, cancellationToken).ConfigureAwait(false);
-        await using var writer = await _blobs.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var writer = store ? await _blobs.BeginWriteAsync(cancellationToken).ConfigureAwait(false) : null;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var other = source.Other is null ? null : IncrementalHash.CreateHash(source.Other.Algorithm);
 
@@ -470,7 +489,10 @@ public sealed class ArtifactFetcher
                 }
                 hash.AppendData(current, 0, read);
                 other?.AppendData(current, 0, read);
-                await writer.WriteAsync(current.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                if (writer is not null)
+                {
+                    await writer.WriteAsync(current.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
                 if (heldCount > 0)
                 {
                     await context.Response.Body.WriteAsync(held.AsMemory(0, heldCount), cancellationToken).ConfigureAwait(false);
@@ -489,14 +511,20 @@ public sealed class ArtifactFetcher
                 context.Abort();
                 return null;
             }
-            await writer.CommitAsync(expected, cancellationToken).ConfigureAwait(false);
-            await PinAsync(source, expected, cancellationToken).ConfigureAwait(false);
+            if (writer is not null)
+            {
+                await writer.CommitAsync(expected, cancellationToken).ConfigureAwait(false);
+                await PinAsync(source, expected, cancellationToken).ConfigureAwait(false);
+            }
             _health.RecordArtifactSuccess(DateTimeOffset.UtcNow);
             if (heldCount > 0)
             {
                 await context.Response.Body.WriteAsync(held.AsMemory(0, heldCount), cancellationToken).ConfigureAwait(false);
             }
-            _logger.LogInformation("Stored {Ecosystem} artifact {Name} ({Digest}) while serving it", _ecosystem, source.DisplayName, actual);
+            if (writer is not null)
+            {
+                _logger.LogInformation("Stored {Ecosystem} artifact {Name} ({Digest}) while serving it", _ecosystem, source.DisplayName, actual);
+            }
             return actual;
         }
         finally
@@ -537,8 +565,23 @@ public sealed class ArtifactFetcher
                 completion.TrySetResult(stored);
                 return stored;
             }
-            var digest = await StreamWhileStoringAsync(context, source, contentType, cancellationToken).ConfigureAwait(false);
-            if (digest is { } d)
+            // Several replicas: the one holding the claim stores the file; another asked at the same time streams it
+            // verified without storing it, and the requests waiting here then wait for the claim (EnsureStoredAsync).
+            await using var claim = _fetchLock is null ? null : await _fetchLock.TryAcquireAsync(ClaimKey(source), cancellationToken).ConfigureAwait(false);
+            var storing = _fetchLock is null || claim is not null;
+            if (storing && _fetchLock is not null && await FindStoredAsync(source, cancellationToken).ConfigureAwait(false) is { } storedElsewhere)
+            {
+                completion.TrySetResult(storedElsewhere);
+                return storedElsewhere;
+            }
+            var digest = await StreamAsync(context, source, contentType, storing, cancellationToken).ConfigureAwait(false);
+            if (digest is not null && !storing)
+            {
+                // Out of the table first, so the waiters' fallback starts a fetch of its own rather than finding this one.
+                _downloads.TryRemove(new KeyValuePair<string, Lazy<Task<BlobDigest>>>(key, mine));
+                completion.TrySetException(new IOException($"{source.DisplayName} was streamed unstored while another replica stores it"));
+            }
+            else if (digest is { } d)
             {
                 completion.TrySetResult(d);
             }

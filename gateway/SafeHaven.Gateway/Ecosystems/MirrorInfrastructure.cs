@@ -42,7 +42,8 @@ public static class MirrorInfrastructure
             sp.GetRequiredService<MirrorHealth>().Get(ecosystem),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger($"SafeHaven.Gateway.Artifacts.{ecosystem}"),
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
-            sp.GetService<IUpstreamAuditLog>()));
+            sp.GetService<IUpstreamAuditLog>(),
+            sp.GetService<IArtifactFetchLock>()));
         return services;
     }
 

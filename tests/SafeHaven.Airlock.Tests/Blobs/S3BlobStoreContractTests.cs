@@ -77,6 +77,36 @@ public sealed class S3BlobStoreContractTests : BlobStoreContractTests, IClassFix
         Assert.Single(await ListStoredAsync());
     }
 
+    /// <summary>
+    /// Two replicas fetching the same artifact store the same content under one key. s3rver (like some other S3-compatible
+    /// stores) rewrites an object in place when it is PUT again, so a replica reading it meanwhile would see it cut
+    /// short: a digest key that exists is never written again, whichever way the second copy arrives.
+    /// </summary>
+    [Theory]
+    [InlineData(1000, false)]                      // one PUT
+    [InlineData(3 * TestPartSize + 10, true)]      // multipart straight to the announced digest key
+    [InlineData(3 * TestPartSize + 10, false)]     // multipart to a staging key, copied on commit
+    public async Task A_blob_already_stored_is_not_written_again(int size, bool announce)
+    {
+        var content = Bytes(size, seed: 11);
+        var digest = BlobDigest.Compute(content);
+        var key = $"{_prefix}sha256/{digest.Hex[..2]}/{digest.Hex}";
+        await _store.PutAsync(new MemoryStream(content), digest, TestContext.Token);
+        var first = await _client.GetObjectMetadataAsync(S3rverFixture.BucketName, key, TestContext.Token);
+        await Task.Delay(TimeSpan.FromSeconds(1.2)); // s3rver's Last-Modified has one-second resolution
+
+        await using (var writer = await _store.BeginWriteAsync(announce ? digest : null, TestContext.Token))
+        {
+            await writer.WriteAsync(content, TestContext.Token);
+            Assert.Equal(digest, await writer.CommitAsync(digest, TestContext.Token));
+        }
+
+        var second = await _client.GetObjectMetadataAsync(S3rverFixture.BucketName, key, TestContext.Token);
+        Assert.Equal(first.LastModified, second.LastModified);
+        Assert.Equal(size, second.ContentLength);
+        Assert.Equal([key], await ListStoredAsync()); // no staging object left behind
+    }
+
     public void Dispose()
     {
         _store.Dispose();

@@ -31,27 +31,9 @@ public sealed class NginxServer : IAsyncDisposable
     /// <param name="port">A port to listen on (an upstream coming back where it was), else a free one.</param>
     public static async Task<NginxServer> StartAsync(string root, string? serverDirectives = null, bool accessLog = false, int? port = null)
     {
-        var nginx = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException("nginx is not installed (apt-get install nginx-light); .ci/run installs it.");
-        var prefix = Directory.CreateTempSubdirectory("safehaven-nginx-").FullName;
-        Directory.CreateDirectory(Path.Combine(prefix, "logs"));
-        port ??= Ports.GetFree();
-        var config = Path.Combine(prefix, "nginx.conf");
-        await File.WriteAllTextAsync(config, $$"""
-            worker_processes 1;
-            daemon off;
-            master_process off;
-            pid {{prefix}}/nginx.pid;
-            error_log {{prefix}}/logs/error.log warn;
-            events { worker_connections 256; }
-            http {
+        var (process, prefix, listening) = await LaunchAsync((prefix, port) => $$"""
                 log_format safehaven '$request_method $request_uri $status user=$remote_user via="$http_via"';
                 access_log {{(accessLog ? prefix + "/logs/access.log safehaven" : "off")}};
-                client_body_temp_path {{prefix}}/body;
-                proxy_temp_path {{prefix}}/proxy;
-                fastcgi_temp_path {{prefix}}/fastcgi;
-                uwsgi_temp_path {{prefix}}/uwsgi;
-                scgi_temp_path {{prefix}}/scgi;
                 types {
                     application/vnd.pypi.simple.v1+json json;
                     text/html html;
@@ -65,6 +47,39 @@ public sealed class NginxServer : IAsyncDisposable
                     index index.json index.html;
                     {{serverDirectives ?? ""}}
                 }
+            """, port: port);
+        var server = new NginxServer(process, prefix, listening, root);
+        await Ports.WaitForHttpAsync(server.BaseUrl, TimeSpan.FromSeconds(20), r => true,
+            () => File.Exists(Path.Combine(prefix, "logs", "error.log")) ? File.ReadAllText(Path.Combine(prefix, "logs", "error.log")) : "");
+        return server;
+    }
+
+    /// <summary>
+    /// Starts Debian's nginx in the foreground (one process) on <paramref name="port"/> or a free loopback port, in a temporary prefix with a
+    /// <c>logs</c> folder; <paramref name="http"/> gives the directives of the <c>http</c> block for (prefix, port).
+    /// </summary>
+    internal static async Task<(Process Process, string Prefix, int Port)> LaunchAsync(Func<string, int, string> http, int connections = 256, int? port = null)
+    {
+        var nginx = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("nginx is not installed (apt-get install nginx-light); .ci/run installs it.");
+        var prefix = Directory.CreateTempSubdirectory("safehaven-nginx-").FullName;
+        Directory.CreateDirectory(Path.Combine(prefix, "logs"));
+        var chosen = port ?? Ports.GetFree();
+        var config = Path.Combine(prefix, "nginx.conf");
+        await File.WriteAllTextAsync(config, $$"""
+            worker_processes 1;
+            daemon off;
+            master_process off;
+            pid {{prefix}}/nginx.pid;
+            error_log {{prefix}}/logs/error.log warn;
+            events { worker_connections {{connections}}; }
+            http {
+                client_body_temp_path {{prefix}}/body;
+                proxy_temp_path {{prefix}}/proxy;
+                fastcgi_temp_path {{prefix}}/fastcgi;
+                uwsgi_temp_path {{prefix}}/uwsgi;
+                scgi_temp_path {{prefix}}/scgi;
+            {{http(prefix, chosen)}}
             }
             """);
         var info = new ProcessStartInfo(nginx) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
@@ -72,11 +87,7 @@ public sealed class NginxServer : IAsyncDisposable
         {
             info.ArgumentList.Add(argument);
         }
-        var process = Process.Start(info)!;
-        var server = new NginxServer(process, prefix, port.Value, root);
-        await Ports.WaitForHttpAsync(server.BaseUrl, TimeSpan.FromSeconds(20), r => true,
-            () => File.Exists(Path.Combine(prefix, "logs", "error.log")) ? File.ReadAllText(Path.Combine(prefix, "logs", "error.log")) : "");
-        return server;
+        return (Process.Start(info)!, prefix, chosen);
     }
 
     public async Task StopAsync()

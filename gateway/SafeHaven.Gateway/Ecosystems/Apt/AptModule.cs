@@ -44,7 +44,8 @@ public sealed class AptModule : IEcosystemModule
                 readers[repository.Name] = new AptUpstreamReader(http, OpenPgpKeyring.Load(repository.UpstreamKeyring),
                     sp.GetRequiredService<IFirstSeenStore>(), sp.GetRequiredService<TimeProvider>(), loggers.CreateLogger("SafeHaven.Gateway.Ecosystems.Apt"));
                 artifacts[repository.Name] = new ArtifactFetcher(Name, sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IIndexCacheStore>(), http, health,
-                    loggers.CreateLogger("SafeHaven.Gateway.Artifacts.apt"), sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+                    loggers.CreateLogger("SafeHaven.Gateway.Artifacts.apt"), sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+                    fetchLock: sp.GetService<IArtifactFetchLock>());
             }
             return new AptMirror(repositories, readers, artifacts, sp.GetRequiredService<AptPublisher>(), sp.GetRequiredService<TierPolicyProvider>(),
                 sp.GetRequiredService<AllowlistClosureRegistry>(), sp.GetRequiredService<ModelApprovals>(), sp.GetRequiredService<IIndexCacheStore>(),

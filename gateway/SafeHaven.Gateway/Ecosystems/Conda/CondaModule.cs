@@ -38,7 +38,7 @@ public sealed class CondaModule : IEcosystemModule
                 var http = MirrorInfrastructure.CreateUpstreamHttp(channel.Upstream, mirror, CondaConfiguration.DefaultMaximumIndexBytes, options.ResolveDataPath("tmp"));
                 return new CondaChannelAccess(channel, http, new ArtifactFetcher(Name, sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IIndexCacheStore>(), http, health,
                     loggers.CreateLogger("SafeHaven.Gateway.Artifacts.conda"), sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
-                    sp.GetService<IUpstreamAuditLog>()));
+                    sp.GetService<IUpstreamAuditLog>(), sp.GetService<IArtifactFetchLock>()));
             }).ToList();
             var logger = loggers.CreateLogger("SafeHaven.Gateway.Ecosystems.Conda");
             return new CondaMirror(accesses,
