@@ -194,16 +194,6 @@ internal static class ApplianceHost
         return (configuration, options);
     }
 
-    /// <summary>
-    /// Parts of the appliance that still keep their state in SQLite only. With <c>SafeHaven:Database:Provider=postgres</c>
-    /// the appliance refuses to start while any remain, naming them, rather than splitting its state between two databases.
-    /// </summary>
-    internal static readonly IReadOnlyList<string> NotYetOnPostgres =
-    [
-        "management (users, API keys, projects, policy, allowlists, audit log: gateway/SafeHaven.Management)",
-        "airlock (volumes, uploads, submissions, tokens: airlock/SafeHaven.Airlock)",
-    ];
-
     /// <summary>Problems with the <c>SafeHaven:Database</c> section.</summary>
     public static IEnumerable<string> ValidateDatabase(DatabaseOptions database)
     {
@@ -218,10 +208,6 @@ internal static class ApplianceHost
             if (string.IsNullOrWhiteSpace(database.ConnectionString))
             {
                 yield return "SafeHaven:Database:ConnectionString: required with SafeHaven:Database:Provider=postgres (an Npgsql connection string, e.g. Host=db.example;Database=safehaven;Username=safehaven;Password=...)";
-            }
-            if (NotYetOnPostgres.Count > 0)
-            {
-                yield return $"SafeHaven:Database:Provider: postgres is not complete in this build: the index cache, first-seen dates and the job scheduler use PostgreSQL, but {string.Join("; ", NotYetOnPostgres)} still keep their state in SQLite only; use sqlite until they are ported";
             }
         }
     }

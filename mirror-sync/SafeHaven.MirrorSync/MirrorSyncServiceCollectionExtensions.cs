@@ -50,7 +50,6 @@ public static class MirrorSyncServiceCollectionExtensions
         }
         // Registered before Quartz's own hosted service and before the web server: readiness is required before the first answer.
         services.AddHostedService<RepositoryRefreshSchedule>();
-        services.AddHostedService<SyncSchedule>();
         services.AddQuartzHostedService(options => options.WaitForJobsToComplete = false);
         return services;
     }
@@ -75,9 +74,10 @@ public static class MirrorSyncServiceCollectionExtensions
         services.AddSafeHavenSnapshots(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SyncStatus>();
-        services.AddSingleton(new ForgottenSnapshots(ForgottenSnapshotsPath(options)));
+        services.AddSingleton<ForgottenSnapshots>();
         services.AddSingleton<SnapshotRetention>();
         services.AddSingleton<SyncRunner>();
+        services.AddHostedService<SyncSchedule>();
         services.AddSingleton<SyncReports>();
         services.AddSingleton<ISnapshotSyncReports>(sp => sp.GetRequiredService<SyncReports>());
         services.AddSingleton<IHealthContributor, SyncHealth>();
@@ -85,9 +85,6 @@ public static class MirrorSyncServiceCollectionExtensions
         services.AddSingleton<SnapshotGarbageCollector>();
         return services;
     }
-
-    /// <summary>Where retention lists the snapshots whose blobs the collector has yet to reclaim.</summary>
-    public static string ForgottenSnapshotsPath(SafeHavenOptions options) => options.ResolveDataPath("snapshots", "forgotten.txt");
 
     /// <summary>
     /// Several replicas over one PostgreSQL: closures computed on one replica are stored in the shared database and

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
 
 namespace SafeHaven.Core.Snapshots;
 
@@ -15,14 +15,10 @@ public static class SnapshotServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddSafeHavenSnapshots(this IServiceCollection services, SafeHavenOptions options)
     {
-        services.TryAddSingleton<ISnapshotStore>(_ => options.Database.Provider.ToLowerInvariant() switch
-        {
-            "sqlite" => string.IsNullOrWhiteSpace(options.Database.ConnectionString)
-                ? SqliteSnapshotStore.ForFile(options.ResolveDataPath("safehaven.db"))
-                : new SqliteSnapshotStore(options.Database.ConnectionString),
-            var other => throw new OptionsValidationException(nameof(DatabaseOptions.Provider), typeof(DatabaseOptions),
-                [$"SafeHaven:Database:Provider '{other}' is not available in this build (supported: sqlite)."]),
-        });
+        // The snapshots tables of the appliance's metadata database (SafeHaven:Database: SQLite or PostgreSQL).
+        services.AddSafeHavenDatabase(options);
+        services.TryAddSingleton(sp => SnapshotStore.OpenAsync(sp.GetRequiredService<SafeHavenDatabase>(), CancellationToken.None).GetAwaiter().GetResult());
+        services.TryAddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<SnapshotStore>());
         services.TryAddSingleton(provider => new SnapshotManifests(
             provider.GetRequiredService<IBlobStore>(), provider.GetService<Microsoft.Extensions.Caching.Memory.IMemoryCache>()));
         services.TryAddSingleton<SnapshotPublisher>();

@@ -1,15 +1,18 @@
 using System.Text;
 using SafeHaven.Core.Blobs;
 using SafeHaven.Core.Snapshots;
+using SafeHaven.Core.Storage.Database;
+using SafeHaven.Tests.Support;
 
 namespace SafeHaven.Core.Tests.Snapshots;
 
-/// <summary>The SQLite snapshot store, the manifest blobs and the publisher, on a real file system blob store and database file.</summary>
-public sealed class SnapshotStoreTests : IDisposable
-{
-    private readonly string _directory = Directory.CreateTempSubdirectory("safehaven-snapshots-").FullName;
+/// <summary>The snapshot store (SQLite and PostgreSQL), the manifest blobs and the publisher, on a real file system blob store and database file.</summary>
+public sealed class SqliteSnapshotStoreTests() : SnapshotStoreTests(DatabaseProvider.Sqlite);
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+public sealed class PostgresSnapshotStoreTests() : SnapshotStoreTests(DatabaseProvider.Postgres);
+
+public abstract class SnapshotStoreTests(DatabaseProvider provider) : TestDatabase(provider)
+{
 
     private static readonly DateTimeOffset Day = new(2026, 11, 28, 2, 0, 0, TimeSpan.Zero);
 
@@ -21,7 +24,7 @@ public sealed class SnapshotStoreTests : IDisposable
     [Fact]
     public async Task Publishing_makes_a_snapshot_current_and_dates_select_the_newest_not_after()
     {
-        var store = SqliteSnapshotStore.ForFile(Path.Combine(_directory, "safehaven.db"));
+        var store = await SnapshotStore.OpenAsync(OpenReplica(), CancellationToken.None);
         Assert.Null(await store.GetCurrentAsync("pypi", CancellationToken.None));
 
         await store.PublishAsync(Record(Id('a'), Day), CancellationToken.None);
@@ -29,7 +32,7 @@ public sealed class SnapshotStoreTests : IDisposable
         await store.PublishAsync(Record(Id('c'), Day, "cran"), CancellationToken.None);
 
         // A reopened store sees the same.
-        store = SqliteSnapshotStore.ForFile(Path.Combine(_directory, "safehaven.db"));
+        store = await SnapshotStore.OpenAsync(OpenReplica(), CancellationToken.None);
         Assert.Equal(Id('b'), (await store.GetCurrentAsync("pypi", CancellationToken.None))!.Id);
         Assert.Equal(Id('c'), (await store.GetCurrentAsync("cran", CancellationToken.None))!.Id);
         Assert.Equal(Id('a'), (await store.GetAsOfAsync("pypi", Day.AddHours(23), CancellationToken.None))!.Id);
@@ -51,7 +54,7 @@ public sealed class SnapshotStoreTests : IDisposable
     [Fact]
     public async Task The_current_snapshot_cannot_be_deleted_and_an_ambiguous_prefix_finds_nothing()
     {
-        var store = SqliteSnapshotStore.ForFile(Path.Combine(_directory, "safehaven.db"));
+        var store = await SnapshotStore.OpenAsync(OpenReplica(), CancellationToken.None);
         var first = "abcdef01" + new string('1', 56);
         var second = "abcdef01" + new string('2', 56);
         await store.PublishAsync(Record(first, Day), CancellationToken.None);
@@ -67,7 +70,7 @@ public sealed class SnapshotStoreTests : IDisposable
     [Fact]
     public async Task A_manifest_is_stored_by_its_id_and_an_altered_one_is_refused()
     {
-        var blobs = new FileSystemBlobStore(Path.Combine(_directory, "blobs"));
+        var blobs = new FileSystemBlobStore(Path.Combine(Directory, "blobs"));
         var manifests = new SnapshotManifests(blobs);
         var content = await blobs.PutAsync(new MemoryStream("<html></html>"u8.ToArray()), null, CancellationToken.None);
         var manifest = new SnapshotManifest(1, "pypi", Day, 3, null, "sync",
@@ -92,8 +95,8 @@ public sealed class SnapshotStoreTests : IDisposable
     [Fact]
     public async Task The_publisher_refuses_a_missing_or_resized_blob_and_publishes_nothing()
     {
-        var blobs = new FileSystemBlobStore(Path.Combine(_directory, "blobs"));
-        var store = SqliteSnapshotStore.ForFile(Path.Combine(_directory, "safehaven.db"));
+        var blobs = new FileSystemBlobStore(Path.Combine(Directory, "blobs"));
+        var store = await SnapshotStore.OpenAsync(OpenReplica(), CancellationToken.None);
         var manifests = new SnapshotManifests(blobs);
         var publisher = new SnapshotPublisher(blobs, manifests, store);
         var page = await blobs.PutAsync(new MemoryStream(Encoding.UTF8.GetBytes("<html>six</html>")), null, CancellationToken.None);
@@ -117,5 +120,30 @@ public sealed class SnapshotStoreTests : IDisposable
         Assert.Equal(record.Id, (await store.GetCurrentAsync("pypi", CancellationToken.None))!.Id);
         Assert.Single(await store.ListAsync(null, CancellationToken.None));
         Assert.Null(await blobs.GetLengthAsync(BlobDigest.Parse(missing.ComputeId()), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Two_replicas_publishing_at_once_leave_one_current_snapshot_and_share_the_forgotten_list()
+    {
+        var a = await SnapshotStore.OpenAsync(OpenReplica(), CancellationToken.None);
+        var b = await SnapshotStore.OpenAsync(OpenReplica(), CancellationToken.None);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            (i % 2 == 0 ? a : b).PublishAsync(Record(Id((char)('a' + i % 6)), Day.AddMinutes(i)), CancellationToken.None)));
+
+        var all = await a.ListAsync("pypi", CancellationToken.None);
+        Assert.Equal(6, all.Count);
+        var current = await b.GetCurrentAsync("pypi", CancellationToken.None);
+        Assert.NotNull(current);
+        await using (var connection = await Database.OpenAsync(CancellationToken.None))
+        {
+            Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT COUNT(*) FROM snapshots WHERE ecosystem = 'pypi' AND is_current = 1"));
+        }
+
+        var stale = all.First(r => r.Id != current!.Id);
+        await a.ForgetAsync("pypi", stale.Id, Day, CancellationToken.None);
+        await a.ForgetAsync("pypi", stale.Id, Day, CancellationToken.None);
+        Assert.Equal([("pypi", stale.Id)], await b.ListForgottenAsync(CancellationToken.None));
+        await b.RemoveForgottenAsync([("pypi", stale.Id)], CancellationToken.None);
+        Assert.Empty(await a.ListForgottenAsync(CancellationToken.None));
     }
 }

@@ -20,7 +20,7 @@ internal sealed class ApplianceData : IDisposable
         Root = Directory.CreateTempSubdirectory("safehaven-bundle-").FullName;
         Tier = tier;
         Blobs = new FileSystemBlobStore(Path.Combine(Root, "blobs"));
-        Store = SqliteSnapshotStore.ForFile(Path.Combine(Root, "safehaven.db"));
+        Store = SnapshotStore.ForFile(Path.Combine(Root, "safehaven.db"));
         Manifests = new SnapshotManifests(Blobs);
         Publisher = new SnapshotPublisher(Blobs, Manifests, Store);
         Key = new AptArchiveKey(AptArchiveKey.PathIn(Root), TimeProvider.System);
@@ -29,7 +29,7 @@ internal sealed class ApplianceData : IDisposable
     public string Root { get; }
     public int Tier { get; }
     public FileSystemBlobStore Blobs { get; }
-    public SqliteSnapshotStore Store { get; }
+    public SnapshotStore Store { get; }
     public SnapshotManifests Manifests { get; }
     public SnapshotPublisher Publisher { get; }
     public AptArchiveKey Key { get; }

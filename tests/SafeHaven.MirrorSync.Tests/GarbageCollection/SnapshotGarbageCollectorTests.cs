@@ -17,14 +17,14 @@ using SafeHaven.MirrorSync.Sync;
 namespace SafeHaven.MirrorSync.Tests.GarbageCollection;
 
 /// <summary>
-/// The collector over the real stores it runs against: a filesystem blob store, the SQLite snapshot table, the SQLite
+/// The collector over the real stores it runs against: a filesystem blob store, the SQLite snapshot tables (records and the forgotten list), the SQLite
 /// index cache holding the artifact pins, and the airlock's SQLite file with a completed upload in a volume.
 /// </summary>
 public sealed class SnapshotGarbageCollectorTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("safehaven-gc-").FullName;
     private readonly FileSystemBlobStore _blobs;
-    private readonly SqliteSnapshotStore _store;
+    private readonly SnapshotStore _store;
     private readonly SnapshotManifests _manifests;
     private readonly IndexCacheStore _cache;
     private readonly AirlockDatabase _airlock;
@@ -33,11 +33,11 @@ public sealed class SnapshotGarbageCollectorTests : IDisposable
     public SnapshotGarbageCollectorTests()
     {
         _blobs = new FileSystemBlobStore(Path.Combine(_root, "blobs"));
-        _store = SqliteSnapshotStore.ForFile(Path.Combine(_root, "safehaven.db"));
+        _store = SnapshotStore.ForFile(Path.Combine(_root, "safehaven.db"));
         _cache = IndexCacheStore.OpenAsync(SafeHavenDatabase.ForSqliteFile(Path.Combine(_root, "safehaven.db")), CancellationToken.None).GetAwaiter().GetResult();
         _manifests = new SnapshotManifests(_blobs);
         _airlock = AirlockDatabase.ForFile(Path.Combine(_root, "airlock.db"));
-        _forgotten = new ForgottenSnapshots(Path.Combine(_root, "snapshots", "forgotten.txt"));
+        _forgotten = new ForgottenSnapshots(_store, TimeProvider.System);
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
