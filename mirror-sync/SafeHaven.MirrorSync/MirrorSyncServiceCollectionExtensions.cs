@@ -46,7 +46,12 @@ public static class MirrorSyncServiceCollectionExtensions
         });
         if (clustered)
         {
-            services.AddClusteredScheduler(options!, quartz => AddIndexRefresh(quartz, refreshInterval));
+            services.AddClusteredScheduler(options!, quartz =>
+            {
+                AddIndexRefresh(quartz, refreshInterval);
+                // Scheduled snapshot syncs: once across replicas (SyncSchedule states their cron triggers there).
+                quartz.AddJob<SyncJob>(job => job.WithIdentity(SyncJob.Key).StoreDurably());
+            });
         }
         // Registered before Quartz's own hosted service and before the web server: readiness is required before the first answer.
         services.AddHostedService<RepositoryRefreshSchedule>();

@@ -65,12 +65,49 @@ public sealed class MirrorSyncServiceCollectionExtensionsTests : IDisposable
         await host.StopAsync();
     }
 
-    private static IHost Build(SafeHavenOptions options)
+    [Fact]
+    public async Task With_postgres_a_scheduled_sync_is_one_clustered_trigger_however_many_replicas_state_it()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync();
+        SafeHavenOptions Options(string name) => new()
+        {
+            Tier = 0,
+            DataDirectory = Directory.CreateDirectory(Path.Combine(_directory, name)).FullName,
+            Database = { Provider = "postgres", ConnectionString = connectionString, SchedulerCheckinIntervalSeconds = 1 },
+            // Never contacted: the cron fires at 02:00 and the test stops long before.
+            Mirrors = { ["pypi"] = new MirrorOptions { Upstream = "http://127.0.0.1:9/simple/", Sync = { Schedule = "0 0 2 * * ?" } } },
+        };
+        using var a = Build(Options("a"), snapshots: true);
+        using var b = Build(Options("b"), snapshots: true);
+        await a.StartAsync();
+        await b.StartAsync();
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        Assert.Equal(["snapshot-sync-pypi"], (await connection.QueryAsync<string>(
+            "SELECT trigger_name FROM qrtz_triggers WHERE sched_name = @name AND trigger_name LIKE 'snapshot-sync-%'", new { name = ClusteredScheduler.Name })).ToList());
+        // Not also on each replica's own in-memory scheduler.
+        var local = await a.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        Assert.False(await local.Exists(new TriggerKey("snapshot-sync-pypi", "mirror-sync")));
+        await b.StopAsync();
+        await a.StopAsync();
+    }
+
+    private static IHost Build(SafeHavenOptions options, bool snapshots = false)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddOptions<SafeHavenOptions>().Configure(o => o.DataDirectory = options.DataDirectory);
+        builder.Services.AddOptions<SafeHavenOptions>().Configure(o =>
+        {
+            o.DataDirectory = options.DataDirectory;
+            o.Tier = options.Tier;
+            o.Database = options.Database;
+            o.Mirrors = options.Mirrors;
+        });
         builder.Services.AddSafeHavenGateway(options);
         builder.Services.AddMirrorSync(TimeSpan.FromHours(1), TimeSpan.FromHours(1), options);
+        if (snapshots)
+        {
+            builder.Services.AddSnapshotSync(options);
+        }
         return builder.Build();
     }
 }

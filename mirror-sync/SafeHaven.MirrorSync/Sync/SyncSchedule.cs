@@ -2,12 +2,17 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Quartz;
 using SafeHaven.Core.Configuration;
+using SafeHaven.Core.Storage.Database;
+using SafeHaven.MirrorSync.Cluster;
 
 namespace SafeHaven.MirrorSync.Sync;
 
 /// <summary>
 /// At start: one cron trigger of <see cref="SyncJob"/> per synced mirror with <c>SafeHaven:Mirrors:&lt;eco&gt;:Sync:Schedule</c>.
-/// A missed fire (the appliance was down or busy) fires once at once, then the schedule resumes.
+/// A missed fire (the appliance was down or busy) fires once at once, then the schedule resumes. With
+/// <c>SafeHaven:Database:Provider=postgres</c> the triggers live in the clustered scheduler, so a scheduled sync runs on
+/// one replica only (its snapshot, in the shared database and blob store, then serves from every replica); each replica
+/// re-states the same triggers at start. A sync asked for through <c>POST /api/sync/{eco}</c> runs on the replica asked.
 /// </summary>
 public sealed class SyncSchedule(SyncRunner runner, ISchedulerFactory schedulers, IOptions<SafeHavenOptions> options) : IHostedService
 {
@@ -20,7 +25,11 @@ public sealed class SyncSchedule(SyncRunner runner, ISchedulerFactory schedulers
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var scheduler = await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);
+        var clustered = SafeHavenDatabase.ParseProvider(options.Value.Database.Provider) == DatabaseProvider.Postgres;
+        var scheduler = clustered
+            ? await schedulers.LookupScheduler(ClusteredScheduler.Name, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"the clustered scheduler '{ClusteredScheduler.Name}' is not registered")
+            : await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);
         foreach (var ecosystem in runner.Ecosystems)
         {
             var schedule = options.Value.Mirrors[ecosystem].Sync.Schedule;
@@ -34,7 +43,20 @@ public sealed class SyncSchedule(SyncRunner runner, ISchedulerFactory schedulers
                 .UsingJobData(new JobDataMap { [SyncJob.EcosystemEntry] = ecosystem, [SyncJob.TriggerEntry] = "schedule" })
                 .WithCronSchedule(schedule, cron => cron.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
                 .Build();
-            await scheduler.ScheduleJob(trigger, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // A persistent (clustered) store may hold the trigger already, stated by this or another replica.
+            if (await scheduler.Exists(trigger.Key, cancellationToken).ConfigureAwait(false))
+            {
+                await scheduler.RescheduleJob(trigger.Key, trigger, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            try
+            {
+                await scheduler.ScheduleJob(trigger, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectAlreadyExistsException)
+            {
+                await scheduler.RescheduleJob(trigger.Key, trigger, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
