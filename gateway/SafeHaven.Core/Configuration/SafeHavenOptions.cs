@@ -43,9 +43,10 @@ public sealed class ServerOptions
     /// <summary>
     /// Run request handlers and socket completions on the socket event threads instead of handing each one to the
     /// thread pool. On Linux this is what lets the appliance serve cached index pages at close to a static file
-    /// server's rate (see bench/RESULTS.md). It is safe because no code path of the appliance blocks on a socket;
-    /// CPU-heavy work (parsing a large upstream index) moves itself to the thread pool. Turn it off to get the
-    /// framework's default scheduling. Read once, at start.
+    /// server's rate (see bench/RESULTS.md). It is safe with the embedded SQLite database because no code path of the
+    /// appliance then blocks on a socket; CPU-heavy work (parsing a large upstream index) moves itself to the thread
+    /// pool. With <c>Database:Provider=postgres</c> it is not applied: the database's own sockets would share those
+    /// threads with stores that wait on it. Turn it off to get the framework's default scheduling. Read once, at start.
     /// </summary>
     public bool InlineScheduling { get; set; } = true;
 }

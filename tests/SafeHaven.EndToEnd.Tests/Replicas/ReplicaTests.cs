@@ -137,7 +137,15 @@ public sealed class ReplicaTests(ReplicaUpstreamFixture upstream)
 
         // The System Manager lengthens the quarantine to 30 days through replica A's API: shalpha 2.0 (20 days old) is held back.
         using var manager = a.Client(await a.AddUserAsync("sysadmin", "SystemManager"));
-        var changed = await manager.PutAsync("api/policy", JsonContent.Create(new { minimumAgeDays = 30, reason = "longer quarantine" }));
+        HttpResponseMessage changed;
+        try
+        {
+            changed = await manager.PutAsync("api/policy", JsonContent.Create(new { minimumAgeDays = 30, reason = "longer quarantine" }));
+        }
+        catch (TaskCanceledException e)
+        {
+            throw new TimeoutException($"PUT /api/policy on replica A did not answer\n{cluster.Logs}", e);
+        }
         Assert.True(changed.IsSuccessStatusCode, await changed.Content.ReadAsStringAsync());
         Assert.Equal(["1.0"], await VersionsOnAsync(a));
 
