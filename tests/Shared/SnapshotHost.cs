@@ -82,8 +82,8 @@ public sealed class SnapshotHost : IAsyncDisposable
     }
 
     /// <summary>Takes and publishes a snapshot now (what the scheduled sync does).</summary>
-    public Task<Core.Snapshots.SnapshotRecord> SyncAsync(string ecosystem) =>
-        Services.GetRequiredService<SnapshotSync>().RunOnceAsync(ecosystem, CancellationToken.None);
+    public Task<Core.Snapshots.SnapshotRecord> SyncAsync(string ecosystem, IProgress<Core.Snapshots.SnapshotEntry>? progress = null) =>
+        Services.GetRequiredService<SnapshotSync>().RunOnceAsync(ecosystem, CancellationToken.None, progress);
 
     private bool _disposed;
 

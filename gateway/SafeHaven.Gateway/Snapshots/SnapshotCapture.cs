@@ -33,7 +33,8 @@ public sealed class SnapshotCapture(
     /// stored; publishing it is the caller's). Throws <see cref="SnapshotCaptureException"/> naming the first failure.
     /// </summary>
     public async Task<SnapshotManifest> CaptureAsync(
-        ISnapshotPlan plan, SnapshotScope scope, int tier, string? parent, CancellationToken cancellationToken)
+        ISnapshotPlan plan, SnapshotScope scope, int tier, string? parent, CancellationToken cancellationToken,
+        IProgress<SnapshotEntry>? progress = null)
     {
         var ecosystem = plan.Ecosystem;
         var started = time.GetUtcNow();
@@ -58,7 +59,10 @@ public sealed class SnapshotCapture(
                 async (request, ct) =>
                 {
                     var entry = await CaptureOneAsync(ecosystem, request, marker, ct).ConfigureAwait(false);
-                    entries.TryAdd((entry.Path, entry.MediaType), entry);
+                    if (entries.TryAdd((entry.Path, entry.MediaType), entry))
+                    {
+                        progress?.Report(entry);
+                    }
                     if (request.Kind != SnapshotEntryKind.Document)
                     {
                         return;

@@ -37,7 +37,8 @@ public sealed class SnapshotSync(
     }
 
     /// <summary>Takes and publishes a snapshot of <paramref name="ecosystem"/> now; throws (publishing nothing) when it fails.</summary>
-    public async Task<SnapshotRecord> RunOnceAsync(string ecosystem, CancellationToken cancellationToken)
+    /// <param name="progress">Told of each document and artifact as it is captured (a sync's live counts).</param>
+    public async Task<SnapshotRecord> RunOnceAsync(string ecosystem, CancellationToken cancellationToken, IProgress<SnapshotEntry>? progress = null)
     {
         ecosystem = ecosystem.ToLowerInvariant();
         var plan = plans.FirstOrDefault(p => p.Ecosystem == ecosystem)
@@ -54,7 +55,7 @@ public sealed class SnapshotSync(
             var scope = ScopeOf(ecosystem, mirror, tier);
             var parent = await store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false);
             await plan.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            var manifest = await capture.CaptureAsync(plan, scope, tier, parent?.Id, cancellationToken).ConfigureAwait(false);
+            var manifest = await capture.CaptureAsync(plan, scope, tier, parent?.Id, cancellationToken, progress).ConfigureAwait(false);
             var record = await publisher.PublishAsync(manifest, cancellationToken).ConfigureAwait(false);
             logger.LogInformation("{Ecosystem} snapshot {Snapshot} published: {Documents} documents, {Artifacts} artifacts, {Bytes} bytes",
                 ecosystem, record.Id, record.Documents, record.Artifacts, record.Bytes);

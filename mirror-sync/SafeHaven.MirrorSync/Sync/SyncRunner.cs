@@ -67,7 +67,7 @@ public sealed class SyncRunner(
         {
             state.Start(time.GetUtcNow(), trigger);
             logger.LogInformation("{Ecosystem} sync started ({Trigger})", ecosystem, trigger);
-            var record = await engine.RunOnceAsync(ecosystem, cancellationToken).ConfigureAwait(false);
+            var record = await engine.RunOnceAsync(ecosystem, cancellationToken, state).ConfigureAwait(false);
             state.Succeed(time.GetUtcNow(), record);
             try
             {

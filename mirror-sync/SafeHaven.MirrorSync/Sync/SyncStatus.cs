@@ -12,10 +12,10 @@ public sealed class SyncStatus
 }
 
 /// <summary>
-/// One ecosystem's sync state. The counts (documents, artifacts, bytes) are those of the last published snapshot: the
-/// engine reports no progress during a capture yet, so a run in progress shows zeros and its start time.
+/// One ecosystem's sync state. While a run is in progress the counts (documents, artifacts, bytes) are what it has
+/// captured so far (its progress); otherwise they are those of the last published snapshot.
 /// </summary>
-public sealed class EcosystemSyncState(string ecosystem)
+public sealed class EcosystemSyncState(string ecosystem) : IProgress<SnapshotEntry>
 {
     private readonly Lock _lock = new();
     private long _documents;
@@ -52,6 +52,21 @@ public sealed class EcosystemSyncState(string ecosystem)
             Interlocked.Exchange(ref _artifacts, 0);
             Interlocked.Exchange(ref _bytes, 0);
         }
+    }
+
+    /// <summary>One more document or artifact captured by the run in progress.</summary>
+    public void Report(SnapshotEntry value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Kind == SnapshotEntryKind.Document)
+        {
+            Interlocked.Increment(ref _documents);
+        }
+        else
+        {
+            Interlocked.Increment(ref _artifacts);
+        }
+        Interlocked.Add(ref _bytes, value.Size);
     }
 
     internal void Succeed(DateTimeOffset at, SnapshotRecord published)

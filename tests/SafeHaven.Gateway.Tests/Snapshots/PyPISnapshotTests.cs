@@ -102,7 +102,8 @@ public sealed class PyPISnapshotTests : IAsyncLifetime
     public async Task A_tier3_snapshot_serves_pip_with_the_upstream_stopped()
     {
         await using var host = await SnapshotHost.StartAsync(_data, Settings());
-        var record = await host.SyncAsync("pypi");
+        var captured = new CapturedEntries();
+        var record = await host.SyncAsync("pypi", captured);
 
         // The root (JSON and HTML), the two allowlisted projects (JSON and HTML) and their wheels; nothing of "wheel".
         var manifest = await host.Services.GetRequiredService<SnapshotManifests>().LoadAsync(record.Id, CancellationToken.None);
@@ -110,6 +111,9 @@ public sealed class PyPISnapshotTests : IAsyncLifetime
             ["packages/pip/" + Pip, "packages/setuptools/" + Setuptools, "simple/", "simple/", "simple/pip/", "simple/pip/", "simple/setuptools/", "simple/setuptools/"],
             manifest.Entries.Select(e => e.Path).Order(StringComparer.Ordinal));
         Assert.Equal((6, 2), (record.Documents, record.Artifacts));
+        // Progress was reported for each entry as it was captured (what /api/sync shows of a run in progress).
+        Assert.Equal(manifest.Entries.OrderBy(e => e.Path, StringComparer.Ordinal).ThenBy(e => e.MediaType, StringComparer.Ordinal),
+            captured.Entries.OrderBy(e => e.Path, StringComparer.Ordinal).ThenBy(e => e.MediaType, StringComparer.Ordinal));
         Assert.Equal(3, manifest.Tier);
         Assert.Null(manifest.Parent);
 
@@ -278,5 +282,14 @@ public sealed class PyPISnapshotTests : IAsyncLifetime
         using var wheel = await GetAsync(host.Client, "/pypi/packages/pip/" + Pip);
         Assert.Equal(HttpStatusCode.OK, wheel.StatusCode);
         Assert.False(wheel.Headers.Contains("X-SafeHaven-Snapshot"));
+    }
+
+    private sealed class CapturedEntries : IProgress<SnapshotEntry>
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<SnapshotEntry> _entries = new();
+
+        public IEnumerable<SnapshotEntry> Entries => _entries;
+
+        public void Report(SnapshotEntry value) => _entries.Enqueue(value);
     }
 }
