@@ -90,25 +90,7 @@ public sealed class NginxServer : IAsyncDisposable
         return (Process.Start(info)!, prefix, chosen);
     }
 
-    public async Task StopAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-    }
+    public Task StopAsync() => ServerProcesses.StopAsync(_process);
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_prefix, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public ValueTask DisposeAsync() => ServerProcesses.DisposeAsync(_process, _prefix);
 }

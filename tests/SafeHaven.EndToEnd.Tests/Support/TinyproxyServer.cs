@@ -76,20 +76,5 @@ public sealed class TinyproxyServer : IAsyncDisposable
 
     public string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_prefix, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public ValueTask DisposeAsync() => ServerProcesses.DisposeAsync(_process, _prefix);
 }
