@@ -116,3 +116,14 @@ internal sealed class TmpfsFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>
+/// Tests that fill a disk in process run alone: other tests clear the process's SQLite pools
+/// (<c>SqliteConnection.ClearAllPools</c>) at any moment, and closing a database's connections checkpoints its WAL into
+/// the database file, taking the space a full-disk test has just freed for the write it is about to check.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FullDiskCollection
+{
+    public const string Name = "full disk";
+}

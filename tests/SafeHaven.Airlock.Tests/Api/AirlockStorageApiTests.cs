@@ -13,6 +13,7 @@ using SafeHaven.Airlock.Uploads;
 namespace SafeHaven.Airlock.Tests.Api;
 
 /// <summary>Quotas, a full disk, aborting an upload and free space on <c>/healthz</c>, over HTTP.</summary>
+[Collection(FullDiskCollection.Name)]
 public sealed class AirlockStorageApiTests
 {
     private const int ChunkSize = UploadService.MinChunkSize;
@@ -24,6 +25,12 @@ public sealed class AirlockStorageApiTests
         var text = await response.Content.ReadAsStringAsync(Ct);
         Assert.True(expected == response.StatusCode, $"expected {expected}, got {(int)response.StatusCode}: {text}");
         return JsonNode.Parse(text)!;
+    }
+
+    private static async Task NoContentAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.NoContent, $"expected 204, got {(int)response.StatusCode}: {text}");
     }
 
     private static async Task<string> InsufficientStorageAsync(HttpResponseMessage response)
@@ -91,7 +98,7 @@ public sealed class AirlockStorageApiTests
         var chunks = Path.Combine(host.DataDirectory, "airlock-chunks", "sha256");
         Assert.Equal(2, FilesUnder(chunks).Count());
 
-        Assert.Equal(HttpStatusCode.NoContent, (await anonymous.SendAsync(Deposit(HttpMethod.Delete, $"airlock/deposit/uploads/{uploadId}", token), Ct)).StatusCode);
+        await NoContentAsync(await anonymous.SendAsync(Deposit(HttpMethod.Delete, $"airlock/deposit/uploads/{uploadId}", token), Ct));
 
         Assert.Empty(FilesUnder(chunks));
         var status = await JsonAsync(await anonymous.SendAsync(Deposit(HttpMethod.Get, $"airlock/deposit/uploads/{uploadId}", token), Ct), HttpStatusCode.OK);
@@ -171,6 +178,7 @@ public sealed class AirlockStorageApiTests
         // Another writer takes every remaining byte.
         var filler = Path.Combine(mount.Path, "filler");
         TmpfsMount.Fill(filler);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); // PROBE
 
         var full = await InsufficientStorageAsync(await PutChunkAsync(anonymous, token, uploadId, 1, content[ChunkSize..(2 * ChunkSize)]));
         Assert.Contains("disk is full", full, StringComparison.Ordinal);
@@ -179,7 +187,8 @@ public sealed class AirlockStorageApiTests
         Assert.Single(FilesUnder(Path.Combine(host.DataDirectory, "airlock-chunks", "sha256")));
 
         // The depositor aborts on the full disk: the chunks go, then the session.
-        Assert.Equal(HttpStatusCode.NoContent, (await anonymous.SendAsync(Deposit(HttpMethod.Delete, $"airlock/deposit/uploads/{uploadId}", token), Ct)).StatusCode);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); // PROBE
+        await NoContentAsync(await anonymous.SendAsync(Deposit(HttpMethod.Delete, $"airlock/deposit/uploads/{uploadId}", token), Ct));
         Assert.Empty(FilesUnder(Path.Combine(host.DataDirectory, "airlock-chunks", "sha256")));
         File.Delete(filler);
         var status = await JsonAsync(await anonymous.SendAsync(Deposit(HttpMethod.Get, $"airlock/deposit/uploads/{uploadId}", token), Ct), HttpStatusCode.OK);

@@ -218,7 +218,8 @@ public sealed class BundleTransferTests : IAsyncLifetime
         var resumed = await b.RunCliAsync("sync", "import", incrementalTar);
         Expect(resumed, 0);
         Assert.Contains($"exported as {second}", resumed.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("shbig", await RootPageAsync(b), StringComparison.Ordinal);
+        // The running appliance remembers which snapshot is current for SnapshotServing.LookupTtl, then serves the import.
+        Assert.Contains("shbig", await RootPageOnceItHasAsync(b, "shbig"), StringComparison.Ordinal);
         var final = await Pip.InstallAsync(PipClient.Debian, b.PyPIIndexUrl, "shbundle");
         Assert.True(final.Succeeded, final.Process.Output + b.Log);
 
@@ -237,6 +238,18 @@ public sealed class BundleTransferTests : IAsyncLifetime
         using var response = await Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
+    }
+
+    private static async Task<string> RootPageOnceItHasAsync(ApplianceProcess appliance, string project)
+    {
+        var deadline = DateTime.UtcNow + SafeHaven.Gateway.Snapshots.SnapshotServing.LookupTtl + TimeSpan.FromSeconds(10);
+        var page = await RootPageAsync(appliance);
+        while (!page.Contains(project, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            page = await RootPageAsync(appliance);
+        }
+        return page;
     }
 
     private static async Task RefusedAsync(ApplianceProcess b, string servedBefore, string reason, params string[] arguments)
