@@ -115,11 +115,6 @@ internal static class ApplianceHost
         var closureInterval = TimeSpan.FromMinutes(options.Mirrors.Values.Where(m => m.Enabled).Select(m => m.ClosureRefreshMinutes).DefaultIfEmpty(60).Min());
         builder.Services.AddMirrorSync(closureInterval, TimeSpan.FromMinutes(15), options);
         builder.Services.AddSnapshotSync(options);
-        if (SafeHaven.Core.Storage.Database.SafeHavenDatabase.ParseProvider(options.Database.Provider) == SafeHaven.Core.Storage.Database.DatabaseProvider.Postgres)
-        {
-            // Several replicas share one database: a closure is computed on one and adopted by the others.
-            builder.Services.AddClosureSharing(TimeSpan.FromSeconds(options.Database.ClosurePollSeconds));
-        }
 
         var app = builder.Build();
         MarkAuthenticationPlaced(app);

@@ -20,25 +20,26 @@ namespace SafeHaven.MirrorSync;
 public static class MirrorSyncServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the scheduled mirror jobs on Quartz. Each replica's in-memory scheduler runs the jobs whose effect lives
-    /// in its own memory (the allowlist closure it serves, repository refreshes that complete its readiness). The index
-    /// refresh, whose effect is the shared index cache, runs on the in-memory scheduler with SQLite (one machine) and on
-    /// the clustered PostgreSQL scheduler with <c>SafeHaven:Database:Provider=postgres</c>, once across all replicas.
+    /// Registers the scheduled mirror jobs on Quartz. On one machine (SQLite) every job runs on the in-memory scheduler.
+    /// With <c>SafeHaven:Database:Provider=postgres</c> the jobs whose effect is shared run on the clustered PostgreSQL
+    /// scheduler, once across all replicas: the index refresh (the shared index cache) and the allowlist closure
+    /// (computed once, stored in the database, adopted by every replica through <see cref="ClosureSharing"/>).
+    /// Repository refreshes, which complete one replica's readiness, stay on each replica's in-memory scheduler.
     /// </summary>
     public static IServiceCollection AddMirrorSync(this IServiceCollection services, TimeSpan closureInterval, TimeSpan refreshInterval, SafeHavenOptions? options = null)
     {
         var clustered = options is not null && SafeHavenDatabase.ParseProvider(options.Database.Provider) == DatabaseProvider.Postgres;
         services.AddQuartz(quartz =>
         {
-            quartz.AddJob<AllowlistClosureJob>(job => job.WithIdentity(AllowlistClosureJob.Key).StoreDurably());
-            quartz.AddTrigger(trigger => trigger
-                .ForJob(AllowlistClosureJob.Key)
-                .WithIdentity("allowlist-closure-schedule", "mirror-sync")
-                .StartNow()
-                // Late (a slow start on a loaded machine): run at once, never wait an interval with /readyz at 503.
-                .WithSimpleSchedule(s => s.WithInterval(closureInterval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount)));
             if (!clustered)
             {
+                quartz.AddJob<AllowlistClosureJob>(job => job.WithIdentity(AllowlistClosureJob.Key).StoreDurably());
+                quartz.AddTrigger(trigger => trigger
+                    .ForJob(AllowlistClosureJob.Key)
+                    .WithIdentity(ClosureSchedule.TriggerKey)
+                    .StartNow()
+                    // Late (a slow start on a loaded machine): run at once, never wait an interval with /readyz at 503.
+                    .WithSimpleSchedule(s => s.WithInterval(closureInterval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount)));
                 AddIndexRefresh(quartz, refreshInterval);
             }
             quartz.AddJob<RepositoryRefreshJob>(job => job.WithIdentity(RepositoryRefreshJob.Key).StoreDurably());
@@ -49,9 +50,13 @@ public static class MirrorSyncServiceCollectionExtensions
             services.AddClusteredScheduler(options!, quartz =>
             {
                 AddIndexRefresh(quartz, refreshInterval);
+                // Its trigger is stated by ClosureSchedule, kept as it is when another replica stated it already.
+                quartz.AddJob<AllowlistClosureJob>(job => job.WithIdentity(AllowlistClosureJob.Key).StoreDurably());
                 // Scheduled snapshot syncs: once across replicas (SyncSchedule states their cron triggers there).
                 quartz.AddJob<SyncJob>(job => job.WithIdentity(SyncJob.Key).StoreDurably());
             });
+            services.AddClosureSharing(TimeSpan.FromSeconds(options!.Database.ClosurePollSeconds));
+            services.AddHostedService(sp => new ClosureSchedule(sp.GetRequiredService<ISchedulerFactory>(), closureInterval));
         }
         // Registered before Quartz's own hosted service and before the web server: readiness is required before the first answer.
         services.AddHostedService<RepositoryRefreshSchedule>();
@@ -93,7 +98,7 @@ public static class MirrorSyncServiceCollectionExtensions
 
     /// <summary>
     /// Several replicas over one PostgreSQL: closures computed on one replica are stored in the shared database and
-    /// adopted by the others (polled every <paramref name="pollInterval"/>). The embedded appliance does not call this.
+    /// adopted by the others (polled every <paramref name="pollInterval"/>). <see cref="AddMirrorSync"/> calls it with PostgreSQL.
     /// </summary>
     public static IServiceCollection AddClosureSharing(this IServiceCollection services, TimeSpan pollInterval)
     {

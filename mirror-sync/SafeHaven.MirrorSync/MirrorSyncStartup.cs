@@ -5,6 +5,7 @@ using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Health;
 using SafeHaven.MirrorSync.Jobs;
+using SafeHaven.MirrorSync.Sharing;
 
 namespace SafeHaven.MirrorSync;
 
@@ -26,12 +27,26 @@ public static class MirrorSyncStartup
         }
         var policy = services.GetRequiredService<TierPolicyProvider>();
         var schedulers = services.GetRequiredService<ISchedulerFactory>();
-        policy.Changed += () => _ = TriggerAsync(schedulers);
+        var clustered = services.GetService<ClosureSharing>() is not null;
+        policy.Changed += () => _ = TriggerAsync(schedulers, clustered);
     }
 
-    private static async Task TriggerAsync(ISchedulerFactory schedulers)
+    /// <summary>
+    /// One replica: its own scheduler recomputes. Several: each replica that sees the change asks the clustered
+    /// scheduler, which runs the asks one at a time; the first computes for the new policy and stores it, and the
+    /// others find it stored and adopt it.
+    /// </summary>
+    private static async Task TriggerAsync(ISchedulerFactory schedulers, bool clustered)
     {
-        var scheduler = await schedulers.GetScheduler().ConfigureAwait(false);
-        await scheduler.TriggerJob(AllowlistClosureJob.Key).ConfigureAwait(false);
+        if (clustered)
+        {
+            var scheduler = await ClosureSchedule.ClusteredAsync(schedulers, CancellationToken.None).ConfigureAwait(false);
+            await scheduler.TriggerJob(AllowlistClosureJob.Key, AllowlistClosureJob.AdoptingStored()).ConfigureAwait(false);
+        }
+        else
+        {
+            var scheduler = await schedulers.GetScheduler().ConfigureAwait(false);
+            await scheduler.TriggerJob(AllowlistClosureJob.Key).ConfigureAwait(false);
+        }
     }
 }

@@ -24,7 +24,7 @@ public sealed class MirrorSyncServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
-    public async Task With_postgres_the_stores_live_in_postgres_and_the_index_refresh_is_a_clustered_job()
+    public async Task With_postgres_the_stores_live_in_postgres_and_the_index_refresh_and_the_closure_are_clustered_jobs()
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync();
         using var host = Build(new SafeHavenOptions
@@ -42,12 +42,15 @@ public sealed class MirrorSyncServiceCollectionExtensionsTests : IDisposable
         Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM index_cache WHERE key = 'simple/x/'"));
         Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM first_seen"));
         Assert.False(File.Exists(Path.Combine(_directory, "safehaven.db")));
-        // The index refresh is stored once, in the clustered scheduler's tables; the closure job stays in each replica's memory.
-        Assert.Equal(["index-refresh-schedule"], (await connection.QueryAsync<string>(
-            "SELECT trigger_name FROM qrtz_triggers WHERE sched_name = @name", new { name = ClusteredScheduler.Name })).ToList());
+        // The index refresh and the allowlist closure are scheduled once, in the clustered scheduler's tables (besides
+        // any one-off run asked for at start, which Quartz names MT_...); neither is in the replica's own scheduler.
+        Assert.Equal(["allowlist-closure-schedule", "index-refresh-schedule"], (await connection.QueryAsync<string>(
+            "SELECT trigger_name FROM qrtz_triggers WHERE sched_name = @name AND trigger_name NOT LIKE 'MT!_%' ESCAPE '!' ORDER BY trigger_name",
+            new { name = ClusteredScheduler.Name })).ToList());
         var local = await host.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
         Assert.Null(await local.GetJobDetail(IndexRefreshJob.Key));
-        Assert.NotNull(await local.GetJobDetail(AllowlistClosureJob.Key));
+        Assert.Null(await local.GetJobDetail(AllowlistClosureJob.Key));
+        Assert.NotNull(host.Services.GetService<SafeHaven.MirrorSync.Sharing.ClosureSharing>());
         await host.StopAsync();
     }
 

@@ -250,9 +250,6 @@ public sealed class AllowlistClosureRegistry
     /// <summary>Raised for every closure put in force, computed here or adopted from another replica.</summary>
     public event Action<AllowlistClosure>? Published;
 
-    /// <summary>Raised only for a closure this process computed (what a replica shares with the others).</summary>
-    public event Action<AllowlistClosure>? Computed;
-
     public AllowlistClosure? Get(string ecosystem) => _closures.TryGetValue(ecosystem, out var closure) ? closure : null;
 
     /// <summary>Puts a closure this process computed in force.</summary>
@@ -260,12 +257,11 @@ public sealed class AllowlistClosureRegistry
     {
         _closures[closure.Ecosystem] = closure;
         Published?.Invoke(closure);
-        Computed?.Invoke(closure);
     }
 
     /// <summary>
     /// Puts in force a closure another replica computed and shared, unless one computed later is already in force.
-    /// Returns whether it was adopted. Not raised as <see cref="Computed"/>: adopting never shares it back.
+    /// Returns whether it was adopted.
     /// </summary>
     public bool Adopt(AllowlistClosure closure)
     {

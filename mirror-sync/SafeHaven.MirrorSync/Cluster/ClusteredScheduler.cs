@@ -11,8 +11,8 @@ namespace SafeHaven.MirrorSync.Cluster;
 /// store in the shared PostgreSQL, clustered. Each replica checks in every
 /// <c>SafeHaven:Database:SchedulerCheckinIntervalSeconds</c>; a replica that misses its check-ins is taken for dead and
 /// its triggers (and the jobs it was running, when they ask for recovery) are taken over by another.
-/// Jobs whose effect lives in one replica's memory (the allowlist closure it serves, its readiness) stay on the
-/// in-memory default scheduler of each replica.
+/// Jobs whose effect lives in one replica's memory (repository refreshes that complete its readiness) stay on the
+/// in-memory default scheduler of each replica; the allowlist closure runs here and is shared through the database.
 /// </summary>
 public static class ClusteredScheduler
 {

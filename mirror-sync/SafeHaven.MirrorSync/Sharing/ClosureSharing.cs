@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Storage.Database;
@@ -11,11 +10,13 @@ using SafeHaven.MirrorSync.Jobs;
 namespace SafeHaven.MirrorSync.Sharing;
 
 /// <summary>
-/// Several replicas over one PostgreSQL: a closure this replica computes is stored in the shared database, and a
-/// closure another replica stored is adopted here, so each closure is computed once (the clustered Quartz store runs
-/// the closure job on one replica) and every replica serves it. Polls the stored generations every
-/// <c>SafeHaven:Database:ClosurePollSeconds</c>. At start, the newest stored closures are adopted at once, which also
-/// makes a replica that did not compute them ready. Not used by the embedded single-process appliance.
+/// Several replicas over one PostgreSQL: each closure is computed once and every replica serves it. The closure job
+/// runs on the clustered scheduler, so on one replica at a time; a run asked for by a policy change or a start first asks
+/// <see cref="AdoptStoredAsync"/> whether a closure for the policy in force is stored (another replica's run for the
+/// same change), and every run stores what it computes with <see cref="SaveAsync"/> before the next can start. The other replicas
+/// poll the stored generations every <c>SafeHaven:Database:ClosurePollSeconds</c> and adopt what is new. At start the
+/// newest stored closures are adopted at once, which also makes a replica that did not compute them ready. Not used by
+/// the embedded single-process appliance.
 /// </summary>
 public sealed class ClosureSharing : BackgroundService
 {
@@ -25,7 +26,6 @@ public sealed class ClosureSharing : BackgroundService
     private readonly ReadinessState _readiness;
     private readonly ILogger<ClosureSharing> _logger;
     private readonly TimeSpan _pollInterval;
-    private readonly Channel<(AllowlistClosure Closure, string Policy)> _computed = Channel.CreateUnbounded<(AllowlistClosure, string)>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Per ecosystem, the stored generation last seen and the local policy fingerprint it was judged against.</summary>
     private readonly ConcurrentDictionary<string, (long Generation, string Policy)> _known = new(StringComparer.OrdinalIgnoreCase);
@@ -40,8 +40,6 @@ public sealed class ClosureSharing : BackgroundService
         _readiness = readiness;
         _logger = logger;
         _pollInterval = pollInterval;
-        // Subscribed at construction (before any job runs), so no closure computed here is missed.
-        registry.Computed += closure => _computed.Writer.TryWrite((closure, ClosurePolicy.Fingerprint(policy.Current, closure.Ecosystem)));
     }
 
     /// <summary>The store, once its table exists (tests wait on it).</summary>
@@ -64,26 +62,44 @@ public sealed class ClosureSharing : BackgroundService
             }
         }
         _store.TrySetResult(store);
-        await Task.WhenAll(SaveLoopAsync(store, stoppingToken), PollLoopAsync(store, stoppingToken)).ConfigureAwait(false);
+        await PollLoopAsync(store, stoppingToken).ConfigureAwait(false);
     }
 
-    private async Task SaveLoopAsync(ClosureStore store, CancellationToken stoppingToken)
+    /// <summary>
+    /// Adopts the stored closure of <paramref name="ecosystem"/> when it was computed for <paramref name="snapshot"/>'s
+    /// policy no earlier than <paramref name="notBefore"/>, and says whether it did: the closure job then has nothing
+    /// to compute. False (compute it) when none is stored, it is older, or it was computed for another policy.
+    /// </summary>
+    public async Task<bool> AdoptStoredAsync(string ecosystem, PolicySnapshot snapshot, DateTimeOffset notBefore, CancellationToken cancellationToken)
     {
-        await foreach (var (closure, policy) in _computed.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        var store = await _store.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var policy = ClosurePolicy.Fingerprint(snapshot, ecosystem);
+        if (await store.LoadAsync(ecosystem, cancellationToken).ConfigureAwait(false) is not { } stored
+            || stored.Policy != policy || stored.Closure.ComputedAt < notBefore)
         {
-            try
-            {
-                if (await store.SaveAsync(closure, policy, stoppingToken).ConfigureAwait(false) is { } generation)
-                {
-                    _known.AddOrUpdate(closure.Ecosystem, (generation, policy), (_, known) => generation > known.Generation ? (generation, policy) : known);
-                    _logger.LogInformation("{Ecosystem} allowlist closure computed here shared with the other replicas (generation {Generation})", closure.Ecosystem, generation);
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Served here all the same; the other replicas keep theirs until the next computation is stored.
-                _logger.LogError(e, "{Ecosystem} allowlist closure could not be shared with the other replicas", closure.Ecosystem);
-            }
+            return false;
+        }
+        _known[ecosystem] = (stored.Generation, policy);
+        _registry.Adopt(stored.Closure);
+        _readiness.Complete(AllowlistClosureJob.ReadinessKey(stored.Closure.Ecosystem));
+        _logger.LogInformation("{Ecosystem} allowlist closure not computed again: generation {Generation}, computed {ComputedAt:O} for the same policy, is in force",
+            ecosystem, stored.Generation, stored.Closure.ComputedAt);
+        return true;
+    }
+
+    /// <summary>
+    /// Stores a closure this replica computed for <paramref name="snapshot"/>'s policy, for the other replicas to adopt.
+    /// Awaited by the closure job, so the next run (on any replica) finds it.
+    /// </summary>
+    public async Task SaveAsync(AllowlistClosure closure, PolicySnapshot snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(closure);
+        var store = await _store.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var policy = ClosurePolicy.Fingerprint(snapshot, closure.Ecosystem);
+        if (await store.SaveAsync(closure, policy, cancellationToken).ConfigureAwait(false) is { } generation)
+        {
+            _known.AddOrUpdate(closure.Ecosystem, (generation, policy), (_, known) => generation > known.Generation ? (generation, policy) : known);
+            _logger.LogInformation("{Ecosystem} allowlist closure computed here shared with the other replicas (generation {Generation})", closure.Ecosystem, generation);
         }
     }
 

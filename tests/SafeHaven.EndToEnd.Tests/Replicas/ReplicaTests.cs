@@ -162,6 +162,65 @@ public sealed class ReplicaTests(ReplicaUpstreamFixture upstream)
         Assert.Equal(["shalpha-1.0"], viaBalancer.Installed);
     }
 
+    /// <summary>
+    /// Tier 3: the allowlist closure is computed on one replica and adopted by the other, at start and after an
+    /// allowlist change made through one replica. Counted from the replicas' own logs: each computation it stores says
+    /// "computed here shared".
+    /// </summary>
+    [Fact]
+    public async Task A_Tier_3_closure_is_computed_once_and_served_by_both_replicas_also_after_an_allowlist_change()
+    {
+        var allowlist = Path.Combine(Directory.CreateTempSubdirectory("safehaven-replicas-allowlist-").FullName, "pypi.txt");
+        await File.WriteAllTextAsync(allowlist, "# approved by the Referee\nshapp\n");
+        var settings = upstream.Settings(tier: 3);
+        settings["Policy:AllowlistFiles:pypi"] = allowlist;
+        await using var cluster = await ReplicaCluster.StartAsync(2, settings);
+        var (a, b) = (cluster.Replicas[0], cluster.Replicas[1]);
+        int Computed() => cluster.Replicas.Sum(r => CountOf(r.Log, "allowlist closure computed here shared"));
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        async Task<HttpStatusCode> PageOnAsync(RestartableAppliance replica, string project) =>
+            (await http.GetAsync(new Uri(replica.BaseUrl, $"pypi/simple/{project}/"))).StatusCode;
+
+        // Both replicas are ready (the cluster waits for /readyz) and serve the closure: shapp and its dependency shlib.
+        foreach (var replica in cluster.Replicas)
+        {
+            Assert.Equal(HttpStatusCode.OK, await PageOnAsync(replica, "shapp"));
+            Assert.Equal(HttpStatusCode.OK, await PageOnAsync(replica, "shlib"));
+            Assert.Equal(HttpStatusCode.NotFound, await PageOnAsync(replica, "shalpha"));
+        }
+        Assert.True(Computed() == 1, $"the closure was computed {Computed()} times for two replicas at start\n{cluster.Logs}");
+        Assert.Contains("allowlist closure computed here shared", a.Log, StringComparison.Ordinal);
+        Assert.Contains("allowlist closure not computed again", b.Log, StringComparison.Ordinal);
+
+        // The System Manager adds shalpha through replica A, a college Referee approves it through replica B: both
+        // replicas serve it within seconds, computed once more.
+        using var manager = a.Client(await a.AddUserAsync("sysadmin", "SystemManager"));
+        using var referee = b.Client(await b.AddUserAsync("college", "CollegeReferee"));
+        await RestartableAppliance.OkAsync(await manager.PostAsync("api/allowlists/pypi/entries", JsonContent.Create(new { name = "shalpha", reason = "requested by a researcher" })));
+        await RestartableAppliance.OkAsync(await referee.PostAsync("api/allowlists/pypi/entries/shalpha/approve", JsonContent.Create(new { reason = "well maintained" })));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while ((await PageOnAsync(a, "shalpha") != HttpStatusCode.OK || await PageOnAsync(b, "shalpha") != HttpStatusCode.OK) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+        Assert.True(await PageOnAsync(a, "shalpha") == HttpStatusCode.OK, $"replica A does not serve shalpha 15 s after its approval\n{cluster.Logs}");
+        Assert.True(await PageOnAsync(b, "shalpha") == HttpStatusCode.OK, $"replica B does not serve shalpha 15 s after its approval\n{cluster.Logs}");
+        // Both replicas asked for a run when they saw the change; the second run found the first one's closure stored.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.True(Computed() == 2, $"the closure was computed {Computed() - 1} times after one change\n{cluster.Logs}");
+        Assert.True(CountOf(a.Log + b.Log, "allowlist closure not computed again") >= 2, cluster.Logs);
+    }
+
+    private static int CountOf(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
+    }
+
     [Fact]
     public async Task An_airlock_upload_started_through_one_replica_resumes_through_the_other()
     {
