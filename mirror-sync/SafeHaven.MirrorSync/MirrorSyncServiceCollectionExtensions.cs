@@ -83,7 +83,7 @@ public static class MirrorSyncServiceCollectionExtensions
     {
         services.AddSafeHavenSnapshots(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<SyncStatus>();
+        services.AddSingleton(sp => SyncStateStore.OpenAsync(sp.GetRequiredService<SafeHavenDatabase>(), CancellationToken.None).GetAwaiter().GetResult());
         services.AddSingleton<ForgottenSnapshots>();
         services.AddSingleton<SnapshotRetention>();
         services.AddSingleton<SyncRunner>();

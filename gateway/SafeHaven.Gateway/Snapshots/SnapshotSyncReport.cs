@@ -2,7 +2,7 @@ namespace SafeHaven.Gateway.Snapshots;
 
 /// <summary>One ecosystem's snapshot sync and current snapshot, as <c>/api/sync</c> and <c>/healthz</c> show them.</summary>
 public sealed record SnapshotSyncReport(
-    string Ecosystem, string? Schedule, bool Running, DateTimeOffset? RunningSince, string? Trigger,
+    string Ecosystem, string? Schedule, bool Running, DateTimeOffset? RunningSince, string? RunningOn, string? Trigger,
     long Documents, long Artifacts, long Bytes,
     DateTimeOffset? LastSuccess, DateTimeOffset? LastFailure, string? LastError, double? LastDurationSeconds,
     CurrentSnapshotReport? Current, IReadOnlyList<string> Problems);

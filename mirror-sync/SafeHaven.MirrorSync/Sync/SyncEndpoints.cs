@@ -9,7 +9,7 @@ namespace SafeHaven.MirrorSync.Sync;
 /// <summary>
 /// <c>GET /api/sync/{eco}</c> (System or Programme Manager): one mirror's sync and current snapshot (the list is part of
 /// the management API's <c>GET /api/sync</c>, through <see cref="SafeHaven.Gateway.Snapshots.ISnapshotSyncReports"/>). <c>POST /api/sync/{eco}</c> (System Manager): starts a sync now, 202 with the status URL as Location;
-/// an ecosystem that is not synced here is a 404 problem, one already running a 409 problem.
+/// an ecosystem that is not synced here is a 404 problem, one already running (on any replica) a 409 problem.
 /// </summary>
 public static class SyncEndpoints
 {
@@ -37,7 +37,7 @@ public static class SyncEndpoints
             {
                 return NotSynced(e);
             }
-            if (runner.IsRunning(ecosystem))
+            if (await runner.IsRunningAsync(ecosystem, cancellationToken).ConfigureAwait(false))
             {
                 return Results.Problem(title: "Sync already running", detail: $"a sync of {ecosystem} is already running; follow it at /api/sync/{ecosystem}",
                     statusCode: StatusCodes.Status409Conflict);

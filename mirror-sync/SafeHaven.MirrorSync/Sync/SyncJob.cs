@@ -5,7 +5,7 @@ namespace SafeHaven.MirrorSync.Sync;
 
 /// <summary>
 /// The scheduled (or API-requested) sync of one ecosystem, named in the trigger's data. Runs of one ecosystem never
-/// overlap (<see cref="SyncRunner"/> refuses a second); a failure is recorded in <see cref="SyncStatus"/> and logged,
+/// overlap (<see cref="SyncRunner"/> refuses a second); a failure is recorded in <see cref="SyncStateStore"/> and logged,
 /// and the last published snapshot stays current.
 /// </summary>
 public sealed class SyncJob(SyncRunner runner, ILogger<SyncJob> logger) : IJob
@@ -37,7 +37,7 @@ public sealed class SyncJob(SyncRunner runner, ILogger<SyncJob> logger) : IJob
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
-            // Recorded by the runner (SyncStatus, log); nothing else to do until the next fire.
+            // Recorded by the runner (SyncStateStore, log); nothing else to do until the next fire.
         }
     }
 }

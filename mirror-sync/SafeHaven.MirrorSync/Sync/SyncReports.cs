@@ -7,8 +7,11 @@ using SafeHaven.Gateway.Snapshots;
 
 namespace SafeHaven.MirrorSync.Sync;
 
-/// <summary>Builds <see cref="SnapshotSyncReport"/>s: the status kept in memory and the snapshot store's current record.</summary>
-public sealed class SyncReports(SyncRunner runner, SyncStatus status, ISnapshotStore store, TierPolicyProvider policy, IOptionsMonitor<SafeHavenOptions> options, TimeProvider time) : ISnapshotSyncReports
+/// <summary>
+/// Builds <see cref="SnapshotSyncReport"/>s from the shared sync state and the snapshot store's current record, so every
+/// replica reports the same, whichever ran the sync.
+/// </summary>
+public sealed class SyncReports(SyncRunner runner, SyncStateStore states, ISnapshotStore store, TierPolicyProvider policy, IOptionsMonitor<SafeHavenOptions> options, TimeProvider time) : ISnapshotSyncReports
 {
     /// <summary>Synced ecosystems, and any other with a current snapshot (an imported, snapshot-only mirror).</summary>
     public async Task<IReadOnlyList<SnapshotSyncReport>> ListAsync(CancellationToken cancellationToken)
@@ -20,7 +23,7 @@ public sealed class SyncReports(SyncRunner runner, SyncStatus status, ISnapshotS
             var current = await store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false);
             if (synced.Contains(ecosystem, StringComparer.Ordinal) || current is not null)
             {
-                reports.Add(Describe(ecosystem, current));
+                reports.Add(Describe(await states.GetAsync(ecosystem, cancellationToken).ConfigureAwait(false), current));
             }
         }
         return reports;
@@ -30,15 +33,18 @@ public sealed class SyncReports(SyncRunner runner, SyncStatus status, ISnapshotS
     public async Task<SnapshotSyncReport> OneAsync(string ecosystem, CancellationToken cancellationToken)
     {
         runner.Require(ecosystem);
-        return Describe(ecosystem, await store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false));
+        return Describe(await states.GetAsync(ecosystem, cancellationToken).ConfigureAwait(false),
+            await store.GetCurrentAsync(ecosystem, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>
     /// What degrades <c>/healthz</c>: at Tier 2+ a current snapshot older than <c>MaximumLagDays</c> (the staleness bound
-    /// holds for what is served), and a last sync that failed (the previous snapshot is still served).
+    /// holds for what is served), a last sync that failed (the previous snapshot is still served), and a run whose
+    /// replica stopped reporting (it died; nothing was published).
     /// </summary>
-    public static IReadOnlyList<string> Problems(string ecosystem, SnapshotRecord? current, EcosystemSyncState state, TierPolicy rules, DateTimeOffset now)
+    public static IReadOnlyList<string> Problems(string ecosystem, SnapshotRecord? current, SyncState state, TierPolicy rules, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(state);
         var problems = new List<string>();
         if (current is not null && rules.Tier >= 2 && current.CreatedAt < now - rules.MaximumLag)
         {
@@ -48,20 +54,26 @@ public sealed class SyncReports(SyncRunner runner, SyncStatus status, ISnapshotS
         {
             problems.Add($"{ecosystem}: the last sync failed at {state.LastFailure:O}: {state.LastError}; snapshot {current?.Id[..12] ?? "(none)"} stays current");
         }
+        if (state.IsAbandoned(now))
+        {
+            problems.Add($"{ecosystem}: the sync started at {state.RunningSince:O} on {state.RunningOn} stopped reporting at {state.Heartbeat:O}; nothing was published and snapshot {current?.Id[..12] ?? "(none)"} stays current");
+        }
         return problems;
     }
 
-    private SnapshotSyncReport Describe(string ecosystem, SnapshotRecord? current)
+    private SnapshotSyncReport Describe(SyncState state, SnapshotRecord? current)
     {
         var now = time.GetUtcNow();
-        var state = status.Get(ecosystem);
+        var ecosystem = state.Ecosystem;
         var problems = Problems(ecosystem, current, state, policy.Current.Policy, now);
         CurrentSnapshotReport? snapshot = current is null ? null
             : new CurrentSnapshotReport(current.Id, current.CreatedAt, Math.Round((now - current.CreatedAt).TotalDays, 3), current.Origin, current.Documents, current.Artifacts, current.Bytes);
         var schedule = options.CurrentValue.Mirrors.TryGetValue(ecosystem, out var mirror) ? mirror.Sync.Schedule : null;
-        return new SnapshotSyncReport(ecosystem, string.IsNullOrWhiteSpace(schedule) ? null : schedule, state.RunningSince is not null, state.RunningSince, state.Trigger,
+        var running = state.IsRunning(now);
+        return new SnapshotSyncReport(ecosystem, string.IsNullOrWhiteSpace(schedule) ? null : schedule, running, running ? state.RunningSince : null,
+            running ? state.RunningOn : null, state.Trigger,
             state.Documents, state.Artifacts, state.Bytes, state.LastSuccess, state.LastFailure, state.LastError,
-            state.LastDuration?.TotalSeconds is { } seconds ? Math.Round(seconds, 3) : null, snapshot, problems);
+            state.LastDurationSeconds is { } seconds ? Math.Round(seconds, 3) : null, snapshot, problems);
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Snapshots;
 using SafeHaven.Gateway.Snapshots;
@@ -21,18 +20,20 @@ public sealed class SyncAlreadyRunningException(string ecosystem)
 
 /// <summary>
 /// The scheduled and API-requested sync of one ecosystem around the engine's <see cref="SnapshotSync"/> (plan
-/// preparation, capture through the live pipeline, publication): one run per ecosystem at a time (a second request is
-/// refused, not queued), its progress and outcome in <see cref="SyncStatus"/>, and retention after each publish.
-/// A failed run publishes nothing, so the last good snapshot stays current (its age shows on <c>/healthz</c>).
+/// preparation, capture through the live pipeline, publication): one run per ecosystem at a time across all replicas
+/// (claimed in the shared <see cref="SyncStateStore"/>; a second request is refused, not queued), its live counts and
+/// outcome there for every replica to report, and retention after each publish. A failed run publishes nothing, so the
+/// last good snapshot stays current (its age shows on <c>/healthz</c>).
 /// </summary>
 public sealed class SyncRunner(
     SnapshotSync engine,
     SnapshotRetention retention,
-    SyncStatus status,
+    SyncStateStore states,
     TimeProvider time,
     ILogger<SyncRunner> logger)
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
+    /// <summary>This process, as the replica holding a run (<c>host:pid</c>).</summary>
+    public static readonly string Replica = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     /// <summary>The ecosystems this appliance syncs: an enabled mirror with an upstream and a plan.</summary>
     public IReadOnlyList<string> Ecosystems => engine.Ecosystems;
@@ -47,49 +48,91 @@ public sealed class SyncRunner(
         }
     }
 
-    /// <summary>Whether a run of <paramref name="ecosystem"/> is in progress.</summary>
-    public bool IsRunning(string ecosystem) => status.Get(ecosystem).RunningSince is not null;
+    /// <summary>Whether a run of <paramref name="ecosystem"/> is in progress on any replica.</summary>
+    public async Task<bool> IsRunningAsync(string ecosystem, CancellationToken cancellationToken) =>
+        (await states.GetAsync(ecosystem, cancellationToken).ConfigureAwait(false)).IsRunning(time.GetUtcNow());
 
     /// <summary>
     /// Runs one sync now and returns the published snapshot. Throws <see cref="SyncAlreadyRunningException"/> when one
-    /// runs already, and rethrows the failure of a failed run (after recording it).
+    /// runs already (here or on another replica), and rethrows the failure of a failed run (after recording it).
     /// </summary>
     public async Task<SnapshotRecord> RunAsync(string ecosystem, string trigger, CancellationToken cancellationToken)
     {
         Require(ecosystem);
-        var gate = _running.GetOrAdd(ecosystem, _ => new SemaphoreSlim(1, 1));
-        if (!await gate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        if (!await states.TryStartAsync(ecosystem, trigger, Replica, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
         {
             throw new SyncAlreadyRunningException(ecosystem);
         }
-        var state = status.Get(ecosystem);
-        try
+        logger.LogInformation("{Ecosystem} sync started ({Trigger})", ecosystem, trigger);
+        var progress = new SyncProgress();
+        SnapshotRecord record;
+        using (var reporting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            state.Start(time.GetUtcNow(), trigger);
-            logger.LogInformation("{Ecosystem} sync started ({Trigger})", ecosystem, trigger);
-            var record = await engine.RunOnceAsync(ecosystem, cancellationToken, state).ConfigureAwait(false);
-            state.Succeed(time.GetUtcNow(), record);
+            var reporter = ReportProgressAsync(ecosystem, progress, reporting.Token);
             try
             {
-                await retention.ApplyAsync(ecosystem, cancellationToken).ConfigureAwait(false);
+                record = await engine.RunOnceAsync(ecosystem, cancellationToken, progress).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e)
             {
-                // The snapshot is published; retention runs again after the next one.
-                logger.LogWarning(e, "{Ecosystem}: snapshot retention failed; old snapshots are kept until the next sync", ecosystem);
+                await reporting.CancelAsync().ConfigureAwait(false);
+                await reporter.ConfigureAwait(false);
+                var reason = e is OperationCanceledException ? "cancelled" : e.Message;
+                await RecordAsync(ecosystem, ct => states.FailAsync(ecosystem, Replica, time.GetUtcNow(), reason, ct)).ConfigureAwait(false);
+                logger.LogError("{Ecosystem} sync failed; the last published snapshot stays current: {Reason}", ecosystem, reason);
+                throw;
             }
-            return record;
+            await reporting.CancelAsync().ConfigureAwait(false);
+            await reporter.ConfigureAwait(false);
+        }
+        await RecordAsync(ecosystem, ct => states.SucceedAsync(ecosystem, Replica, time.GetUtcNow(), record, ct)).ConfigureAwait(false);
+        try
+        {
+            await retention.ApplyAsync(ecosystem, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The snapshot is published; retention runs again after the next one.
+            logger.LogWarning(e, "{Ecosystem}: snapshot retention failed; old snapshots are kept until the next sync", ecosystem);
+        }
+        return record;
+    }
+
+    /// <summary>Writes the run's counts and heartbeat every <see cref="SyncStateStore.ProgressInterval"/> until cancelled.</summary>
+    private async Task ReportProgressAsync(string ecosystem, SyncProgress progress, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(SyncStateStore.ProgressInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await states.ReportProgressAsync(ecosystem, Replica, progress.Documents, progress.Artifacts, progress.Bytes, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The run goes on; its counts show again at the next report (or its end).
+                    logger.LogWarning(e, "{Ecosystem}: the sync's progress could not be recorded", ecosystem);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Records a run's outcome even when the run was cancelled; a database failure is logged, not thrown over the outcome.</summary>
+    private async Task RecordAsync(string ecosystem, Func<CancellationToken, Task> record)
+    {
+        try
+        {
+            await record(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            var reason = e is OperationCanceledException ? "cancelled" : e.Message;
-            state.Fail(time.GetUtcNow(), reason);
-            logger.LogError("{Ecosystem} sync failed; the last published snapshot stays current: {Reason}", ecosystem, reason);
-            throw;
-        }
-        finally
-        {
-            gate.Release();
+            // The run's own outcome stands (published or not); the state shows it abandoned after SyncStateStore.StaleAfter.
+            logger.LogError(e, "{Ecosystem}: the sync's outcome could not be recorded", ecosystem);
         }
     }
 }

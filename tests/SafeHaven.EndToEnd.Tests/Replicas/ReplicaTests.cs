@@ -211,6 +211,54 @@ public sealed class ReplicaTests(ReplicaUpstreamFixture upstream)
         Assert.True(CountOf(a.Log + b.Log, "allowlist closure not computed again") >= 2, cluster.Logs);
     }
 
+    /// <summary>
+    /// A sync asked for through replica B runs once and both replicas report it alike (the state is in the shared
+    /// database): the same last success, trigger, counts and current snapshot.
+    /// </summary>
+    [Fact]
+    public async Task A_sync_asked_for_through_one_replica_is_reported_alike_by_both()
+    {
+        var allowlist = Path.Combine(Directory.CreateTempSubdirectory("safehaven-replicas-allowlist-").FullName, "pypi.txt");
+        await File.WriteAllTextAsync(allowlist, "shapp\n");
+        var settings = upstream.Settings(tier: 3);
+        settings["Policy:AllowlistFiles:pypi"] = allowlist;
+        await using var cluster = await ReplicaCluster.StartAsync(2, settings);
+        var (a, b) = (cluster.Replicas[0], cluster.Replicas[1]);
+        var key = await a.AddUserAsync("sysadmin", "SystemManager");
+        using var onA = a.Client(key);
+        using var onB = b.Client(key);
+
+        var started = await onB.PostAsync("api/sync/pypi", null);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        JsonNode reportA;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            reportA = await RestartableAppliance.OkAsync(await onA.GetAsync("api/sync/pypi"));
+            if (reportA["running"]!.GetValue<bool>())
+            {
+                // A reports the run B holds, and which replica holds it.
+                Assert.False(string.IsNullOrEmpty(reportA["runningOn"]?.GetValue<string>()), reportA.ToJsonString());
+            }
+            if (reportA["lastSuccess"] is not null || reportA["lastFailure"] is not null || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+            await Task.Delay(250);
+        }
+        Assert.True(reportA["lastSuccess"] is not null, $"{reportA.ToJsonString()}\n{cluster.Logs}");
+        var reportB = await RestartableAppliance.OkAsync(await onB.GetAsync("api/sync/pypi"));
+        foreach (var field in new[] { "lastSuccess", "documents", "artifacts", "bytes", "trigger" })
+        {
+            Assert.Equal(reportB[field]!.ToJsonString(), reportA[field]!.ToJsonString());
+        }
+        Assert.Equal(reportB["current"]!["id"]!.GetValue<string>(), reportA["current"]!["id"]!.GetValue<string>());
+        Assert.Equal("api", reportA["trigger"]!.GetValue<string>());
+        Assert.True(reportA["artifacts"]!.GetValue<long>() >= 2, reportA.ToJsonString()); // shapp and shlib, prefetched at Tier 3
+        // One run: the replicas' logs show one start.
+        Assert.Equal(1, CountOf(a.Log + b.Log, "pypi sync started"));
+    }
+
     private static int CountOf(string text, string value)
     {
         var count = 0;

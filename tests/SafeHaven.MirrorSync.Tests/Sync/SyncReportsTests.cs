@@ -16,7 +16,7 @@ public sealed class SyncReportsTests
     [Fact]
     public void AtTier2AndAboveASnapshotOlderThanTheLagBoundDegrades()
     {
-        var state = new EcosystemSyncState("cran");
+        var state = SyncState.None("cran");
         Assert.Empty(SyncReports.Problems("cran", Snapshot(41.9), state, Tier(2), Now));
         Assert.Equal(["cran: current snapshot aaaaaaaaaaaa is 43.0 days old, over the 42-day bound"], SyncReports.Problems("cran", Snapshot(43), state, Tier(2), Now));
         Assert.Single(SyncReports.Problems("cran", Snapshot(43), state, Tier(4), Now));
@@ -27,18 +27,25 @@ public sealed class SyncReportsTests
     [Fact]
     public void AFailedLastRunDegradesUntilARunSucceedsAgain()
     {
-        var state = new EcosystemSyncState("cran");
-        state.Start(Now.AddMinutes(-2), "schedule");
-        state.Fail(Now.AddMinutes(-1), "cran: upstream refused");
-        Assert.Null(state.RunningSince);
+        var failed = SyncState.None("cran") with { LastFailure = Now.AddMinutes(-1), LastError = "cran: upstream refused" };
         Assert.Equal(["cran: the last sync failed at 2026-12-01T11:59:00.0000000+00:00: cran: upstream refused; snapshot aaaaaaaaaaaa stays current"],
-            SyncReports.Problems("cran", Snapshot(1), state, Tier(3), Now));
+            SyncReports.Problems("cran", Snapshot(1), failed, Tier(3), Now));
 
-        state.Start(Now, "api");
-        Assert.Equal(Now, state.RunningSince);
-        state.Succeed(Now.AddSeconds(3), Snapshot(0));
-        Assert.Empty(SyncReports.Problems("cran", Snapshot(0), state, Tier(3), Now));
-        Assert.Equal((2L, 2L, 100L), (state.Documents, state.Artifacts, state.Bytes));
-        Assert.Equal(TimeSpan.FromSeconds(3), state.LastDuration);
+        var succeeded = failed with { LastSuccess = Now };
+        Assert.Empty(SyncReports.Problems("cran", Snapshot(0), succeeded, Tier(3), Now));
+    }
+
+    [Fact]
+    public void ARunWhoseReplicaStoppedReportingIsAbandonedAndDegrades()
+    {
+        var running = SyncState.None("cran") with { RunningSince = Now.AddMinutes(-5), RunningOn = "replica-a:41", Heartbeat = Now.AddSeconds(-10) };
+        Assert.True(running.IsRunning(Now));
+        Assert.Empty(SyncReports.Problems("cran", Snapshot(1), running, Tier(3), Now));
+
+        var abandoned = running with { Heartbeat = Now - SyncStateStore.StaleAfter - TimeSpan.FromSeconds(1) };
+        Assert.False(abandoned.IsRunning(Now));
+        Assert.True(abandoned.IsAbandoned(Now));
+        var problem = Assert.Single(SyncReports.Problems("cran", Snapshot(1), abandoned, Tier(3), Now));
+        Assert.StartsWith("cran: the sync started at 2026-12-01T11:55:00.0000000+00:00 on replica-a:41 stopped reporting", problem, StringComparison.Ordinal);
     }
 }
