@@ -170,11 +170,7 @@ public sealed class ReplicaTests(ReplicaUpstreamFixture upstream)
     [Fact]
     public async Task A_Tier_3_closure_is_computed_once_and_served_by_both_replicas_also_after_an_allowlist_change()
     {
-        var allowlist = Path.Combine(Directory.CreateTempSubdirectory("safehaven-replicas-allowlist-").FullName, "pypi.txt");
-        await File.WriteAllTextAsync(allowlist, "# approved by the Referee\nshapp\n");
-        var settings = upstream.Settings(tier: 3);
-        settings["Policy:AllowlistFiles:pypi"] = allowlist;
-        await using var cluster = await ReplicaCluster.StartAsync(2, settings);
+        await using var cluster = await ReplicaCluster.StartAsync(2, upstream.Tier3Settings());
         var (a, b) = (cluster.Replicas[0], cluster.Replicas[1]);
         int Computed() => cluster.Replicas.Sum(r => CountOf(r.Log, "allowlist closure computed here shared"));
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
@@ -218,11 +214,7 @@ public sealed class ReplicaTests(ReplicaUpstreamFixture upstream)
     [Fact]
     public async Task A_sync_asked_for_through_one_replica_is_reported_alike_by_both()
     {
-        var allowlist = Path.Combine(Directory.CreateTempSubdirectory("safehaven-replicas-allowlist-").FullName, "pypi.txt");
-        await File.WriteAllTextAsync(allowlist, "shapp\n");
-        var settings = upstream.Settings(tier: 3);
-        settings["Policy:AllowlistFiles:pypi"] = allowlist;
-        await using var cluster = await ReplicaCluster.StartAsync(2, settings);
+        await using var cluster = await ReplicaCluster.StartAsync(2, upstream.Tier3Settings());
         var (a, b) = (cluster.Replicas[0], cluster.Replicas[1]);
         var key = await a.AddUserAsync("sysadmin", "SystemManager");
         using var onA = a.Client(key);

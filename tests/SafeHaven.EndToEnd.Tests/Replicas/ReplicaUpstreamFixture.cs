@@ -13,6 +13,7 @@ namespace SafeHaven.EndToEnd.Tests.Replicas;
 public sealed class ReplicaUpstreamFixture : IAsyncLifetime
 {
     private NginxServer? _nginx;
+    private readonly string _allowlists = Directory.CreateTempSubdirectory("safehaven-replicas-allowlists-").FullName;
 
     public string Root { get; } = Directory.CreateTempSubdirectory("safehaven-replicas-upstream-").FullName;
 
@@ -34,6 +35,7 @@ public sealed class ReplicaUpstreamFixture : IAsyncLifetime
             new("shalpha", "2.0", now.AddDays(-20)),
             new("shother", "1.0", now.AddDays(-60)),
         ]);
+        await File.WriteAllTextAsync(AllowlistFile, "# approved by the Referee\nshapp\n");
         builder.AddWheel("pip", "/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl", now.AddDays(-60), ">=3.7");
         builder.AddWheel("setuptools", "/usr/share/python-wheels/setuptools-66.1.1-py3-none-any.whl", now.AddDays(-60), ">=3.7");
         await builder.WriteIndexesAsync();
@@ -44,6 +46,19 @@ public sealed class ReplicaUpstreamFixture : IAsyncLifetime
     /// <summary>How many times upstream was asked for a file (GET requests in its access log).</summary>
     public int UpstreamGets(string filename) =>
         File.ReadAllLines(Nginx.AccessLogPath).Count(l => l.StartsWith("GET ", StringComparison.Ordinal) && l.Contains("/files/" + filename + " ", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Tier 3 settings whose PyPI allowlist file (kept outside the served tree) approves shapp; shlib follows as its
+    /// dependency. Entries approved through the API go to the shared database, never to this file.
+    /// </summary>
+    public Dictionary<string, string> Tier3Settings()
+    {
+        var settings = Settings(tier: 3);
+        settings["Policy:AllowlistFiles:pypi"] = AllowlistFile;
+        return settings;
+    }
+
+    private string AllowlistFile => Path.Combine(_allowlists, "pypi.txt");
 
     /// <summary>Appliance settings (Tier 2, seven-day quarantine) against this upstream.</summary>
     public Dictionary<string, string> Settings(int tier = 2) => new()
@@ -64,5 +79,6 @@ public sealed class ReplicaUpstreamFixture : IAsyncLifetime
             await _nginx.DisposeAsync();
         }
         Directory.Delete(Root, recursive: true);
+        Directory.Delete(_allowlists, recursive: true);
     }
 }
