@@ -1,3 +1,5 @@
+using System.Text;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using SafeHaven.Core.Packages;
@@ -23,7 +25,7 @@ public sealed record OsvEvent(string Kind, string Version);
 /// </summary>
 public sealed class AdvisoryIndex
 {
-    public static readonly AdvisoryIndex Empty = new([], [], [], 0, []);
+    public static readonly AdvisoryIndex Empty = new([], [], [], 0, [], "");
 
     /// <summary>The id prefix of the OpenSSF malicious-packages records.</summary>
     public const string MaliciousPrefix = "MAL-";
@@ -33,8 +35,9 @@ public sealed class AdvisoryIndex
     private readonly Dictionary<(string Source, string Codename), TrackerFix> _trackerFixes;
 
     private AdvisoryIndex(Dictionary<(string, string), List<AdvisoryFix>> fixes, Dictionary<(string, string), List<MaliciousRecord>> malicious,
-        Dictionary<(string, string), TrackerFix> trackerFixes, int advisoryCount, IReadOnlyList<string> errors)
+        Dictionary<(string, string), TrackerFix> trackerFixes, int advisoryCount, IReadOnlyList<string> errors, string fingerprint)
     {
+        Fingerprint = fingerprint;
         _fixes = fixes;
         _malicious = malicious;
         _trackerFixes = trackerFixes;
@@ -44,6 +47,12 @@ public sealed class AdvisoryIndex
     }
 
     public int AdvisoryCount { get; }
+
+    /// <summary>
+    /// SHA-256 (hex) over every file read, by its path under the folder and its content; empty when there is no folder.
+    /// Two replicas whose advisories folders hold the same files have the same fingerprint.
+    /// </summary>
+    public string Fingerprint { get; }
 
     /// <summary>How many (source package, codename) pairs the Debian security tracker names a fixed version for.</summary>
     public int TrackerFixCount => _trackerFixes.Count;
@@ -71,10 +80,16 @@ public sealed class AdvisoryIndex
         var trackerFixes = new Dictionary<(string, string), TrackerFix>();
         var errors = new List<string>();
         var count = 0;
+        using var fingerprint = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var file in Directory.EnumerateFiles(directory, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             try
             {
+                using (var content = File.OpenRead(file))
+                {
+                    fingerprint.AppendData(Encoding.UTF8.GetBytes(Path.GetRelativePath(directory, file) + "\n"));
+                    fingerprint.AppendData(SHA256.HashData(content));
+                }
                 using (var trackerStream = File.OpenRead(file))
                 {
                     if (DebianSecurityTracker.TryRead(trackerStream) is { } tracker)
@@ -108,7 +123,7 @@ public sealed class AdvisoryIndex
                 logger?.LogWarning("Skipping unreadable advisory file {File}: {Reason}", file, e.Message);
             }
         }
-        return new AdvisoryIndex(fixes, malicious, trackerFixes, count, errors);
+        return new AdvisoryIndex(fixes, malicious, trackerFixes, count, errors, Convert.ToHexStringLower(fingerprint.GetHashAndReset()));
     }
 
     private static void MergeTracker(Dictionary<(string, string), TrackerFix> into, Dictionary<(string Source, string Codename), TrackerFix> from)
