@@ -164,8 +164,10 @@ public class WebApplianceFixture : IAsyncLifetime
         await page.FillAsync("input[name=login]", user);
         await page.FillAsync("input[name=password]", "any password: the test provider checks none");
         await page.ClickAsync("button[type=submit]");
+        // Back through the provider's redirects and the appliance's callback: the same race, so again a document, not
+        // "load" (a full run once saw "networkidle" but never "load" here); reading the header waits for it.
         await page.WaitForURLAsync(url => url.StartsWith(BaseUrl.ToString(), StringComparison.Ordinal) && !url.Contains("signin", StringComparison.Ordinal),
-            new PageWaitForURLOptions { Timeout = 30_000 });
+            new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.DOMContentLoaded });
         Assert.Equal(user, await page.InnerTextAsync("header .user"));
     }
 
