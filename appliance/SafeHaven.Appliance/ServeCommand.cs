@@ -101,7 +101,7 @@ internal static class ApplianceHost
         // Inline completions apply to every socket of the process, PostgreSQL's too: a store that waits on its database
         // on a socket event thread would stall that thread's other completions (the database's replies among them).
         // So with PostgreSQL the framework's default scheduling is kept, whatever the setting.
-        if (options.Server.InlineScheduling && SafeHaven.Core.Storage.Database.SafeHavenDatabase.ParseProvider(options.Database.Provider) != SafeHaven.Core.Storage.Database.DatabaseProvider.Postgres)
+        if (options.Server.InlineScheduling && !SafeHaven.Core.Storage.Database.SafeHavenDatabase.IsPostgres(options.Database))
         {
             UseInlineScheduling(builder);
         }

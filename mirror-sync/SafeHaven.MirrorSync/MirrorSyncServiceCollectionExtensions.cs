@@ -28,7 +28,7 @@ public static class MirrorSyncServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddMirrorSync(this IServiceCollection services, TimeSpan closureInterval, TimeSpan refreshInterval, SafeHavenOptions? options = null)
     {
-        var clustered = options is not null && SafeHavenDatabase.ParseProvider(options.Database.Provider) == DatabaseProvider.Postgres;
+        var clustered = options is not null && ClusteredScheduler.AppliesTo(options);
         services.AddQuartz(quartz =>
         {
             if (!clustered)

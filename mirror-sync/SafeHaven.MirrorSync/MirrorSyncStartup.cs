@@ -4,8 +4,8 @@ using SafeHaven.Core.Catalog;
 using SafeHaven.Core.Configuration;
 using SafeHaven.Core.Tiers;
 using SafeHaven.Gateway.Health;
+using SafeHaven.MirrorSync.Cluster;
 using SafeHaven.MirrorSync.Jobs;
-using SafeHaven.MirrorSync.Sharing;
 
 namespace SafeHaven.MirrorSync;
 
@@ -27,7 +27,7 @@ public static class MirrorSyncStartup
         }
         var policy = services.GetRequiredService<TierPolicyProvider>();
         var schedulers = services.GetRequiredService<ISchedulerFactory>();
-        var clustered = services.GetService<ClosureSharing>() is not null;
+        var clustered = ClusteredScheduler.AppliesTo(options);
         policy.Changed += () => _ = TriggerAsync(schedulers, clustered);
     }
 
@@ -40,7 +40,7 @@ public static class MirrorSyncStartup
     {
         if (clustered)
         {
-            var scheduler = await ClosureSchedule.ClusteredAsync(schedulers, CancellationToken.None).ConfigureAwait(false);
+            var scheduler = await ClusteredScheduler.LookupAsync(schedulers, CancellationToken.None).ConfigureAwait(false);
             await scheduler.TriggerJob(AllowlistClosureJob.Key, AllowlistClosureJob.AdoptingStored()).ConfigureAwait(false);
         }
         else

@@ -18,38 +18,18 @@ public sealed class ClosureSchedule(ISchedulerFactory schedulers, TimeSpan inter
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var scheduler = await ClusteredAsync(schedulers, cancellationToken).ConfigureAwait(false);
+        var scheduler = await ClusteredScheduler.LookupAsync(schedulers, cancellationToken).ConfigureAwait(false);
         var trigger = TriggerBuilder.Create()
             .WithIdentity(TriggerKey)
             .ForJob(AllowlistClosureJob.Key)
             .StartAt(DateTimeOffset.UtcNow + interval)
             .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount))
             .Build();
-        if (await scheduler.GetTrigger(TriggerKey, cancellationToken).ConfigureAwait(false) is ISimpleTrigger stored)
-        {
-            if (stored.RepeatInterval != interval)
-            {
-                await scheduler.RescheduleJob(TriggerKey, trigger, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        else
-        {
-            try
-            {
-                await scheduler.ScheduleJob(trigger, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectAlreadyExistsException)
-            {
-                // Another replica starting at the same moment stated it.
-            }
-        }
+        // Kept as stored (its next fire time stands) unless the interval changed.
+        await ClusteredScheduler.StateTriggerAsync(scheduler, trigger, stored => stored is ISimpleTrigger simple && simple.RepeatInterval == interval, cancellationToken)
+            .ConfigureAwait(false);
         await scheduler.TriggerJob(AllowlistClosureJob.Key, AllowlistClosureJob.AdoptingStored(), cancellationToken).ConfigureAwait(false);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <summary>The clustered scheduler, which <see cref="ClusteredScheduler.AddClusteredScheduler"/> registered.</summary>
-    public static async Task<IScheduler> ClusteredAsync(ISchedulerFactory schedulers, CancellationToken cancellationToken) =>
-        await schedulers.LookupScheduler(ClusteredScheduler.Name, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"the clustered scheduler '{ClusteredScheduler.Name}' is not registered");
 }

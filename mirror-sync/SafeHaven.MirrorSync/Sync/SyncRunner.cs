@@ -64,26 +64,17 @@ public sealed class SyncRunner(
             throw new SyncAlreadyRunningException(ecosystem);
         }
         logger.LogInformation("{Ecosystem} sync started ({Trigger})", ecosystem, trigger);
-        var progress = new SyncProgress();
         SnapshotRecord record;
-        using (var reporting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        try
         {
-            var reporter = ReportProgressAsync(ecosystem, progress, reporting.Token);
-            try
-            {
-                record = await engine.RunOnceAsync(ecosystem, cancellationToken, progress).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                await reporting.CancelAsync().ConfigureAwait(false);
-                await reporter.ConfigureAwait(false);
-                var reason = e is OperationCanceledException ? "cancelled" : e.Message;
-                await RecordAsync(ecosystem, ct => states.FailAsync(ecosystem, Replica, time.GetUtcNow(), reason, ct)).ConfigureAwait(false);
-                logger.LogError("{Ecosystem} sync failed; the last published snapshot stays current: {Reason}", ecosystem, reason);
-                throw;
-            }
-            await reporting.CancelAsync().ConfigureAwait(false);
-            await reporter.ConfigureAwait(false);
+            record = await RunReportingProgressAsync(ecosystem, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            var reason = e is OperationCanceledException ? "cancelled" : e.Message;
+            await RecordAsync(ecosystem, ct => states.FailAsync(ecosystem, Replica, time.GetUtcNow(), reason, ct)).ConfigureAwait(false);
+            logger.LogError("{Ecosystem} sync failed; the last published snapshot stays current: {Reason}", ecosystem, reason);
+            throw;
         }
         await RecordAsync(ecosystem, ct => states.SucceedAsync(ecosystem, Replica, time.GetUtcNow(), record, ct)).ConfigureAwait(false);
         try
@@ -96,6 +87,23 @@ public sealed class SyncRunner(
             logger.LogWarning(e, "{Ecosystem}: snapshot retention failed; old snapshots are kept until the next sync", ecosystem);
         }
         return record;
+    }
+
+    /// <summary>The engine's run, its progress written to the shared state until it ends (whichever way).</summary>
+    private async Task<SnapshotRecord> RunReportingProgressAsync(string ecosystem, CancellationToken cancellationToken)
+    {
+        var progress = new SyncProgress();
+        using var reporting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reporter = ReportProgressAsync(ecosystem, progress, reporting.Token);
+        try
+        {
+            return await engine.RunOnceAsync(ecosystem, cancellationToken, progress).ConfigureAwait(false);
+        }
+        finally
+        {
+            await reporting.CancelAsync().ConfigureAwait(false);
+            await reporter.ConfigureAwait(false);
+        }
     }
 
     /// <summary>Writes the run's counts and heartbeat every <see cref="SyncStateStore.ProgressInterval"/> until cancelled.</summary>

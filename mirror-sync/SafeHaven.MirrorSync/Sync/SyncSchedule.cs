@@ -2,7 +2,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Quartz;
 using SafeHaven.Core.Configuration;
-using SafeHaven.Core.Storage.Database;
 using SafeHaven.MirrorSync.Cluster;
 
 namespace SafeHaven.MirrorSync.Sync;
@@ -25,10 +24,8 @@ public sealed class SyncSchedule(SyncRunner runner, ISchedulerFactory schedulers
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var clustered = SafeHavenDatabase.ParseProvider(options.Value.Database.Provider) == DatabaseProvider.Postgres;
-        var scheduler = clustered
-            ? await schedulers.LookupScheduler(ClusteredScheduler.Name, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"the clustered scheduler '{ClusteredScheduler.Name}' is not registered")
+        var scheduler = ClusteredScheduler.AppliesTo(options.Value)
+            ? await ClusteredScheduler.LookupAsync(schedulers, cancellationToken).ConfigureAwait(false)
             : await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);
         foreach (var ecosystem in runner.Ecosystems)
         {
@@ -43,20 +40,8 @@ public sealed class SyncSchedule(SyncRunner runner, ISchedulerFactory schedulers
                 .UsingJobData(new JobDataMap { [SyncJob.EcosystemEntry] = ecosystem, [SyncJob.TriggerEntry] = "schedule" })
                 .WithCronSchedule(schedule, cron => cron.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
                 .Build();
-            // A persistent (clustered) store may hold the trigger already, stated by this or another replica.
-            if (await scheduler.Exists(trigger.Key, cancellationToken).ConfigureAwait(false))
-            {
-                await scheduler.RescheduleJob(trigger.Key, trigger, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            try
-            {
-                await scheduler.ScheduleJob(trigger, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectAlreadyExistsException)
-            {
-                await scheduler.RescheduleJob(trigger.Key, trigger, cancellationToken).ConfigureAwait(false);
-            }
+            // Always re-stated: the configured schedule replaces a stored one.
+            await ClusteredScheduler.StateTriggerAsync(scheduler, trigger, keepStored: _ => false, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -107,7 +107,8 @@ public sealed class ReplicaTests(ReplicaUpstreamFixture upstream)
             return (response.StatusCode, Hash: Convert.ToHexStringLower(SHA256.HashData(body)));
         }));
 
-        Assert.All(results, r => Assert.Equal((HttpStatusCode.OK, expected), r));
+        Assert.True(results.All(r => r == (HttpStatusCode.OK, expected)),
+            $"{string.Join(", ", results.Select(r => (int)r.StatusCode))}\n{cluster.Logs}");
         var gets = upstream.UpstreamGets(filename) - before;
         if (streamed)
         {

@@ -73,6 +73,14 @@ public sealed class SafeHavenDatabase : IAsyncDisposable, IDisposable
             $"SafeHaven:Database:Provider '{value}' is not a database provider (supported: sqlite, postgres)."),
     };
 
+    /// <summary>Whether <paramref name="database"/> names PostgreSQL (several replicas may share it).</summary>
+    /// <exception cref="OptionsValidationException">The provider names no provider.</exception>
+    public static bool IsPostgres(DatabaseOptions database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        return ParseProvider(database.Provider) == DatabaseProvider.Postgres;
+    }
+
     /// <summary>A SQLite database in <paramref name="path"/>, creating its folder.</summary>
     public static SafeHavenDatabase ForSqliteFile(string path)
     {
